@@ -1,0 +1,29 @@
+"""Domain errors of the geo package. They carry no HTTP status: api/errors.py maps them."""
+
+from __future__ import annotations
+
+
+class GeoError(ValueError):
+    """Base class for bad geographic input."""
+
+
+class InvalidCoordinates(GeoError):
+    pass
+
+
+class InvalidSearch(GeoError):
+    """A search parameter outside its documented range (radius, limit, cursor, filter)."""
+
+
+class InvalidHours(GeoError):
+    pass
+
+
+class UnknownGrade(GeoError):
+    pass
+
+
+class StationNotFound(LookupError):
+    def __init__(self, station_id: int) -> None:
+        super().__init__(f"station {station_id} does not exist")
+        self.station_id = station_id
