@@ -1,0 +1,53 @@
+"""Fixtures for tests against the real PostGIS that bin/test starts (DATABASE_URL names a throwaway DB)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, text
+
+from db.engine import make_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+CATALOGUE_TABLES = "stations, station_identifiers, fueling_positions, nozzles"
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        pytest.fail("DATABASE_URL is not set: run the suite with bin/test, which starts PostGIS")
+    return url
+
+
+@pytest.fixture(scope="session")
+def migrated_engine(database_url: str) -> Iterator[Engine]:
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "alembic"))
+    cfg.cmd_opts = None
+    os.environ["DATABASE_URL"] = database_url
+    command.upgrade(cfg, "head")
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(migrated_engine: Engine) -> Engine:
+    """The migrated database with an empty catalogue (tests run one at a time against it)."""
+    with migrated_engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {CATALOGUE_TABLES} RESTART IDENTITY CASCADE"))
+    return migrated_engine
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"{SHARED_DATA} is missing: CI always has ../shared beside the checkout")
+    return SHARED_DATA
