@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import h3
 import h3.api.basic_int as h3i
+
+# Raised by h3 when a grid walk cannot be done (for example across a pentagon).
+GridError = h3.H3BaseException
 
 SEARCH_RESOLUTIONS = (7, 5)
 STORED_RESOLUTIONS = (5, 7, 9)

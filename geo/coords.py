@@ -108,7 +108,7 @@ def wgs84_to_gcj02(lon: T, lat: T) -> tuple[T, T]:
     dlon, dlat = _gcj_delta(lon, lat)
     if isinstance(lon, np.ndarray):
         mask = in_china(lon, lat)
-        return np.where(mask, lon + dlon, lon), np.where(mask, lat + dlat, lat)  # type: ignore[return-value]
+        return np.where(mask, lon + dlon, lon), np.where(mask, lat + dlat, lat)
     if not in_china(lon, lat):
         return lon, lat
     return lon + dlon, lat + dlat

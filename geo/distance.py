@@ -42,7 +42,8 @@ def ecef_point(lon: float, lat: float) -> tuple[float, float, float]:
 
 
 def chord_to_metres(chord: np.ndarray) -> np.ndarray:
-    return chord * (1.0 + chord * chord / (24.0 * MEAN_RADIUS_M * MEAN_RADIUS_M))
+    metres: np.ndarray = chord * (1.0 + chord * chord / (24.0 * MEAN_RADIUS_M * MEAN_RADIUS_M))
+    return metres
 
 
 def metres_to_chord(metres: float) -> float:

@@ -12,6 +12,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, text
 
 from db.engine import make_engine
+from tests.support import LiveServer, live_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -51,3 +52,16 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"{SHARED_DATA} is missing: CI always has ../shared beside the checkout")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def server_session(database_url: str, migrated_engine: Engine) -> Iterator[LiveServer]:
+    with live_server(database_url, migrated_engine) as live:
+        yield live
+
+
+@pytest.fixture
+def server(server_session: LiveServer, engine: Engine) -> LiveServer:
+    """The real app over real HTTP, its index showing the (emptied) catalogue of this test."""
+    server_session.wait_for_catalogue()
+    return server_session

@@ -1,0 +1,73 @@
+"""Application factory: `uvicorn api.app:create_app --factory`. The lifespan owns every resource."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from api.errors import install_error_handlers
+from api.routes import health, stations
+from api.settings import Settings
+from db.engine import make_engine
+from geo.live_index import LiveIndex
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+Find fuel stations near a driver, exactly, on the right spot of a Chinese map.
+
+**Coordinates.** Every request that takes or returns coordinates accepts `coord=wgs84|gcj02|bd09`
+(default `wgs84`); every response says which system its coordinates are in (`coord`). Use `gcj02` for
+Amap, Tencent Maps and the WeChat map component, `bd09` for Baidu. Storage is WGS-84.
+
+**Errors** are RFC 9457 problem details (`application/problem+json`).
+"""
+
+
+async def _refresh_forever(index: LiveIndex, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await run_in_threadpool(index.refresh_if_changed)
+        except Exception:  # a failed refresh keeps the old snapshot; the next tick tries again
+            log.exception("station index refresh failed")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.dsn(), pool_size=settings.db_pool_size)
+        index = LiveIndex(engine)
+        app.state.engine = engine
+        app.state.index = index
+        refresher: asyncio.Task[None] | None = None
+        if settings.load_index:
+            await run_in_threadpool(index.load)
+            refresher = asyncio.create_task(_refresh_forever(index, settings.index_refresh_seconds))
+        try:
+            yield
+        finally:
+            if refresher is not None:
+                refresher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await refresher
+            engine.dispose()
+
+    app = FastAPI(
+        title="Fuel station discovery and pricing",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(stations.router)
+    return app

@@ -1,0 +1,98 @@
+"""Problem details (RFC 9457) for every error, and the one table mapping domain errors to statuses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from geo.errors import (
+    GeoError,
+    InvalidCoordinates,
+    InvalidHours,
+    InvalidSearch,
+    StationNotFound,
+    UnknownGrade,
+)
+from geo.live_index import IndexNotReady
+
+log = logging.getLogger(__name__)
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+# exception class -> (status, problem type slug, title)
+DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
+    InvalidCoordinates: (400, "invalid-coordinates", "Invalid coordinates"),
+    InvalidSearch: (400, "invalid-search", "Invalid search parameters"),
+    InvalidHours: (400, "invalid-opening-hours", "Invalid opening hours"),
+    UnknownGrade: (400, "unknown-grade", "Unknown fuel grade"),
+    GeoError: (400, "invalid-parameter", "Invalid parameter"),
+    StationNotFound: (404, "station-not-found", "Station not found"),
+    IndexNotReady: (503, "index-not-ready", "Search index not ready"),
+}
+
+
+def problem(
+    status: int, slug: str, title: str, detail: str, instance: str | None = None, **extra: Any
+) -> Response:
+    body: dict[str, Any] = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    headers = {"Retry-After": "5"} if status == 503 else None
+    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _domain_handler(request: Request, exc: Exception) -> Response:
+    for cls in type(exc).__mro__:
+        if cls in DOMAIN_ERRORS:
+            status, slug, title = DOMAIN_ERRORS[cls]
+            return problem(status, slug, title, str(exc), request.url.path)
+    raise exc
+
+
+def _validation_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {
+            "in": str(err["loc"][0]) if err.get("loc") else "request",
+            "name": ".".join(str(part) for part in err["loc"][1:]) if err.get("loc") else "",
+            "message": err.get("msg", "invalid"),
+        }
+        for err in exc.errors()
+    ]
+    names = ", ".join(e["name"] or e["in"] for e in errors)
+    return problem(
+        400, "invalid-parameter", "Invalid request parameters", f"invalid value for: {names}",
+        request.url.path, errors=errors,
+    )
+
+
+def _http_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+    return problem(exc.status_code, slug, str(exc.detail), str(exc.detail), request.url.path)
+
+
+def _unexpected_handler(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+    return problem(500, "internal-error", "Internal error", "the service failed to answer", request.url.path)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    for cls in DOMAIN_ERRORS:
+        app.add_exception_handler(cls, _domain_handler)
+    app.add_exception_handler(RequestValidationError, _validation_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_handler)
+    app.add_exception_handler(Exception, _unexpected_handler)
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Invalid parameter (problem details, RFC 9457)", "content": {PROBLEM_MEDIA_TYPE: {}}},
+    404: {"description": "Not found (problem details)", "content": {PROBLEM_MEDIA_TYPE: {}}},
+    503: {"description": "Not ready (problem details, Retry-After)", "content": {PROBLEM_MEDIA_TYPE: {}}},
+}

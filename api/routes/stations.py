@@ -1,0 +1,106 @@
+"""Station routes: nearby search (in-memory, exact) and one station in full (database)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Path, Query
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from api.deps import CoordDep, EngineDep, IndexDep
+from api.errors import PROBLEM_RESPONSES
+from api.render import nearby_body
+from api.schemas import NearbyPage, StationDetail
+from geo import cells, coords, repository
+from geo.brands import brand_code, brand_name
+from geo.grades import GRADE_BITS, normalize_grade
+from geo.hours import OpeningHours
+from geo.nearby import MAX_LIMIT, MAX_RADIUS_M, NearbyQuery, decode_cursor, nearest_stations
+
+router = APIRouter(prefix="/v1/stations", tags=["stations"])
+
+
+@router.get(
+    "/nearby",
+    summary="Stations around a point, nearest first (exact)",
+    response_model=None,
+    responses={200: {"model": NearbyPage}, **PROBLEM_RESPONSES},
+)
+async def nearby(
+    index: IndexDep,
+    coord: CoordDep,
+    lat: Annotated[float, Query(ge=-90, le=90, description="latitude in `coord`")],
+    lon: Annotated[float, Query(ge=-180, le=180, description="longitude in `coord`")],
+    radius_m: Annotated[float, Query(gt=0, le=MAX_RADIUS_M, description="search radius, metres")] = 5000,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size; use next_cursor for more")] = 20,
+    grade: Annotated[str | None, Query(description="only stations offering this grade (92, 95#, 0 ...)")] = None,
+    brand: Annotated[str | None, Query(description="only this brand (code or Chinese name)")] = None,
+    open_now: Annotated[bool, Query(description="only stations open now (local time)")] = False,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> Response:
+    coords.validate_lon_lat(lon, lat)
+    wlon, wlat = coords.to_wgs84(lon, lat, coord)
+    query = NearbyQuery(
+        lon=wlon,
+        lat=wlat,
+        radius_m=radius_m,
+        limit=limit,
+        grade_bit=GRADE_BITS[normalize_grade(grade)] if grade else None,
+        brand=brand_code(brand) if brand else None,
+        open_now=open_now,
+        after=decode_cursor(cursor) if cursor else None,
+    )
+    snap = index.snapshot
+    now = datetime.now(UTC)
+    open_state = index.open_state(now)
+    result = nearest_stations(snap, query, open_state)
+    body = nearby_body(snap, result, coord, (lon, lat), radius_m, open_state, now)
+    return Response(body, media_type="application/json")
+
+
+@router.get(
+    "/{station_id}",
+    summary="One station in full: place, hours, services, fueling positions and nozzles",
+    response_model=StationDetail,
+    responses=PROBLEM_RESPONSES,
+)
+async def station(
+    engine: EngineDep,
+    coord: CoordDep,
+    station_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="station id")],
+) -> dict[str, Any]:
+    row = await run_in_threadpool(repository.station_detail, engine, station_id)
+    lon, lat = coords.from_wgs84(row["lon"], row["lat"], coord)
+    hours = OpeningHours.from_json(row["opening_hours"]) if row["opening_hours"] is not None else None
+    if row["status"] != "open":
+        open_now: bool | None = False
+    elif hours is None:
+        open_now = None
+    else:
+        open_now = hours.is_open(datetime.now(ZoneInfo(row["timezone"])))
+    return {
+        "id": row["id"],
+        "coord": coord.value,
+        "name": row["name"],
+        "brand": row["brand"],
+        "brand_name": brand_name(row["brand"]),
+        "address": row["address"],
+        "province": row["province"],
+        "city": row["city"],
+        "county": row["county"],
+        "adcode": row["adcode"],
+        "location": {"lon": lon, "lat": lat},
+        "h3_cell": cells.to_hex(row["h3_r9"]),
+        "timezone": row["timezone"],
+        "opening_hours": row["opening_hours"],
+        "open_now": open_now,
+        "services": row["services"],
+        "grades": row["grades"],
+        "status": row["status"],
+        "identifiers": row["identifiers"],
+        "positions": row["positions"],
+        "updated_at": row["updated_at"].isoformat(),
+    }

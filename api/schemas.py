@@ -1,0 +1,65 @@
+"""Response models: they document the API (OpenAPI); the hot path serialises by hand to the same shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Location(BaseModel):
+    lon: float
+    lat: float
+
+
+class NearbyStation(BaseModel):
+    id: int
+    name: str
+    brand: str = Field(description="brand code, e.g. sinopec, petrochina, cnooc, shell, total, private")
+    brand_name: str
+    address: str
+    grades: list[str] = Field(description="grades offered: 92, 95, 98, 0 (0# diesel), E92, CNG ...")
+    status: str = Field(description="open | temporarily_closed")
+    location: Location
+    distance_m: float = Field(description="geodesic distance on the WGS-84 ellipsoid, metres")
+    open_now: bool | None = Field(description="open at as_of in the station's local time; null: hours unknown")
+
+
+class NearbyPage(BaseModel):
+    coord: str = Field(description="coordinate system of origin and every location")
+    origin: Location
+    radius_m: float
+    as_of: str
+    catalogue_version: int
+    count: int
+    next_cursor: str | None = Field(description="pass as cursor= for the next page; null on the last page")
+    items: list[NearbyStation]
+
+
+class Position(BaseModel):
+    number: int
+    nozzles: list[dict[str, Any]]
+
+
+class StationDetail(BaseModel):
+    id: int
+    coord: str
+    name: str
+    brand: str
+    brand_name: str
+    address: str
+    province: str | None
+    city: str | None
+    county: str | None
+    adcode: str | None
+    location: Location
+    h3_cell: str = Field(description="H3 cell (resolution 9) of the station, hex")
+    timezone: str
+    opening_hours: dict[str, Any] | None
+    open_now: bool | None
+    services: list[str]
+    grades: list[str]
+    status: str
+    identifiers: list[dict[str, str]]
+    positions: list[Position]
+    updated_at: str

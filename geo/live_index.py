@@ -1,0 +1,85 @@
+"""The worker's live search index: the current Snapshot, its refresh, and open-now states per minute."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from sqlalchemy import Engine
+
+from geo import repository
+from geo.hours import minute_of_week
+from geo.snapshot import STATUS_CODES, Snapshot, build_snapshot
+
+log = logging.getLogger(__name__)
+
+
+class IndexNotReady(RuntimeError):
+    pass
+
+
+class LiveIndex:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._snapshot: Snapshot | None = None
+        self._reload_lock = threading.Lock()
+        self._open_cache: tuple[int, int, np.ndarray] | None = None  # (version, utc minute, states)
+        self.loaded_at: datetime | None = None
+        self.load_seconds: float | None = None
+
+    @property
+    def snapshot(self) -> Snapshot:
+        snap = self._snapshot
+        if snap is None:
+            raise IndexNotReady("the station index is still loading")
+        return snap
+
+    @property
+    def ready(self) -> bool:
+        return self._snapshot is not None
+
+    def load(self) -> Snapshot:
+        with self._reload_lock:
+            started = time.perf_counter()
+            version, rows = repository.index_rows(self._engine)
+            snap = build_snapshot(rows, version)
+            self._snapshot = snap
+            self.loaded_at = datetime.now(UTC)
+            self.load_seconds = time.perf_counter() - started
+            log.info("station index v%d: %d stations in %.1fs", version, len(snap), self.load_seconds)
+            return snap
+
+    def refresh_if_changed(self) -> bool:
+        current = self._snapshot
+        if current is not None and repository.catalogue_version(self._engine) == current.version:
+            return False
+        self.load()
+        return True
+
+    def open_state(self, now: datetime | None = None) -> np.ndarray:
+        """Per snapshot position: 1 open now, 0 closed now (or temporarily closed), -1 hours unknown."""
+        snap = self.snapshot
+        now = now or datetime.now(UTC)
+        minute = int(now.timestamp() // 60)
+        cached = self._open_cache
+        if cached is not None and cached[0] == snap.version and cached[1] == minute:
+            return cached[2]
+        states = compute_open_state(snap, now)
+        self._open_cache = (snap.version, minute, states)
+        return states
+
+
+def compute_open_state(snap: Snapshot, now: datetime) -> np.ndarray:
+    states = np.full(len(snap), -1, dtype=np.int8)
+    known = snap.schedule >= 0
+    for code, name in enumerate(snap.timezones):
+        local = now.astimezone(ZoneInfo(name))
+        open_by_schedule = snap.schedules.open_at(minute_of_week(local))
+        chosen = known & (snap.timezone == code)
+        states[chosen] = open_by_schedule[snap.schedule[chosen]].astype(np.int8)
+    states[snap.status == STATUS_CODES["temporarily_closed"]] = 0
+    return states

@@ -1,0 +1,65 @@
+"""Catalogue reads: rows for the in-memory index, the catalogue version, one station in full."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+from geo.errors import StationNotFound
+
+
+def _sql(name: str) -> str:
+    return resources.files("geo").joinpath("sql", name).read_text(encoding="utf-8")
+
+
+def catalogue_version(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT version FROM catalogue_version")).scalar_one())
+
+
+def index_rows(engine: Engine, batch: int = 20_000) -> tuple[int, Iterator[dict[str, Any]]]:
+    """The catalogue version and an iterator over the searchable stations (closed ones left out),
+    read in one repeatable-read transaction so the rows match the version."""
+    conn = engine.raw_connection()
+    dbapi = conn.driver_connection
+    assert dbapi is not None
+    dbapi.set_session(isolation_level="REPEATABLE READ", readonly=True)
+    with dbapi.cursor() as cur:
+        cur.execute("SELECT version FROM catalogue_version")
+        row = cur.fetchone()
+        assert row is not None
+        version = int(row[0])
+
+    def rows() -> Iterator[dict[str, Any]]:
+        try:
+            with dbapi.cursor(name="index_rows") as cur:
+                cur.itersize = batch
+                cur.execute(_sql("index_rows.sql"))
+                names = [
+                    "id", "lon", "lat", "h3_r5", "h3_r7", "name", "brand", "address",
+                    "grades", "status", "opening_hours", "timezone",
+                ]
+                for values in cur:
+                    yield dict(zip(names, values, strict=True))
+            dbapi.rollback()
+        finally:
+            dbapi.set_session(isolation_level="READ COMMITTED", readonly=False)
+            conn.close()
+
+    return version, rows()
+
+
+def station_detail(engine: Engine, station_id: int) -> dict[str, Any]:
+    with engine.connect() as conn:
+        row = conn.execute(text(_sql("station_detail.sql")), {"id": station_id}).mappings().first()
+    if row is None:
+        raise StationNotFound(station_id)
+    return dict(row)
+
+
+def ping(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))

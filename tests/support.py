@@ -1,0 +1,108 @@
+"""Test support: put StationRecords into the real database, run the real app over real HTTP."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import orjson
+import uvicorn
+from sqlalchemy import Engine, text
+
+from api.app import create_app
+from api.settings import Settings
+from geo import repository
+from geo.records import StationRecord
+
+_INSERT_STATION = text(
+    """
+    INSERT INTO stations (name, brand, address, province, city, county, adcode, geom, h3_r5, h3_r7, h3_r9,
+                          timezone, opening_hours, services, grades, status, content_hash)
+    VALUES (:name, :brand, :address, :province, :city, :county, :adcode, ST_GeomFromEWKT(:geom),
+            :h3_r5, :h3_r7, :h3_r9, :timezone, CAST(:opening_hours AS jsonb), :services, :grades, :status,
+            :content_hash)
+    RETURNING id
+    """
+)
+
+
+def insert_records(engine: Engine, records: Sequence[StationRecord]) -> list[int]:
+    """Insert stations with their identifiers, positions and nozzles; returns the new ids in order."""
+    ids: list[int] = []
+    with engine.begin() as conn:
+        for record in records:
+            row = record.station_row()
+            row["opening_hours"] = orjson.dumps(row["opening_hours"]).decode() if row["opening_hours"] else None
+            station_id = int(conn.execute(_INSERT_STATION, row).scalar_one())
+            ids.append(station_id)
+            for source, external_id in record.identifiers:
+                conn.execute(
+                    text("INSERT INTO station_identifiers VALUES (:s, :e, :id)"),
+                    {"s": source, "e": external_id, "id": station_id},
+                )
+            for number, nozzles in enumerate(record.positions, start=1):
+                position_id = conn.execute(
+                    text("INSERT INTO fueling_positions (station_id, number) VALUES (:id, :n) RETURNING id"),
+                    {"id": station_id, "n": number},
+                ).scalar_one()
+                for nozzle_number, grade in enumerate(nozzles, start=1):
+                    conn.execute(
+                        text("INSERT INTO nozzles (position_id, number, grade) VALUES (:p, :n, :g)"),
+                        {"p": position_id, "n": nozzle_number, "g": grade},
+                    )
+    return ids
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class LiveServer:
+    def __init__(self, base_url: str, engine: Engine) -> None:
+        self.base_url = base_url
+        self.engine = engine
+        self.client = httpx.Client(base_url=base_url, timeout=10)
+
+    def get(self, path: str, **params: Any) -> httpx.Response:
+        return self.client.get(path, params={k: v for k, v in params.items() if v is not None})
+
+    def wait_for_catalogue(self, timeout: float = 20.0) -> None:
+        """Block until the server's index holds the database's current catalogue version."""
+        want = repository.catalogue_version(self.engine)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            response = self.client.get("/readyz")
+            if response.status_code == 200 and response.json()["index"]["catalogue_version"] == want:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"index did not reach catalogue version {want}: {response.text}")
+
+
+@contextmanager
+def live_server(database_url: str, engine: Engine) -> Iterator[LiveServer]:
+    settings = Settings(database_url=database_url, index_refresh_seconds=0.1)  # type: ignore[call-arg]
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("test server did not start")
+        time.sleep(0.02)
+    live = LiveServer(f"http://127.0.0.1:{port}", engine)
+    try:
+        yield live
+    finally:
+        live.client.close()
+        server.should_exit = True
+        thread.join(timeout=10)
