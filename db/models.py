@@ -84,6 +84,8 @@ station_identifiers = Table(
         ForeignKey("stations.id", ondelete="CASCADE"),
         nullable=False,
     ),
+    # The record hash this source last ingested (migration 0002); NULL = compare with stations.content_hash.
+    Column("content_hash", Text, nullable=True),
     Index("ix_station_identifiers_station_id", "station_id"),
 )
 
