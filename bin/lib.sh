@@ -218,29 +218,60 @@ EOF
 cluster_start() {
     install_postgis
     _prepare_pg_dir
+    # Several commands may share one checkout's cluster: serialise init and start.
+    exec 9>"$PG_DIR/.lock"
+    flock 9
     [ -f "$PG_DATA/PG_VERSION" ] || _initdb
     if _pg_running; then
         PG_PORT="$(_running_port)"
         log "reusing the running cluster in .pg (port $PG_PORT)"
+        flock -u 9
+        exec 9>&-
         return 0
     fi
     local opts="-p $PG_PORT" o
     for o in "$@"; do opts="$opts -c $o"; done
     log "starting PostgreSQL ($PG_BIN) on 127.0.0.1:$PG_PORT, log in .pg/log"
-    if ! as_pg "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t 60 -o "$opts" >/dev/null; then
+    if ! as_pg "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t 60 -o "$opts" >/dev/null 9>&-; then
+        flock -u 9
+        exec 9>&-
         tail -n 20 "$PG_LOG" >&2 2>/dev/null || true
         die "PostgreSQL did not start (is port $PG_PORT taken? set STATIONS_PG_PORT)"
     fi
     CLUSTER_STARTED=1
+    flock -u 9
+    exec 9>&-
 }
 
+# Other client connections (another bin/run or bin/test sharing this cluster); 0 when none or unknown.
+_other_clients() {
+    "$VENV_PY" - "$(local_url postgres)" <<'PY' 2>/dev/null || echo 0
+import sys
+import psycopg2
+conn = psycopg2.connect(sys.argv[1], connect_timeout=5)
+with conn.cursor() as cur:
+    cur.execute(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+    )
+    print(cur.fetchone()[0])
+conn.close()
+PY
+}
+
+# Stop the cluster if this process started it, unless others are still connected to it.
 cluster_stop_if_started() {
-    if [ "$CLUSTER_STARTED" -eq 1 ]; then
-        log "stopping the PostgreSQL cluster this command started"
-        as_pg "$PG_BIN/pg_ctl" stop -D "$PG_DATA" -m fast -w -t 60 >/dev/null 2>&1 \
-            || log "pg_ctl stop failed; see $PG_LOG"
-        CLUSTER_STARTED=0
+    [ "$CLUSTER_STARTED" -eq 1 ] || return 0
+    CLUSTER_STARTED=0
+    local others
+    others="$(_other_clients)"
+    if [ "${others:-0}" -gt 0 ]; then
+        log "leaving the PostgreSQL cluster running: $others other connection(s) still use it"
+        return 0
     fi
+    log "stopping the PostgreSQL cluster this command started"
+    as_pg "$PG_BIN/pg_ctl" stop -D "$PG_DATA" -m fast -w -t 60 >/dev/null 2>&1 \
+        || log "pg_ctl stop failed; see $PG_LOG"
 }
 
 local_url() { printf 'postgresql://%s@127.0.0.1:%s/%s' "$PG_SUPERUSER" "$PG_PORT" "$1"; }
