@@ -28,6 +28,7 @@ from loadtests.bench_procs import (
     memory_kb,
     start_server,
     stop_server,
+    wait_for_quiet,
     wait_ready,
     worker_pids,
 )
@@ -58,6 +59,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=18_400, help="first loopback port")
     parser.add_argument("--ready-timeout", type=float, default=900.0, help="seconds to wait for /readyz")
     parser.add_argument("--seed", type=int, default=20_261_121)
+    parser.add_argument("--quiet-wait", type=float, default=60.0,
+                        help="before each run, wait up to this many seconds for other processes to go quiet")
     return parser.parse_args(argv)
 
 
@@ -85,9 +88,10 @@ def prepare_database(args: argparse.Namespace, stations: int) -> tuple[str, int,
     return url, count, paths_file
 
 
-def smoke_check(server: Server, paths: list[str]) -> list[list[int]]:
-    """The first requests must answer 200 with items; returns their station ids for comparison."""
+def smoke_check(server: Server, paths: list[str]) -> tuple[list[list[int]], float]:
+    """The first requests must answer 200 with items; their station ids (to compare) and mean body size."""
     answers = []
+    sizes = []
     for path in paths[:SMOKE_REQUESTS]:
         status, body = http_get(server.base_url + path)
         if status != 200:
@@ -97,7 +101,8 @@ def smoke_check(server: Server, paths: list[str]) -> list[list[int]]:
         if not isinstance(items, list):
             raise SystemExit(f"{server.name}: {path} answered without an items list: {body[:300]!r}")
         answers.append([int(item["id"]) for item in items])
-    return answers
+        sizes.append(len(body))
+    return answers, sum(sizes) / len(sizes)
 
 
 def measure_server(server: Server, url: str, paths_file: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -107,13 +112,18 @@ def measure_server(server: Server, url: str, paths_file: Path, args: argparse.Na
     try:
         ready_s = wait_ready(server, args.ready_timeout)
         say(f"{server.name}: ready after {ready_s:.1f} s")
-        answers = smoke_check(server, paths_file.read_text().splitlines())
+        answers, body_bytes = smoke_check(server, paths_file.read_text().splitlines())
+        say(f"{server.name}: smoke check passed, {body_bytes:,.0f} bytes per answer on average")
         assert server.process is not None
         session = server.process.pid
         run_wrk(server.base_url, paths_file, threads=2, connections=64, duration_s=WARMUP_S, server_session=session)
         workers = worker_pids(server)
-        results: dict[str, Any] = {"ready_s": round(ready_s, 1), "workers": len(workers)}
+        results: dict[str, Any] = {"ready_s": round(ready_s, 1), "workers": len(workers),
+                                   "body_bytes": round(body_bytes)}
         for key, threads, connections in (("throughput", 2, 64), ("latency", 1, 8)):
+            other, waited = wait_for_quiet(session, OTHER_CPU_WARNING, args.quiet_wait)
+            if waited > 1.5:
+                say(f"waited {waited:.0f} s for other processes to quieten (now {other:.0%} of the machine)")
             say(f"{server.name}: wrk -t{threads} -c{connections} -d{args.duration}s")
             run = run_wrk(server.base_url, paths_file, threads=threads, connections=connections,
                           duration_s=args.duration, server_session=session)

@@ -166,3 +166,23 @@ def memory_kb(pid: int) -> dict[str, int]:
         if key in ("Rss", "Pss"):
             out[key.lower() + "_kb"] = int(rest.split()[0])
     return out
+
+
+def other_cpu_share(session: int, window_s: float = 1.0) -> float:
+    """Share of the machine busy over `window_s` outside the server's session and PostgreSQL."""
+    busy0, total0 = machine_busy_seconds()
+    procs0 = process_cpu()
+    time.sleep(window_s)
+    busy1, total1 = machine_busy_seconds()
+    spent = cpu_delta(procs0, process_cpu(), session)
+    elapsed = max(total1 - total0, 1e-9)
+    return max(0.0, (busy1 - busy0 - spent["server"] - spent["postgres"]) / elapsed)
+
+
+def wait_for_quiet(session: int, threshold: float, max_wait_s: float) -> tuple[float, float]:
+    """Wait until other processes use under `threshold` of the machine; (their last share, seconds waited)."""
+    started = time.monotonic()
+    share = other_cpu_share(session)
+    while share >= threshold and time.monotonic() - started < max_wait_s:
+        share = other_cpu_share(session)
+    return share, time.monotonic() - started

@@ -1,4 +1,4 @@
-"""A synthetic nearby answer, shaped like the service's 20-station answer, for the floor app and checks."""
+"""A synthetic nearby answer in the service's shape (api/schemas.py NearbyPage), for the floor app."""
 
 from __future__ import annotations
 
@@ -27,17 +27,30 @@ def nearby_answer(count: int = 20, *, lon: float = 121.4737, lat: float = 31.230
                 "id": 100000 + rng.randrange(900000),
                 "name": f"{display}{road}加油站",
                 "brand": code,
+                "brand_name": display,
                 "address": f"上海市黄浦区{road}{rng.randrange(1, 999)}号",
+                "grades": _GRADES[i % len(_GRADES)],
+                "status": "open",
                 "location": {
-                    "lon": round(lon + distance * math.sin(bearing) / (111320.0 * math.cos(math.radians(lat))), 7),
-                    "lat": round(lat + distance * math.cos(bearing) / 111320.0, 7),
+                    "lon": round(lon + distance * math.sin(bearing) / (111320.0 * math.cos(math.radians(lat))), 6),
+                    "lat": round(lat + distance * math.cos(bearing) / 111320.0, 6),
                 },
                 "distance_m": round(distance, 1),
-                "grades": _GRADES[i % len(_GRADES)],
+                "open_now": True,
             }
         )
-    return {"coord": "wgs84", "items": items}
+    return {
+        "coord": "wgs84",
+        "origin": {"lon": lon, "lat": lat},
+        "radius_m": 5000.0,
+        "as_of": "2026-11-21T08:00:00+00:00",
+        "catalogue_version": 1,
+        "count": len(items),
+        "next_cursor": None,
+        "items": items,
+    }
 
 
-def nearby_answer_bytes(count: int = 20) -> bytes:
+def nearby_answer_bytes(count: int = 16) -> bytes:
+    """About 4.5 KB at the default count, the mean size of the service's answers at 5 km / limit 20."""
     return orjson.dumps(nearby_answer(count))
