@@ -9,6 +9,8 @@ owns the station's content (its stored hash is NULL or equals stations.content_h
 updated and its positions/nozzles replaced; otherwise (an identifier linked onto another source's
 station) only its remembered hash moves. Both count as updated. New identifiers are linked to an
 existing station of another source within `link_within_m` metres with the same brand, else inserted.
+'private' (no brand recognised in the name, e.g. Baidu's "加油站(古猗园路)") is compatible with any brand;
+a same-brand candidate wins over a 'private' one, then the nearest.
 """
 
 from __future__ import annotations
@@ -50,12 +52,12 @@ FROM unnest(%s::int[], %s::text[], %s::text[], %s::float8[], %s::float8[], %s::f
      AS t(i, source, brand, lon, lat, deg)
 CROSS JOIN LATERAL (
     SELECT s.id FROM stations s
-    WHERE s.brand = t.brand
+    WHERE (s.brand = t.brand OR s.brand = 'private' OR t.brand = 'private')
       AND s.geom && ST_Expand(ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326), t.deg)
       AND ST_DWithin(s.geom::geography, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326)::geography, %s)
       AND NOT EXISTS (
           SELECT 1 FROM station_identifiers si WHERE si.station_id = s.id AND si.source = t.source)
-    ORDER BY ST_Distance(s.geom::geography, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326)::geography)
+    ORDER BY s.brand <> t.brand, ST_Distance(s.geom::geography, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326)::geography)
     LIMIT 1
 ) AS m
 """
