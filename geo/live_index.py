@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -48,6 +49,9 @@ class LiveIndex:
             version, rows = repository.index_rows(self._engine)
             snap = build_snapshot(rows, version)
             self._snapshot = snap
+            # The snapshot lives until the next reload: keep the collector from rescanning it.
+            gc.collect()
+            gc.freeze()
             self.loaded_at = datetime.now(UTC)
             self.load_seconds = time.perf_counter() - started
             log.info("station index v%d: %d stations in %.1fs", version, len(snap), self.load_seconds)

@@ -1,12 +1,14 @@
 """Exact nearby search over a Snapshot, using H3 cells to gather candidates.
 
-Candidates are gathered ring by ring around the query point's cell. After ring k, every station not
-yet seen lies outside grid_disk(cell, k), so its distance is at least the distance from the query point
-to the nearest cell of ring k+1, bounded below by |p - centre| - circumradius for each such cell (chord
-distances in ECEF metres; the circumradius is the farthest vertex, with a safety margin). Growth stops
-when the (limit+1)-th eligible candidate, or the radius when fewer qualify, is strictly inside that
-bound, so the answer equals a brute-force scan: same stations, same order (distance, then id).
-Resolution 7 serves dense areas; sparse ones move to resolution 5; a full scan remains as last resort.
+Candidates are the stations of grid_disk(origin, k), origin being the query point's cell. Every other
+station lies outside that disk, so its distance is at least the distance from the point to the nearest
+cell of ring k+1. For each origin and k we keep L = min over ring k+1 cells of
+|centre(origin) - centre(c)| - circumradius(c) (chord distances in ECEF metres; the circumradius is the
+farthest vertex, with a safety margin), and by the triangle inequality no unseen station is nearer than
+L - |p - centre(origin)|. The search stops when the (limit+1)-th eligible candidate, or the radius when
+fewer qualify, is strictly nearer than that bound, so the answer equals a brute-force scan: same
+stations, same order (distance, then id). Steps go from small disks at resolution 7 to larger ones at
+resolution 5; a full scan remains as the last resort. Disk contents and bounds are cached per origin.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 
 from geo import cells
-from geo.distance import chord_to_metres, ecef_point, metres_to_chord
+from geo.distance import chord_to_metres, ecef, ecef_point, metres_to_chord
 from geo.errors import InvalidSearch
 from geo.snapshot import Snapshot
 
@@ -29,7 +31,6 @@ MAX_RADIUS_M = 50_000.0
 MAX_LIMIT = 100
 _BOUND_FACTOR = 1.005  # circumradius safety factor (curved edges, ellipsoid vs h3's sphere)
 _BOUND_SLACK_M = 5.0
-_PLAN = ((7, 6), (5, 9))  # (resolution, largest ring) tried in order
 
 
 @dataclass(frozen=True)
@@ -79,74 +80,114 @@ def decode_cursor(text: str) -> tuple[float, int]:
     return float(chord), int(station_id)
 
 
-@lru_cache(maxsize=1 << 20)
-def _cell_bound(cell: int) -> tuple[float, float, float, float]:
-    """ECEF centre of a cell and a safe upper bound of the chord to any point of the cell."""
-    (clon, clat), vertices = cells.center_and_vertices(cell)
-    cx, cy, cz = ecef_point(clon, clat)
-    radius = max(math.dist((cx, cy, cz), ecef_point(vlon, vlat)) for vlon, vlat in vertices)
-    return cx, cy, cz, radius * _BOUND_FACTOR + _BOUND_SLACK_M
+_BOUNDS: dict[int, tuple[float, float, float, float]] = {}
+_BOUNDS_CAP = 2_000_000
 
 
-def _unseen_bound(p: tuple[float, float, float], origin: int, k: int) -> float:
-    """Lower bound of the chord from p to any point outside grid_disk(origin, k)."""
-    best = math.inf
-    for cell in cells.ring(origin, k + 1):
-        cx, cy, cz, radius = _cell_bound(cell)
-        d = math.sqrt((p[0] - cx) ** 2 + (p[1] - cy) ** 2 + (p[2] - cz) ** 2) - radius
-        if d < best:
-            best = d
-    return best
+def _cell_bounds(ring_cells: list[int]) -> list[tuple[float, float, float, float]]:
+    """ECEF centre of each cell and a safe upper bound of the chord from it to any point of the cell.
+    Cached per cell; the missing ones are computed together in one vectorised step."""
+    missing = [c for c in ring_cells if c not in _BOUNDS]
+    if missing:
+        if len(_BOUNDS) > _BOUNDS_CAP:
+            _BOUNDS.clear()
+        lons: list[float] = []
+        lats: list[float] = []
+        sizes: list[int] = []
+        for cell in missing:
+            (clon, clat), vertices = cells.center_and_vertices(cell)
+            lons.append(clon)
+            lats.append(clat)
+            lons.extend(v[0] for v in vertices)
+            lats.extend(v[1] for v in vertices)
+            sizes.append(len(vertices) + 1)
+        xyz = ecef(np.asarray(lons), np.asarray(lats))
+        start = 0
+        for cell, size in zip(missing, sizes, strict=True):
+            block = xyz[start : start + size]
+            radius = float(np.sqrt(((block[1:] - block[0]) ** 2).sum(axis=1)).max())
+            _BOUNDS[cell] = (*block[0].tolist(), radius * _BOUND_FACTOR + _BOUND_SLACK_M)
+            start += size
+    return [_BOUNDS[c] for c in ring_cells]
 
 
-class _Collector:
-    """Eligible candidates within the radius, accumulated ring by ring."""
+_DISKS_CAP = 200_000
 
-    def __init__(self, snap: Snapshot, query: NearbyQuery, open_state: np.ndarray | None) -> None:
+
+def _disk(snap: Snapshot, res: int, origin: int, k: int) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    """Snapshot positions in grid_disk(origin, k), their ECEF block, the bound L, and origin's centre."""
+    key = (origin, k)
+    cache = snap.disk_cache
+    hit: tuple[np.ndarray, np.ndarray, float, np.ndarray] | None = cache.get(key)
+    if hit is not None:
+        return hit
+    buckets = snap.buckets[res]
+    parts = [b for b in (buckets.get(c) for c in cells.disk(origin, k)) if b is not None]
+    positions = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+    ox, oy, oz, _ = _cell_bounds([origin])[0]
+    bound = math.inf
+    for cx, cy, cz, radius in _cell_bounds(cells.ring(origin, k + 1)):
+        bound = min(bound, math.sqrt((ox - cx) ** 2 + (oy - cy) ** 2 + (oz - cz) ** 2) - radius)
+    if len(cache) >= _DISKS_CAP:
+        cache.clear()
+    entry = (positions, snap.xyz[positions], bound, np.array((ox, oy, oz)))
+    cache[key] = entry
+    return entry
+
+
+@lru_cache(maxsize=4096)
+def _radius_chord(radius_m: float) -> float:
+    return metres_to_chord(radius_m)
+
+
+class _Step:
+    """Eligible candidates of one disk within the radius (and after the cursor), with their chords."""
+
+    __slots__ = ("chords", "positions", "snap")
+
+    def __init__(
+        self,
+        snap: Snapshot,
+        query: NearbyQuery,
+        p: np.ndarray,
+        positions: np.ndarray,
+        xyz: np.ndarray,
+        open_state: np.ndarray | None,
+    ) -> None:
         self.snap = snap
-        self.query = query
-        self.open_state = open_state
-        self.p = np.asarray(ecef_point(query.lon, query.lat))
-        self.radius_chord = metres_to_chord(query.radius_m)
-        self.brand_code = snap.brand_code(query.brand) if query.brand is not None else None
-        self.positions: list[np.ndarray] = []
-        self.chords: list[np.ndarray] = []
-        self.count = 0
+        keep = None
+        if query.grade_bit is not None:
+            keep = (snap.grade_mask[positions] & (1 << query.grade_bit)) != 0
+        if query.brand is not None:
+            brand_ok = snap.brand[positions] == snap.brand_code(query.brand)
+            keep = brand_ok if keep is None else keep & brand_ok
+        if query.open_now and open_state is not None:
+            open_ok = open_state[positions] == 1
+            keep = open_ok if keep is None else keep & open_ok
+        if keep is not None:
+            positions, xyz = positions[keep], xyz[keep]
+        diff = xyz - p
+        chords = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+        inside = chords <= _radius_chord(query.radius_m)
+        if query.after is not None:
+            after_chord, after_id = query.after
+            ids = snap.ids[positions]
+            inside &= (chords > after_chord) | ((chords == after_chord) & (ids > after_id))
+        self.positions = positions[inside]
+        self.chords = chords[inside]
 
-    def add(self, idx: np.ndarray) -> None:
-        snap, q = self.snap, self.query
-        if q.grade_bit is not None:
-            idx = idx[(snap.grade_mask[idx] & (1 << q.grade_bit)) != 0]
-        if self.brand_code is not None:
-            idx = idx[snap.brand[idx] == self.brand_code]
-        if q.open_now and self.open_state is not None:
-            idx = idx[self.open_state[idx] == 1]
-        if not len(idx):
-            return
-        diff = snap.xyz[idx] - self.p
-        chord = np.sqrt(np.einsum("ij,ij->i", diff, diff))
-        keep = chord <= self.radius_chord
-        if q.after is not None:
-            after_chord, after_id = q.after
-            ids = snap.ids[idx]
-            keep &= (chord > after_chord) | ((chord == after_chord) & (ids > after_id))
-        if keep.any():
-            self.positions.append(idx[keep])
-            self.chords.append(chord[keep])
-            self.count += int(keep.sum())
-
-    def need(self, want: int) -> float:
+    def need(self, want: int, radius_chord: float) -> float:
         """Chord that every answer lies within: the want-th candidate's, or the radius."""
-        if self.count < want:
-            return self.radius_chord
-        chords = np.concatenate(self.chords)
-        return float(np.partition(chords, want - 1)[want - 1])
+        if len(self.chords) < want:
+            return radius_chord
+        return float(np.partition(self.chords, want - 1)[want - 1])
 
     def result(self, want: int, limit: int) -> NearbyResult:
-        if not self.count:
-            return NearbyResult(np.empty(0, np.int64), np.empty(0), None)
-        positions = np.concatenate(self.positions)
-        chords = np.concatenate(self.chords)
+        positions, chords = self.positions, self.chords
+        if len(chords) > want:  # keep the want nearest and everything tied with the last of them
+            cut = np.partition(chords, want - 1)[want - 1]
+            near = chords <= cut
+            positions, chords = positions[near], chords[near]
         order = np.lexsort((self.snap.ids[positions], chords))[:want]
         positions, chords = positions[order], chords[order]
         cursor = None
@@ -156,36 +197,37 @@ class _Collector:
         return NearbyResult(positions, chords, cursor)
 
 
+_STEPS = ((7, 1), (7, 2), (7, 4), (5, 1), (5, 2), (5, 4), (5, 7))
+
+
 def nearest_stations(snap: Snapshot, query: NearbyQuery, open_state: np.ndarray | None = None) -> NearbyResult:
     """Stations within query.radius_m of the point, nearest first, exactly as a full scan would order them.
 
     open_state (1 open, 0 closed, -1 unknown per snapshot position) is needed only when query.open_now.
     """
     want = query.limit + 1
-    p = ecef_point(query.lon, query.lat)
-    for res, max_k in _PLAN:
-        buckets = snap.buckets[res]
-        origin = cells.cell_of(query.lon, query.lat, res)
-        found = _Collector(snap, query, open_state)
-        try:
-            for k in range(max_k + 1):
-                ring_cells = [origin] if k == 0 else cells.ring(origin, k)
-                parts = [b for b in (buckets.get(c) for c in ring_cells) if b is not None]
-                if parts:
-                    found.add(np.concatenate(parts) if len(parts) > 1 else parts[0])
-                if found.need(want) < _unseen_bound(p, origin, k):
-                    return found.result(want, query.limit)
-                if res == 7 and k >= 2 and found.count < want // 2:
-                    break  # sparse here: coarser cells reach further per ring
-        except cells.GridError:  # h3 may refuse rings that cross a pentagon: scan instead
-            break
-    found = _Collector(snap, query, open_state)
-    found.add(np.arange(len(snap), dtype=np.int64))
-    return found.result(want, query.limit)
+    p = np.array(ecef_point(query.lon, query.lat))
+    radius_chord = _radius_chord(query.radius_m)
+    origins: dict[int, int] = {}
+    try:
+        for res, k in _STEPS:
+            origin = origins.get(res)
+            if origin is None:
+                origin = origins[res] = cells.cell_of(query.lon, query.lat, res)
+            positions, xyz, bound, centre = _disk(snap, res, origin, k)
+            if len(positions) < want and k < 4:
+                continue  # too few stations here even before filtering: look wider at once
+            step = _Step(snap, query, p, positions, xyz, open_state)
+            offset = float(np.sqrt(((p - centre) ** 2).sum()))
+            if step.need(want, radius_chord) < bound - offset:
+                return step.result(want, query.limit)
+    except cells.GridError:  # h3 may refuse rings that cross a pentagon: scan instead
+        pass
+    return brute_force(snap, query, open_state)
 
 
 def brute_force(snap: Snapshot, query: NearbyQuery, open_state: np.ndarray | None = None) -> NearbyResult:
     """The reference answer: every station measured (used by tests and as a last resort)."""
-    found = _Collector(snap, query, open_state)
-    found.add(np.arange(len(snap), dtype=np.int64))
-    return found.result(query.limit + 1, query.limit)
+    p = np.array(ecef_point(query.lon, query.lat))
+    step = _Step(snap, query, p, np.arange(len(snap), dtype=np.int64), snap.xyz, open_state)
+    return step.result(query.limit + 1, query.limit)

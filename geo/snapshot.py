@@ -55,6 +55,8 @@ class Snapshot:
     schedules: Schedules
     fragments: list[bytes]  # static JSON members of each station, without braces
     buckets: dict[int, dict[int, np.ndarray]] = field(repr=False)  # res -> cell -> positions
+    # (origin cell, k) -> (positions in grid_disk(origin, k), distance bound, origin centre); see geo.nearby
+    disk_cache: dict[tuple[int, int], Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.ids)
