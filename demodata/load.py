@@ -1,0 +1,187 @@
+"""Bulk load of StationRecords into PostGIS with COPY, in one transaction.
+
+The catalogue tables are locked (ACCESS EXCLUSIVE) for the whole load, so nobody else can take ids from
+their sequences: ids are numbered from each sequence's next value and the sequences are moved past the
+last id used before the commit. Identifier, position and nozzle rows therefore reference their parents
+without reading anything back. A background thread turns records into COPY payloads while the main thread
+streams the previous batch to the server.
+
+Row-by-row foreign-key checks dominated COPY time (nozzles outnumber stations ~16:1), so the catalogue's
+foreign keys are dropped for the load and re-added from their own catalogue definitions before the
+commit: re-adding validates every row in one pass, and a violation aborts the whole transaction.
+Station rows come from StationRecord.station_row(), so geom, H3 cells and content_hash are exactly what
+the ingest path stores. Any failure rolls everything back; ANALYZE runs after the commit.
+"""
+
+from __future__ import annotations
+
+import io
+import queue
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from psycopg2 import sql
+
+from demodata.copyrows import TABLE_COLUMNS, Batch, NextIds, build_batch
+from geo.records import StationRecord
+
+CATALOGUE_TABLES = ("stations", "station_identifiers", "fueling_positions", "nozzles")
+_SEQUENCE_TABLES = ("stations", "fueling_positions", "nozzles")
+_DONE = object()
+
+
+@dataclass
+class LoadCounts:
+    stations: int = 0
+    identifiers: int = 0
+    positions: int = 0
+    nozzles: int = 0
+    brands: Counter[str] = field(default_factory=Counter)
+
+    def add(self, batch: Batch) -> None:
+        self.stations += batch.stations
+        self.identifiers += batch.identifiers
+        self.positions += batch.positions
+        self.nozzles += batch.nozzles
+        self.brands.update(batch.brands)
+
+
+def _copy(cur: Any, table: str, payload: bytes) -> None:
+    if payload:
+        columns = sql.SQL(", ").join(sql.Identifier(c) for c in TABLE_COLUMNS[table])
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table), columns)
+        cur.copy_expert(statement, io.BytesIO(payload), size=1 << 20)
+
+
+def _drop_foreign_keys(cur: Any) -> list[tuple[str, str, str]]:
+    """Drop the catalogue's foreign keys; returns (table, name, definition) to re-add them."""
+    cur.execute(
+        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) ORDER BY conrelid::regclass::text, conname",
+        (list(CATALOGUE_TABLES),),
+    )
+    found = [(str(t), str(n), str(d)) for t, n, d in cur.fetchall()]
+    for table, name, _ in found:
+        cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(table), sql.Identifier(name)))
+    return found
+
+
+def _restore_foreign_keys(cur: Any, found: list[tuple[str, str, str]]) -> None:
+    for table, name, definition in found:
+        # The definition is PostgreSQL's own rendering of the constraint that was just dropped.
+        cur.execute(
+            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(sql.Identifier(table), sql.Identifier(name))
+            + sql.SQL(definition)
+        )
+
+
+def _sequences(cur: Any) -> dict[str, str]:
+    seqs: dict[str, str] = {}
+    for table in _SEQUENCE_TABLES:
+        cur.execute("SELECT pg_get_serial_sequence(%s, 'id')", (table,))
+        seqs[table] = cur.fetchone()[0]
+    return seqs
+
+
+def _next_ids(cur: Any, seqs: dict[str, str]) -> NextIds:
+    """The next free id per table: one past both the sequence position and the largest stored id."""
+    found: list[int] = []
+    for table in _SEQUENCE_TABLES:
+        cur.execute(
+            sql.SQL("SELECT GREATEST((SELECT max(id) FROM {}), nextval(%s::regclass) - 1)").format(
+                sql.Identifier(table)
+            ),
+            (seqs[table],),
+        )
+        found.append(int(cur.fetchone()[0]) + 1)
+    return NextIds(*found)
+
+
+def _advance_sequences(cur: Any, seqs: dict[str, str], ids: NextIds) -> None:
+    for table, next_id in zip(_SEQUENCE_TABLES, (ids.station, ids.position, ids.nozzle), strict=True):
+        cur.execute("SELECT setval(%s::regclass, %s, false)", (seqs[table], next_id))
+
+
+def _put(out: queue.Queue[Any], item: Any, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            out.put(item, timeout=0.2)
+            return
+        except queue.Full:
+            continue
+
+
+def _produce(
+    records: Iterable[StationRecord], ids: NextIds, size: int, out: queue.Queue[Any], stop: threading.Event
+) -> None:
+    try:
+        it = iter(records)
+        while not stop.is_set() and (chunk := list(islice(it, size))):
+            _put(out, build_batch(chunk, ids), stop)
+        _put(out, _DONE, stop)
+    except BaseException as exc:  # handed to the consumer, which re-raises it
+        _put(out, exc, stop)
+
+
+def load(
+    conn: Any,
+    records: Iterable[StationRecord],
+    *,
+    replace: bool = False,
+    chunk_size: int = 10_000,
+    progress: Callable[[int], object] | None = None,
+) -> LoadCounts:
+    """COPY `records` into the catalogue on psycopg2 connection `conn` and commit; roll back on any error.
+
+    `replace` empties the catalogue first, in the same transaction. `progress(k)` is called after each
+    batch with the number of stations just loaded.
+    """
+    counts = LoadCounts()
+    stop = threading.Event()
+    try:
+        with conn.cursor() as cur:
+            tables = sql.SQL(", ").join(sql.Identifier(t) for t in CATALOGUE_TABLES)
+            if replace:
+                cur.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(tables))
+            cur.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(tables))
+            seqs = _sequences(cur)
+            ids = _next_ids(cur, seqs)
+            foreign_keys = _drop_foreign_keys(cur)
+            batches: queue.Queue[Any] = queue.Queue(maxsize=2)
+            worker = threading.Thread(
+                target=_produce, args=(records, ids, chunk_size, batches, stop), name="demodata-rows", daemon=True
+            )
+            worker.start()
+            while (item := batches.get()) is not _DONE:
+                if isinstance(item, BaseException):
+                    raise item
+                for table in CATALOGUE_TABLES:
+                    _copy(cur, table, item.payloads[table])
+                counts.add(item)
+                if progress:
+                    progress(item.stations)
+            worker.join()
+            _restore_foreign_keys(cur, foreign_keys)
+            _advance_sequences(cur, seqs, ids)
+        conn.commit()
+    except BaseException:
+        stop.set()
+        conn.rollback()
+        raise
+    analyze(conn)
+    return counts
+
+
+def analyze(conn: Any) -> None:
+    previous = conn.autocommit
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            for table in CATALOGUE_TABLES:
+                cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
+    finally:
+        conn.autocommit = previous
