@@ -143,8 +143,19 @@ def _invert(forward: Any, lon: T, lat: T, start: tuple[T, T]) -> tuple[T, T]:
     return glon, glat
 
 
+def _gcj_shift(lon: T, lat: T) -> tuple[T, T]:
+    dlon, dlat = _gcj_delta(lon, lat)
+    return lon + dlon, lat + dlat
+
+
 def gcj02_to_wgs84(lon: T, lat: T) -> tuple[T, T]:
-    return _invert(wgs84_to_gcj02, lon, lat, (lon, lat))
+    """The WGS-84 point that GCJ-02 shifts onto (lon, lat); the point itself where no shifted point in
+    China lands there. Near the border both may exist; the shifted (in-China) reading wins."""
+    wlon, wlat = _invert(_gcj_shift, lon, lat, (lon, lat))
+    if isinstance(lon, np.ndarray):
+        mask = in_china(wlon, wlat)
+        return np.where(mask, wlon, lon), np.where(mask, wlat, lat)
+    return (wlon, wlat) if in_china(wlon, wlat) else (lon, lat)
 
 
 def bd09_to_gcj02(lon: T, lat: T) -> tuple[T, T]:

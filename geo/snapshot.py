@@ -84,6 +84,8 @@ def _fragment(row: dict[str, Any]) -> bytes:
 
 
 def _buckets(cells: np.ndarray) -> dict[int, np.ndarray]:
+    if not len(cells):
+        return {}
     order = np.argsort(cells, kind="stable")
     sorted_cells = cells[order]
     unique, starts = np.unique(sorted_cells, return_index=True)
