@@ -1,0 +1,40 @@
+"""Only api/ knows HTTP: domain packages never import FastAPI or Starlette."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOMAIN_PACKAGES = ["geo", "ingest", "demodata", "db", "pricing"]
+HTTP_MODULES = ("fastapi", "starlette", "uvicorn")
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+@pytest.mark.parametrize("package", DOMAIN_PACKAGES)
+def test_domain_package_does_not_import_http(package: str) -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(m for m in _imports(path) if m.split(".")[0] in HTTP_MODULES)
+        for path in (ROOT / package).rglob("*.py")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_no_package_shadows_the_standard_library() -> None:
+    import sys
+
+    top = {p.name for p in ROOT.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert not top & set(sys.stdlib_module_names)
+    assert not (ROOT / "alembic" / "__init__.py").exists()
