@@ -1,4 +1,8 @@
-"""`stations-demo load`: put the SYNTHETIC demo network into a migrated catalogue database."""
+"""`stations-demo load`: put the SYNTHETIC demo network into a migrated catalogue database.
+
+Exit status: 0 loaded (or nothing to do with --if-empty), 1 these synthetic stations are already there,
+2 bad arguments, 3 database unreachable or not migrated.
+"""
 
 from __future__ import annotations
 
@@ -59,7 +63,11 @@ def _load(args: argparse.Namespace) -> int:
         print("stations-demo: --stations must not be negative", file=sys.stderr)
         return 2
     print(SYNTHETIC_NOTICE)
-    conn = psycopg2.connect(args.database_url)
+    try:
+        conn = psycopg2.connect(args.database_url)
+    except psycopg2.OperationalError as exc:
+        print(f"stations-demo: cannot connect to the database: {exc}".rstrip(), file=sys.stderr)
+        return 3
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT to_regclass('stations') IS NOT NULL")
@@ -69,7 +77,7 @@ def _load(args: argparse.Namespace) -> int:
                     "DATABASE_URL=... alembic upgrade head",
                     file=sys.stderr,
                 )
-                return 2
+                return 3
             cur.execute("SELECT EXISTS (SELECT 1 FROM stations)")
             has_rows = bool(_scalar(cur))
         conn.rollback()
