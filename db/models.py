@@ -10,8 +10,10 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     MetaData,
+    Numeric,
     SmallInteger,
     Table,
     Text,
@@ -124,6 +126,124 @@ nozzles = Table(
 # Bumped by statement triggers on the catalogue tables; in-memory indexes poll it.
 catalogue_version = Table(
     "catalogue_version",
+    metadata,
+    Column("singleton", Boolean, primary_key=True, server_default=text("true")),
+    Column("version", BigInteger, nullable=False, server_default="1"),
+    Column("changed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("singleton", name="singleton"),
+)
+
+
+# ---- Prices (migration 0003) -------------------------------------------------------------------------
+# Official price zones (价区) per province, as the provincial notices define them.
+price_zones = Table(
+    "price_zones",
+    metadata,
+    Column("province_code", Text, primary_key=True),
+    Column("zone_code", Text, primary_key=True),
+    Column("province_name", Text, nullable=False),
+    Column("zone_name", Text, nullable=False),
+    Column("source_url", Text, nullable=True),
+    CheckConstraint("province_code ~ '^[0-9]{2}0000$'", name="province_code"),
+)
+
+# regions/regions.json: a region string (province + city + county) -> its zone.
+price_zone_regions = Table(
+    "price_zone_regions",
+    metadata,
+    Column("region", Text, primary_key=True),
+    Column("province_code", Text, nullable=False),
+    Column("zone_code", Text, nullable=False),
+    # The part after the province ("昆明", "曲靖会泽"); NULL for the province itself.
+    Column("locality", Text, nullable=True),
+    ForeignKeyConstraint(
+        ["province_code", "zone_code"],
+        ["price_zones.province_code", "price_zones.zone_code"],
+        name="fk_price_zone_regions_zone_price_zones",
+        ondelete="CASCADE",
+    ),
+    Index("ix_price_zone_regions_province_code", "province_code"),
+)
+
+# Maximum retail (guide) price per zone and grade; effective_to NULL = in force now. No overlapping
+# windows per (province, zone, grade): an exclusion constraint in migration 0003 enforces it.
+guide_prices = Table(
+    "guide_prices",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("province_code", Text, nullable=False),
+    Column("zone_code", Text, nullable=False),
+    Column("grade", Text, nullable=False),
+    Column("price", Numeric(10, 3), nullable=False),
+    Column("currency", Text, nullable=False, server_default="CNY"),
+    Column("effective_from", DateTime(timezone=True), nullable=False),
+    Column("effective_to", DateTime(timezone=True), nullable=True),
+    Column("source", Text, nullable=False),
+    Column("source_url", Text, nullable=True),
+    Column("confirmed_at", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(
+        ["province_code", "zone_code"],
+        ["price_zones.province_code", "price_zones.zone_code"],
+        name="fk_guide_prices_zone_price_zones",
+        ondelete="CASCADE",
+    ),
+    CheckConstraint("price > 0", name="price_positive"),
+    CheckConstraint("effective_to IS NULL OR effective_to > effective_from", name="window"),
+    UniqueConstraint("province_code", "zone_code", "grade", "effective_from"),
+)
+
+# A station's own prices: tier 'pump' | 'platform' | 'member:<level>' | 'attended' (Italy, servito).
+station_prices = Table(
+    "station_prices",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("station_id", BigInteger, ForeignKey("stations.id", ondelete="CASCADE"), nullable=False),
+    Column("grade", Text, nullable=False),
+    Column("tier", Text, nullable=False),
+    Column("price", Numeric(10, 3), nullable=False),
+    Column("currency", Text, nullable=False, server_default="CNY"),
+    Column("effective_from", DateTime(timezone=True), nullable=False),
+    Column("effective_to", DateTime(timezone=True), nullable=True),
+    Column("source", Text, nullable=False),
+    Column("confirmed_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("price > 0", name="price_positive"),
+    CheckConstraint("effective_to IS NULL OR effective_to > effective_from", name="window"),
+    CheckConstraint("tier ~ '^(pump|platform|attended|member:[a-z0-9_-]+)$'", name="tier"),
+    UniqueConstraint("station_id", "grade", "tier", "effective_from"),
+    Index("ix_station_prices_current", "station_id", postgresql_where=text("effective_to IS NULL")),
+)
+
+# Which zone's guide price applies to a station (stations-ingest price-zones).
+station_price_zones = Table(
+    "station_price_zones",
+    metadata,
+    Column("station_id", BigInteger, ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True),
+    Column("province_code", Text, nullable=False),
+    Column("zone_code", Text, nullable=False),
+    Column("resolved_by", Text, nullable=False),
+    ForeignKeyConstraint(
+        ["province_code", "zone_code"],
+        ["price_zones.province_code", "price_zones.zone_code"],
+        name="fk_station_price_zones_zone_price_zones",
+        ondelete="CASCADE",
+    ),
+)
+
+# Per-station API credentials: token '<key_id>.<secret>'; only a salted scrypt hash of the secret is kept.
+station_credentials = Table(
+    "station_credentials",
+    metadata,
+    Column("key_id", Text, primary_key=True),
+    Column("station_id", BigInteger, ForeignKey("stations.id", ondelete="CASCADE"), nullable=False),
+    Column("secret_hash", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Index("ix_station_credentials_station_id", "station_id"),
+)
+
+# Bumped by statement triggers on guide_prices, station_prices and station_price_zones.
+price_version = Table(
+    "price_version",
     metadata,
     Column("singleton", Boolean, primary_key=True, server_default=text("true")),
     Column("version", BigInteger, nullable=False, server_default="1"),
