@@ -59,6 +59,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=18_400, help="first loopback port")
     parser.add_argument("--ready-timeout", type=float, default=900.0, help="seconds to wait for /readyz")
     parser.add_argument("--seed", type=int, default=20_261_121)
+    parser.add_argument("--no-access-log", action="store_true",
+                        help="pass --no-access-log to uvicorn (production logs every request)")
     parser.add_argument("--quiet-wait", type=float, default=60.0,
                         help="before each run, wait up to this many seconds for other processes to go quiet")
     return parser.parse_args(argv)
@@ -108,7 +110,7 @@ def smoke_check(server: Server, paths: list[str]) -> tuple[list[list[int]], floa
 def measure_server(server: Server, url: str, paths_file: Path, args: argparse.Namespace) -> dict[str, Any]:
     env = {"DATABASE_URL": url, "STATIONS_INDEX_REFRESH_SECONDS": "3600"}
     say(f"{server.name}: starting {server.app} on {server.base_url}")
-    start_server(server, env)
+    start_server(server, env, ("--no-access-log",) if args.no_access_log else ())
     try:
         ready_s = wait_ready(server, args.ready_timeout)
         say(f"{server.name}: ready after {ready_s:.1f} s")
@@ -116,17 +118,19 @@ def measure_server(server: Server, url: str, paths_file: Path, args: argparse.Na
         say(f"{server.name}: smoke check passed, {body_bytes:,.0f} bytes per answer on average")
         assert server.process is not None
         session = server.process.pid
-        run_wrk(server.base_url, paths_file, threads=2, connections=64, duration_s=WARMUP_S, server_session=session)
+        database = url.rsplit("/", 1)[-1]
+        run_wrk(server.base_url, paths_file, threads=2, connections=64, duration_s=WARMUP_S,
+                server_session=session, database=database)
         workers = worker_pids(server)
         results: dict[str, Any] = {"ready_s": round(ready_s, 1), "workers": len(workers),
                                    "body_bytes": round(body_bytes)}
         for key, threads, connections in (("throughput", 2, 64), ("latency", 1, 8)):
-            other, waited = wait_for_quiet(session, OTHER_CPU_WARNING, args.quiet_wait)
+            other, waited = wait_for_quiet(session, database, OTHER_CPU_WARNING, args.quiet_wait)
             if waited > 1.5:
                 say(f"waited {waited:.0f} s for other processes to quieten (now {other:.0%} of the machine)")
             say(f"{server.name}: wrk -t{threads} -c{connections} -d{args.duration}s")
             run = run_wrk(server.base_url, paths_file, threads=threads, connections=connections,
-                          duration_s=args.duration, server_session=session)
+                          duration_s=args.duration, server_session=session, database=database)
             if run.non_2xx:
                 raise SystemExit(f"{server.name}: {run.non_2xx} non-2xx answers under load; see {server.log_path}")
             results[key] = run.as_dict()
@@ -173,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         Server(name, SERVERS[name], args.port + i, OUT_DIR / f"server-{name}-{stamp}.log")
         for i, name in enumerate(args.servers)
     ]
-    report: dict[str, Any] = {"started": stamp, "duration_s": args.duration, "sizes": []}
+    report: dict[str, Any] = {"started": stamp, "duration_s": args.duration,
+                              "access_log": not args.no_access_log, "sizes": []}
     try:
         for stations in args.stations:
             report["sizes"].append(run_size(args, stations, servers))

@@ -33,9 +33,9 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
 
-def start_server(server: Server, env: dict[str, str]) -> None:
-    command = [sys.executable, "-m", "uvicorn", server.app, *PRODUCTION_FLAGS, "--host", "127.0.0.1",
-               "--port", str(server.port)]
+def start_server(server: Server, env: dict[str, str], extra_flags: tuple[str, ...] = ()) -> None:
+    command = [sys.executable, "-m", "uvicorn", server.app, *PRODUCTION_FLAGS, *extra_flags,
+               "--host", "127.0.0.1", "--port", str(server.port)]
     server.log_path.parent.mkdir(parents=True, exist_ok=True)
     log = server.log_path.open("wb")
     # Its own session, so that stopping it reaches the workers it spawned and nothing else.
@@ -122,30 +122,37 @@ def worker_pids(server: Server) -> list[int]:
 
 
 def process_cpu() -> dict[int, tuple[str, int, float]]:
-    """Every process: pid -> (command name, session id, utime + stime seconds) from /proc/<pid>/stat."""
+    """Every process: pid -> (name, session id, utime + stime seconds) from /proc/<pid>/stat.
+
+    PostgreSQL backends are named by their command line ("postgres: stations bench_120k 127.0.0.1(...)"),
+    which says which database they serve.
+    """
     table = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            text = (entry / "stat").read_text()
+            head, _, tail = (entry / "stat").read_text().rpartition(")")
+            name = head.partition("(")[2]
+            if name == "postgres":
+                name = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        head, _, tail = text.rpartition(")")
         fields = tail.split()
-        table[int(entry.name)] = (head.partition("(")[2], int(fields[3]), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS)
+        table[int(entry.name)] = (name, int(fields[3]), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS)
     return table
 
 
 def cpu_delta(before: dict[int, tuple[str, int, float]], after: dict[int, tuple[str, int, float]],
-              session: int) -> dict[str, float]:
-    """CPU seconds spent between two snapshots by the server's session and by PostgreSQL."""
+              session: int, database: str) -> dict[str, float]:
+    """CPU seconds spent between two snapshots by the server's session and by the backends of `database`."""
     spent = {"server": 0.0, "postgres": 0.0}
+    marker = f" {database} "
     for pid, (name, sid, seconds) in after.items():
         delta = seconds - before.get(pid, (name, sid, 0.0))[2]
         if sid == session:
             spent["server"] += delta
-        elif name == "postgres":
+        elif name.startswith("postgres:") and marker in name:
             spent["postgres"] += delta
     return spent
 
@@ -168,21 +175,21 @@ def memory_kb(pid: int) -> dict[str, int]:
     return out
 
 
-def other_cpu_share(session: int, window_s: float = 1.0) -> float:
-    """Share of the machine busy over `window_s` outside the server's session and PostgreSQL."""
+def other_cpu_share(session: int, database: str, window_s: float = 1.0) -> float:
+    """Share of the machine busy over `window_s` outside the server's session and its database's backends."""
     busy0, total0 = machine_busy_seconds()
     procs0 = process_cpu()
     time.sleep(window_s)
     busy1, total1 = machine_busy_seconds()
-    spent = cpu_delta(procs0, process_cpu(), session)
+    spent = cpu_delta(procs0, process_cpu(), session, database)
     elapsed = max(total1 - total0, 1e-9)
     return max(0.0, (busy1 - busy0 - spent["server"] - spent["postgres"]) / elapsed)
 
 
-def wait_for_quiet(session: int, threshold: float, max_wait_s: float) -> tuple[float, float]:
+def wait_for_quiet(session: int, database: str, threshold: float, max_wait_s: float) -> tuple[float, float]:
     """Wait until other processes use under `threshold` of the machine; (their last share, seconds waited)."""
     started = time.monotonic()
-    share = other_cpu_share(session)
+    share = other_cpu_share(session, database)
     while share >= threshold and time.monotonic() - started < max_wait_s:
-        share = other_cpu_share(session)
+        share = other_cpu_share(session, database)
     return share, time.monotonic() - started

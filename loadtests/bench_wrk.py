@@ -36,7 +36,7 @@ class WrkResult:
     wrk_cpu_share: float
     server_cpu_share: float
     postgres_cpu_share: float
-    # Busy time not taken by wrk, the server or PostgreSQL: other work that disturbed the run.
+    # Busy time not taken by wrk, the server or the database's backends: work that disturbed the run.
     other_cpu_share: float
     machine_busy_share: float
     server_cpu_us_per_request: float
@@ -80,7 +80,7 @@ def parse_report(text: str) -> dict[str, Any]:
 
 
 def run_wrk(url: str, paths_file: Path, *, threads: int, connections: int, duration_s: int,
-            server_session: int) -> WrkResult:
+            server_session: int, database: str) -> WrkResult:
     """One bounded wrk run; wrk's CPU is utime+stime from wait4 (the /proc/<pid>/stat counters at exit)."""
     command = [require_wrk(), f"-t{threads}", f"-c{connections}", f"-d{duration_s}s", "--latency",
                "--timeout", "5s", "-s", str(LUA_SCRIPT), url, "--", str(paths_file)]
@@ -103,7 +103,7 @@ def run_wrk(url: str, paths_file: Path, *, threads: int, connections: int, durat
         out.seek(0)
         text = out.read().decode(errors="replace")
     busy1, total1 = machine_busy_seconds()
-    spent = cpu_delta(procs0, process_cpu(), server_session)
+    spent = cpu_delta(procs0, process_cpu(), server_session, database)
     if process.returncode != 0:
         raise SystemExit(f"wrk failed ({process.returncode}):\n{text}")
     figures = parse_report(text)
