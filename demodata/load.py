@@ -9,6 +9,9 @@ streams the previous batch to the server.
 Row-by-row foreign-key checks dominated COPY time (nozzles outnumber stations ~16:1), so the catalogue's
 foreign keys are dropped for the load and re-added from their own catalogue definitions before the
 commit: re-adding validates every row in one pass, and a violation aborts the whole transaction.
+Likewise, when the catalogue starts empty, the primary-key and unique constraints and the plain indexes
+(GiST, H3, brand ...) are dropped and rebuilt from their own definitions after the COPY: one sorted build
+per index is much faster than index upkeep row by row, and duplicates still abort the transaction.
 Station rows come from StationRecord.station_row(), so geom, H3 cells and content_hash are exactly what
 the ingest path stores. Any failure rolls everything back; ANALYZE runs after the commit.
 """
@@ -57,12 +60,16 @@ def _copy(cur: Any, table: str, payload: bytes) -> None:
         cur.copy_expert(statement, io.BytesIO(payload), size=1 << 20)
 
 
-def _drop_foreign_keys(cur: Any) -> list[tuple[str, str, str]]:
-    """Drop the catalogue's foreign keys; returns (table, name, definition) to re-add them."""
+def _drop_constraints(cur: Any, kinds: list[str]) -> list[tuple[str, str, str]]:
+    """Drop the catalogue's constraints of `kinds` (pg_constraint.contype: 'f', 'p', 'u'), foreign keys first.
+
+    Returns (table, name, definition) in drop order; re-add them in reverse order.
+    """
     cur.execute(
         "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) ORDER BY conrelid::regclass::text, conname",
-        (list(CATALOGUE_TABLES),),
+        "WHERE contype = ANY(%s::char[]) AND conrelid = ANY(%s::regclass[]) "
+        "ORDER BY contype <> 'f', conrelid::regclass::text, conname",
+        (kinds, list(CATALOGUE_TABLES)),
     )
     found = [(str(t), str(n), str(d)) for t, n, d in cur.fetchall()]
     for table, name, _ in found:
@@ -70,13 +77,34 @@ def _drop_foreign_keys(cur: Any) -> list[tuple[str, str, str]]:
     return found
 
 
-def _restore_foreign_keys(cur: Any, found: list[tuple[str, str, str]]) -> None:
-    for table, name, definition in found:
+def _restore_constraints(cur: Any, found: list[tuple[str, str, str]]) -> None:
+    for table, name, definition in reversed(found):
         # The definition is PostgreSQL's own rendering of the constraint that was just dropped.
         cur.execute(
             sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(sql.Identifier(table), sql.Identifier(name))
             + sql.SQL(definition)
         )
+
+
+def _drop_plain_indexes(cur: Any) -> list[tuple[str, str]]:
+    """Drop the catalogue's indexes that back no constraint; returns (name, definition) to rebuild them."""
+    cur.execute(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "WHERE i.indrelid = ANY(%s::regclass[]) "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) "
+        "ORDER BY 1",
+        (list(CATALOGUE_TABLES),),
+    )
+    found = [(str(n), str(d)) for n, d in cur.fetchall()]
+    for name, _ in found:
+        cur.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+    return found
+
+
+def _rebuild_indexes(cur: Any, found: list[tuple[str, str]]) -> None:
+    cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    for _, definition in found:
+        cur.execute(sql.SQL(definition))  # PostgreSQL's own rendering of the index just dropped
 
 
 def _sequences(cur: Any) -> dict[str, str]:
@@ -150,7 +178,10 @@ def load(
             cur.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(tables))
             seqs = _sequences(cur)
             ids = _next_ids(cur, seqs)
-            foreign_keys = _drop_foreign_keys(cur)
+            cur.execute("SELECT NOT EXISTS (SELECT 1 FROM stations)")
+            empty = bool(cur.fetchone()[0])
+            constraints = _drop_constraints(cur, ["f", "p", "u"] if empty else ["f"])
+            indexes = _drop_plain_indexes(cur) if empty else []
             batches: queue.Queue[Any] = queue.Queue(maxsize=2)
             worker = threading.Thread(
                 target=_produce, args=(records, ids, chunk_size, batches, stop), name="demodata-rows", daemon=True
@@ -165,7 +196,8 @@ def load(
                 if progress:
                     progress(item.stations)
             worker.join()
-            _restore_foreign_keys(cur, foreign_keys)
+            _rebuild_indexes(cur, indexes)
+            _restore_constraints(cur, constraints)
             _advance_sequences(cur, seqs, ids)
         conn.commit()
     except BaseException:
