@@ -59,6 +59,13 @@ apt_install() {
 # ---------------------------------------------------------------------------------------------------
 # Python
 
+# pip, quiet, without the per-package warnings a machine-wide find-links to a missing folder causes.
+_pip() {
+    "$VENV_PY" -m pip -q --disable-pip-version-check "$@" 2>&1 \
+        | { grep -v "is ignored: it is neither a file nor a directory" || true; } >&2
+    return "${PIPESTATUS[0]}"
+}
+
 install_python_env() {
     if ! command -v python3 >/dev/null 2>&1; then
         apt_install python3 python3-venv
@@ -79,9 +86,8 @@ install_python_env() {
     want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
         log "installing Python packages into .venv (pip install -e '.[dev]')"
-        "$VENV_PY" -m pip install -q --disable-pip-version-check --upgrade pip >&2 || die "pip upgrade failed"
-        (cd "$ROOT" && "$VENV_PY" -m pip install -q --disable-pip-version-check -e '.[dev]' >&2) \
-            || die "pip install -e '.[dev]' failed"
+        _pip install --upgrade pip || die "pip upgrade failed"
+        (cd "$ROOT" && _pip install -e '.[dev]') || die "pip install -e '.[dev]' failed"
         printf '%s\n' "$want" >"$stamp"
     fi
 }
