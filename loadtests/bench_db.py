@@ -48,7 +48,9 @@ def ensure_database(base: str, name: str) -> bool:
 
 def migrate(url: str) -> None:
     env = {**os.environ, "DATABASE_URL": url}
-    subprocess.run([str(Path(sys.executable).parent / "alembic"), "upgrade", "head"], cwd=ROOT, env=env, check=True)
+    command = [str(Path(sys.executable).parent / "alembic"), "upgrade", "head"]
+    if subprocess.run(command, cwd=ROOT, env=env, check=False).returncode != 0:
+        raise SystemExit(f"alembic upgrade head failed for {url.rsplit('/', 1)[-1]}")
 
 
 def demo_loader_command() -> list[str]:
@@ -75,7 +77,9 @@ def load_demo_network(url: str, stations: int) -> None:
     if station_count(url) > 0:
         return
     command = [*demo_loader_command(), "load", "--stations", str(stations), "--database-url", url, "--if-empty"]
-    subprocess.run(command, cwd=ROOT, check=True)
+    done = subprocess.run(command, cwd=ROOT, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"the demo loader failed with status {done.returncode}: {' '.join(command)}")
     engine = make_engine(url, pool_size=1)
     try:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
