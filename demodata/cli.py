@@ -35,7 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     mode = load_cmd.add_mutually_exclusive_group()
     mode.add_argument("--if-empty", action="store_true", help="do nothing when the catalogue already has stations")
-    mode.add_argument("--replace", action="store_true", help="empty the catalogue first (same transaction)")
+    mode.add_argument(
+        "--replace",
+        action="store_true",
+        help="empty the catalogue first, in the same transaction (TRUNCATE ... CASCADE: rows "
+        "referencing stations, such as station prices, go too)",
+    )
     return parser
 
 

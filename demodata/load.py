@@ -65,11 +65,14 @@ def _drop_constraints(cur: Any, kinds: list[str]) -> list[tuple[str, str, str]]:
 
     Returns (table, name, definition) in drop order; re-add them in reverse order.
     """
+    # A key that a foreign key outside the catalogue depends on (prices -> stations.id) stays in place.
     cur.execute(
-        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE contype = ANY(%s::char[]) AND conrelid = ANY(%s::regclass[]) "
-        "ORDER BY contype <> 'f', conrelid::regclass::text, conname",
-        (kinds, list(CATALOGUE_TABLES)),
+        "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+        "WHERE c.contype = ANY(%(kinds)s::char[]) AND c.conrelid = ANY(%(tables)s::regclass[]) "
+        "AND (c.contype = 'f' OR NOT EXISTS (SELECT 1 FROM pg_constraint r WHERE r.contype = 'f' "
+        "     AND r.conindid = c.conindid AND NOT r.conrelid = ANY(%(tables)s::regclass[]))) "
+        "ORDER BY c.contype <> 'f', 1, 2",
+        {"kinds": kinds, "tables": list(CATALOGUE_TABLES)},
     )
     found = [(str(t), str(n), str(d)) for t, n, d in cur.fetchall()]
     for table, name, _ in found:

@@ -83,12 +83,40 @@ def test_sequences_continue_after_the_loaded_ids(engine: Engine, loaded: list[St
         conn.execute(text("INSERT INTO fueling_positions (station_id, number) VALUES (:s, 1)"), {"s": new_id})
 
 
+SCHEMA_QUERY = text(
+    "SELECT array_agg(d ORDER BY d) FROM ("
+    " SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) AS d FROM pg_constraint"
+    " WHERE conrelid = ANY('{stations,station_identifiers,fueling_positions,nozzles}'::regclass[])"
+    " OR confrelid = ANY('{stations,station_identifiers,fueling_positions,nozzles}'::regclass[])"
+    " UNION ALL SELECT indexdef FROM pg_indexes"
+    " WHERE tablename IN ('stations', 'station_identifiers', 'fueling_positions', 'nozzles')) s"
+)
+
+
+def _schema(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(SCHEMA_QUERY).scalar_one())
+
+
+def test_constraints_and_indexes_are_rebuilt_identically(engine: Engine, database_url: str) -> None:
+    before = _schema(engine)
+    assert any("PRIMARY KEY" in d for d in before) and any("gist" in d for d in before)
+    conn = psycopg2.connect(database_url)
+    try:
+        load(conn, generate(500, SEED), chunk_size=200)
+    finally:
+        conn.close()
+    assert _schema(engine) == before
+    assert _scalar(engine, "SELECT count(*) FROM stations") == 500
+
+
 def _failing(records: list[StationRecord], after: int) -> Iterator[StationRecord]:
     yield from islice(records, after)
     raise RuntimeError("feed broke")
 
 
 def test_a_failure_leaves_nothing_loaded_and_keeps_the_foreign_keys(engine: Engine, database_url: str) -> None:
+    before = _schema(engine)
     records = list(generate(2500, SEED))
     conn = psycopg2.connect(database_url)
     try:
@@ -98,6 +126,7 @@ def test_a_failure_leaves_nothing_loaded_and_keeps_the_foreign_keys(engine: Engi
         conn.close()
     for table in ("stations", "station_identifiers", "fueling_positions", "nozzles"):
         assert _scalar(engine, f"SELECT count(*) FROM {table}") == 0  # noqa: S608 - fixed table names
+    assert _schema(engine) == before
     assert _scalar(engine, "SELECT count(*) FROM pg_constraint WHERE contype = 'f' "
                            "AND conrelid = ANY('{stations,station_identifiers,fueling_positions,nozzles}'::regclass[])") == 3  # fmt: skip
 
