@@ -1,5 +1,7 @@
 """`stations-ingest stations --format FMT PATH`: load a station file into the catalogue.
 
+Also `stations-ingest prices ...` and `stations-ingest price-zones` (ingest/prices/cli.py).
+
 Exit codes: 0 it ran (rejected rows are normal and listed in the rejects file), 2 bad arguments or an
 unreadable input file, 3 database unreachable or not migrated.
 """
@@ -20,6 +22,7 @@ from db.engine import make_engine
 from ingest.adapters import ADAPTERS
 from ingest.items import Item, SourceError
 from ingest.pipeline import run
+from ingest.prices import cli as prices_cli
 from ingest.writer import Writer
 
 
@@ -33,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     stations.add_argument("--link-within-m", type=float, default=0.0, metavar="M")
     stations.add_argument("--batch-size", type=int, default=500)
     stations.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    prices_cli.add_parsers(commands)
     return parser
 
 
@@ -44,6 +48,8 @@ def _progress(items: Iterator[Item]) -> Iterator[Item]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command != "stations":
+        return prices_cli.main(parser, args)
     if not args.path.exists():
         parser.error(f"{args.path}: no such file")
     if args.batch_size < 1:
