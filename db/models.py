@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     ForeignKeyConstraint,
     Index,
+    Integer,
     MetaData,
     Numeric,
     SmallInteger,
@@ -249,4 +250,147 @@ price_version = Table(
     Column("version", BigInteger, nullable=False, server_default="1"),
     Column("changed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("singleton", name="singleton"),
+)
+
+
+# ---- Promotions (migration 0004) ---------------------------------------------------------------------
+# Engine data classes in pricing/offers.py and pricing/rules.py; reads and writes in pricing/store.py.
+DISCOUNT_KINDS = ("amount_off", "percent_off", "per_litre_off")
+COUPON_STATES = ("available", "reserved", "used", "expired")
+# One discount per row: 满threshold减amount | percent % off (cap) | per_litre off each litre (litre_cap).
+DISCOUNT_CHECK = (
+    "(kind = 'amount_off' AND amount > 0 AND threshold >= 0 AND percent IS NULL AND cap IS NULL "
+    "AND per_litre IS NULL AND litre_cap IS NULL) OR "
+    "(kind = 'percent_off' AND percent > 0 AND percent < 100 AND (cap IS NULL OR cap > 0) "
+    "AND amount IS NULL AND threshold IS NULL AND per_litre IS NULL AND litre_cap IS NULL) OR "
+    "(kind = 'per_litre_off' AND per_litre > 0 AND (litre_cap IS NULL OR litre_cap > 0) "
+    "AND amount IS NULL AND threshold IS NULL AND percent IS NULL AND cap IS NULL)"
+)
+WINDOW_CHECK = "valid_from IS NULL OR valid_to IS NULL OR valid_to > valid_from"
+
+
+def _rule_columns() -> list[Column]:  # type: ignore[type-arg]
+    """Discount, scope and conditions shared by coupon templates and payment promotions."""
+    return [
+        Column("name", Text, nullable=False, server_default=""),
+        Column("kind", Text, nullable=False),
+        Column("currency", Text, nullable=False, server_default="CNY"),
+        Column("threshold", Numeric(12, 2), nullable=True),
+        Column("amount", Numeric(12, 2), nullable=True),
+        Column("percent", Numeric(5, 2), nullable=True),
+        Column("cap", Numeric(12, 2), nullable=True),
+        Column("per_litre", Numeric(10, 3), nullable=True),
+        Column("litre_cap", Numeric(10, 2), nullable=True),
+        Column("grades", ARRAY(Text), nullable=False, server_default="{}"),
+        Column("stations", ARRAY(Text), nullable=False, server_default="{}"),
+        Column("brands", ARRAY(Text), nullable=False, server_default="{}"),
+        Column("cities", ARRAY(Text), nullable=False, server_default="{}"),
+        Column("valid_from", DateTime(timezone=True), nullable=True),
+        Column("valid_to", DateTime(timezone=True), nullable=True),
+        Column("min_spend", Numeric(12, 2), nullable=True),
+        Column("first_order_only", Boolean, nullable=False, server_default=text("false")),
+        Column("per_user_limit", Integer, nullable=True),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        CheckConstraint(DISCOUNT_CHECK, name="discount"),
+        CheckConstraint(WINDOW_CHECK, name="window"),
+        CheckConstraint("min_spend IS NULL OR min_spend > 0", name="min_spend_positive"),
+        CheckConstraint("per_user_limit IS NULL OR per_user_limit >= 0", name="per_user_limit"),
+        CheckConstraint("currency IN ('CNY', 'EUR')", name="currency"),
+    ]
+
+
+# A driver of the mini-program: member level, orders completed (0 = first order), points (100 = ¥1).
+drivers = Table(
+    "drivers",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("member_level", Text, nullable=True),
+    Column("completed_orders", Integer, nullable=False, server_default="0"),
+    Column("points_balance", BigInteger, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("completed_orders >= 0", name="completed_orders"),
+    CheckConstraint("points_balance >= 0", name="points_balance"),
+    CheckConstraint("member_level IS NULL OR member_level ~ '^[a-z0-9_-]+$'", name="member_level"),
+    CheckConstraint("length(btrim(id)) > 0", name="id_not_blank"),
+)
+
+# Member discount per litre for a level; grade NULL = every grade (a row for the grade overrides it).
+member_levels = Table(
+    "member_levels",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("level", Text, nullable=False),
+    Column("grade", Text, nullable=True),
+    Column("per_litre_discount", Numeric(10, 3), nullable=False),
+    CheckConstraint("per_litre_discount >= 0", name="discount"),
+    CheckConstraint("level ~ '^[a-z0-9_-]+$'", name="level"),
+    Index("uq_member_levels_level_grade", "level", "grade", unique=True,
+          postgresql_where=text("grade IS NOT NULL")),
+    Index("uq_member_levels_level_all_grades", "level", unique=True, postgresql_where=text("grade IS NULL")),
+)
+
+coupon_templates = Table(
+    "coupon_templates",
+    metadata,
+    Column("id", Text, primary_key=True),
+    *_rule_columns(),
+    Column("exclusive", Boolean, nullable=False, server_default=text("false")),
+    Column("stacks_with_payment", Boolean, nullable=False, server_default=text("true")),
+)
+
+# A coupon held by a driver. Stored 'reserved' past reserved_until reads as available; an instance past
+# its template's valid_to (or its own expires_at) reads as expired (pricing/store.py).
+coupon_instances = Table(
+    "coupon_instances",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("template_id", Text, ForeignKey("coupon_templates.id", ondelete="RESTRICT"), nullable=False),
+    Column("driver_id", Text, ForeignKey("drivers.id", ondelete="CASCADE"), nullable=False),
+    Column("state", Text, nullable=False, server_default="available"),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("reserved_until", DateTime(timezone=True), nullable=True),
+    Column("reservation_ref", Text, nullable=True),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+    Column("issued_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("state IN ('available', 'reserved', 'used', 'expired')", name="state"),
+    CheckConstraint(
+        "(state = 'available' AND reserved_until IS NULL AND reservation_ref IS NULL AND used_at IS NULL) OR "
+        "(state = 'reserved' AND reserved_until IS NOT NULL AND reservation_ref IS NOT NULL AND used_at IS NULL) OR "
+        "(state = 'used' AND reservation_ref IS NOT NULL AND used_at IS NOT NULL) OR state = 'expired'",
+        name="state_fields",
+    ),
+    Index("ix_coupon_instances_driver_id", "driver_id"),
+    Index("ix_coupon_instances_reservation_ref", "reservation_ref",
+          postgresql_where=text("reservation_ref IS NOT NULL")),
+)
+
+payment_promotions = Table(
+    "payment_promotions",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("channel", Text, nullable=False),
+    *_rule_columns(),
+    Column("stacks_with_coupons", Boolean, nullable=False, server_default=text("true")),
+)
+
+# The operator's declared stacking policy and points rule (one row; absent = the engine's defaults).
+promotion_policy = Table(
+    "promotion_policy",
+    metadata,
+    Column("singleton", Boolean, primary_key=True, server_default=text("true")),
+    Column("max_coupons", Integer, nullable=False),
+    Column("max_payment_promotions", Integer, nullable=False),
+    Column("coupons_with_payment", Boolean, nullable=False),
+    Column("station_discount", Boolean, nullable=False),
+    Column("member_discount", Boolean, nullable=False),
+    Column("points_enabled", Boolean, nullable=False),
+    Column("points_per_yuan", Integer, nullable=False),
+    Column("points_max_share", Numeric(4, 3), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("singleton", name="singleton"),
+    CheckConstraint("max_coupons >= 0 AND max_payment_promotions >= 0", name="maxima"),
+    CheckConstraint("points_per_yuan > 0 AND points_per_yuan % 100 = 0", name="points_per_yuan"),
+    CheckConstraint("points_max_share >= 0 AND points_max_share <= 1", name="points_max_share"),
 )
