@@ -49,7 +49,9 @@ def coupon(
     return CouponInstance(instance_id, template, state, expires_at)
 
 
-def payment(promo_id: str, channel: str, discount: Discount, conditions: Conditions | None = None) -> PaymentPromotion:
+def payment(
+    promo_id: str, channel: str, discount: Discount, conditions: Conditions | None = None
+) -> PaymentPromotion:
     return PaymentPromotion(promo_id, channel, discount, conditions or Conditions())
 
 

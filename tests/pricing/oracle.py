@@ -58,7 +58,10 @@ def payment_ok(p: PaymentPromotion, price: PriceContext, driver: DriverContext, 
 
 
 def stacking_ok(
-    coupons: Sequence[CouponInstance], pays: Sequence[PaymentPromotion], driver: DriverContext, policy: StackingPolicy
+    coupons: Sequence[CouponInstance],
+    pays: Sequence[PaymentPromotion],
+    driver: DriverContext,
+    policy: StackingPolicy,
 ) -> bool:
     if len(coupons) > policy.max_coupons or len(pays) > policy.max_payment_promotions:
         return False
@@ -105,8 +108,13 @@ def discount_fen(d: Discount, subtotal: int, volume: Fraction) -> int | None:
 
 
 def payable(
-    fill: FillRequest, price: PriceContext, driver: DriverContext, promotions: Promotions, policy: StackingPolicy,
-    coupons: Sequence[CouponInstance], pays: Sequence[PaymentPromotion],
+    fill: FillRequest,
+    price: PriceContext,
+    driver: DriverContext,
+    promotions: Promotions,
+    policy: StackingPolicy,
+    coupons: Sequence[CouponInstance],
+    pays: Sequence[PaymentPromotion],
 ) -> int | None:
     """Payable in fen for exactly these instruments (assumed allowed), or None when a minimum is missed."""
     volume, s = litres_and_gross(fill, price)
@@ -136,7 +144,11 @@ def payable(
 
 
 def best(
-    fill: FillRequest, price: PriceContext, driver: DriverContext, promotions: Promotions, policy: StackingPolicy,
+    fill: FillRequest,
+    price: PriceContext,
+    driver: DriverContext,
+    promotions: Promotions,
+    policy: StackingPolicy,
     at: datetime,
 ) -> tuple[int, tuple[str, ...], tuple[str, ...]]:
     """(payable fen, sorted coupon ids, sorted payment ids) of the cheapest allowed combination; ties: fewer

@@ -27,7 +27,12 @@ from pricing.offers import (
 from pricing.rules import AmountOff, Conditions, Discount, PercentOff, PerLitreOff, Scope
 from tests.pricing.builders import AT
 
-GRADES, STATIONS, BRANDS, CITIES = ("92", "95"), ("s1", "s2"), ("sinopec", "shell"), ("310100", "上海市", "440300")
+GRADES, STATIONS, BRANDS, CITIES = (
+    ("92", "95"),
+    ("s1", "s2"),
+    ("sinopec", "shell"),
+    ("310100", "上海市", "440300"),
+)
 CHANNELS = (WECHAT_PAY, ALIPAY, UNIONPAY)
 LEVELS = ("silver", "gold")
 
@@ -87,17 +92,29 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         member_per_litre={(level, grade): draw(cents(0, 30)) for level in LEVELS for grade in GRADES},
     )
     templates = [
-        CouponTemplate(f"t{i}", draw(discounts), draw(conditions), exclusive=draw(st.booleans()),
-                       stacks_with_payment=draw(st.booleans()))
+        CouponTemplate(
+            f"t{i}",
+            draw(discounts),
+            draw(conditions),
+            exclusive=draw(st.booleans()),
+            stacks_with_payment=draw(st.booleans()),
+        )
         for i in range(draw(st.integers(1, 4)))
     ]
     coupons = tuple(
-        CouponInstance(f"c{i}", draw(st.sampled_from(templates)), draw(st.sampled_from(CouponState)), draw(moments))
+        CouponInstance(
+            f"c{i}", draw(st.sampled_from(templates)), draw(st.sampled_from(CouponState)), draw(moments)
+        )
         for i in range(draw(st.integers(0, 5)))
     )
     payments = tuple(
-        PaymentPromotion(f"p{i}", draw(st.sampled_from(CHANNELS)), draw(discounts), draw(conditions),
-                         stacks_with_coupons=draw(st.booleans()))
+        PaymentPromotion(
+            f"p{i}",
+            draw(st.sampled_from(CHANNELS)),
+            draw(discounts),
+            draw(conditions),
+            stacks_with_coupons=draw(st.booleans()),
+        )
         for i in range(draw(st.integers(0, 3)))
     )
     driver = DriverContext(
@@ -111,8 +128,12 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         payment_channels=draw(st.frozensets(st.sampled_from(CHANNELS))),
         use_points=draw(st.booleans()),
     )
-    points = draw(st.none() | st.builds(PointsRule, st.sampled_from((100, 200, 1000)),
-                                        st.integers(0, 20).map(lambda n: Decimal(n) / 20)))
+    points = draw(
+        st.none()
+        | st.builds(
+            PointsRule, st.sampled_from((100, 200, 1000)), st.integers(0, 20).map(lambda n: Decimal(n) / 20)
+        )
+    )
     policy = StackingPolicy(
         max_coupons=draw(st.integers(0, 2)),
         max_payment_promotions=draw(st.integers(0, 2)),
@@ -120,9 +141,11 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         station_discount=draw(st.booleans()),
         member_discount=draw(st.booleans()),
     )
-    fill = draw(st.one_of(
-        money(5, 60_000).map(FillRequest.by_amount),
-        cents(1, 8_000).map(FillRequest.by_litres),
-        st.builds(FillRequest.fill_up, st.integers(30, 80).map(Decimal), cents(0, 99)),
-    ))
+    fill = draw(
+        st.one_of(
+            money(5, 60_000).map(FillRequest.by_amount),
+            cents(1, 8_000).map(FillRequest.by_litres),
+            st.builds(FillRequest.fill_up, st.integers(30, 80).map(Decimal), cents(0, 99)),
+        )
+    )
     return Scenario(fill, price, driver, Promotions(payments, points), policy, AT)

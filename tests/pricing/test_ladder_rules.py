@@ -17,7 +17,9 @@ T0 = datetime(2026, 4, 22, 8, 0, tzinfo=UTC)  # the 2026-04-22 guide prices are 
 NOW = T0 + timedelta(hours=1)
 
 
-def _u(station: int, tier: str, price: str, at: datetime = T0, grade: str = "92", **kw: object) -> PriceUpdate:
+def _u(
+    station: int, tier: str, price: str, at: datetime = T0, grade: str = "92", **kw: object
+) -> PriceUpdate:
     return PriceUpdate(station, grade, tier, Decimal(price), at, "test", **kw)  # type: ignore[arg-type]
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from pricing.money import CurrencyMismatch, Money, litres, litres_down, price_per_litre
 
-fen = st.integers(min_value=-10**9, max_value=10**9)
+fen = st.integers(min_value=-(10**9), max_value=10**9)
 
 
 def test_amounts_are_quantised_half_up_to_the_fen() -> None:

@@ -20,10 +20,6 @@ PROPERTY = settings(max_examples=300, deadline=None)
 FEN = Money.of("0.01")
 
 
-def quote(s: Scenario) -> object:
-    return quote_price(s.fill, s.price, s.driver, s.promotions, s.policy, s.at)
-
-
 @PROPERTY
 @given(scenarios())
 def test_optimiser_equals_brute_force(s: Scenario) -> None:
@@ -36,9 +32,14 @@ def test_optimiser_equals_brute_force(s: Scenario) -> None:
 @given(scenarios())
 def test_optimiser_equals_the_independent_oracle(s: Scenario) -> None:
     fast = quote_price(s.fill, s.price, s.driver, s.promotions, s.policy, s.at)
-    payable_fen, coupon_ids, payment_ids = oracle.best(s.fill, s.price, s.driver, s.promotions, s.policy, s.at)
+    payable_fen, coupon_ids, payment_ids = oracle.best(
+        s.fill, s.price, s.driver, s.promotions, s.policy, s.at
+    )
     assert fast.payable.minor_units == payable_fen
-    assert (tuple(sorted(fast.coupon_ids)), tuple(sorted(fast.payment_promotion_ids))) == (coupon_ids, payment_ids)
+    assert (tuple(sorted(fast.coupon_ids)), tuple(sorted(fast.payment_promotion_ids))) == (
+        coupon_ids,
+        payment_ids,
+    )
 
 
 @PROPERTY
@@ -53,7 +54,9 @@ def test_invariants(s: Scenario) -> None:
         assert line.amount.amount == line.amount.amount.quantize(Decimal("0.01"))
         assert Money.zero() <= line.amount <= running - FEN
         running = running - line.amount
-    assert q.effective_price == (q.payable.amount / q.litres).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    assert q.effective_price == (q.payable.amount / q.litres).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP
+    )
     assert q.litres == q.litres.quantize(Decimal("0.01")) and q.litres > 0
     # the lines come in the documented order of steps
     order = [LineKind.STATION, LineKind.MEMBER, LineKind.COUPON, LineKind.PAYMENT, LineKind.POINTS]
@@ -129,4 +132,7 @@ def test_checkout_with_the_quoted_instruments_charges_the_quote(s: Scenario) -> 
     assert again == q
     coupons = [c for c in s.driver.coupons if c.id in q.coupon_ids]
     pays = [p for p in s.promotions.payment if p.id in q.payment_promotion_ids]
-    assert oracle.payable(s.fill, s.price, s.driver, s.promotions, s.policy, coupons, pays) == q.payable.minor_units
+    assert (
+        oracle.payable(s.fill, s.price, s.driver, s.promotions, s.policy, coupons, pays)
+        == q.payable.minor_units
+    )

@@ -52,7 +52,11 @@ def test_the_issue_example_300_yuan_of_92() -> None:
         (LineKind.POINTS, yuan(5)),
     ]
     assert [line.subtotal_before for line in quote.lines] == [
-        yuan(300), yuan("288.59"), yuan("284.79"), yuan("264.79"), yuan("259.79")
+        yuan(300),
+        yuan("288.59"),
+        yuan("284.79"),
+        yuan("264.79"),
+        yuan("259.79"),
     ]
     assert quote.lines[2].reason == "满200减20: subtotal ¥284.79 ≥ ¥200.00"
     assert quote.payable == yuan("254.79")
@@ -107,7 +111,9 @@ def test_each_unused_coupon_says_why() -> None:
         coupon("j-limit", amount_off(0, 9), template_id="tj", conditions=Conditions(per_user_limit=2)),
         coupon("k-minspend", amount_off(0, 9), conditions=Conditions(min_spend=yuan(400))),
         coupon("l-threshold", amount_off(500, 50)),
-        coupon("m-city-name", amount_off(0, 3), conditions=Conditions(scope=Scope(cities=frozenset({"上海市"})))),
+        coupon(
+            "m-city-name", amount_off(0, 3), conditions=Conditions(scope=Scope(cities=frozenset({"上海市"})))
+        ),
         usage_counts={"tj": 2},
     )
     quote = quote_price(FillRequest.by_litres("40"), station_92(), held, Promotions(), DEFAULT, AT)
@@ -154,17 +160,26 @@ def test_points_are_capped_at_the_share_of_the_subtotal() -> None:
     assert (quote.points_used, quote.payable) == (91080, yuan("212.52"))
     # a driver who opts out of points, or no points rule
     opted_out = driver(points_balance=100_000, use_points=False)
-    assert quote_price(FillRequest.by_litres("40"), station_92(), opted_out, Promotions(), DEFAULT, AT).points_used == 0
+    assert (
+        quote_price(
+            FillRequest.by_litres("40"), station_92(), opted_out, Promotions(), DEFAULT, AT
+        ).points_used
+        == 0
+    )
     none = Promotions(points=None)
-    assert quote_price(FillRequest.by_litres("40"), station_92(), held, none, DEFAULT, AT).payable == yuan("303.60")
+    assert quote_price(FillRequest.by_litres("40"), station_92(), held, none, DEFAULT, AT).payable == yuan(
+        "303.60"
+    )
 
 
 def test_payment_promotions_need_the_drivers_channel_and_their_minimum() -> None:
-    promos = Promotions(payment=(
-        payment("ali10", ALIPAY, amount_off(0, 10)),
-        payment("wx-big", WECHAT_PAY, amount_off(0, 30), Conditions(min_spend=yuan(400))),
-        payment("wx3", WECHAT_PAY, percent_off(1)),
-    ))
+    promos = Promotions(
+        payment=(
+            payment("ali10", ALIPAY, amount_off(0, 10)),
+            payment("wx-big", WECHAT_PAY, amount_off(0, 30), Conditions(min_spend=yuan(400))),
+            payment("wx3", WECHAT_PAY, percent_off(1)),
+        )
+    )
     held = driver(payment_channels=frozenset({WECHAT_PAY}))
     quote = quote_price(FillRequest.by_litres("40"), station_92(), held, promos, DEFAULT, AT)
     # no Alipay; 303.60 < 400; 1% of 303.60 = 3.036 → 3.04 → 300.56
@@ -179,7 +194,11 @@ def test_coupons_not_combined_with_payment_when_the_policy_says_so() -> None:
     big = Promotions(payment=(payment("wx30", WECHAT_PAY, amount_off(0, 30)),))
     fill = FillRequest.by_litres("40")
     q_small = quote_price(fill, station_92(), held, small, policy, AT)
-    assert (q_small.coupon_ids, q_small.payment_promotion_ids, q_small.payable) == (("c",), (), yuan("283.60"))
+    assert (q_small.coupon_ids, q_small.payment_promotion_ids, q_small.payable) == (
+        ("c",),
+        (),
+        yuan("283.60"),
+    )
     q_big = quote_price(fill, station_92(), held, big, policy, AT)
     assert (q_big.coupon_ids, q_big.payment_promotion_ids, q_big.payable) == ((), ("wx30",), yuan("273.60"))
     assert q_big.unused[0].reason is Reason.NOT_OPTIMAL
@@ -188,25 +207,46 @@ def test_coupons_not_combined_with_payment_when_the_policy_says_so() -> None:
 
 
 def test_exclusive_coupon_is_never_combined() -> None:
-    held = driver(coupon("a", amount_off(0, 20), exclusive=True), coupon("b", amount_off(0, 15)),
-                  coupon("c", amount_off(0, 10)))
-    quote = quote_price(FillRequest.by_litres("40"), station_92(), held, Promotions(), StackingPolicy(max_coupons=2), AT)
+    held = driver(
+        coupon("a", amount_off(0, 20), exclusive=True),
+        coupon("b", amount_off(0, 15)),
+        coupon("c", amount_off(0, 10)),
+    )
+    quote = quote_price(
+        FillRequest.by_litres("40"), station_92(), held, Promotions(), StackingPolicy(max_coupons=2), AT
+    )
     # a alone saves 20; b + c save 25
     assert quote.coupon_ids == ("b", "c")
     with pytest.raises(NotAllowed):
-        price_with(FillRequest.by_litres("40"), station_92(), held, Promotions(), StackingPolicy(max_coupons=2), AT,
-                   coupon_ids=("a", "b"))
+        price_with(
+            FillRequest.by_litres("40"),
+            station_92(),
+            held,
+            Promotions(),
+            StackingPolicy(max_coupons=2),
+            AT,
+            coupon_ids=("a", "b"),
+        )
 
 
 def test_ties_prefer_fewer_instruments_then_lower_ids() -> None:
-    held = driver(coupon("c2", amount_off(0, 10), template_id="t"), coupon("c1", amount_off(0, 10), template_id="t"),
-                  coupon("c0", amount_off(300, 10), template_id="u"))
+    held = driver(
+        coupon("c2", amount_off(0, 10), template_id="t"),
+        coupon("c1", amount_off(0, 10), template_id="t"),
+        coupon("c0", amount_off(300, 10), template_id="u"),
+    )
     quote = quote_price(FillRequest.by_litres("40"), station_92(), held, Promotions(), DEFAULT, AT)
     assert quote.coupon_ids == ("c0",)  # all three save 10; "c0" is the lowest id
     # a payment promotion worth ¥0.00 here is not taken: fewer instruments win the tie
     zero = Promotions(payment=(payment("wx", WECHAT_PAY, per_litre_off("0.001")),))
-    q = quote_price(FillRequest.by_litres("1"), station_92(), driver(payment_channels=frozenset({WECHAT_PAY})),
-                    zero, DEFAULT, AT)
+    q = quote_price(
+        FillRequest.by_litres("1"),
+        station_92(),
+        driver(payment_channels=frozenset({WECHAT_PAY})),
+        zero,
+        DEFAULT,
+        AT,
+    )
     assert q.payment_promotion_ids == ()  # 1 × 0.001 = 0.001 → 0.00 saves nothing
 
 
@@ -224,20 +264,30 @@ def test_fill_up_estimates_litres_rounding_down() -> None:
 
 
 def test_price_with_the_quoted_instruments_charges_the_quote() -> None:
-    held = driver(coupon("c1", amount_off(200, 20)), coupon("c2", percent_off(5)), points_balance=800,
-                  payment_channels=frozenset({WECHAT_PAY}))
+    held = driver(
+        coupon("c1", amount_off(200, 20)),
+        coupon("c2", percent_off(5)),
+        points_balance=800,
+        payment_channels=frozenset({WECHAT_PAY}),
+    )
     promos = Promotions(payment=(payment("wx5", WECHAT_PAY, amount_off(100, 5)),))
     fill = FillRequest.by_amount(yuan("250"))
     quote = quote_price(fill, station_92(), held, promos, DEFAULT, AT)
-    again = price_with(fill, station_92(), held, promos, DEFAULT, AT, quote.coupon_ids, quote.payment_promotion_ids)
+    again = price_with(
+        fill, station_92(), held, promos, DEFAULT, AT, quote.coupon_ids, quote.payment_promotion_ids
+    )
     assert again == quote
     assert quote == brute_force(fill, station_92(), held, promos, DEFAULT, AT)
     with pytest.raises(NotAllowed):
-        price_with(fill, station_92(), held, promos, DEFAULT, AT, ("c1", "c2"))  # two coupons, policy allows one
+        price_with(
+            fill, station_92(), held, promos, DEFAULT, AT, ("c1", "c2")
+        )  # two coupons, policy allows one
     with pytest.raises(NotAllowed):
         price_with(fill, station_92(), held, promos, DEFAULT, AT, ("nope",))
     with pytest.raises(NotAllowed):
-        price_with(FillRequest.by_amount(yuan(50)), station_92(), held, promos, DEFAULT, AT, ("c1",))  # below 200
+        price_with(
+            FillRequest.by_amount(yuan(50)), station_92(), held, promos, DEFAULT, AT, ("c1",)
+        )  # below 200
 
 
 def test_eur_prices_keep_three_decimals() -> None:
@@ -248,4 +298,7 @@ def test_eur_prices_keep_three_decimals() -> None:
     quote = quote_price(FillRequest.by_litres("30"), price, driver(), Promotions(), DEFAULT, AT)
     # 30 × 1.789 = 53.67; 30 × 0.030 = 0.90 → 52.77; 52.77 / 30 = 1.759
     assert (quote.gross, quote.payable, quote.effective_price) == (
-        Money.of("53.67", "EUR"), Money.of("52.77", "EUR"), D("1.759"))
+        Money.of("53.67", "EUR"),
+        Money.of("52.77", "EUR"),
+        D("1.759"),
+    )
