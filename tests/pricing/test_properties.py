@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from hypothesis import given, settings
 
-from pricing.breakdown import LineKind
+from pricing.breakdown import Breakdown, LineKind
 from pricing.brute_force import brute_force
 from pricing.money import Money
 from pricing.offers import CouponState
@@ -22,16 +22,10 @@ FEN = Money.of("0.01")
 
 @PROPERTY
 @given(scenarios())
-def test_optimiser_equals_brute_force(s: Scenario) -> None:
+def test_optimiser_equals_brute_force_and_the_independent_oracle(s: Scenario) -> None:
     fast = quote_price(s.fill, s.price, s.driver, s.promotions, s.policy, s.at)
     slow = brute_force(s.fill, s.price, s.driver, s.promotions, s.policy, s.at)
     assert fast == slow  # same payable, same chosen instruments, same lines, same reasons
-
-
-@PROPERTY
-@given(scenarios())
-def test_optimiser_equals_the_independent_oracle(s: Scenario) -> None:
-    fast = quote_price(s.fill, s.price, s.driver, s.promotions, s.policy, s.at)
     payable_fen, coupon_ids, payment_ids = oracle.best(
         s.fill, s.price, s.driver, s.promotions, s.policy, s.at
     )
@@ -42,10 +36,7 @@ def test_optimiser_equals_the_independent_oracle(s: Scenario) -> None:
     )
 
 
-@PROPERTY
-@given(scenarios())
-def test_invariants(s: Scenario) -> None:
-    q = quote_price(s.fill, s.price, s.driver, s.promotions, s.policy, s.at)
+def check_totals(s: Scenario, q: Breakdown) -> None:
     assert q.payable >= FEN
     assert sum((line.amount for line in q.lines), Money.zero()) == q.gross - q.payable
     running = q.gross
@@ -64,10 +55,7 @@ def test_invariants(s: Scenario) -> None:
     assert kinds == sorted(kinds)
 
 
-@PROPERTY
-@given(scenarios())
-def test_no_discount_outside_its_rules(s: Scenario) -> None:
-    q = quote_price(s.fill, s.price, s.driver, s.promotions, s.policy, s.at)
+def check_no_discount_outside_its_rules(s: Scenario, q: Breakdown) -> None:
     held = {c.id: c for c in s.driver.coupons}
     offered = {p.id: p for p in s.promotions.payment}
     lines = {line.rule_id: line for line in q.lines if line.kind in (LineKind.COUPON, LineKind.PAYMENT)}
@@ -106,10 +94,7 @@ def test_no_discount_outside_its_rules(s: Scenario) -> None:
         assert q.points_used == 0
 
 
-@PROPERTY
-@given(scenarios())
-def test_every_unused_coupon_has_one_true_reason(s: Scenario) -> None:
-    q = quote_price(s.fill, s.price, s.driver, s.promotions, s.policy, s.at)
+def check_every_unused_coupon_has_one_true_reason(s: Scenario, q: Breakdown) -> None:
     unused = {u.instance_id: u.reason for u in q.unused}
     assert len(unused) == len(q.unused)
     assert set(unused) | set(q.coupon_ids) == {c.id for c in s.driver.coupons}
@@ -122,10 +107,7 @@ def test_every_unused_coupon_has_one_true_reason(s: Scenario) -> None:
             assert eligible == (reason in (Reason.BELOW_MIN_SPEND, Reason.NOT_OPTIMAL))
 
 
-@PROPERTY
-@given(scenarios())
-def test_checkout_with_the_quoted_instruments_charges_the_quote(s: Scenario) -> None:
-    q = quote_price(s.fill, s.price, s.driver, s.promotions, s.policy, s.at)
+def check_checkout_with_the_quoted_instruments_charges_the_quote(s: Scenario, q: Breakdown) -> None:
     again = price_with(
         s.fill, s.price, s.driver, s.promotions, s.policy, s.at, q.coupon_ids, q.payment_promotion_ids
     )
@@ -136,3 +118,13 @@ def test_checkout_with_the_quoted_instruments_charges_the_quote(s: Scenario) -> 
         oracle.payable(s.fill, s.price, s.driver, s.promotions, s.policy, coupons, pays)
         == q.payable.minor_units
     )
+
+
+@PROPERTY
+@given(scenarios())
+def test_invariants_hold(s: Scenario) -> None:
+    q = quote_price(s.fill, s.price, s.driver, s.promotions, s.policy, s.at)
+    check_totals(s, q)
+    check_no_discount_outside_its_rules(s, q)
+    check_every_unused_coupon_has_one_true_reason(s, q)
+    check_checkout_with_the_quoted_instruments_charges_the_quote(s, q)
