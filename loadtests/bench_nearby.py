@@ -32,7 +32,7 @@ from loadtests.bench_procs import (
     wait_ready,
     worker_pids,
 )
-from loadtests.bench_report import answer_agreement, evaluate_targets, print_summary
+from loadtests.bench_report import answer_agreement, cpu_cost_ratios, evaluate_targets, print_summary
 from loadtests.bench_wrk import require_wrk, run_wrk
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,7 +160,7 @@ def run_size(args: argparse.Namespace, stations: int, servers: list[Server]) -> 
             continue
         measured[server.name] = measure_server(server, url, paths_file, args)
     return {"stations": stations, "stations_in_db": count, "servers": measured,
-            "agreement": answer_agreement(measured),
+            "agreement": answer_agreement(measured), "cpu_cost_ratios": cpu_cost_ratios(measured),
             "targets": evaluate_targets(measured, enforce=stations == 120_000)}
 
 

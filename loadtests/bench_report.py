@@ -42,6 +42,20 @@ def answer_agreement(measured: dict[str, Any]) -> dict[str, int] | None:
             "same_set": sum(set(a) == set(b) for a, b in pairs)}
 
 
+def cpu_cost_ratios(measured: dict[str, Any]) -> dict[str, float] | None:
+    """Server + PostgreSQL CPU per request of floor and PostGIS over the service's: throughput ratios as
+    they would be on a machine of their own, steadier than req/s when other work shares the cores."""
+    def cost(name: str) -> float:
+        run = measured[name]["throughput"]
+        return float(run["server_cpu_us_per_request"] + run["postgres_cpu_us_per_request"])
+
+    if "nearby" not in measured:
+        return None
+    ratios = {f"{name}_cost_over_nearby": round(cost(name) / cost("nearby"), 3)
+              for name in ("floor", "postgis") if name in measured}
+    return ratios or None
+
+
 def _mib(kb: float) -> str:
     return f"{kb / 1024:.0f}"
 
@@ -58,6 +72,7 @@ def _row(name: str, server: dict[str, Any], floor: float | None, postgis: float 
         f"{vs_floor:>8} {vs_postgis:>10} {server['throughput']['wrk_cpu_share']:>6.0%}/"
         f"{server['latency']['wrk_cpu_share']:<5.0%} {server['throughput']['other_cpu_share']:>6.0%} "
         f"{server['throughput']['server_cpu_us_per_request']:>7.0f} "
+        f"{server['throughput']['postgres_cpu_us_per_request']:>6.0f} "
         f"{rss:>9} {pss:>9}"
     )
 
@@ -72,9 +87,14 @@ def print_summary(report: dict[str, Any]) -> bool:
         print(f"\n== {size['stations_in_db']:,} stations ({report['duration_s']} s per run; "
               "wrk CPU as a share of both cores) ==")
         print(f"{'server':<8} {'req/s c64':>10} {'p50 c8':>8} {'p99 c8':>8} {'vs floor':>8} {'vs PostGIS':>10} "
-              f"{'wrk CPU c64/c8':>12} {'other':>6} {'µs/req':>7} {'RSS MiB':>9} {'PSS MiB':>9}")
+              f"{'wrk CPU c64/c8':>12} {'other':>6} {'µs/req':>7} {'pg µs':>6} {'RSS MiB':>9} {'PSS MiB':>9}")
         for name, server in measured.items():
             print(_row(name, server, floor, postgis))
+        ratios = cpu_cost_ratios(measured)
+        if ratios:
+            print("CPU per request (server + PostgreSQL), floor or PostGIS over the service: "
+                  + ", ".join(f"{k.split('_')[0]} {v:.2f}" for k, v in ratios.items())
+                  + " (targets in these terms: floor >= 0.60, PostGIS >= 2.00)")
         agreement = size.get("agreement")
         if agreement:
             print(f"answers: {agreement['identical']}/{agreement['compared']} identical to PostGIS "

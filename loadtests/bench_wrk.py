@@ -39,7 +39,9 @@ class WrkResult:
     # Busy time not taken by wrk, the server or the database's backends: work that disturbed the run.
     other_cpu_share: float
     machine_busy_share: float
+    # CPU per request is steadier than throughput when other work shares the cores.
     server_cpu_us_per_request: float
+    postgres_cpu_us_per_request: float
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -122,5 +124,6 @@ def run_wrk(url: str, paths_file: Path, *, threads: int, connections: int, durat
         other_cpu_share=round(max(other, 0.0), 3),
         machine_busy_share=round(machine, 3),
         server_cpu_us_per_request=round(1e6 * spent["server"] / max(figures["requests"], 1), 1),
+        postgres_cpu_us_per_request=round(1e6 * spent["postgres"] / max(figures["requests"], 1), 1),
         **figures,
     )
