@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import subprocess
+import sys
 from collections import Counter
 from itertools import islice
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +22,7 @@ from geo.grades import GRADES
 from geo.records import StationRecord
 from geo.services import SERVICES
 
+ROOT = Path(__file__).resolve().parents[2]
 N = 20_000
 SEED = 7
 CITY_BY_FULL_NAME = {c.full_name: c for c in CITIES}
@@ -133,3 +139,19 @@ def test_a_million_station_run_starts_quickly_and_stays_valid() -> None:
     head = list(islice(generate(1_000_000, SEED), 1000))
     assert len(head) == 1000
     assert in_china(np.array([r.lon for r in head]), np.array([r.lat for r in head])).all()
+
+
+def _fingerprint_in_subprocess(hash_seed: str) -> str:
+    code = (
+        "import hashlib\n"
+        "from demodata.generator import generate\n"
+        "print(hashlib.sha256(''.join(r.content_hash() for r in generate(1500, 3)).encode()).hexdigest())\n"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def test_output_does_not_depend_on_the_hash_seed() -> None:
+    here = hashlib.sha256("".join(r.content_hash() for r in generate(1500, 3)).encode()).hexdigest()
+    assert _fingerprint_in_subprocess("1") == here == _fingerprint_in_subprocess("2")
