@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from api.auth_operator import OperatorUnauthorized
 from geo.errors import (
     GeoError,
     InvalidCoordinates,
@@ -20,6 +21,7 @@ from geo.errors import (
     UnknownGrade,
 )
 from geo.live_index import IndexNotReady
+from pricing import store
 
 log = logging.getLogger(__name__)
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -33,6 +35,14 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     GeoError: (400, "invalid-parameter", "Invalid parameter"),
     StationNotFound: (404, "station-not-found", "Station not found"),
     IndexNotReady: (503, "index-not-ready", "Search index not ready"),
+    OperatorUnauthorized: (401, "unauthorized", "Operator token required"),
+    store.TemplateNotFound: (404, "coupon-template-not-found", "Coupon template not found"),
+    store.PaymentPromotionNotFound: (404, "payment-promotion-not-found", "Payment promotion not found"),
+    store.DriverNotFound: (404, "driver-not-found", "Driver not found"),
+    store.AlreadyExists: (409, "already-exists", "Already exists"),
+    store.CouponsUnavailable: (409, "coupons-unavailable", "Coupons not available"),
+    store.ReservationNotFound: (404, "reservation-not-found", "Reservation not found"),
+    store.ReservationExpired: (409, "reservation-expired", "Reservation expired"),
 }
 
 

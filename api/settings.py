@@ -8,6 +8,8 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pricing.quotes import SigningKeys
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STATIONS_", extra="ignore")
@@ -22,6 +24,20 @@ class Settings(BaseSettings):
     load_index: bool = True
     db_pool_size: int = 5
     default_timezone: str = "Asia/Shanghai"
+    # Quote signing: key id -> secret (JSON in STATIONS_QUOTE_SIGNING_KEYS); new quotes use quote_key_id.
+    # The default key is for local runs only: production sets its own.
+    quote_signing_keys: dict[str, SecretStr] = Field(
+        default_factory=lambda: {"dev-1": SecretStr("dev-only-quote-key-0123456789abcdef0123456789")}
+    )
+    quote_key_id: str = "dev-1"
+    quote_ttl_seconds: int = Field(default=300, gt=0, le=3600)
+    # Bearer token of the operator API (/v1/operator/...), env STATIONS_OPERATOR_TOKEN; the default is for
+    # development only: set a long random value in every deployment.
+    operator_token: SecretStr = SecretStr("dev-operator-token")
 
     def dsn(self) -> str:
         return self.database_url.get_secret_value()
+
+    def quote_keys(self) -> SigningKeys:
+        keys = {kid: secret.get_secret_value().encode() for kid, secret in self.quote_signing_keys.items()}
+        return SigningKeys(current=self.quote_key_id, keys=keys)

@@ -23,6 +23,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.sql.schema import SchemaItem
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -269,7 +270,7 @@ DISCOUNT_CHECK = (
 WINDOW_CHECK = "valid_from IS NULL OR valid_to IS NULL OR valid_to > valid_from"
 
 
-def _rule_columns() -> list[Column]:  # type: ignore[type-arg]
+def _rule_columns() -> list[SchemaItem]:
     """Discount, scope and conditions shared by coupon templates and payment promotions."""
     return [
         Column("name", Text, nullable=False, server_default=""),
@@ -393,4 +394,24 @@ promotion_policy = Table(
     CheckConstraint("max_coupons >= 0 AND max_payment_promotions >= 0", name="maxima"),
     CheckConstraint("points_per_yuan > 0 AND points_per_yuan % 100 = 0", name="points_per_yuan"),
     CheckConstraint("points_max_share >= 0 AND points_max_share <= 1", name="points_max_share"),
+)
+
+# Every signed quote; checkout marks one consumed (once) so a replayed token is refused.
+quotes = Table(
+    "quotes",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("token_sha256", Text, nullable=False),
+    Column("station_id", BigInteger, nullable=False),
+    Column("driver_id", Text, nullable=True),
+    Column("payable", Numeric(12, 2), nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("payload", JSONB, nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("consumed_at", DateTime(timezone=True), nullable=True),
+    Column("consumed_ref", Text, nullable=True),
+    CheckConstraint("payable >= 0.01", name="payable_positive"),
+    CheckConstraint("expires_at > issued_at", name="expiry_after_issue"),
+    Index("ix_quotes_expires_at", "expires_at"),
 )

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
-
 from alembic import op
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql.schema import SchemaItem
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -37,7 +37,7 @@ def _now() -> sa.TextClause:
     return sa.text("now()")
 
 
-def _rule(table: str) -> list[sa.SchemaItem]:
+def _rule(table: str) -> list[SchemaItem]:
     def ck(sql: str, name: str) -> sa.CheckConstraint:
         return sa.CheckConstraint(sql, name=op.f(f"ck_{table}_{name}"))
 

@@ -64,7 +64,9 @@ def test_stored_promotions_price_through_the_engine(setup: Engine) -> None:
     # 满200减20 → 260.99 (10% would be 28.10, capped at 15); 微信 -5 → 255.99; 1000 points = ¥10 → 245.99.
     assert quote.litres == D("38.02")
     assert [line.amount for line in quote.lines] == [yuan("11.41"), yuan("7.60"), yuan(20), yuan(5), yuan(10)]
-    assert quote.coupon_ids == (c20,) and quote.payment_promotion_ids == ("wx-5",) and quote.points_used == 1000
+    assert (
+        quote.coupon_ids == (c20,) and quote.payment_promotion_ids == ("wx-5",) and quote.points_used == 1000
+    )
     assert quote.payable == yuan("245.99")
     unused = {u.instance_id: u.reason for u in quote.unused}
     assert unused == {cpct: Reason.NOT_OPTIMAL, c95: Reason.OUT_OF_SCOPE_GRADE}
@@ -90,7 +92,7 @@ def test_policy_round_trip_and_points_off(engine: Engine) -> None:
 def test_template_update_and_errors(setup: Engine) -> None:
     with setup.begin() as conn:
         store.save_template(conn, _template("t-200-20", amount_off(150, 12), per_user_limit=2), create=False)
-        (updated, currency), = store.templates(conn, ["t-200-20"])
+        ((updated, currency),) = store.templates(conn, ["t-200-20"])
         assert updated.discount == amount_off(150, 12) and updated.conditions.per_user_limit == 2
         assert currency == "CNY"
         with pytest.raises(store.AlreadyExists):
@@ -151,12 +153,20 @@ def test_reservation_expiry(setup: Engine) -> None:
 
 def test_template_and_instance_expiry(setup: Engine) -> None:
     with setup.begin() as conn:
-        store.save_template(conn, _template("t-short", amount_off(0, 3), valid_to=AT + timedelta(hours=1)), create=True)
+        store.save_template(
+            conn, _template("t-short", amount_off(0, 3), valid_to=AT + timedelta(hours=1)), create=True
+        )
     (a,) = _issue(setup, "t-short")
     (b,) = _issue(setup, "t-pct", expires_at=AT + timedelta(minutes=5))
-    assert {c.id: c.state for c in _context(setup).coupons} == {a: CouponState.AVAILABLE, b: CouponState.AVAILABLE}
+    assert {c.id: c.state for c in _context(setup).coupons} == {
+        a: CouponState.AVAILABLE,
+        b: CouponState.AVAILABLE,
+    }
     at = AT + timedelta(hours=2)
-    assert {c.id: c.state for c in _context(setup, at=at).coupons} == {a: CouponState.EXPIRED, b: CouponState.EXPIRED}
+    assert {c.id: c.state for c in _context(setup, at=at).coupons} == {
+        a: CouponState.EXPIRED,
+        b: CouponState.EXPIRED,
+    }
     with setup.begin() as conn, pytest.raises(store.CouponsUnavailable, match="expired"):
         store.reserve(conn, "d1", [a], "q1", 60, at)
 
@@ -211,4 +221,4 @@ def test_two_transactions_race_for_one_coupon(setup: Engine) -> None:
 )
 def test_database_refuses_nonsense_rules(engine: Engine, columns: str) -> None:
     with pytest.raises(IntegrityError), engine.begin() as conn:
-        conn.execute(text(f"INSERT INTO coupon_templates (id, {columns})"))  # noqa: S608
+        conn.execute(text(f"INSERT INTO coupon_templates (id, {columns})"))
