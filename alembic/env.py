@@ -27,7 +27,8 @@ def _include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no
     # PostGIS owns these tables; they are not ours to migrate.
     if type_ == "table" and name in {"spatial_ref_sys"}:
         return False
-    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
+    included: bool = alembic_helpers.include_object(obj, name, type_, reflected, compare_to)  # type: ignore[no-untyped-call]
+    return included
 
 
 def run_migrations_online() -> None:

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import install_error_handlers
-from api.routes import health, operator, stations
+from api.routes import health, operator, prices, stations
 from api.settings import Settings
 from db.engine import make_engine
 from geo.live_index import LiveIndex
@@ -70,5 +70,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(stations.router)
+    app.include_router(prices.router)
     app.include_router(operator.router)
     return app

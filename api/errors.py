@@ -12,6 +12,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from api.auth_operator import OperatorUnauthorized
+from api.auth_station import StationForbidden, StationUnauthorized
+from api.pricing_schemas import InvalidFill
 from geo.errors import (
     GeoError,
     InvalidCoordinates,
@@ -22,6 +24,8 @@ from geo.errors import (
 )
 from geo.live_index import IndexNotReady
 from pricing import store
+from pricing.effective import PriceUnavailable
+from pricing.quotes import QuoteAlreadyUsed, QuoteExpired, QuoteInvalid
 
 log = logging.getLogger(__name__)
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -34,6 +38,13 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     UnknownGrade: (400, "unknown-grade", "Unknown fuel grade"),
     GeoError: (400, "invalid-parameter", "Invalid parameter"),
     StationNotFound: (404, "station-not-found", "Station not found"),
+    InvalidFill: (400, "invalid-fill", "Invalid fill"),
+    PriceUnavailable: (422, "price-unavailable", "No current price"),
+    QuoteInvalid: (400, "invalid-quote", "Invalid quote token"),
+    QuoteExpired: (410, "quote-expired", "Quote expired"),
+    QuoteAlreadyUsed: (409, "quote-already-used", "Quote already used"),
+    StationUnauthorized: (401, "unauthorized", "Station credential required"),
+    StationForbidden: (403, "forbidden", "Not this station's credential"),
     IndexNotReady: (503, "index-not-ready", "Search index not ready"),
     OperatorUnauthorized: (401, "unauthorized", "Operator token required"),
     store.TemplateNotFound: (404, "coupon-template-not-found", "Coupon template not found"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,9 +18,11 @@ from tests.support import LiveServer, insert_records
 KUNMING = (102.7123, 25.0406)  # WGS-84
 
 
-def station(name: str, dx_m: float, **extra) -> StationRecord:  # type: ignore[no-untyped-def]
+def station(name: str, dx_m: float, **extra: Any) -> StationRecord:
     lon = KUNMING[0] + dx_m / 101_000.0  # ~1 m east per 1/101000 degree at this latitude
-    fields = {"brand": "sinopec", "grades": ("92", "95", "0"), "opening_hours": OpeningHours(always_open=True)}
+    fields: dict[str, Any] = {
+        "brand": "sinopec", "grades": ("92", "95", "0"), "opening_hours": OpeningHours(always_open=True),
+    }
     fields.update(extra)
     return StationRecord(name=name, lon=lon, lat=KUNMING[1], **fields)
 

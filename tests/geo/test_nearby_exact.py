@@ -94,7 +94,7 @@ def test_pages_walk_the_same_order_as_one_long_scan() -> None:
 
 
 def test_ties_in_distance_are_ordered_by_id() -> None:
-    duplicated = [r for r in rows(6000, seed=7)]
+    duplicated = list(rows(6000, seed=7))
     lon, lat = duplicated[10]["lon"], duplicated[10]["lat"]
     extra = [dict(duplicated[10], id=90_000 + k) for k in range(5)]
     snap = build_snapshot(duplicated + extra, version=2)
