@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 
 from ingest.prices.pipeline import ingest_prices
@@ -45,3 +46,26 @@ def test_france_prices(engine: Engine, shared_data: Path, tmp_path: Path) -> Non
     assert scalar(engine, "SELECT count(*) FROM station_prices") == 21700
     counts = Counter(r.split(" ")[0] for _, r, _ in rejects_of(tmp_path / "prix2.csv"))
     assert counts == {"implausible": 1, "unknown": 1}
+
+
+IT = "it-mimit-carburanti-20260821"
+
+
+@pytest.mark.slow
+def test_italy_prices(engine: Engine, shared_data: Path, tmp_path: Path) -> None:
+    ingest(engine, "it", shared_data / IT / "anagrafica_impianti_attivi.csv", tmp_path / "stations.csv")
+    nameless = {raw.split("|")[0] for _, _, raw in rejects_of(tmp_path / "stations.csv")}
+    summary = ingest_prices(engine, "it", shared_data / IT / "prezzo_alle_8.csv", tmp_path / "prezzi.csv")
+    # 92,812 price lines. 18,249 are brand premium fuels (Blue Diesel 5,624, HVOlution 2,348, ...) outside
+    # the four mapped ones; 45 belong to 13 of the 16 stations the station ingest rejected (no name).
+    rejects = rejects_of(tmp_path / "prezzi.csv")
+    kinds = Counter(reason.split(" '")[0] for _, reason, _ in rejects)
+    assert kinds == {"unknown grade": 18249, "unknown station it-mimit": 45}
+    assert {raw.split("|")[0] for _, r, raw in rejects if r.startswith("unknown station")} <= nameless
+    assert (summary.read, summary.counts["inserted"], summary.rejected) == (92812, 74518, 18294)
+    sid = _station(engine, "it-mimit", "3464")
+    at = datetime(2026, 8, 21, 6, 0, tzinfo=UTC)
+    petrol = ladder(engine, sid, "95", at)
+    assert (petrol.get("pump").price, petrol.get("attended").price) == (Decimal("2.119"), Decimal("2.479"))  # type: ignore[union-attr]
+    again = ingest_prices(engine, "it", shared_data / IT / "prezzo_alle_8.csv", tmp_path / "prezzi2.csv")
+    assert (again.counts["unchanged"], again.rejected, set(again.counts)) == (74518, 18294, {"unchanged"})
