@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from pricing.fills import FillRequest
 from pricing.money import Money
@@ -16,7 +16,15 @@ class InvalidFill(ValueError):
     """A fill the engine cannot price (nothing to fill, an amount below one fen ...)."""
 
 
-DecimalText = Annotated[Decimal, Field(description='a decimal number as a string, e.g. "300.00"')]
+def _no_float(value: object) -> object:
+    if isinstance(value, float):
+        raise ValueError('amounts are decimal strings such as "300.00", never JSON numbers with a fraction')
+    return value
+
+
+DecimalText = Annotated[
+    Decimal, BeforeValidator(_no_float), Field(description='a decimal number as a string, e.g. "300.00"')
+]
 
 
 class FillUp(BaseModel):

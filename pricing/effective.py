@@ -14,6 +14,7 @@ from pricing import repository, store
 from pricing.breakdown import Breakdown
 from pricing.context import DriverContext, PriceContext
 from pricing.fills import FillRequest
+from pricing.money import price_per_litre
 from pricing.promotions import quote_price
 from pricing.validation import DEFAULT_RULES, Rules, is_stale
 
@@ -50,15 +51,17 @@ def price_context(conn: Connection, station_id: int, grade: str, at: datetime, r
             f"station {station_id}'s {grade} price was last confirmed {pump.confirmed_at.isoformat()}: stale"
         )
     platform = tiers.get("platform")
-    platform_price = platform.price if platform is not None and not is_stale(platform.confirmed_at, at, rules) else pump.price
+    fresh_platform = platform is not None and not is_stale(platform.confirmed_at, at, rules)
+    pump_price = price_per_litre(pump.price, pump.currency)
+    platform_price = price_per_litre(platform.price, pump.currency) if platform and fresh_platform else pump_price
     return PriceContext(
         station_id=str(station_id),
         brand=station["brand"],
         city=station["adcode"] or "",
         city_name=station["city"],
         grade=grade,
-        pump_price=pump.price,
-        platform_price=min(platform_price, pump.price),
+        pump_price=pump_price,
+        platform_price=min(platform_price, pump_price),
         currency=pump.currency,
         member_per_litre=store.member_per_litre(conn, grade),
     )

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -25,7 +26,6 @@ from sqlalchemy import Connection, text
 from pricing.breakdown import Breakdown
 from pricing.context import PriceContext
 from pricing.fills import FillRequest
-from pricing.money import plain
 
 
 class QuoteError(ValueError):
@@ -68,37 +68,42 @@ def _sign(keys: SigningKeys, kid: str, body: str) -> str:
     return _b64(hmac.new(keys.keys[kid], f"{kid}.{body}".encode(), hashlib.sha256).digest())
 
 
+def _text(value: Decimal) -> str:
+    """A decimal as written, with its quantum kept ("300.00", never "3E+2" or "300")."""
+    return format(value, "f")
+
+
 def fill_json(fill: FillRequest) -> dict[str, str]:
     out = {"mode": fill.mode.value}
     if fill.amount is not None:
-        out["amount"] = plain(fill.amount.amount)
+        out["amount"] = _text(fill.amount.amount)
     if fill.volume is not None:
-        out["litres"] = plain(fill.volume)
+        out["litres"] = _text(fill.volume)
     if fill.tank_capacity is not None and fill.level is not None:
-        out |= {"tank_capacity": plain(fill.tank_capacity), "level": plain(fill.level)}
+        out |= {"tank_capacity": _text(fill.tank_capacity), "level": _text(fill.level)}
     return out
 
 
 def breakdown_json(price: PriceContext, breakdown: Breakdown) -> dict[str, Any]:
     return {
         "currency": breakdown.gross.currency,
-        "pump_price": plain(price.pump_price),
-        "platform_price": plain(price.platform_price),
-        "gross": plain(breakdown.gross.amount),
+        "pump_price": _text(price.pump_price),
+        "platform_price": _text(price.platform_price),
+        "gross": _text(breakdown.gross.amount),
         "lines": [
             {
                 "kind": line.kind.value,
                 "rule_id": line.rule_id,
                 "description": line.description,
-                "amount": plain(line.amount.amount),
+                "amount": _text(line.amount.amount),
                 "reason": line.reason,
-                "measured_on": plain(line.subtotal_before.amount),
+                "measured_on": _text(line.subtotal_before.amount),
             }
             for line in breakdown.lines
         ],
-        "payable": plain(breakdown.payable.amount),
-        "litres": plain(breakdown.litres),
-        "effective_price_per_litre": plain(breakdown.effective_price),
+        "payable": _text(breakdown.payable.amount),
+        "litres": _text(breakdown.litres),
+        "effective_price_per_litre": _text(breakdown.effective_price),
         "coupon_ids": list(breakdown.coupon_ids),
         "payment_promotion_ids": list(breakdown.payment_promotion_ids),
         "payment_channel": breakdown.payment_channel,
