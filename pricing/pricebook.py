@@ -1,0 +1,86 @@
+"""Current prices in memory, aligned with a station Snapshot, for ranking many stations per request.
+
+Prices are integers in milli-units (¥7.59 -> 7590), exact for every currency's price quantum;
+-1 means no price. confirmed is epoch seconds. Built from pricing.repository.current_prices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import numpy as np
+
+from pricing.repository import CurrentPrice
+
+CURRENCIES = ("CNY", "EUR")
+NO_PRICE = -1
+
+
+@dataclass(frozen=True)
+class GradePrices:
+    pump: np.ndarray  # int64 milli-units per litre
+    platform: np.ndarray  # int64, NO_PRICE when the station shows no platform price
+    confirmed: np.ndarray  # int64 epoch seconds of the pump price's last confirmation
+    platform_confirmed: np.ndarray  # int64
+    currency: np.ndarray  # int8 index into CURRENCIES
+
+
+@dataclass(frozen=True)
+class PriceBook:
+    catalogue_version: int
+    price_version: int
+    grades: dict[str, GradePrices]
+
+    def for_grade(self, grade: str) -> GradePrices | None:
+        return self.grades.get(grade)
+
+
+def milli(value: Decimal) -> int:
+    scaled = value * 1000
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"price {value} has more than three decimals")
+    return int(scaled)
+
+
+def build_pricebook(
+    station_ids: np.ndarray, rows: Iterable[CurrentPrice], catalogue_version: int, price_version: int
+) -> PriceBook:
+    """station_ids: the snapshot's ids, ascending (positions follow them)."""
+    n = len(station_ids)
+    grades: dict[str, GradePrices] = {}
+
+    def grade_arrays(grade: str) -> GradePrices:
+        found = grades.get(grade)
+        if found is None:
+            found = grades[grade] = GradePrices(
+                pump=np.full(n, NO_PRICE, dtype=np.int64),
+                platform=np.full(n, NO_PRICE, dtype=np.int64),
+                confirmed=np.zeros(n, dtype=np.int64),
+                platform_confirmed=np.zeros(n, dtype=np.int64),
+                currency=np.zeros(n, dtype=np.int8),
+            )
+        return found
+
+    for row in rows:
+        if row.tier not in ("pump", "platform") or row.currency not in CURRENCIES:
+            continue
+        pos = int(np.searchsorted(station_ids, row.station_id))
+        if pos >= n or station_ids[pos] != row.station_id:
+            continue  # a closed station: not searchable
+        arrays = grade_arrays(row.grade)
+        stamp = int(row.confirmed_at.timestamp())
+        if row.tier == "pump":
+            arrays.pump[pos] = milli(row.price)
+            arrays.confirmed[pos] = stamp
+            arrays.currency[pos] = CURRENCIES.index(row.currency)
+        else:
+            arrays.platform[pos] = milli(row.price)
+            arrays.platform_confirmed[pos] = stamp
+    return PriceBook(catalogue_version, price_version, grades)
+
+
+def fresh_since(now: datetime, stale_after_seconds: float) -> int:
+    return int(now.timestamp() - stale_after_seconds)
