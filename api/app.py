@@ -11,10 +11,11 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import install_error_handlers
-from api.routes import health, operator, prices, stations
+from api.routes import compare, health, operator, prices, stations
 from api.settings import Settings
 from db.engine import make_engine
 from geo.live_index import LiveIndex
+from pricing.live_prices import LivePrices
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +30,17 @@ Amap, Tencent Maps and the WeChat map component, `bd09` for Baidu. Storage is WG
 """
 
 
-async def _refresh_forever(index: LiveIndex, every: float) -> None:
+def _refresh(index: LiveIndex, prices: LivePrices) -> None:
+    if not index.refresh_if_changed():  # a new snapshot rebuilds the price book itself
+        snap = index.snapshot
+        prices.refresh_if_changed(snap.ids, snap.version)
+
+
+async def _refresh_forever(index: LiveIndex, prices: LivePrices, every: float) -> None:
     while True:
         await asyncio.sleep(every)
         try:
-            await run_in_threadpool(index.refresh_if_changed)
+            await run_in_threadpool(_refresh, index, prices)
         except Exception:  # a failed refresh keeps the old snapshot; the next tick tries again
             log.exception("station index refresh failed")
 
@@ -44,13 +51,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.dsn(), pool_size=settings.db_pool_size)
-        index = LiveIndex(engine)
+        prices = LivePrices(engine)
+        index = LiveIndex(engine, on_new_snapshot=lambda snap: prices.rebuild(snap.ids, snap.version))
         app.state.engine = engine
         app.state.index = index
+        app.state.prices = prices
         refresher: asyncio.Task[None] | None = None
         if settings.load_index:
             await run_in_threadpool(index.load)
-            refresher = asyncio.create_task(_refresh_forever(index, settings.index_refresh_seconds))
+            refresher = asyncio.create_task(_refresh_forever(index, prices, settings.index_refresh_seconds))
         try:
             yield
         finally:
@@ -71,5 +80,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(stations.router)
     app.include_router(prices.router)
+    app.include_router(compare.router)
     app.include_router(operator.router)
     return app

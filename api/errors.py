@@ -25,6 +25,7 @@ from geo.errors import (
 from geo.live_index import IndexNotReady
 from pricing import store
 from pricing.effective import PriceUnavailable
+from pricing.live_prices import PricesNotReady
 from pricing.quotes import QuoteAlreadyUsed, QuoteExpired, QuoteInvalid
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     StationUnauthorized: (401, "unauthorized", "Station credential required"),
     StationForbidden: (403, "forbidden", "Not this station's credential"),
     IndexNotReady: (503, "index-not-ready", "Search index not ready"),
+    PricesNotReady: (503, "prices-not-ready", "Prices are being reloaded"),
     OperatorUnauthorized: (401, "unauthorized", "Operator token required"),
     store.TemplateNotFound: (404, "coupon-template-not-found", "Coupon template not found"),
     store.PaymentPromotionNotFound: (404, "payment-promotion-not-found", "Payment promotion not found"),

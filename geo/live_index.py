@@ -6,6 +6,7 @@ import gc
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -24,8 +25,10 @@ class IndexNotReady(RuntimeError):
 
 
 class LiveIndex:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, on_new_snapshot: Callable[[Snapshot], object] | None = None) -> None:
         self._engine = engine
+        # Called with each new snapshot before it is served (to build what is aligned with it).
+        self._on_new_snapshot = on_new_snapshot
         self._snapshot: Snapshot | None = None
         self._reload_lock = threading.Lock()
         self._open_cache: tuple[int, int, np.ndarray] | None = None  # (version, utc minute, states)
@@ -48,6 +51,8 @@ class LiveIndex:
             started = time.perf_counter()
             version, rows = repository.index_rows(self._engine)
             snap = build_snapshot(rows, version)
+            if self._on_new_snapshot is not None:
+                self._on_new_snapshot(snap)
             self._snapshot = snap
             # The snapshot lives until the next reload: keep the collector from rescanning it.
             gc.collect()

@@ -231,3 +231,29 @@ def brute_force(snap: Snapshot, query: NearbyQuery, open_state: np.ndarray | Non
     p = np.array(ecef_point(query.lon, query.lat))
     step = _Step(snap, query, p, np.arange(len(snap), dtype=np.int64), snap.xyz, open_state)
     return step.result(query.limit + 1, query.limit)
+
+
+def stations_within(
+    snap: Snapshot, query: NearbyQuery, open_state: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every eligible station within the radius (query.limit is ignored), nearest first: positions, chords.
+    The same certified disks as nearest_stations: a disk is used once the radius lies inside its bound."""
+    p = np.array(ecef_point(query.lon, query.lat))
+    radius_chord = _radius_chord(query.radius_m)
+    origins: dict[int, int] = {}
+    step: _Step | None = None
+    try:
+        for res, k in _STEPS:
+            origin = origins.get(res)
+            if origin is None:
+                origin = origins[res] = cells.cell_of(query.lon, query.lat, res)
+            positions, xyz, bound, centre = _disk(snap, res, origin, k)
+            if radius_chord < bound - float(np.sqrt(((p - centre) ** 2).sum())):
+                step = _Step(snap, query, p, positions, xyz, open_state)
+                break
+    except cells.GridError:
+        step = None
+    if step is None:
+        step = _Step(snap, query, p, np.arange(len(snap), dtype=np.int64), snap.xyz, open_state)
+    order = np.lexsort((snap.ids[step.positions], step.chords))
+    return step.positions[order], step.chords[order]

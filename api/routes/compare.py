@@ -1,0 +1,209 @@
+"""Price comparison around a point: stations ranked by what this driver pays, or by total cost."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import orjson
+from fastapi import APIRouter, Header, Query, Request
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from api.deps import CoordDep, EngineDep, IndexDep
+from api.errors import PROBLEM_RESPONSES
+from api.pricing_schemas import Fill, FillUp, InvalidFill
+from geo import coords
+from geo.distance import chord_to_metres
+from geo.grades import GRADE_BITS, normalize_grade
+from geo.nearby import MAX_LIMIT, MAX_RADIUS_M, NearbyQuery, stations_within
+from geo.snapshot import Snapshot
+from pricing import store
+from pricing.breakdown import Breakdown
+from pricing.compare import CompareRequest, EngineQuote, Ranked, rank
+from pricing.context import PriceContext
+from pricing.fills import FillRequest
+from pricing.pricebook import CURRENCIES
+from pricing.promotions import quote_price
+from pricing.validation import DEFAULT_RULES
+
+router = APIRouter(tags=["prices"])
+_OPEN = {1: True, 0: False, -1: None}
+
+
+def _fen(value: int) -> str:
+    return f"{value // 100}.{value % 100:02d}"
+
+
+def _price(milli: int, currency: int) -> str:
+    return f"{milli / 1000:.2f}" if CURRENCIES[currency] == "CNY" else f"{milli / 1000:.3f}"
+
+
+def _fill(amount: Decimal | None, litres: Decimal | None, tank: Decimal | None, level: Decimal | None) -> Fill:
+    try:
+        return Fill(by_amount=amount, by_litres=litres,
+                    fill_up=FillUp(tank_capacity=tank, level=level or Decimal(0)) if tank is not None else None)  # fmt: skip
+    except ValueError as exc:
+        raise InvalidFill("give exactly one of amount, litres or tank_capacity (with level)") from exc
+
+
+def _engine_path(request: Request, snap: Snapshot, driver_id: str, grade: str, now: datetime,
+                 channels: frozenset[str], fill_request: FillRequest) -> tuple[EngineQuote | None, int]:  # fmt: skip
+    """The driver's context; an engine pricer when the driver holds anything beyond a member discount."""
+    engine = request.app.state.engine
+    with engine.connect() as conn:
+        driver = store.load_driver_context(conn, driver_id, now, payment_channels=channels)
+        promotions = store.load_promotions(conn, now)
+        policy, _ = store.load_policy(conn)
+        member = store.member_per_litre(conn, grade)
+    member_cut = member.get((driver.member_level or "", grade), Decimal(0))
+    has_payment = any(p.channel in channels for p in promotions.payment)
+    has_points = driver.points_balance > 0 and promotions.points is not None
+    if not driver.coupons and not has_payment and not has_points:
+        return None, int(member_cut * 1000)
+
+    def engine_quote(positions: Sequence[int], pump: np.ndarray, platform: np.ndarray) -> dict[int, Breakdown]:
+        ids = [int(snap.ids[p]) for p in positions]
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, brand, adcode, city FROM stations WHERE id = ANY(:ids)"),
+                                {"ids": ids}).mappings()  # fmt: skip
+            station = {r["id"]: r for r in rows}
+        station_scoped = any(c.template.conditions.scope.stations for c in driver.coupons) or any(
+            p.conditions.scope.stations for p in promotions.payment
+        )
+        done: dict[tuple[Any, ...], Breakdown | None] = {}
+        out: dict[int, Breakdown] = {}
+        for i, (pos, sid) in enumerate(zip(positions, ids, strict=True)):
+            s = station[sid]
+            key = (int(pump[i]), int(platform[i]), s["brand"], s["adcode"], s["city"], sid if station_scoped else None)
+            if key not in done:
+                try:
+                    price = PriceContext(
+                        station_id=str(sid), brand=s["brand"], city=s["adcode"] or "", city_name=s["city"],
+                        grade=grade, pump_price=Decimal(int(pump[i])) / 1000,
+                        platform_price=Decimal(int(platform[i])) / 1000, member_per_litre=member,
+                    )  # fmt: skip
+                    done[key] = quote_price(fill_request, price, driver, promotions, policy, now)
+                except ValueError:
+                    done[key] = None
+            found = done[key]
+            if found is not None:
+                out[pos] = found
+        return out
+
+    return engine_quote, int(member_cut * 1000)
+
+
+@router.get(
+    "/v1/prices/compare",
+    summary="Stations around a point ranked by what this driver pays (or by total cost with the detour)",
+    response_model=None,
+    responses=PROBLEM_RESPONSES,
+)
+async def compare(
+    request: Request,
+    index: IndexDep,
+    engine: EngineDep,
+    coord: CoordDep,
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    lon: Annotated[float, Query(ge=-180, le=180)],
+    grade: Annotated[str, Query(description="92, 95, 0 ...")],
+    radius_m: Annotated[float, Query(gt=0, le=MAX_RADIUS_M)] = 5000,
+    amount: Annotated[Decimal | None, Query(gt=0, le=100_000, description="fill by amount, ¥")] = None,
+    litres: Annotated[Decimal | None, Query(gt=0, le=2000, description="fill by litres")] = None,
+    tank_capacity: Annotated[Decimal | None, Query(gt=0, le=2000, description="fill up: tank litres")] = None,
+    level: Annotated[Decimal | None, Query(ge=0, lt=1, description="fill up: tank level now, 0–1")] = None,
+    sort: Annotated[Literal["price", "total"], Query(description="price: payable; total: + detour fuel")] = "price",
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
+    include_stale: bool = False,
+    consumption_l_per_100km: Annotated[Decimal, Query(gt=0, le=100)] = Decimal("8"),
+    road_factor: Annotated[Decimal, Query(ge=1, le=3)] = Decimal("1.3"),
+    pay: Annotated[list[str] | None, Query(description="payment channels the driver can use")] = None,
+    driver_id: Annotated[str | None, Header(alias="X-Driver-Id", max_length=64)] = None,
+) -> Response:
+    coords.validate_lon_lat(lon, lat)
+    code = normalize_grade(grade)
+    fill = _fill(amount, litres, tank_capacity, level)
+    try:
+        fill_request = fill.request()
+    except ValueError as exc:
+        raise InvalidFill(str(exc)) from None
+    wlon, wlat = coords.to_wgs84(lon, lat, coord)
+    snap = index.snapshot
+    book = request.app.state.prices.book(snap.version)
+    now = datetime.now(UTC)
+    open_state = index.open_state(now)
+    query = NearbyQuery(lon=wlon, lat=wlat, radius_m=radius_m, limit=1, grade_bit=GRADE_BITS[code])
+    positions, chords = stations_within(snap, query, open_state)
+    engine_quote, member_cut = (None, 0)
+    if driver_id is not None:
+        engine_quote, member_cut = await run_in_threadpool(
+            _engine_path, request, snap, driver_id, code, now, frozenset(pay or ()), fill_request
+        )
+    prices = book.for_grade(code)
+    compare_request = CompareRequest(
+        grade=code, fill=fill_request, now=now, stale_after_seconds=DEFAULT_RULES.stale_after.total_seconds(),
+        include_stale=include_stale, sort=sort, limit=limit, consumption_l_per_100km=consumption_l_per_100km,
+        road_factor=road_factor, member_cut_milli=member_cut,
+    )  # fmt: skip
+    ranked = None
+    if prices is not None and len(positions):
+        if engine_quote is not None:
+            ranked = await run_in_threadpool(rank, prices, positions, chord_to_metres(chords), compare_request, engine_quote)
+        else:
+            ranked = rank(prices, positions, chord_to_metres(chords), compare_request)
+    body = _body(snap, ranked, coord, (lon, lat), code, radius_m, sort, open_state, now, len(positions))
+    return Response(body, media_type="application/json")
+
+
+def _body(snap: Snapshot, ranked: Ranked | None, coord: coords.CoordSystem, origin: tuple[float, float],
+          grade: str, radius_m: float, sort: str, open_state: np.ndarray, now: datetime, nearby: int) -> bytes:  # fmt: skip
+    items = []
+    if ranked is not None:
+        lons, lats = snap.lonlat[coord]
+        for i, pos in enumerate(ranked.positions.tolist()):
+            ccy = int(ranked.currency[i])
+            price: dict[str, Any] = {
+                "currency": CURRENCIES[ccy], "pump": _price(int(ranked.pump[i]), ccy),
+                "platform": _price(int(ranked.platform[i]), ccy), "stale": bool(ranked.stale[i]),
+                "gross": _fen(int(ranked.gross[i])), "litres": _fen(int(ranked.litres_cl[i])),
+                "payable": _fen(int(ranked.payable[i])),
+                "effective_price_per_litre": _price(int(ranked.effective_milli[i]), ccy),
+                "detour_fuel_litres": _fen(int(ranked.detour_fuel_cl[i])),
+                "detour_cost": _fen(int(ranked.detour_cost[i])), "total_cost": _fen(int(ranked.total[i])),
+            }  # fmt: skip
+            breakdown = ranked.breakdowns.get(pos)
+            if breakdown is not None:
+                detail = breakdown_json_lines(breakdown)
+                price |= detail
+            extra = orjson.dumps({
+                "location": {"lon": round(float(lons[pos]), 6), "lat": round(float(lats[pos]), 6)},
+                "distance_m": round(float(ranked.distance_m[i]), 1),
+                "open_now": _OPEN[int(open_state[pos])], "price": price,
+            })  # fmt: skip
+            items.append(b"{" + snap.fragments[pos] + b"," + extra[1:])
+    head = orjson.dumps({
+        "coord": coord.value, "origin": {"lon": origin[0], "lat": origin[1]}, "grade": grade,
+        "radius_m": radius_m, "sort": sort, "as_of": now.isoformat(timespec="seconds"),
+        "stations_in_radius": nearby, "count": len(items),
+    })  # fmt: skip
+    return head[:-1] + b',"items":[' + b",".join(items) + b"]}"
+
+
+def breakdown_json_lines(breakdown: Breakdown) -> dict[str, Any]:
+    return {
+        "lines": [
+            {"kind": line.kind.value, "rule_id": line.rule_id, "description": line.description,
+             "amount": format(line.amount.amount, "f")}  # fmt: skip
+            for line in breakdown.lines
+        ],
+        "coupon_ids": list(breakdown.coupon_ids),
+        "payment_promotion_ids": list(breakdown.payment_promotion_ids),
+        "points_used": breakdown.points_used,
+    }
+
+

@@ -1,0 +1,54 @@
+"""The worker's price book, rebuilt when prices change (price_version) or the station snapshot does."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import numpy as np
+from sqlalchemy import Engine
+
+from pricing import repository
+from pricing.pricebook import PriceBook, build_pricebook
+
+log = logging.getLogger(__name__)
+
+
+class PricesNotReady(RuntimeError):
+    pass
+
+
+class LivePrices:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._book: PriceBook | None = None
+        self._previous: PriceBook | None = None  # still serves the snapshot being replaced
+        self._lock = threading.Lock()
+
+    def book(self, catalogue_version: int) -> PriceBook:
+        for book in (self._book, self._previous):
+            if book is not None and book.catalogue_version == catalogue_version:
+                return book
+        raise PricesNotReady("prices are being reloaded")
+
+    def rebuild(self, station_ids: np.ndarray, catalogue_version: int) -> PriceBook:
+        """Read every current price and align it with a snapshot's stations."""
+        with self._lock:
+            version = repository.price_version(self._engine)
+            book = build_pricebook(station_ids, repository.current_prices(self._engine), catalogue_version, version)
+            if self._book is not None and self._book.catalogue_version != catalogue_version:
+                self._previous = self._book
+            self._book = book
+            log.info("price book v%d for catalogue v%d: %d grades", version, catalogue_version, len(book.grades))
+            return book
+
+    def refresh_if_changed(self, station_ids: np.ndarray, catalogue_version: int) -> bool:
+        book = self._book
+        if (
+            book is not None
+            and book.catalogue_version == catalogue_version
+            and book.price_version == repository.price_version(self._engine)
+        ):
+            return False
+        self.rebuild(station_ids, catalogue_version)
+        return True

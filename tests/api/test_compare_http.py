@@ -1,0 +1,140 @@
+"""Price comparison over HTTP: ranking by payable and by total cost, stale prices, drivers' coupons."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Engine
+
+from pricing import store
+from pricing.ladder import PriceUpdate, write_prices
+from pricing.money import Money
+from pricing.offers import CouponTemplate
+from pricing.rules import AmountOff, Conditions, Scope
+from tests.api.test_nearby_features import KUNMING, station
+from tests.support import LiveServer, insert_records
+
+HOUR_AGO = datetime.now(UTC) - timedelta(hours=1)
+
+
+def price(engine: Engine, station_id: int, pump: str, platform: str, at: datetime = HOUR_AGO) -> None:
+    outcomes = write_prices(engine, [
+        PriceUpdate(station_id, "92", "pump", Decimal(pump), at, "test"),
+        PriceUpdate(station_id, "92", "platform", Decimal(platform), at, "test"),
+    ], now=at)  # fmt: skip
+    assert all(o.status != "rejected" for o in outcomes), outcomes
+
+
+@pytest.fixture
+def town(engine: Engine, server: LiveServer) -> dict[str, int]:
+    names = ["near", "cheap-far", "out-of-radius", "no-92", "stale"]
+    ids = dict(zip(names, insert_records(engine, [
+        station("near", 100), station("cheap-far", 2_000), station("out-of-radius", 8_000),
+        station("no-92", 3_000, grades=("0",)), station("stale", 500),
+    ]), strict=True))  # fmt: skip
+    price(engine, ids["near"], "7.89", "7.59")
+    price(engine, ids["cheap-far"], "7.89", "7.29")
+    price(engine, ids["out-of-radius"], "7.69", "7.09")
+    price(engine, ids["stale"], "7.89", "6.99", datetime.now(UTC) - timedelta(days=3))
+    server.wait_for_catalogue()
+    wait_for_price(server, ids["near"], "7.59")
+    return ids
+
+
+def compare(server: LiveServer, **params: object):  # type: ignore[no-untyped-def]
+    query = {"lon": KUNMING[0], "lat": KUNMING[1], "grade": "92", "radius_m": 5000, "amount": "300"} | params
+    response = server.get("/v1/prices/compare", **query)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def wait_for_price(server: LiveServer, station_id: int, platform: str) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        items = compare(server, radius_m=50_000, include_stale=True)["items"]
+        if any(i["id"] == station_id and i["price"]["platform"] == platform for i in items):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"price {platform} of station {station_id} never reached the index")
+
+
+def test_ranked_by_what_the_driver_pays(server: LiveServer, town: dict[str, int]) -> None:
+    body = compare(server)
+    assert [i["name"] for i in body["items"]] == ["cheap-far", "near"]
+    assert body["stations_in_radius"] == 3  # near, cheap-far, stale offer 92 within 5 km
+    for item in body["items"]:  # the vectorised ranking agrees with the engine's itemised price
+        effective = server.client.post("/v1/prices/effective", json={
+            "station_id": item["id"], "grade": "92", "fill": {"by_amount": "300"},
+        }).json()  # fmt: skip
+        assert (item["price"]["payable"], item["price"]["litres"], item["price"]["effective_price_per_litre"]) == (
+            effective["payable"], effective["litres"], effective["effective_price_per_litre"],
+        )
+
+
+def test_stale_prices_only_when_asked(server: LiveServer, town: dict[str, int]) -> None:
+    body = compare(server, include_stale=True)
+    assert [i["name"] for i in body["items"]] == ["stale", "cheap-far", "near"]
+    assert body["items"][0]["price"]["stale"] is True and body["items"][1]["price"]["stale"] is False
+
+
+def test_total_cost_counts_the_detour(server: LiveServer, town: dict[str, int]) -> None:
+    thirsty = compare(server, sort="total", amount="100", consumption_l_per_100km="40", road_factor="2")
+    assert [i["name"] for i in thirsty["items"]] == ["near", "cheap-far"]
+    far = thirsty["items"][1]["price"]
+    # 2 × ~2000 m × 2 × 40 L/100 km = ~3.20 L, at the station's effective ¥/L.
+    litres = Decimal(far["detour_fuel_litres"])
+    assert abs(litres - Decimal("3.20")) <= Decimal("0.01")
+    expected = (litres * Decimal(far["effective_price_per_litre"])).quantize(Decimal("0.01"))
+    assert abs(Decimal(far["detour_cost"]) - expected) <= Decimal("0.01")
+    assert Decimal(far["total_cost"]) == Decimal(far["payable"]) + Decimal(far["detour_cost"])
+    frugal = compare(server, sort="total", consumption_l_per_100km="5", road_factor="1.2")
+    assert [i["name"] for i in frugal["items"]] == ["cheap-far", "near"]
+
+
+def test_a_drivers_coupon_can_change_the_ranking(server: LiveServer, town: dict[str, int], engine: Engine) -> None:
+    with engine.begin() as conn:
+        store.put_driver(conn, "d7", member_level=None, completed_orders=2, points_balance=0)
+        only_near = Scope(stations=frozenset({str(town["near"])}))
+        store.save_template(conn, CouponTemplate(
+            "near-30", AmountOff(Money.of("100"), Money.of("30")), Conditions(scope=only_near)
+        ), create=True)  # fmt: skip
+        store.issue_coupons(conn, "d7", "near-30", 1)
+    anonymous = compare(server)
+    assert [i["name"] for i in anonymous["items"]] == ["cheap-far", "near"]
+    response = server.get("/v1/prices/compare", lon=KUNMING[0], lat=KUNMING[1], grade="92", amount="300")
+    assert response.status_code == 200
+    body = server.client.get("/v1/prices/compare", params={
+        "lon": KUNMING[0], "lat": KUNMING[1], "grade": "92", "amount": "300",
+    }, headers={"X-Driver-Id": "d7"}).json()  # fmt: skip
+    assert [i["name"] for i in body["items"]] == ["near", "cheap-far"]
+    assert body["items"][0]["price"]["coupon_ids"] and body["items"][1]["price"]["coupon_ids"] == []
+    effective = server.client.post("/v1/prices/effective", json={
+        "station_id": town["near"], "grade": "92", "fill": {"by_amount": "300"},
+    }, headers={"X-Driver-Id": "d7"}).json()  # fmt: skip
+    assert body["items"][0]["price"]["payable"] == effective["payable"]
+
+
+def test_new_prices_reach_the_comparison(server: LiveServer, town: dict[str, int], engine: Engine) -> None:
+    price(engine, town["near"], "7.89", "7.19", datetime.now(UTC))
+    wait_for_price(server, town["near"], "7.19")
+    assert [i["name"] for i in compare(server)["items"]] == ["near", "cheap-far"]
+
+
+@pytest.mark.parametrize(
+    ("params", "slug"),
+    [
+        ({"amount": None}, "invalid-fill"),
+        ({"litres": "30"}, "invalid-fill"),
+        ({"grade": "93"}, "unknown-grade"),
+        ({"sort": "cheapest"}, "invalid-parameter"),
+        ({"amount": "-5"}, "invalid-parameter"),
+    ],
+)
+def test_bad_comparisons(server: LiveServer, town: dict[str, int], params: dict[str, object], slug: str) -> None:
+    query = {"lon": KUNMING[0], "lat": KUNMING[1], "grade": "92", "amount": "300"} | params
+    response = server.get("/v1/prices/compare", **query)
+    assert response.status_code == 400, response.text
+    assert response.json()["type"] == f"/problems/{slug}"
