@@ -17,7 +17,7 @@ from pricing.ladder import PriceUpdate, write_prices
 from pricing.money import Money
 from pricing.offers import CouponTemplate
 from pricing.rules import AmountOff, Conditions
-from tests.api.test_nearby_features import KUNMING, station
+from tests.api.test_nearby_features import station
 from tests.support import LiveServer, insert_records
 
 KEYS = Settings().quote_keys()
