@@ -22,6 +22,7 @@ def nearby_body(
     radius_m: float,
     open_state: np.ndarray,
     now: datetime,
+    extras: list[bytes] | None = None,
 ) -> bytes:
     lons, lats = snap.lonlat[coord]
     positions = result.positions
@@ -29,10 +30,11 @@ def nearby_body(
     xs = lons[positions].tolist()
     ys = lats[positions].tolist()
     opens = open_state[positions].tolist()
+    tails = extras or [b""] * len(xs)
     items = [
-        b"{%s,\"location\":{\"lon\":%.6f,\"lat\":%.6f},\"distance_m\":%.1f,\"open_now\":%s}"
-        % (snap.fragments[p], x, y, d, _OPEN[o])
-        for p, x, y, d, o in zip(positions.tolist(), xs, ys, distances, opens, strict=True)
+        b"{%s,\"location\":{\"lon\":%.6f,\"lat\":%.6f},\"distance_m\":%.1f,\"open_now\":%s%s}"
+        % (snap.fragments[p], x, y, d, _OPEN[o], t)
+        for p, x, y, d, o, t in zip(positions.tolist(), xs, ys, distances, opens, tails, strict=True)
     ]
     head = orjson.dumps(
         {

@@ -23,6 +23,9 @@ class NearbyStation(BaseModel):
     location: Location
     distance_m: float = Field(description="geodesic distance on the WGS-84 ellipsoid, metres")
     open_now: bool | None = Field(description="open at as_of in the station's local time; null: hours unknown")
+    prices: dict[str, dict[str, Any]] | None = Field(
+        default=None, description="with prices=true: per grade {currency, pump, platform, stale}"
+    )
 
 
 class NearbyPage(BaseModel):

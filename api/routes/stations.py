@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.deps import CoordDep, EngineDep, IndexDep
 from api.errors import PROBLEM_RESPONSES
+from api.price_columns import by_price, price_members
 from api.render import nearby_body
 from api.schemas import NearbyPage, StationDetail
 from geo import cells, coords, repository
 from geo.brands import brand_code, brand_name
 from geo.grades import GRADE_BITS, normalize_grade
 from geo.hours import OpeningHours
-from geo.nearby import MAX_LIMIT, MAX_RADIUS_M, NearbyQuery, decode_cursor, nearest_stations
+from geo.nearby import (
+    MAX_LIMIT,
+    MAX_RADIUS_M,
+    NearbyQuery,
+    NearbyResult,
+    decode_cursor,
+    nearest_stations,
+    stations_within,
+)
 
 router = APIRouter(prefix="/v1/stations", tags=["stations"])
 
@@ -30,6 +39,7 @@ router = APIRouter(prefix="/v1/stations", tags=["stations"])
     responses={200: {"model": NearbyPage}, **PROBLEM_RESPONSES},
 )
 async def nearby(
+    request: Request,
     index: IndexDep,
     coord: CoordDep,
     lat: Annotated[float, Query(ge=-90, le=90, description="latitude in `coord`")],
@@ -40,6 +50,12 @@ async def nearby(
     brand: Annotated[str | None, Query(description="only this brand (code or Chinese name)")] = None,
     open_now: Annotated[bool, Query(description="only stations open now (local time)")] = False,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    prices: Annotated[bool, Query(description="add each station's current prices per grade")] = False,
+    sort: Annotated[
+        Literal["distance", "price"],
+        Query(description="distance (default, pages with cursor) or price: cheapest fresh price of `grade` "
+              "first (one page; a driver's own effective price ranking is /v1/prices/compare)"),
+    ] = "distance",
 ) -> Response:
     coords.validate_lon_lat(lon, lat)
     wlon, wlat = coords.to_wgs84(lon, lat, coord)
@@ -56,9 +72,22 @@ async def nearby(
     snap = index.snapshot
     now = datetime.now(UTC)
     open_state = index.open_state(now)
-    result = nearest_stations(snap, query, open_state)
-    body = nearby_body(snap, result, coord, (lon, lat), radius_m, open_state, now)
+    if sort == "price":
+        within, chords = stations_within(snap, query, open_state)
+        book = request.app.state.prices.book(snap.version)
+        ranked, ranked_chords = by_price(book, query_grade(grade), within, chords, now, limit)
+        result = NearbyResult(ranked, ranked_chords, None)
+    else:
+        result = nearest_stations(snap, query, open_state)
+    extras = None
+    if prices:
+        extras = price_members(request.app.state.prices.book(snap.version), result.positions, now)
+    body = nearby_body(snap, result, coord, (lon, lat), radius_m, open_state, now, extras)
     return Response(body, media_type="application/json")
+
+
+def query_grade(grade: str | None) -> str | None:
+    return normalize_grade(grade) if grade else None
 
 
 @router.get(

@@ -138,3 +138,15 @@ def test_bad_comparisons(server: LiveServer, town: dict[str, int], params: dict[
     response = server.get("/v1/prices/compare", **query)
     assert response.status_code == 400, response.text
     assert response.json()["type"] == f"/problems/{slug}"
+
+
+def test_nearby_shows_prices_and_sorts_by_price(server: LiveServer, town: dict[str, int]) -> None:
+    near = server.get("/v1/stations/nearby", lon=KUNMING[0], lat=KUNMING[1], radius_m=5000, prices=True).json()
+    shown = {i["name"]: i.get("prices") for i in near["items"]}
+    assert shown["near"] == {"92": {"currency": "CNY", "pump": "7.89", "platform": "7.59", "stale": False}}
+    assert shown["stale"]["92"]["stale"] is True and shown["no-92"] == {}
+    cheapest = server.get(
+        "/v1/stations/nearby", lon=KUNMING[0], lat=KUNMING[1], radius_m=5000, grade="92", sort="price"
+    ).json()
+    assert [i["name"] for i in cheapest["items"]] == ["cheap-far", "near"]  # stale left out
+    assert server.get("/v1/stations/nearby", lon=KUNMING[0], lat=KUNMING[1], sort="price").status_code == 400
