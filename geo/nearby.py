@@ -3,8 +3,9 @@
 Candidates are the stations of grid_disk(origin, k), origin being the query point's cell. Every other
 station lies outside that disk, so its distance is at least the distance from the point to the nearest
 cell of ring k+1. For each origin and k we keep L = min over ring k+1 cells of
-|centre(origin) - centre(c)| - circumradius(c) (chord distances in ECEF metres; the circumradius is the
-farthest vertex, with a safety margin), and by the triangle inequality no unseen station is nearer than
+|centre(origin) - centre(c)| - R (chord distances in ECEF metres; R bounds the distance from any cell's
+centre to its farthest point at that resolution, geo.cells.CIRCUMRADIUS_BOUND_M), and by the triangle
+inequality no unseen station is nearer than
 L - |p - centre(origin)|. The search stops when the (limit+1)-th eligible candidate, or the radius when
 fewer qualify, is strictly nearer than that bound, so the answer equals a brute-force scan: same
 stations, same order (distance, then id). Steps go from small disks at resolution 7 to larger ones at
@@ -23,14 +24,13 @@ from functools import lru_cache
 import numpy as np
 
 from geo import cells
-from geo.distance import chord_to_metres, ecef, ecef_point, metres_to_chord
+from geo.distance import chord_to_metres, ecef_point, metres_to_chord
 from geo.errors import InvalidSearch
 from geo.snapshot import Snapshot
 
 MAX_RADIUS_M = 50_000.0
 MAX_LIMIT = 100
-_BOUND_FACTOR = 1.005  # circumradius safety factor (curved edges, ellipsoid vs h3's sphere)
-_BOUND_SLACK_M = 5.0
+_BOUND_SLACK_M = 5.0  # curved cell edges, ellipsoid vs h3's sphere
 
 
 @dataclass(frozen=True)
@@ -80,35 +80,18 @@ def decode_cursor(text: str) -> tuple[float, int]:
     return float(chord), int(station_id)
 
 
-_BOUNDS: dict[int, tuple[float, float, float, float]] = {}
-_BOUNDS_CAP = 2_000_000
+_CENTRES: dict[int, tuple[float, float, float]] = {}
+_CENTRES_CAP = 4_000_000
 
 
-def _cell_bounds(ring_cells: list[int]) -> list[tuple[float, float, float, float]]:
-    """ECEF centre of each cell and a safe upper bound of the chord from it to any point of the cell.
-    Cached per cell; the missing ones are computed together in one vectorised step."""
-    missing = [c for c in ring_cells if c not in _BOUNDS]
-    if missing:
-        if len(_BOUNDS) > _BOUNDS_CAP:
-            _BOUNDS.clear()
-        lons: list[float] = []
-        lats: list[float] = []
-        sizes: list[int] = []
-        for cell in missing:
-            (clon, clat), vertices = cells.center_and_vertices(cell)
-            lons.append(clon)
-            lats.append(clat)
-            lons.extend(v[0] for v in vertices)
-            lats.extend(v[1] for v in vertices)
-            sizes.append(len(vertices) + 1)
-        xyz = ecef(np.asarray(lons), np.asarray(lats))
-        start = 0
-        for cell, size in zip(missing, sizes, strict=True):
-            block = xyz[start : start + size]
-            radius = float(np.sqrt(((block[1:] - block[0]) ** 2).sum(axis=1)).max())
-            _BOUNDS[cell] = (*block[0].tolist(), radius * _BOUND_FACTOR + _BOUND_SLACK_M)
-            start += size
-    return [_BOUNDS[c] for c in ring_cells]
+def _centre(cell: int) -> tuple[float, float, float]:
+    """ECEF centre of a cell (cached: cells near the catalogue recur)."""
+    found = _CENTRES.get(cell)
+    if found is None:
+        if len(_CENTRES) >= _CENTRES_CAP:
+            _CENTRES.clear()
+        found = _CENTRES[cell] = ecef_point(*cells.center_of(cell))
+    return found
 
 
 _DISKS_CAP = 200_000
@@ -124,10 +107,11 @@ def _disk(snap: Snapshot, res: int, origin: int, k: int) -> tuple[np.ndarray, np
     buckets = snap.buckets[res]
     parts = [b for b in (buckets.get(c) for c in cells.disk(origin, k)) if b is not None]
     positions = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
-    ox, oy, oz, _ = _cell_bounds([origin])[0]
-    bound = math.inf
-    for cx, cy, cz, radius in _cell_bounds(cells.ring(origin, k + 1)):
-        bound = min(bound, math.sqrt((ox - cx) ** 2 + (oy - cy) ** 2 + (oz - cz) ** 2) - radius)
+    ox, oy, oz = _centre(origin)
+    nearest_unseen = min(
+        (ox - cx) ** 2 + (oy - cy) ** 2 + (oz - cz) ** 2 for cx, cy, cz in map(_centre, cells.ring(origin, k + 1))
+    )
+    bound = math.sqrt(nearest_unseen) - cells.CIRCUMRADIUS_BOUND_M[res] - _BOUND_SLACK_M
     if len(cache) >= _DISKS_CAP:
         cache.clear()
     entry = (positions, snap.xyz[positions], bound, np.array((ox, oy, oz)))
