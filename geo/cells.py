@@ -37,6 +37,17 @@ def center_of(cell: int) -> tuple[float, float]:
     return float(lng), float(lat)
 
 
+def centres_of(cells: list[int]) -> tuple[list[float], list[float]]:
+    """Centres of several cells: (lons, lats)."""
+    lons: list[float] = []
+    lats: list[float] = []
+    for cell in cells:
+        lat, lng = h3i.cell_to_latlng(cell)
+        lons.append(lng)
+        lats.append(lat)
+    return lons, lats
+
+
 def boundary_of(cell: int) -> list[tuple[float, float]]:
     """Vertices (lon, lat), including the extra vertices of cells that cross icosahedron faces."""
     return [(float(lng), float(lat)) for lat, lng in h3i.cell_to_boundary(cell)]

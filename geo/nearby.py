@@ -24,7 +24,7 @@ from functools import lru_cache
 import numpy as np
 
 from geo import cells
-from geo.distance import chord_to_metres, ecef_point, metres_to_chord
+from geo.distance import chord_to_metres, ecef, ecef_point, metres_to_chord
 from geo.errors import InvalidSearch
 from geo.snapshot import Snapshot
 
@@ -80,20 +80,6 @@ def decode_cursor(text: str) -> tuple[float, int]:
     return float(chord), int(station_id)
 
 
-_CENTRES: dict[int, tuple[float, float, float]] = {}
-_CENTRES_CAP = 4_000_000
-
-
-def _centre(cell: int) -> tuple[float, float, float]:
-    """ECEF centre of a cell (cached: cells near the catalogue recur)."""
-    found = _CENTRES.get(cell)
-    if found is None:
-        if len(_CENTRES) >= _CENTRES_CAP:
-            _CENTRES.clear()
-        found = _CENTRES[cell] = ecef_point(*cells.center_of(cell))
-    return found
-
-
 _DISKS_CAP = 200_000
 
 
@@ -107,11 +93,12 @@ def _disk(snap: Snapshot, res: int, origin: int, k: int) -> tuple[np.ndarray, np
     buckets = snap.buckets[res]
     parts = [b for b in (buckets.get(c) for c in cells.disk(origin, k)) if b is not None]
     positions = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
-    ox, oy, oz = _centre(origin)
-    nearest_unseen = min(
-        (ox - cx) ** 2 + (oy - cy) ** 2 + (oz - cz) ** 2 for cx, cy, cz in map(_centre, cells.ring(origin, k + 1))
-    )
-    bound = math.sqrt(nearest_unseen) - cells.CIRCUMRADIUS_BOUND_M[res] - _BOUND_SLACK_M
+    ring = cells.ring(origin, k + 1)
+    lons, lats = cells.centres_of([origin, *ring])
+    xyz = ecef(np.asarray(lons), np.asarray(lats))
+    ox, oy, oz = xyz[0].tolist()
+    nearest_unseen = float(np.sqrt(((xyz[1:] - xyz[0]) ** 2).sum(axis=1)).min())
+    bound = nearest_unseen - cells.CIRCUMRADIUS_BOUND_M[res] - _BOUND_SLACK_M
     if len(cache) >= _DISKS_CAP:
         cache.clear()
     entry = (positions, snap.xyz[positions], bound, np.array((ox, oy, oz)))
