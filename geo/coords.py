@@ -137,7 +137,10 @@ def _invert(forward: Any, lon: T, lat: T, start: tuple[T, T]) -> tuple[T, T]:
         flon, flat = forward(glon, glat)
         rlon, rlat = flon - lon, flat - lat
         glon, glat = glon - rlon, glat - rlat
-        worst = max(float(np.max(np.abs(rlon))), float(np.max(np.abs(rlat))))
+        if isinstance(rlon, np.ndarray):
+            worst = max(float(np.max(np.abs(rlon))), float(np.max(np.abs(rlat))))
+        else:
+            worst = max(abs(rlon), abs(rlat))
         if worst < _INVERSE_TOLERANCE_DEG:
             break
     return glon, glat

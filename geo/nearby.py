@@ -175,13 +175,19 @@ def nearest_stations(snap: Snapshot, query: NearbyQuery, open_state: np.ndarray 
     """Stations within query.radius_m of the point, nearest first, exactly as a full scan would order them.
 
     open_state (1 open, 0 closed, -1 unknown per snapshot position) is needed only when query.open_now.
+    Each origin cell remembers the step that answered last time and starts there: any certified disk
+    gives the exact answer, a remembered one just skips the disks that were too small before.
     """
     want = query.limit + 1
     p = np.array(ecef_point(query.lon, query.lat))
     radius_chord = _radius_chord(query.radius_m)
-    origins: dict[int, int] = {}
+    first_origin = cells.cell_of(query.lon, query.lat, _STEPS[0][0])
+    origins = {_STEPS[0][0]: first_origin}
+    hints = snap.step_hints
+    start = hints.get(first_origin, 0)
     try:
-        for res, k in _STEPS:
+        for number in range(start, len(_STEPS)):
+            res, k = _STEPS[number]
             origin = origins.get(res)
             if origin is None:
                 origin = origins[res] = cells.cell_of(query.lon, query.lat, res)
@@ -191,6 +197,8 @@ def nearest_stations(snap: Snapshot, query: NearbyQuery, open_state: np.ndarray 
             step = _Step(snap, query, p, positions, xyz, open_state)
             offset = float(np.sqrt(((p - centre) ** 2).sum()))
             if step.need(want, radius_chord) < bound - offset:
+                if number != start:
+                    hints[first_origin] = number
                 return step.result(want, query.limit)
     except cells.GridError:  # h3 may refuse rings that cross a pentagon: scan instead
         pass

@@ -57,6 +57,8 @@ class Snapshot:
     buckets: dict[int, dict[int, np.ndarray]] = field(repr=False)  # res -> cell -> positions
     # (origin cell, k) -> (positions in grid_disk(origin, k), distance bound, origin centre); see geo.nearby
     disk_cache: dict[tuple[int, int], Any] = field(default_factory=dict, repr=False, compare=False)
+    # origin cell -> the search step that answered there last (geo.nearby)
+    step_hints: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.ids)

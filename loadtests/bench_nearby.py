@@ -44,7 +44,6 @@ SERVERS = {
 }
 SMOKE_REQUESTS = 50
 OTHER_CPU_WARNING = 0.10
-WARMUP_S = 3
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -59,6 +58,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=18_400, help="first loopback port")
     parser.add_argument("--ready-timeout", type=float, default=900.0, help="seconds to wait for /readyz")
     parser.add_argument("--seed", type=int, default=20_261_121)
+    parser.add_argument("--warmup", type=int, default=20,
+                        help="seconds of load before measuring, so each worker's caches hold the request set "
+                             "(a production worker is warm); its figures are reported as the cold start")
     parser.add_argument("--no-access-log", action="store_true",
                         help="pass --no-access-log to uvicorn (production logs every request)")
     parser.add_argument("--quiet-wait", type=float, default=60.0,
@@ -119,11 +121,13 @@ def measure_server(server: Server, url: str, paths_file: Path, args: argparse.Na
         assert server.process is not None
         session = server.process.pid
         database = url.rsplit("/", 1)[-1]
-        run_wrk(server.base_url, paths_file, threads=2, connections=64, duration_s=WARMUP_S,
-                server_session=session, database=database)
+        say(f"{server.name}: warm-up, wrk -t2 -c64 -d{args.warmup}s")
+        warm = run_wrk(server.base_url, paths_file, threads=2, connections=64, duration_s=args.warmup,
+                       server_session=session, database=database)
+        say(f"{server.name}: warm-up (first touches) {warm.requests_per_s:,.0f} req/s")
         workers = worker_pids(server)
         results: dict[str, Any] = {"ready_s": round(ready_s, 1), "workers": len(workers),
-                                   "body_bytes": round(body_bytes)}
+                                   "body_bytes": round(body_bytes), "warmup": warm.as_dict()}
         for key, threads, connections in (("throughput", 2, 64), ("latency", 1, 8)):
             other, waited = wait_for_quiet(session, database, OTHER_CPU_WARNING, args.quiet_wait)
             if waited > 1.5:
