@@ -28,9 +28,17 @@ function init(args)
   position = ((thread_id or 0) * 7919) % #paths
 end
 
+local json_headers = { ["Content-Type"] = "application/json" }
+
+-- A line is a GET path, or "POST <path><TAB><json body>".
 function request()
   position = position % #paths + 1
-  return wrk.format("GET", paths[position])
+  local line = paths[position]
+  if line:sub(1, 5) == "POST " then
+    local path, body = line:match("^POST ([^\t]+)\t(.*)$")
+    return wrk.format("POST", path, json_headers, body)
+  end
+  return wrk.format("GET", line)
 end
 
 function done(summary, latency, requests)
