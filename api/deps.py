@@ -11,17 +11,17 @@ from geo.coords import CoordSystem
 from geo.live_index import LiveIndex
 
 
-def _engine(request: Request) -> Engine:
+async def _engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
 
-def _index(request: Request) -> LiveIndex:
+async def _index(request: Request) -> LiveIndex:
     index: LiveIndex = request.app.state.index
     return index
 
 
-def _coord(
+async def _coord(
     coord: Annotated[
         str,
         Query(description="Coordinate system of the coordinates in the request and the response: "

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from api.auth_operator import OperatorUnauthorized
 from api.auth_station import StationForbidden, StationUnauthorized
 from api.pricing_schemas import InvalidFill
+from api.query_params import ParameterErrors
 from geo.errors import (
     GeoError,
     InvalidCoordinates,
@@ -78,6 +79,12 @@ def _domain_handler(request: Request, exc: Exception) -> Response:
     raise exc
 
 
+def _parameter_errors_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ParameterErrors)
+    return problem(400, "invalid-parameter", "Invalid request parameters", str(exc), request.url.path,
+                   errors=exc.errors)  # fmt: skip
+
+
 def _validation_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [
@@ -110,6 +117,7 @@ def install_error_handlers(app: FastAPI) -> None:
     for cls in DOMAIN_ERRORS:
         app.add_exception_handler(cls, _domain_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
+    app.add_exception_handler(ParameterErrors, _parameter_errors_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
     app.add_exception_handler(Exception, _unexpected_handler)
 

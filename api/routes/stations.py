@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from api.deps import CoordDep, EngineDep, IndexDep
+from api.deps import CoordDep, EngineDep
 from api.errors import PROBLEM_RESPONSES
 from api.price_columns import by_price, price_members
+from api.query_params import NEARBY_PARAMETERS, parse_nearby, query_dict
 from api.render import nearby_body
 from api.schemas import NearbyPage, StationDetail
 from geo import cells, coords, repository
 from geo.brands import brand_code, brand_name
 from geo.grades import GRADE_BITS, normalize_grade
 from geo.hours import OpeningHours
+from geo.live_index import LiveIndex
 from geo.nearby import (
-    MAX_LIMIT,
-    MAX_RADIUS_M,
     NearbyQuery,
     NearbyResult,
     decode_cursor,
@@ -37,52 +37,37 @@ router = APIRouter(prefix="/v1/stations", tags=["stations"])
     summary="Stations around a point, nearest first (exact)",
     response_model=None,
     responses={200: {"model": NearbyPage}, **PROBLEM_RESPONSES},
+    openapi_extra={"parameters": NEARBY_PARAMETERS},
 )
-async def nearby(
-    request: Request,
-    index: IndexDep,
-    coord: CoordDep,
-    lat: Annotated[float, Query(ge=-90, le=90, description="latitude in `coord`")],
-    lon: Annotated[float, Query(ge=-180, le=180, description="longitude in `coord`")],
-    radius_m: Annotated[float, Query(gt=0, le=MAX_RADIUS_M, description="search radius, metres")] = 5000,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size; use next_cursor for more")] = 20,
-    grade: Annotated[str | None, Query(description="only stations offering this grade (92, 95#, 0 ...)")] = None,
-    brand: Annotated[str | None, Query(description="only this brand (code or Chinese name)")] = None,
-    open_now: Annotated[bool, Query(description="only stations open now (local time)")] = False,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-    prices: Annotated[bool, Query(description="add each station's current prices per grade")] = False,
-    sort: Annotated[
-        Literal["distance", "price"],
-        Query(description="distance (default, pages with cursor) or price: cheapest fresh price of `grade` "
-              "first (one page; a driver's own effective price ranking is /v1/prices/compare)"),
-    ] = "distance",
-) -> Response:
-    coords.validate_lon_lat(lon, lat)
+async def nearby(request: Request) -> Response:
+    params = parse_nearby(query_dict(request.scope["query_string"]))
+    index: LiveIndex = request.app.state.index
+    lon, lat, coord = params.lon, params.lat, params.coord
     wlon, wlat = coords.to_wgs84(lon, lat, coord)
     query = NearbyQuery(
         lon=wlon,
         lat=wlat,
-        radius_m=radius_m,
-        limit=limit,
-        grade_bit=GRADE_BITS[normalize_grade(grade)] if grade else None,
-        brand=brand_code(brand) if brand else None,
-        open_now=open_now,
-        after=decode_cursor(cursor) if cursor else None,
+        radius_m=params.radius_m,
+        limit=params.limit,
+        grade_bit=GRADE_BITS[normalize_grade(params.grade)] if params.grade else None,
+        brand=brand_code(params.brand) if params.brand else None,
+        open_now=params.open_now,
+        after=decode_cursor(params.cursor) if params.cursor else None,
     )
     snap = index.snapshot
     now = datetime.now(UTC)
     open_state = index.open_state(now)
-    if sort == "price":
+    if params.sort == "price":
         within, chords = stations_within(snap, query, open_state)
         book = request.app.state.prices.book(snap.version)
-        ranked, ranked_chords = by_price(book, query_grade(grade), within, chords, now, limit)
+        ranked, ranked_chords = by_price(book, query_grade(params.grade), within, chords, now, params.limit)
         result = NearbyResult(ranked, ranked_chords, None)
     else:
         result = nearest_stations(snap, query, open_state)
     extras = None
-    if prices:
+    if params.prices:
         extras = price_members(request.app.state.prices.book(snap.version), result.positions, now)
-    body = nearby_body(snap, result, coord, (lon, lat), radius_m, open_state, now, extras)
+    body = nearby_body(snap, result, coord, (lon, lat), params.radius_m, open_state, now, extras)
     return Response(body, media_type="application/json")
 
 
