@@ -11,13 +11,14 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg2
 from tqdm import tqdm
 
 from demodata.generator import DEFAULT_SEED, DEFAULT_STATIONS, SOURCE, generate
-from demodata.load import LoadCounts, load
+from demodata.load import LoadCounts, Prices, load
 
 SYNTHETIC_NOTICE = (
     f"SYNTHETIC demo data: invented stations (identifier source {SOURCE!r}), not real fuel stations."
@@ -32,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     load_cmd.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (same seed, same network)")
     load_cmd.add_argument(
         "--database-url", default=os.environ.get("DATABASE_URL"), help="PostgreSQL URL (default: $DATABASE_URL)"
+    )
+    load_cmd.add_argument(
+        "--no-prices", action="store_true", help="load stations only, without their synthetic pump/platform prices"
     )
     mode = load_cmd.add_mutually_exclusive_group()
     mode.add_argument("--if-empty", action="store_true", help="do nothing when the catalogue already has stations")
@@ -51,7 +55,7 @@ def _summary(counts: LoadCounts, seed: int, elapsed: float) -> str:
     )
     return (
         f"Loaded SYNTHETIC demo network (seed {seed}): {counts.stations} stations, {counts.positions} fueling "
-        f"positions, {counts.nozzles} nozzles in {elapsed:.1f} s\nBrands: {split}"
+        f"positions, {counts.nozzles} nozzles, {counts.prices} synthetic prices in {elapsed:.1f} s\nBrands: {split}"
     )
 
 
@@ -91,7 +95,10 @@ def _load(args: argparse.Namespace) -> int:
             return 0
         started = time.perf_counter()
         with tqdm(total=args.stations, unit="station", file=sys.stderr, desc="synthetic demo") as bar:
-            counts = load(conn, generate(args.stations, args.seed), replace=args.replace, progress=bar.update)
+            prices = None if args.no_prices else Prices(args.seed, datetime.now(UTC))
+            counts = load(
+                conn, generate(args.stations, args.seed), replace=args.replace, progress=bar.update, prices=prices
+            )
         print(_summary(counts, args.seed, time.perf_counter() - started))
         return 0
     except psycopg2.errors.UniqueViolation as exc:
