@@ -17,7 +17,8 @@ the ingest path stores. Any failure rolls everything back; ANALYZE runs after th
 
 With `prices` (demodata.prices), each batch also COPYs the stations' synthetic prices into station_prices,
 in the same transaction: its foreign key to stations is dropped and re-added like the catalogue's (and,
-when station_prices starts empty, its keys and indexes too), and price_version is bumped explicitly once
+when station_prices starts empty, its keys, its no-overlap exclusion constraint (GiST, upkept row by row
+it cost ~140 us per row) and its indexes too), and price_version is bumped explicitly once
 before the commit so running services reload their price book.
 """
 
@@ -81,7 +82,7 @@ def _copy(cur: Any, table: str, payload: bytes) -> None:
 def _drop_constraints(
     cur: Any, kinds: list[str], tables: tuple[str, ...] = CATALOGUE_TABLES
 ) -> list[tuple[str, str, str]]:
-    """Drop the catalogue's constraints of `kinds` (pg_constraint.contype: 'f', 'p', 'u'), foreign keys first.
+    """Drop the constraints of `kinds` (pg_constraint.contype: 'f', 'p', 'u', 'x') of `tables`, foreign keys first.
 
     Returns (table, name, definition) in drop order; re-add them in reverse order.
     """
@@ -220,7 +221,7 @@ def load(
                 cur.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(sql.Identifier(PRICE_TABLE)))
                 cur.execute(sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(PRICE_TABLE)))
                 no_prices = bool(cur.fetchone()[0])
-                price_constraints = _drop_constraints(cur, ["f", "p", "u"] if no_prices else ["f"], (PRICE_TABLE,))
+                price_constraints = _drop_constraints(cur, ["f", "p", "u", "x"] if no_prices else ["f"], (PRICE_TABLE,))
                 price_indexes = _drop_plain_indexes(cur, (PRICE_TABLE,)) if no_prices else []
             seqs = _sequences(cur)
             ids = _next_ids(cur, seqs)

@@ -148,9 +148,9 @@ def test_load_puts_prices_beside_the_stations_and_bumps_price_version(engine: En
             datetime.fromisoformat(eff),
             datetime.fromisoformat(conf),
         )
-    # The foreign key, keys and indexes of station_prices are back.
+    # The foreign key, keys, no-overlap exclusion constraint and indexes of station_prices are back.
     assert _scalar(engine, "SELECT count(*) FROM pg_constraint WHERE conrelid = 'station_prices'::regclass "
-                           "AND contype IN ('f', 'p', 'u')") == 3  # fmt: skip
+                           "AND contype IN ('f', 'p', 'u', 'x')") == 4  # fmt: skip
     assert _scalar(engine, "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_station_prices_current'") == 1
 
 
