@@ -83,8 +83,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(prices.router)
     app.include_router(compare.router)
     app.include_router(operator.router)
-    # The hottest route also as a plain Starlette route, matched first: FastAPI's per-request routing
+    # The hottest routes also as a plain Starlette route, matched first: FastAPI's per-request routing
     # and dependency solving cost more than the search itself (profiled). Same handler, same errors;
     # the FastAPI route above documents it in OpenAPI.
-    app.router.routes.insert(0, Route("/v1/stations/nearby", stations.nearby, methods=["GET"], include_in_schema=False))
+    for path, endpoint in (("/v1/stations/nearby", stations.nearby), ("/v1/prices/compare", compare.compare)):
+        app.router.routes.insert(0, Route(path, endpoint, methods=["GET"], include_in_schema=False))
     return app

@@ -7,8 +7,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import parse_qsl, unquote_plus
 
 from geo.coords import CoordSystem
 from geo.nearby import MAX_LIMIT, MAX_RADIUS_M
@@ -143,4 +144,92 @@ NEARBY_PARAMETERS = [
     _param("sort", {"type": "string", "enum": ["distance", "price"], "default": "distance"},
            "distance (pages with cursor) or price: cheapest fresh price of `grade` first (one page; a "
            "driver's own effective price ranking is /v1/prices/compare)"),
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CompareParams:
+    lat: float
+    lon: float
+    coord: CoordSystem
+    grade: str
+    radius_m: float
+    amount: Decimal | None
+    litres: Decimal | None
+    tank_capacity: Decimal | None
+    level: Decimal | None
+    sort: str
+    limit: int
+    include_stale: bool
+    consumption_l_per_100km: Decimal
+    road_factor: Decimal
+    pay: tuple[str, ...]
+
+
+def _decimal(read: _Reader, name: str, default: Decimal | None, low: Decimal, high: Decimal,
+             low_open: bool = True, high_open: bool = False) -> Decimal | None:  # fmt: skip
+    raw = read.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = Decimal(raw)
+    except ArithmeticError:
+        read.fail(name, "Input should be a valid decimal")
+        return default
+    if not value.is_finite() or value < low or value > high or (low_open and value == low) or (
+        high_open and value == high
+    ):
+        read.fail(name, f"Input should be {'greater than' if low_open else 'at least'} {low} and "
+                        f"{'less than' if high_open else 'at most'} {high}")  # fmt: skip
+    return value
+
+
+def parse_compare(query: Mapping[str, str], raw_query: bytes) -> CompareParams:
+    read = _Reader(query)
+    lat = read.number("lat", None, -90.0, 90.0)
+    lon = read.number("lon", None, -180.0, 180.0)
+    radius_m = read.number("radius_m", 5000.0, 0.0, MAX_RADIUS_M, low_open=True)
+    limit = read.integer("limit", 20, 1, MAX_LIMIT)
+    grade = read.text("grade")
+    if grade is None:
+        read.fail("grade", "Field required")
+    amount = _decimal(read, "amount", None, Decimal(0), Decimal(100_000))
+    litres = _decimal(read, "litres", None, Decimal(0), Decimal(2000))
+    tank = _decimal(read, "tank_capacity", None, Decimal(0), Decimal(2000))
+    level = _decimal(read, "level", None, Decimal(0), Decimal(1), low_open=False, high_open=True)
+    consumption = _decimal(read, "consumption_l_per_100km", Decimal(8), Decimal(0), Decimal(100))
+    road_factor = _decimal(read, "road_factor", Decimal("1.3"), Decimal(1), Decimal(3), low_open=False)
+    include_stale = read.flag("include_stale")
+    sort = query.get("sort", "price")
+    if sort not in ("price", "total"):
+        read.fail("sort", "Input should be 'price' or 'total'")
+    if read.errors:
+        raise ParameterErrors(read.errors)
+    pay: tuple[str, ...] = ()
+    if b"pay=" in raw_query:
+        pay = tuple(v for k, v in parse_qsl(raw_query.decode("latin-1")) if k == "pay")
+    assert grade is not None and consumption is not None and road_factor is not None
+    return CompareParams(lat, lon, CoordSystem.parse(query.get("coord", "wgs84")), grade, radius_m, amount, litres,
+                         tank, level, sort, limit, include_stale, consumption, road_factor, pay)  # fmt: skip
+
+
+COMPARE_PARAMETERS = [
+    *NEARBY_PARAMETERS[:4],
+    _param("grade", {"type": "string"}, "92, 95, 0 ...", True),
+    _param("amount", {"type": "string", "format": "decimal"}, "fill by amount, ¥ (0 < amount ≤ 100000)"),
+    _param("litres", {"type": "string", "format": "decimal"}, "fill by litres (0 < litres ≤ 2000)"),
+    _param("tank_capacity", {"type": "string", "format": "decimal"}, "fill up: tank litres"),
+    _param("level", {"type": "string", "format": "decimal"}, "fill up: tank level now, 0 ≤ level < 1"),
+    _param("sort", {"type": "string", "enum": ["price", "total"], "default": "price"},
+           "price: payable; total: payable + the detour's fuel"),
+    NEARBY_PARAMETERS[4],
+    _param("include_stale", {"type": "boolean", "default": False}, "rank stale prices too"),
+    _param("consumption_l_per_100km", {"type": "string", "format": "decimal", "default": "8"},
+           "vehicle consumption, L/100 km (0 < c ≤ 100)"),
+    _param("road_factor", {"type": "string", "format": "decimal", "default": "1.3"},
+           "road distance / straight line (1 ≤ f ≤ 3)"),
+    {"name": "pay", "in": "query", "required": False, "schema": {"type": "array", "items": {"type": "string"}},
+     "description": "payment channels the driver can use (repeat: pay=wechat_pay&pay=alipay)", "explode": True},
+    {"name": "X-Driver-Id", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 64},
+     "description": "the signed-in driver, set by the mini-program gateway"},
 ]  # fmt: skip

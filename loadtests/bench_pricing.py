@@ -38,14 +38,14 @@ def say(message: str) -> None:
 
 
 def priced_stations(url: str, count: int, seed: int) -> np.ndarray:
-    """(n, 3) id, lon, lat of stations with a current 92# pump price, drawn repeatably."""
+    """(n, 3) id, lon, lat of open stations with a fresh 92# pump price (quotes refuse stale ones), drawn repeatably."""
     engine = make_engine(url, pool_size=1)
     try:
         with engine.connect() as conn:
             rows = conn.execute(text(
                 "SELECT s.id, ST_X(s.geom), ST_Y(s.geom) FROM stations s JOIN station_prices p "
                 "ON p.station_id = s.id AND p.grade = '92' AND p.tier = 'pump' AND p.effective_to IS NULL "
-                "WHERE s.status = 'open' ORDER BY s.id"
+                "WHERE s.status = 'open' AND p.confirmed_at > now() - interval '47 hours' ORDER BY s.id"
             )).all()  # fmt: skip
     finally:
         engine.dispose()

@@ -5,22 +5,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import numpy as np
 import orjson
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Request
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from api.deps import CoordDep, EngineDep, IndexDep
 from api.errors import PROBLEM_RESPONSES
 from api.pricing_schemas import Fill, FillUp, InvalidFill
+from api.query_params import COMPARE_PARAMETERS, ParameterErrors, parse_compare, query_dict
 from geo import coords
 from geo.distance import chord_to_metres
 from geo.grades import GRADE_BITS, normalize_grade
-from geo.nearby import MAX_LIMIT, MAX_RADIUS_M, NearbyQuery, stations_within
+from geo.live_index import LiveIndex
+from geo.nearby import NearbyQuery, stations_within
 from geo.snapshot import Snapshot
 from pricing import store
 from pricing.breakdown import Breakdown
@@ -40,7 +41,9 @@ def _fen(value: int) -> str:
 
 
 def _price(milli: int, currency: int) -> str:
-    return f"{milli / 1000:.2f}" if CURRENCIES[currency] == "CNY" else f"{milli / 1000:.3f}"
+    if CURRENCIES[currency] == "CNY":
+        return _fen(milli // 10)
+    return f"{milli // 1000}.{milli % 1000:03d}"
 
 
 def _fill(amount: Decimal | None, litres: Decimal | None, tank: Decimal | None, level: Decimal | None) -> Fill:
@@ -103,31 +106,16 @@ def _engine_path(request: Request, snap: Snapshot, driver_id: str, grade: str, n
     summary="Stations around a point ranked by what this driver pays (or by total cost with the detour)",
     response_model=None,
     responses=PROBLEM_RESPONSES,
+    openapi_extra={"parameters": COMPARE_PARAMETERS},
 )
-async def compare(
-    request: Request,
-    index: IndexDep,
-    engine: EngineDep,
-    coord: CoordDep,
-    lat: Annotated[float, Query(ge=-90, le=90)],
-    lon: Annotated[float, Query(ge=-180, le=180)],
-    grade: Annotated[str, Query(description="92, 95, 0 ...")],
-    radius_m: Annotated[float, Query(gt=0, le=MAX_RADIUS_M)] = 5000,
-    amount: Annotated[Decimal | None, Query(gt=0, le=100_000, description="fill by amount, ¥")] = None,
-    litres: Annotated[Decimal | None, Query(gt=0, le=2000, description="fill by litres")] = None,
-    tank_capacity: Annotated[Decimal | None, Query(gt=0, le=2000, description="fill up: tank litres")] = None,
-    level: Annotated[Decimal | None, Query(ge=0, lt=1, description="fill up: tank level now, 0–1")] = None,
-    sort: Annotated[Literal["price", "total"], Query(description="price: payable; total: + detour fuel")] = "price",
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
-    include_stale: bool = False,
-    consumption_l_per_100km: Annotated[Decimal, Query(gt=0, le=100)] = Decimal("8"),
-    road_factor: Annotated[Decimal, Query(ge=1, le=3)] = Decimal("1.3"),
-    pay: Annotated[list[str] | None, Query(description="payment channels the driver can use")] = None,
-    driver_id: Annotated[str | None, Header(alias="X-Driver-Id", max_length=64)] = None,
-) -> Response:
-    coords.validate_lon_lat(lon, lat)
-    code = normalize_grade(grade)
-    fill = _fill(amount, litres, tank_capacity, level)
+async def compare(request: Request) -> Response:
+    raw_query: bytes = request.scope["query_string"]
+    params = parse_compare(query_dict(raw_query), raw_query)
+    index: LiveIndex = request.app.state.index
+    coord = params.coord
+    lon, lat = params.lon, params.lat
+    code = normalize_grade(params.grade)
+    fill = _fill(params.amount, params.litres, params.tank_capacity, params.level)
     try:
         fill_request = fill.request()
     except ValueError as exc:
@@ -137,18 +125,22 @@ async def compare(
     book = request.app.state.prices.book(snap.version)
     now = datetime.now(UTC)
     open_state = index.open_state(now)
-    query = NearbyQuery(lon=wlon, lat=wlat, radius_m=radius_m, limit=1, grade_bit=GRADE_BITS[code])
+    query = NearbyQuery(lon=wlon, lat=wlat, radius_m=params.radius_m, limit=1, grade_bit=GRADE_BITS[code])
     positions, chords = stations_within(snap, query, open_state)
     engine_quote, member_cut = (None, 0)
+    driver_id = request.headers.get("x-driver-id")
     if driver_id is not None:
+        if len(driver_id) > 64:
+            raise ParameterErrors([{"in": "header", "name": "X-Driver-Id", "message": "at most 64 characters"}])
         engine_quote, member_cut = await run_in_threadpool(
-            _engine_path, request, snap, driver_id, code, now, frozenset(pay or ()), fill_request
+            _engine_path, request, snap, driver_id, code, now, frozenset(params.pay), fill_request
         )
     prices = book.for_grade(code)
     compare_request = CompareRequest(
         grade=code, fill=fill_request, now=now, stale_after_seconds=DEFAULT_RULES.stale_after.total_seconds(),
-        include_stale=include_stale, sort=sort, limit=limit, consumption_l_per_100km=consumption_l_per_100km,
-        road_factor=road_factor, member_cut_milli=member_cut,
+        include_stale=params.include_stale, sort=params.sort, limit=params.limit,
+        consumption_l_per_100km=params.consumption_l_per_100km, road_factor=params.road_factor,
+        member_cut_milli=member_cut,
     )  # fmt: skip
     ranked = None
     if prices is not None and len(positions):
@@ -156,34 +148,39 @@ async def compare(
             ranked = await run_in_threadpool(rank, prices, positions, chord_to_metres(chords), compare_request, engine_quote)
         else:
             ranked = rank(prices, positions, chord_to_metres(chords), compare_request)
-    body = _body(snap, ranked, coord, (lon, lat), code, radius_m, sort, open_state, now, len(positions))
+    body = _body(snap, ranked, coord, (lon, lat), code, params.radius_m, params.sort, open_state, now, len(positions))
     return Response(body, media_type="application/json")
+
+
+_COLUMNS = ("positions", "distance_m", "pump", "platform", "stale", "currency", "gross", "litres_cl", "payable",
+            "effective_milli", "detour_fuel_cl", "detour_cost", "total")  # fmt: skip
 
 
 def _body(snap: Snapshot, ranked: Ranked | None, coord: coords.CoordSystem, origin: tuple[float, float],
           grade: str, radius_m: float, sort: str, open_state: np.ndarray, now: datetime, nearby: int) -> bytes:  # fmt: skip
     items = []
-    if ranked is not None:
+    if ranked is not None and len(ranked.positions):
         lons, lats = snap.lonlat[coord]
-        for i, pos in enumerate(ranked.positions.tolist()):
-            ccy = int(ranked.currency[i])
+        c = {name: getattr(ranked, name).tolist() for name in _COLUMNS}
+        xs = lons[ranked.positions].tolist()
+        ys = lats[ranked.positions].tolist()
+        opens = open_state[ranked.positions].tolist()
+        for i, pos in enumerate(c["positions"]):
+            ccy = c["currency"][i]
             price: dict[str, Any] = {
-                "currency": CURRENCIES[ccy], "pump": _price(int(ranked.pump[i]), ccy),
-                "platform": _price(int(ranked.platform[i]), ccy), "stale": bool(ranked.stale[i]),
-                "gross": _fen(int(ranked.gross[i])), "litres": _fen(int(ranked.litres_cl[i])),
-                "payable": _fen(int(ranked.payable[i])),
-                "effective_price_per_litre": _price(int(ranked.effective_milli[i]), ccy),
-                "detour_fuel_litres": _fen(int(ranked.detour_fuel_cl[i])),
-                "detour_cost": _fen(int(ranked.detour_cost[i])), "total_cost": _fen(int(ranked.total[i])),
+                "currency": CURRENCIES[ccy], "pump": _price(c["pump"][i], ccy),
+                "platform": _price(c["platform"][i], ccy), "stale": c["stale"][i],
+                "gross": _fen(c["gross"][i]), "litres": _fen(c["litres_cl"][i]), "payable": _fen(c["payable"][i]),
+                "effective_price_per_litre": _price(c["effective_milli"][i], ccy),
+                "detour_fuel_litres": _fen(c["detour_fuel_cl"][i]), "detour_cost": _fen(c["detour_cost"][i]),
+                "total_cost": _fen(c["total"][i]),
             }  # fmt: skip
             breakdown = ranked.breakdowns.get(pos)
             if breakdown is not None:
-                detail = breakdown_json_lines(breakdown)
-                price |= detail
+                price |= breakdown_json_lines(breakdown)
             extra = orjson.dumps({
-                "location": {"lon": round(float(lons[pos]), 6), "lat": round(float(lats[pos]), 6)},
-                "distance_m": round(float(ranked.distance_m[i]), 1),
-                "open_now": _OPEN[int(open_state[pos])], "price": price,
+                "location": {"lon": round(xs[i], 6), "lat": round(ys[i], 6)},
+                "distance_m": round(c["distance_m"][i], 1), "open_now": _OPEN[opens[i]], "price": price,
             })  # fmt: skip
             items.append(b"{" + snap.fragments[pos] + b"," + extra[1:])
     head = orjson.dumps({
