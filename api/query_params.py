@@ -37,6 +37,9 @@ class NearbyParams:
     cursor: str | None
     prices: bool
     sort: str
+    effective: bool = False
+    amount: Decimal | None = None
+    litres: Decimal | None = None
 
 
 class _Reader:
@@ -114,13 +117,20 @@ def parse_nearby(query: Mapping[str, str]) -> NearbyParams:
     open_now = read.flag("open_now")
     prices = read.flag("prices")
     sort = query.get("sort", "distance")
-    if sort not in ("distance", "price"):
-        read.fail("sort", "Input should be 'distance' or 'price'")
+    if sort not in ("distance", "price", "effective"):
+        read.fail("sort", "Input should be 'distance', 'price' or 'effective'")
+    effective = read.flag("effective") or sort == "effective"
+    amount = litres = None
+    if effective:
+        amount = _decimal(read, "amount", None, Decimal(0), Decimal(100_000))
+        litres = _decimal(read, "litres", None, Decimal(0), Decimal(2000))
+        if read.text("grade") is None:
+            read.fail("grade", "effective prices need a grade")
     if read.errors:
         raise ParameterErrors(read.errors)
     coord = CoordSystem.parse(query.get("coord", "wgs84"))
     return NearbyParams(lat, lon, coord, radius_m, limit, read.text("grade"), read.text("brand"), open_now,
-                        read.text("cursor"), prices, sort)  # fmt: skip
+                        read.text("cursor"), prices, sort, effective, amount, litres)  # fmt: skip
 
 
 def _param(name: str, schema: dict[str, Any], description: str, required: bool = False) -> dict[str, Any]:
@@ -141,9 +151,13 @@ NEARBY_PARAMETERS = [
     _param("open_now", {"type": "boolean", "default": False}, "only stations open now (local time)"),
     _param("cursor", {"type": "string"}, "next_cursor of the previous page"),
     _param("prices", {"type": "boolean", "default": False}, "add each station's current prices per grade"),
-    _param("sort", {"type": "string", "enum": ["distance", "price"], "default": "distance"},
-           "distance (pages with cursor) or price: cheapest fresh price of `grade` first (one page; a "
-           "driver's own effective price ranking is /v1/prices/compare)"),
+    _param("sort", {"type": "string", "enum": ["distance", "price", "effective"], "default": "distance"},
+           "distance (pages with cursor); price: cheapest fresh price of `grade` first; effective: what this "
+           "driver pays for the fill first (one page each)"),
+    _param("effective", {"type": "boolean", "default": False},
+           "add what this driver (X-Driver-Id, optional) pays at each station for `grade` and the fill"),
+    _param("amount", {"type": "string", "format": "decimal"}, "fill for effective prices, ¥ (default 300)"),
+    _param("litres", {"type": "string", "format": "decimal"}, "fill for effective prices, litres"),
 ]  # fmt: skip
 
 

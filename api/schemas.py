@@ -26,6 +26,11 @@ class NearbyStation(BaseModel):
     prices: dict[str, dict[str, Any]] | None = Field(
         default=None, description="with prices=true: per grade {currency, pump, platform, stale}"
     )
+    effective: dict[str, Any] | None = Field(
+        default=None,
+        description="with effective=true: what this driver pays for the fill {currency, litres, payable, "
+        "effective_price_per_litre}; null where the station has no fresh price",
+    )
 
 
 class NearbyPage(BaseModel):

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.deps import CoordDep, EngineDep
+from api.effective_columns import effective_members
 from api.errors import PROBLEM_RESPONSES
 from api.price_columns import by_price, price_members
 from api.query_params import NEARBY_PARAMETERS, parse_nearby, query_dict
@@ -64,9 +65,13 @@ async def nearby(request: Request) -> Response:
         result = NearbyResult(ranked, ranked_chords, None)
     else:
         result = nearest_stations(snap, query, open_state)
+    if params.effective:
+        result, effective = await effective_members(request, snap, params, query, result, open_state, now)
     extras = None
     if params.prices:
         extras = price_members(request.app.state.prices.book(snap.version), result.positions, now)
+    if params.effective:
+        extras = [a + b for a, b in zip(extras or [b""] * len(effective), effective, strict=True)]
     body = nearby_body(snap, result, coord, (lon, lat), params.radius_m, open_state, now, extras)
     return Response(body, media_type="application/json")
 

@@ -150,3 +150,33 @@ def test_nearby_shows_prices_and_sorts_by_price(server: LiveServer, town: dict[s
     ).json()
     assert [i["name"] for i in cheapest["items"]] == ["cheap-far", "near"]  # stale left out
     assert server.get("/v1/stations/nearby", lon=KUNMING[0], lat=KUNMING[1], sort="price").status_code == 400
+
+
+def test_nearby_shows_and_sorts_by_what_this_driver_pays(
+    server: LiveServer, town: dict[str, int], engine: Engine
+) -> None:
+    with engine.begin() as conn:
+        store.put_driver(conn, "d8", member_level=None, completed_orders=2, points_balance=0)
+        only_near = Scope(stations=frozenset({str(town["near"])}))
+        store.save_template(conn, CouponTemplate(
+            "near-40", AmountOff(Money.of("100"), Money.of("40")), Conditions(scope=only_near)
+        ), create=True)  # fmt: skip
+        store.issue_coupons(conn, "d8", "near-40", 1)
+    where = {"lon": KUNMING[0], "lat": KUNMING[1], "radius_m": 5000, "grade": "92"}
+    plain = server.get("/v1/stations/nearby", **where, effective=True).json()
+    by_name = {i["name"]: i["effective"] for i in plain["items"]}
+    assert by_name["stale"] is None and "no-92" not in by_name  # grade=92 filters it out
+    for name in ("near", "cheap-far"):
+        expected = server.client.post("/v1/prices/effective", json={
+            "station_id": town[name], "grade": "92", "fill": {"by_amount": "300"},
+        }).json()  # fmt: skip
+        assert by_name[name]["payable"] == expected["payable"]
+        assert by_name[name]["effective_price_per_litre"] == expected["effective_price_per_litre"]
+    ranked = server.get("/v1/stations/nearby", **where, sort="effective").json()
+    assert [i["name"] for i in ranked["items"]] == ["cheap-far", "near"]
+    mine = server.client.get("/v1/stations/nearby", params=where | {"sort": "effective"},
+                             headers={"X-Driver-Id": "d8"}).json()  # fmt: skip
+    assert [i["name"] for i in mine["items"]] == ["near", "cheap-far"]
+    litres = server.get("/v1/stations/nearby", **where, effective=True, litres="40").json()
+    assert {i["effective"]["litres"] for i in litres["items"] if i["effective"]} == {"40.00"}
+    assert server.get("/v1/stations/nearby", lon=KUNMING[0], lat=KUNMING[1], effective=True).status_code == 400
