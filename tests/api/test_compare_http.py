@@ -162,7 +162,7 @@ def test_nearby_shows_and_sorts_by_what_this_driver_pays(
             "near-40", AmountOff(Money.of("100"), Money.of("40")), Conditions(scope=only_near)
         ), create=True)  # fmt: skip
         store.issue_coupons(conn, "d8", "near-40", 1)
-    where = {"lon": KUNMING[0], "lat": KUNMING[1], "radius_m": 5000, "grade": "92"}
+    where: dict[str, str | float] = {"lon": KUNMING[0], "lat": KUNMING[1], "radius_m": 5000, "grade": "92"}
     plain = server.get("/v1/stations/nearby", **where, effective=True).json()
     by_name = {i["name"]: i["effective"] for i in plain["items"]}
     assert by_name["stale"] is None and "no-92" not in by_name  # grade=92 filters it out
