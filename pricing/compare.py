@@ -105,7 +105,9 @@ def rank(
     ranked = Ranked(
         positions, distance_m, pump, platform, stale, currency, gross, litres_cl, payable, effective,
         detour_fuel_cl, detour_cost, payable + detour_cost, breakdowns,
-    ).take(np.flatnonzero(ok))  # fmt: skip
+    )  # fmt: skip
+    if not ok.all():
+        ranked = ranked.take(np.flatnonzero(ok))
     key = ranked.total if request.sort == "total" else ranked.payable
     order = np.lexsort((ranked.distance_m, key))[: request.limit]
     return ranked.take(order)

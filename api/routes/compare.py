@@ -156,6 +156,15 @@ _COLUMNS = ("positions", "distance_m", "pump", "platform", "stale", "currency", 
             "effective_milli", "detour_fuel_cl", "detour_cost", "total")  # fmt: skip
 
 
+_ITEM = (
+    b'{%s,"location":{"lon":%.6f,"lat":%.6f},"distance_m":%.1f,"open_now":%s,"price":{"currency":"%s",'
+    b'"pump":"%s","platform":"%s","stale":%s,"gross":"%d.%02d","litres":"%d.%02d","payable":"%d.%02d",'
+    b'"effective_price_per_litre":"%s","detour_fuel_litres":"%d.%02d","detour_cost":"%d.%02d",'
+    b'"total_cost":"%d.%02d"%s}}'
+)
+_JSON = {True: b"true", False: b"false", None: b"null"}
+
+
 def _body(snap: Snapshot, ranked: Ranked | None, coord: coords.CoordSystem, origin: tuple[float, float],
           grade: str, radius_m: float, sort: str, open_state: np.ndarray, now: datetime, nearby: int) -> bytes:  # fmt: skip
     items = []
@@ -167,22 +176,16 @@ def _body(snap: Snapshot, ranked: Ranked | None, coord: coords.CoordSystem, orig
         opens = open_state[ranked.positions].tolist()
         for i, pos in enumerate(c["positions"]):
             ccy = c["currency"][i]
-            price: dict[str, Any] = {
-                "currency": CURRENCIES[ccy], "pump": _price(c["pump"][i], ccy),
-                "platform": _price(c["platform"][i], ccy), "stale": c["stale"][i],
-                "gross": _fen(c["gross"][i]), "litres": _fen(c["litres_cl"][i]), "payable": _fen(c["payable"][i]),
-                "effective_price_per_litre": _price(c["effective_milli"][i], ccy),
-                "detour_fuel_litres": _fen(c["detour_fuel_cl"][i]), "detour_cost": _fen(c["detour_cost"][i]),
-                "total_cost": _fen(c["total"][i]),
-            }  # fmt: skip
             breakdown = ranked.breakdowns.get(pos)
-            if breakdown is not None:
-                price |= breakdown_json_lines(breakdown)
-            extra = orjson.dumps({
-                "location": {"lon": round(xs[i], 6), "lat": round(ys[i], 6)},
-                "distance_m": round(c["distance_m"][i], 1), "open_now": _OPEN[opens[i]], "price": price,
-            })  # fmt: skip
-            items.append(b"{" + snap.fragments[pos] + b"," + extra[1:])
+            detail = b"," + orjson.dumps(breakdown_json_lines(breakdown))[1:-1] if breakdown is not None else b""
+            items.append(_ITEM % (
+                snap.fragments[pos], xs[i], ys[i], c["distance_m"][i], _JSON[_OPEN[opens[i]]],
+                CURRENCIES[ccy].encode(), _price(c["pump"][i], ccy).encode(), _price(c["platform"][i], ccy).encode(),
+                _JSON[c["stale"][i]], *divmod(c["gross"][i], 100), *divmod(c["litres_cl"][i], 100),
+                *divmod(c["payable"][i], 100), _price(c["effective_milli"][i], ccy).encode(),
+                *divmod(c["detour_fuel_cl"][i], 100), *divmod(c["detour_cost"][i], 100),
+                *divmod(c["total"][i], 100), detail,
+            ))  # fmt: skip
     head = orjson.dumps({
         "coord": coord.value, "origin": {"lon": origin[0], "lat": origin[1]}, "grade": grade,
         "radius_m": radius_m, "sort": sort, "as_of": now.isoformat(timespec="seconds"),
