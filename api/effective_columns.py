@@ -10,8 +10,8 @@ import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from api.driver_pricing import driver_pricer
 from api.query_params import NearbyParams, ParameterErrors
-from api.routes.compare import _engine_path, _fen, _price
 from geo.distance import chord_to_metres
 from geo.grades import normalize_grade
 from geo.nearby import NearbyQuery, NearbyResult, stations_within
@@ -19,7 +19,7 @@ from geo.snapshot import Snapshot
 from pricing.compare import CompareRequest, rank
 from pricing.fills import FillRequest
 from pricing.money import Money
-from pricing.pricebook import CURRENCIES
+from pricing.pricebook import CURRENCIES, fen_text, price_text
 from pricing.validation import DEFAULT_RULES
 
 DEFAULT_AMOUNT = Decimal(300)
@@ -41,7 +41,7 @@ async def effective_members(
     engine_quote, member_cut = None, 0
     if driver_id:
         engine_quote, member_cut = await run_in_threadpool(
-            _engine_path, request, snap, driver_id, grade, now, frozenset(), fill
+            driver_pricer, request, snap, driver_id, grade, now, frozenset(), fill
         )
     if params.sort == "effective":
         positions, chords = stations_within(snap, query, open_state)
@@ -67,9 +67,9 @@ async def effective_members(
             ccy = int(ranked.currency[i])
             order.append(pos)
             found[pos] = b',"effective":' + orjson.dumps({
-                "currency": CURRENCIES[ccy], "litres": _fen(int(ranked.litres_cl[i])),
-                "payable": _fen(int(ranked.payable[i])),
-                "effective_price_per_litre": _price(int(ranked.effective_milli[i]), ccy),
+                "currency": CURRENCIES[ccy], "litres": fen_text(int(ranked.litres_cl[i])),
+                "payable": fen_text(int(ranked.payable[i])),
+                "effective_price_per_litre": price_text(int(ranked.effective_milli[i]), ccy),
             })  # fmt: skip
     if params.sort == "effective":
         picked = np.asarray(order, dtype=np.int64)

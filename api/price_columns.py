@@ -8,12 +8,8 @@ import numpy as np
 import orjson
 
 from geo.errors import InvalidSearch
-from pricing.pricebook import CURRENCIES, NO_PRICE, PriceBook
+from pricing.pricebook import CURRENCIES, NO_PRICE, PriceBook, price_text
 from pricing.validation import DEFAULT_RULES
-
-
-def _text(milli: int, currency: int) -> str:
-    return f"{milli / 1000:.2f}" if CURRENCIES[currency] == "CNY" else f"{milli / 1000:.3f}"
 
 
 def price_members(book: PriceBook, positions: np.ndarray, now: datetime) -> list[bytes]:
@@ -28,8 +24,8 @@ def price_members(book: PriceBook, positions: np.ndarray, now: datetime) -> list
             platform = int(prices.platform[pos])
             per_item[i][grade] = {
                 "currency": CURRENCIES[ccy],
-                "pump": _text(int(pump[i]), ccy),
-                "platform": _text(platform, ccy) if platform != NO_PRICE else None,
+                "pump": price_text(int(pump[i]), ccy),
+                "platform": price_text(platform, ccy) if platform != NO_PRICE else None,
                 "stale": bool(prices.confirmed[pos] < fresh_since),
             }
     return [b',"prices":' + orjson.dumps(item, option=orjson.OPT_SORT_KEYS) for item in per_item]
@@ -45,11 +41,8 @@ def by_price(
     if prices is None or not len(positions):
         return positions[:0], chords[:0]
     fresh_since = now.timestamp() - DEFAULT_RULES.stale_after.total_seconds()
-    pump = prices.pump[positions]
-    keep = (pump != NO_PRICE) & (prices.confirmed[positions] >= fresh_since)
-    positions, chords, pump = positions[keep], chords[keep], pump[keep]
-    platform = prices.platform[positions]
-    fresh_platform = (platform != NO_PRICE) & (prices.platform_confirmed[positions] >= fresh_since)
-    shown = np.minimum(np.where(fresh_platform, platform, pump), pump)
+    has_price, _, shown, stale = prices.shown(positions, fresh_since)
+    keep = has_price & ~stale
+    positions, chords, shown = positions[keep], chords[keep], shown[keep]
     order = np.lexsort((chords, shown))[:limit]
     return positions[order], chords[order]

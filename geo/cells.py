@@ -13,8 +13,6 @@ import h3.api.basic_int as h3i
 # Raised by h3 when a grid walk cannot be done (for example across a pentagon).
 GridError = h3.H3BaseException
 
-SEARCH_RESOLUTIONS = (7, 5)
-
 # Upper bounds of the chord (ECEF metres, WGS-84) from any cell's centre to any point of the cell. The
 # largest circumradius over ~360,000 res-5 and ~400,000 res-7 cells sampled uniformly over the globe was
 # 10,883 m and 1,555 m (near icosahedron face centres, where cells are largest); these add 2%.

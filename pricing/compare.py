@@ -18,7 +18,7 @@ import numpy as np
 
 from pricing.breakdown import Breakdown
 from pricing.fills import FillRequest
-from pricing.pricebook import NO_PRICE, GradePrices
+from pricing.pricebook import GradePrices
 from pricing.vector_price import _half_up, vector_quote
 
 
@@ -72,17 +72,12 @@ def rank(
 ) -> Ranked:
     """positions/distance_m: stations within the radius offering the grade, nearest first.
     engine_quote(positions, pump, platform) prices with the engine (driver with promotions)."""
-    pump = prices.pump[positions]
-    has_price = pump != NO_PRICE
     fresh_since = request.now.timestamp() - request.stale_after_seconds
-    stale = prices.confirmed[positions] < fresh_since
+    has_price, pump, platform, stale = prices.shown(positions, fresh_since, request.include_stale)
     keep = has_price if request.include_stale else has_price & ~stale
-    positions, distance_m, pump, stale = positions[keep], distance_m[keep], pump[keep], stale[keep]
-    platform = prices.platform[positions]
-    platform_ok = platform != NO_PRICE
-    if not request.include_stale:  # a stale platform price falls back to the (fresh) pump price
-        platform_ok &= prices.platform_confirmed[positions] >= fresh_since
-    platform = np.minimum(np.where(platform_ok, platform, pump), pump)
+    positions, distance_m, pump, platform, stale = (
+        positions[keep], distance_m[keep], pump[keep], platform[keep], stale[keep]
+    )
     currency = prices.currency[positions]
     breakdowns: dict[int, Breakdown] = {}
     if engine_quote is None:

@@ -28,6 +28,23 @@ class GradePrices:
     currency: np.ndarray  # int8 index into CURRENCIES
 
 
+    def shown(
+        self, positions: np.ndarray, fresh_since: float, include_stale: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """For stations at `positions`: (has a price to show, pump, platform shown, pump stale). The platform
+        price shown is the station's platform price when there is one (fresh, unless include_stale), else
+        the pump price, and never above the pump price."""
+        pump = self.pump[positions]
+        has_price = pump != NO_PRICE
+        stale = self.confirmed[positions] < fresh_since
+        platform = self.platform[positions]
+        platform_ok = platform != NO_PRICE
+        if not include_stale:
+            platform_ok &= self.platform_confirmed[positions] >= fresh_since
+        shown = np.minimum(np.where(platform_ok, platform, pump), pump)
+        return has_price, pump, shown, stale
+
+
 @dataclass(frozen=True)
 class PriceBook:
     catalogue_version: int
@@ -36,6 +53,18 @@ class PriceBook:
 
     def for_grade(self, grade: str) -> GradePrices | None:
         return self.grades.get(grade)
+
+
+def fen_text(value: int) -> str:
+    """Minor units as a decimal string: 30059 -> "300.59" (exact, no float)."""
+    return f"{value // 100}.{value % 100:02d}"
+
+
+def price_text(milli_units: int, currency: int) -> str:
+    """A price per litre in milli-units as written for its currency: 7590 -> "7.59" (CNY), "1.899" (EUR)."""
+    if CURRENCIES[currency] == "CNY":
+        return fen_text(milli_units // 10)
+    return f"{milli_units // 1000}.{milli_units % 1000:03d}"
 
 
 def milli(value: Decimal) -> int:

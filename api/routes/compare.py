@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -10,10 +9,10 @@ from typing import Any
 import numpy as np
 import orjson
 from fastapi import APIRouter, Request
-from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from api.driver_pricing import driver_pricer
 from api.errors import PROBLEM_RESPONSES
 from api.pricing_schemas import Fill, FillUp, InvalidFill
 from api.query_params import COMPARE_PARAMETERS, ParameterErrors, parse_compare, query_dict
@@ -23,27 +22,13 @@ from geo.grades import GRADE_BITS, normalize_grade
 from geo.live_index import LiveIndex
 from geo.nearby import NearbyQuery, stations_within
 from geo.snapshot import Snapshot
-from pricing import store
 from pricing.breakdown import Breakdown
-from pricing.compare import CompareRequest, EngineQuote, Ranked, rank
-from pricing.context import PriceContext
-from pricing.fills import FillRequest
-from pricing.pricebook import CURRENCIES
-from pricing.promotions import quote_price
+from pricing.compare import CompareRequest, Ranked, rank
+from pricing.pricebook import CURRENCIES, price_text
 from pricing.validation import DEFAULT_RULES
 
 router = APIRouter(tags=["prices"])
 _OPEN = {1: True, 0: False, -1: None}
-
-
-def _fen(value: int) -> str:
-    return f"{value // 100}.{value % 100:02d}"
-
-
-def _price(milli: int, currency: int) -> str:
-    if CURRENCIES[currency] == "CNY":
-        return _fen(milli // 10)
-    return f"{milli // 1000}.{milli % 1000:03d}"
 
 
 def _fill(amount: Decimal | None, litres: Decimal | None, tank: Decimal | None, level: Decimal | None) -> Fill:
@@ -52,53 +37,6 @@ def _fill(amount: Decimal | None, litres: Decimal | None, tank: Decimal | None, 
                     fill_up=FillUp(tank_capacity=tank, level=level or Decimal(0)) if tank is not None else None)  # fmt: skip
     except ValueError as exc:
         raise InvalidFill("give exactly one of amount, litres or tank_capacity (with level)") from exc
-
-
-def _engine_path(request: Request, snap: Snapshot, driver_id: str, grade: str, now: datetime,
-                 channels: frozenset[str], fill_request: FillRequest) -> tuple[EngineQuote | None, int]:  # fmt: skip
-    """The driver's context; an engine pricer when the driver holds anything beyond a member discount."""
-    engine = request.app.state.engine
-    with engine.connect() as conn:
-        driver = store.load_driver_context(conn, driver_id, now, payment_channels=channels)
-        promotions = store.load_promotions(conn, now)
-        policy, _ = store.load_policy(conn)
-        member = store.member_per_litre(conn, grade)
-    member_cut = member.get((driver.member_level or "", grade), Decimal(0))
-    has_payment = any(p.channel in channels for p in promotions.payment)
-    has_points = driver.points_balance > 0 and promotions.points is not None
-    if not driver.coupons and not has_payment and not has_points:
-        return None, int(member_cut * 1000)
-
-    def engine_quote(positions: Sequence[int], pump: np.ndarray, platform: np.ndarray) -> dict[int, Breakdown]:
-        ids = [int(snap.ids[p]) for p in positions]
-        with engine.connect() as conn:
-            rows = conn.execute(text("SELECT id, brand, adcode, city FROM stations WHERE id = ANY(:ids)"),
-                                {"ids": ids}).mappings()  # fmt: skip
-            station = {r["id"]: r for r in rows}
-        station_scoped = any(c.template.conditions.scope.stations for c in driver.coupons) or any(
-            p.conditions.scope.stations for p in promotions.payment
-        )
-        done: dict[tuple[Any, ...], Breakdown | None] = {}
-        out: dict[int, Breakdown] = {}
-        for i, (pos, sid) in enumerate(zip(positions, ids, strict=True)):
-            s = station[sid]
-            key = (int(pump[i]), int(platform[i]), s["brand"], s["adcode"], s["city"], sid if station_scoped else None)
-            if key not in done:
-                try:
-                    price = PriceContext(
-                        station_id=str(sid), brand=s["brand"], city=s["adcode"] or "", city_name=s["city"],
-                        grade=grade, pump_price=Decimal(int(pump[i])) / 1000,
-                        platform_price=Decimal(int(platform[i])) / 1000, member_per_litre=member,
-                    )  # fmt: skip
-                    done[key] = quote_price(fill_request, price, driver, promotions, policy, now)
-                except ValueError:
-                    done[key] = None
-            found = done[key]
-            if found is not None:
-                out[pos] = found
-        return out
-
-    return engine_quote, int(member_cut * 1000)
 
 
 @router.get(
@@ -133,7 +71,7 @@ async def compare(request: Request) -> Response:
         if len(driver_id) > 64:
             raise ParameterErrors([{"in": "header", "name": "X-Driver-Id", "message": "at most 64 characters"}])
         engine_quote, member_cut = await run_in_threadpool(
-            _engine_path, request, snap, driver_id, code, now, frozenset(params.pay), fill_request
+            driver_pricer, request, snap, driver_id, code, now, frozenset(params.pay), fill_request
         )
     prices = book.for_grade(code)
     compare_request = CompareRequest(
@@ -180,9 +118,9 @@ def _body(snap: Snapshot, ranked: Ranked | None, coord: coords.CoordSystem, orig
             detail = b"," + orjson.dumps(breakdown_json_lines(breakdown))[1:-1] if breakdown is not None else b""
             items.append(_ITEM % (
                 snap.fragments[pos], xs[i], ys[i], c["distance_m"][i], _JSON[_OPEN[opens[i]]],
-                CURRENCIES[ccy].encode(), _price(c["pump"][i], ccy).encode(), _price(c["platform"][i], ccy).encode(),
+                CURRENCIES[ccy].encode(), price_text(c["pump"][i], ccy).encode(), price_text(c["platform"][i], ccy).encode(),
                 _JSON[c["stale"][i]], *divmod(c["gross"][i], 100), *divmod(c["litres_cl"][i], 100),
-                *divmod(c["payable"][i], 100), _price(c["effective_milli"][i], ccy).encode(),
+                *divmod(c["payable"][i], 100), price_text(c["effective_milli"][i], ccy).encode(),
                 *divmod(c["detour_fuel_cl"][i], 100), *divmod(c["detour_cost"][i], 100),
                 *divmod(c["total"][i], 100), detail,
             ))  # fmt: skip

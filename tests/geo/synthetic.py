@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import orjson
 
 from geo.cells import cells_of
 
@@ -47,7 +46,3 @@ def rows(n: int, seed: int) -> list[dict[str, Any]]:
             }
         )
     return out
-
-
-def opening_hours_json(always: bool) -> str:
-    return orjson.dumps({"always_open": True}).decode() if always else '{"weekly": {}}'
