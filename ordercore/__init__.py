@@ -1,0 +1,1 @@
+"""Reference order core: a separate service implementing contracts/ordercore.openapi.yaml on its own schema."""
