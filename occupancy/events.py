@@ -73,3 +73,14 @@ class PositionLayout:
     @property
     def grades(self) -> frozenset[str]:
         return frozenset(self.nozzle_grades.values())
+
+
+@dataclass(frozen=True, slots=True)
+class PositionClaim:
+    """A paid order holds this position for its vehicle from `ts` until the pump reports a later event
+    for the position (issue: a paid order marks its position as taken until the pump reports otherwise)."""
+
+    station_id: int
+    position: int
+    ref: str  # the order id
+    ts: float
