@@ -415,3 +415,63 @@ quotes = Table(
     CheckConstraint("expires_at > issued_at", name="expiry_after_issue"),
     Index("ix_quotes_expires_at", "expires_at"),
 )
+
+
+# ---- Occupancy (migration 0006) ----------------------------------------------------------------------
+NOZZLE_STATES_CHECK = "state IN ('idle', 'calling', 'authorized', 'fueling', 'completed', 'offline')"
+
+# Every accepted nozzle event; (station, position, nozzle, seq) is the controller's identity of an event.
+occupancy_events = Table(
+    "occupancy_events",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("station_id", BigInteger, ForeignKey("stations.id", ondelete="CASCADE"), nullable=False),
+    Column("position", SmallInteger, nullable=False),
+    Column("nozzle", SmallInteger, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("ts", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint(NOZZLE_STATES_CHECK, name="state"),
+    UniqueConstraint("station_id", "position", "nozzle", "seq"),
+    Index("ix_occupancy_events_station_id_ts", "station_id", "ts"),
+)
+
+# The highest-seq event of each nozzle, so ingest checks a new event's transition without a scan.
+nozzle_heads = Table(
+    "nozzle_heads",
+    metadata,
+    Column("station_id", BigInteger, ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", SmallInteger, primary_key=True),
+    Column("nozzle", SmallInteger, primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("ts", DateTime(timezone=True), nullable=False),
+    CheckConstraint(NOZZLE_STATES_CHECK, name="state"),
+)
+
+# Stations that count their queue report the vehicles waiting on the forecourt (all grades).
+waiting_reports = Table(
+    "waiting_reports",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("station_id", BigInteger, ForeignKey("stations.id", ondelete="CASCADE"), nullable=False),
+    Column("waiting_vehicles", SmallInteger, nullable=False),
+    Column("ts", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("waiting_vehicles BETWEEN 0 AND 500", name="waiting_vehicles_range"),
+    UniqueConstraint("station_id", "ts"),
+)
+
+# A paid order holds its fueling position until the pump reports a later event there (one per order).
+position_claims = Table(
+    "position_claims",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("station_id", BigInteger, ForeignKey("stations.id", ondelete="CASCADE"), nullable=False),
+    Column("position", SmallInteger, nullable=False),
+    Column("ref", Text, nullable=False),
+    Column("ts", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("ref"),
+)
