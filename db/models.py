@@ -475,3 +475,55 @@ position_claims = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("ref"),
 )
+
+CHECKOUT_STATES_CHECK = (
+    "state IN ('pending', 'ordered', 'failed', 'cancelled', 'paid', 'fueling', 'completed', 'refunded')"
+)
+
+# A driver's checkout (migration 0007): one per (driver, Idempotency-Key); its id is the reservation ref of
+# the quote and coupons and the Idempotency-Key sent to the order core (checkout/).
+checkouts = Table(
+    "checkouts",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("driver_id", Text, nullable=False),
+    Column("idempotency_key", Text, nullable=False),
+    Column("request_sha256", Text, nullable=False),
+    Column("quote_id", Text, nullable=False),
+    Column("station_id", BigInteger, nullable=False),
+    Column("position", SmallInteger, nullable=False),
+    Column("nozzle", SmallInteger, nullable=False),
+    Column("grade", Text, nullable=False),
+    Column("payable", Numeric(12, 2), nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("points_used", BigInteger, nullable=False, server_default="0"),
+    Column("points_deducted", Boolean, nullable=False, server_default=text("false")),
+    Column("state", Text, nullable=False, server_default="pending"),
+    Column("order_id", Text, nullable=True),
+    Column("order_json", JSONB, nullable=True),
+    Column("problem", JSONB, nullable=True),  # the last answer when failed
+    Column("reservation_ref", Text, nullable=True),
+    Column("hold_until", DateTime(timezone=True), nullable=True),
+    Column("attempt_until", DateTime(timezone=True), nullable=True),  # lease of an attempt in progress
+    Column("reconcile_until", DateTime(timezone=True), nullable=True),  # ask the core for a late order
+    Column("cancel_reason", Text, nullable=True),  # a cancellation the order core has yet to confirm
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint(CHECKOUT_STATES_CHECK, name="state"),
+    CheckConstraint("payable >= 0.01", name="payable_positive"),
+    CheckConstraint("points_used >= 0", name="points_used"),
+    UniqueConstraint("driver_id", "idempotency_key"),
+    Index("ix_checkouts_state", "state"),
+    Index("uq_checkouts_order_id", "order_id", unique=True, postgresql_where=text("order_id IS NOT NULL")),
+)
+
+# Order-core callback events already applied (a redelivered event_id is acknowledged and skipped).
+ordercore_events = Table(
+    "ordercore_events",
+    metadata,
+    Column("event_id", Text, primary_key=True),
+    Column("order_id", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_ordercore_events_order_id", "order_id"),
+)
