@@ -60,7 +60,12 @@ class AlreadyExists(StoreError):
 
 
 class CouponsUnavailable(StoreError):
-    """A reservation asked for an instance that is unknown, not the driver's, or not available."""
+    """A reservation asked for an instance that is unknown, not the driver's, or not available.
+    `coupons`: instance id -> why (its state, "unknown", or "per-user limit")."""
+
+    def __init__(self, message: str, coupons: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.coupons = dict(coupons or {})
 
 
 class ReservationNotFound(StoreError):
@@ -331,7 +336,7 @@ def reserve(
         if found.get(i) is not CouponState.AVAILABLE
     }
     if bad:
-        raise CouponsUnavailable(f"coupons not available: {bad}")
+        raise CouponsUnavailable(f"coupons not available: {bad}", bad)
     for r in rows:
         limit = r["per_user_limit"]
         if limit is None or r["instance_id"] not in wanted:
@@ -340,7 +345,10 @@ def reserve(
         taken = sum(1 for o in same if o["instance_id"] in wanted or o["state"] == "used"
                     or effective_state(o, at, ref) is CouponState.RESERVED)  # fmt: skip
         if taken > limit:
-            raise CouponsUnavailable(f"template {r['template_id']!r}: per-user limit {limit} reached")
+            raise CouponsUnavailable(
+                f"template {r['template_id']!r}: per-user limit {limit} reached",
+                {str(r["instance_id"]): "per-user limit reached"},
+            )
     until = at + timedelta(seconds=hold_seconds)
     conn.execute(
         text("UPDATE coupon_instances SET state = 'reserved', reservation_ref = :ref, reserved_until = :until "
@@ -356,6 +364,17 @@ def release(conn: Connection, ref: str) -> list[str]:
         text("UPDATE coupon_instances SET state = 'available', reservation_ref = NULL, reserved_until = NULL "
              "WHERE reservation_ref = :ref AND state = 'reserved' RETURNING id"),
         {"ref": ref},
+    )  # fmt: skip
+    return sorted((str(r[0]) for r in rows), key=int)
+
+
+def release_expired(conn: Connection, at: datetime) -> list[str]:
+    """Put every reservation whose hold ran out back to available (reads already treat it so; this makes
+    the rows say it too); the ids released."""
+    rows = conn.execute(
+        text("UPDATE coupon_instances SET state = 'available', reservation_ref = NULL, reserved_until = NULL "
+             "WHERE state = 'reserved' AND reserved_until <= :at RETURNING id"),
+        {"at": at},
     )  # fmt: skip
     return sorted((str(r[0]) for r in rows), key=int)
 
