@@ -1,0 +1,183 @@
+"""The wait distribution for a vehicle arriving at `as_of`.
+
+Two parts: the queue ahead (a distribution over the number of vehicles waiting, all grades), either from
+a recent waiting-vehicles report or filtered forward from the last moment the queue was known to be empty
+(births at the learned arrival rate; every session start that follows a short turnover takes a vehicle
+out of the queue, a start after a long free spell proves the queue empty); then a seeded Monte Carlo of
+first-come-first-served over the positions (busy ones free after a log-normal duration conditioned on
+what has already elapsed; queued vehicles of other grades take the positions they can use).
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from occupancy.learning import FAST_GAP_S, StationModel
+
+QMAX = 40
+SAMPLES = 400
+_Z = np.linspace(8.5, -8.5, 3401)  # decreasing z: increasing survival
+_LOG_SURV = np.log(np.array([0.5 * math.erfc(z / math.sqrt(2.0)) for z in _Z]))
+Floats = npt.NDArray[np.float64]
+_K = np.arange(QMAX + 1, dtype=np.float64)
+_LOG_FACT = np.array([math.lgamma(i + 1) for i in range(QMAX + 1)])
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A position as the estimator sees it at as_of."""
+
+    number: int
+    grades: frozenset[str]
+    kind: str  # "free" | "busy" | "claimed"
+    elapsed_s: float  # since the status began
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """A session start seen in the recent past (for the queue filter)."""
+
+    ts: float
+    gap_before: float | None  # how long its position had been free before
+    broad: bool  # the position serves most of the demand (its idleness says the queue is empty)
+
+
+@dataclass(frozen=True, slots=True)
+class Distribution:
+    mean_s: float
+    p10_s: float
+    p90_s: float
+
+
+def seed_for(station_id: int, grade: str, as_of: float) -> int:
+    return zlib.crc32(f"{station_id}|{grade}|{as_of:.3f}".encode())
+
+
+def _residual(rng: np.random.Generator, model: StationModel, elapsed: float, n: int) -> Floats:
+    """Remaining seconds of a log-normal session that has lasted `elapsed` seconds."""
+    if elapsed <= 0:
+        return np.exp(model.mu + model.sigma * rng.standard_normal(n))
+    z_e = (math.log(elapsed) - model.mu) / model.sigma
+    if z_e > 4.0:  # far past any plausible session: its closing event is probably late; ends soon
+        return rng.uniform(0.0, 2.0 * model.gap_s, n)
+    log_s = math.log(0.5 * math.erfc(z_e / math.sqrt(2.0))) + np.log(rng.uniform(1e-12, 1.0, n))
+    z = np.interp(log_s, _LOG_SURV, _Z)
+    return np.maximum(np.exp(model.mu + model.sigma * z) - elapsed, 0.0)
+
+
+def queue_distribution(
+    model: StationModel, utc_offset_s: float, as_of: float, starts: Sequence[Start],
+    report: tuple[float, int] | None, window_start: float, empty_now: bool,
+) -> Floats:
+    """P(Q = k), k = 0..QMAX, for the all-grade queue at as_of."""
+    p = np.zeros(QMAX + 1)
+    if empty_now:
+        p[0] = 1.0
+        return p
+    t = window_start
+    p[0] = 1.0
+    if report is not None:
+        p[:] = 0.0
+        p[min(report[1], QMAX)] = 1.0
+        t = report[0]
+    for s in sorted(starts, key=lambda s: s.ts):
+        at = s.ts - (s.gap_before if s.gap_before is not None and s.gap_before <= FAST_GAP_S else model.gap_s)
+        if at <= t:
+            continue
+        p = _births(p, model.arrivals_between(t, at, utc_offset_s))
+        t = at
+        if s.gap_before is not None and s.gap_before > FAST_GAP_S and s.broad:
+            p[:] = 0.0
+            p[0] = 1.0
+        elif s.gap_before is not None and s.gap_before <= FAST_GAP_S:
+            p = _take(p, condition=True)
+        else:
+            p = _take(p, condition=False)
+    if as_of > t:
+        p = _births(p, model.arrivals_between(t, as_of, utc_offset_s))
+    return p
+
+
+def _births(p: Floats, mean: float) -> Floats:
+    if mean <= 1e-9:
+        return p
+    out = np.convolve(p, np.exp(_K * math.log(mean) - mean - _LOG_FACT))
+    res: Floats = out[: QMAX + 1].copy()
+    res[QMAX] += out[QMAX + 1 :].sum()
+    res /= res.sum()
+    return res
+
+
+def _take(p: Floats, *, condition: bool) -> Floats:
+    """One vehicle leaves the queue for a position. `condition`: the quick retake proves one was waiting."""
+    out = np.zeros_like(p)
+    out[:-1] = p[1:]
+    if not condition or out.sum() <= 1e-12:
+        out[0] += p[0]
+    total = out.sum()
+    return out / total if total > 0 else p
+
+
+def simulate_wait(
+    model: StationModel, slots: Sequence[Slot], grade: str, queue: Floats, seed: int, samples: int = SAMPLES
+) -> Distribution:
+    """Seconds until a vehicle of `grade` arriving now gets a position (FCFS behind the queue)."""
+    rng = np.random.default_rng(seed)
+    n_pos = len(slots)
+    free_at = np.zeros((samples, n_pos))
+    for j, slot in enumerate(slots):
+        if slot.kind == "busy":
+            free_at[:, j] = _residual(rng, model, slot.elapsed_s, samples)
+        elif slot.kind == "claimed":
+            drive = max(0.0, model.gap_s - slot.elapsed_s)
+            free_at[:, j] = drive + np.exp(model.mu + model.sigma * rng.standard_normal(samples))
+    grades = sorted(model.grade_mix) or [grade]
+    weights = np.array([model.grade_mix.get(g, 1.0) for g in grades])
+    masks = np.array([[g in s.grades for s in slots] for g in grades])
+    served = masks.any(axis=1)
+    weights = np.where(served, weights, 0.0)
+    q = rng.choice(QMAX + 1, size=samples, p=queue)
+    rows = np.arange(samples)
+    for k in range(int(q.max()) if weights.sum() > 0 else 0):
+        active = q > k
+        g_idx = rng.choice(len(grades), size=samples, p=weights / weights.sum())
+        cand = np.where(masks[g_idx], free_at, np.inf)
+        pos = cand.argmin(axis=1)
+        t = cand[rows, pos]
+        new = t + model.gap_s + np.exp(model.mu + model.sigma * rng.standard_normal(samples))
+        free_at[rows[active], pos[active]] = new[active]
+    mine = np.array([grade in s.grades for s in slots])
+    wait = np.where(mine, free_at, np.inf).min(axis=1)
+    wait = np.where(np.isfinite(wait), wait, 0.0)
+    p10, p90 = np.quantile(wait, [0.1, 0.9])
+    return Distribution(float(wait.mean()), float(p10), float(p90))
+
+
+def erlang_wait(model: StationModel, rate_per_h: float, servers: int) -> Distribution:
+    """Typical wait at this time of day from the M/M/c formula (when live data is stale)."""
+    if servers <= 0:
+        return Distribution(0.0, 0.0, 0.0)
+    service_s = math.exp(model.mu + model.sigma**2 / 2) + model.gap_s
+    lam = rate_per_h / 3600.0
+    mu = 1.0 / service_s
+    a = lam / mu
+    if a >= servers * 0.98:
+        a = servers * 0.98
+        lam = a * mu
+    term = 1.0
+    total = 1.0
+    for k in range(1, servers):
+        term *= a / k
+        total += term
+    last = term * a / servers * servers / (servers - a)
+    c_prob = last / (total + last)
+    decay = servers * mu - lam
+    mean = c_prob / decay
+    p90 = math.log(c_prob / 0.1) / decay if c_prob > 0.1 else 0.0
+    return Distribution(mean, 0.0, p90)

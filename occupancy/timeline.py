@@ -1,0 +1,212 @@
+"""Per-nozzle event logs ordered by seq, and the state of a position at an event time.
+
+A nozzle's state at `as_of` is the state of its highest-seq event with `ts <= as_of` (late events slot in
+by seq). A vehicle's session on a position starts when a nozzle leaves `idle` (or a new transaction starts
+right after `completed`) and ends when every nozzle of the position is back in `idle`/`offline`.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+
+from occupancy.events import OCCUPIED, NozzleState
+
+_IDLE = NozzleState.IDLE
+_COMPLETED = NozzleState.COMPLETED
+_OFFLINE = NozzleState.OFFLINE
+
+
+class NozzleLog:
+    """Events of one nozzle in seq order (parallel lists); `monotone` while ts never decreases with seq."""
+
+    __slots__ = ("monotone", "pruned_seq", "seqs", "states", "tss")
+
+    def __init__(self) -> None:
+        self.seqs: list[int] = []
+        self.tss: list[float] = []
+        self.states: list[NozzleState] = []
+        self.monotone = True
+        self.pruned_seq = -1  # events at or below this seq were summarised and dropped: late ones are ignored
+
+    def add(self, seq: int, ts: float, state: NozzleState) -> bool:
+        """Insert an event; False when this seq was seen before (or is older than the retained history)."""
+        seqs = self.seqs
+        if not seqs or seq > seqs[-1]:
+            if seq <= self.pruned_seq:
+                return False
+            if seqs and ts < self.tss[-1]:
+                self.monotone = False
+            seqs.append(seq)
+            self.tss.append(ts)
+            self.states.append(state)
+            return True
+        i = bisect_left(seqs, seq)
+        if seqs[i] == seq or seq <= self.pruned_seq:
+            return False
+        if (i > 0 and ts < self.tss[i - 1]) or ts > self.tss[i]:
+            self.monotone = False
+        seqs.insert(i, seq)
+        self.tss.insert(i, ts)
+        self.states.insert(i, state)
+        return True
+
+    def index_at(self, as_of: float) -> int:
+        """Index of the highest-seq event with ts <= as_of, or -1."""
+        tss = self.tss
+        if self.monotone:
+            return bisect_right(tss, as_of) - 1
+        for i in range(len(tss) - 1, -1, -1):
+            if tss[i] <= as_of:
+                return i
+        return -1
+
+    def run_start(self, i: int) -> float:
+        """Event time the current state class (session / idle / offline) began, for the event at index i."""
+        states, tss = self.states, self.tss
+        cur = states[i]
+        j = i
+        if cur in OCCUPIED:
+            while j > 0:
+                prev = states[j - 1]
+                if prev not in OCCUPIED or (prev is _COMPLETED and states[j] is not _COMPLETED):
+                    break
+                j -= 1
+        else:
+            while j > 0 and states[j - 1] is cur:
+                j -= 1
+        return tss[j]
+
+    def prune_before(self, cutoff: float) -> None:
+        """Drop events older than `cutoff`, keeping the last one before it (the state carried forward)."""
+        if not self.monotone:
+            return
+        k = bisect_left(self.tss, cutoff) - 1
+        if k <= 0:
+            return
+        self.pruned_seq = self.seqs[k - 1]
+        del self.seqs[:k], self.tss[:k], self.states[:k]
+
+
+@dataclass(frozen=True, slots=True)
+class PositionState:
+    """A position's state from its nozzles at one event time (before claims and staleness)."""
+
+    status: str  # "free" | "occupied" | "offline" | "unknown" (never reported)
+    nozzle_state: NozzleState | None
+    since: float | None
+    grade: str | None  # grade of the nozzle in use (occupied)
+    last_ts: float | None  # latest event time among its nozzles <= as_of
+
+
+_RANK = {_OFFLINE: 0, _IDLE: 1, NozzleState.CALLING: 2, NozzleState.AUTHORIZED: 3, NozzleState.FUELING: 4,
+         _COMPLETED: 5}
+
+
+def position_state(
+    nozzles: list[tuple[str, NozzleLog]], as_of: float, stuck_after_s: float
+) -> PositionState:
+    """Combine the nozzles of a position. An occupied nozzle silent for longer than `stuck_after_s`
+    counts as idle (its closing event was lost); when several nozzles look occupied the latest session wins."""
+    best: NozzleState | None = None
+    occ_since: float | None = None
+    occ_grade: str | None = None
+    free_since: float | None = None
+    off_since: float | None = None
+    any_idle = False
+    last_ts: float | None = None
+    for grade, log in nozzles:
+        i = log.index_at(as_of)
+        if i < 0:
+            continue
+        state = log.states[i]
+        ts = log.tss[i]
+        if last_ts is None or ts > last_ts:
+            last_ts = ts
+        if best is None or _RANK[state] > _RANK[best]:
+            best = state
+        if state in OCCUPIED:
+            if as_of - ts > stuck_after_s:
+                any_idle = True
+                free_since = ts if free_since is None else max(free_since, ts)
+                continue
+            start = log.run_start(i)
+            if occ_since is None or start > occ_since:
+                occ_since, occ_grade = start, grade
+        elif state is _IDLE:
+            any_idle = True
+            start = log.run_start(i)
+            free_since = start if free_since is None else max(free_since, start)
+        else:
+            start = log.run_start(i)
+            off_since = start if off_since is None else max(off_since, start)
+    if best is None:
+        return PositionState("unknown", None, None, None, None)
+    if occ_since is not None:
+        return PositionState("occupied", best, occ_since, occ_grade, last_ts)
+    if any_idle:
+        since = free_since if off_since is None or free_since is None else max(free_since, off_since)
+        return PositionState("free", best, since, None, last_ts)
+    return PositionState("offline", best, off_since, None, last_ts)
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    position: int
+    start: float
+    end: float | None  # None: still open at the window's end
+    grade: str | None
+    gap_before: float | None  # free time on this position before the session (None: unknown)
+
+
+def sessions(
+    position: int, nozzles: list[tuple[str, NozzleLog]], start: float, end: float, stuck_after_s: float
+) -> list[Session]:
+    """Sessions of a position starting in [start, end], from events with ts <= end (looking back a little
+    before `start` to know whether the position was free and since when)."""
+    merged: list[tuple[float, int, NozzleState, str]] = []
+    for n, (grade, log) in enumerate(nozzles):
+        tss, states = log.tss, log.states
+        lo = bisect_left(tss, start - 2 * stuck_after_s) if log.monotone else 0
+        for i in range(lo, len(tss)):
+            ts = tss[i]
+            if ts <= end:
+                merged.append((ts, n, states[i], grade))
+    merged.sort(key=lambda e: e[0])
+    out: list[Session] = []
+    occupied: dict[int, float] = {}  # nozzle -> ts of its latest occupied event
+    last_state: dict[int, NozzleState] = {}
+    cur: tuple[float, str, float | None] | None = None  # (start, grade, gap before)
+    free_since: float | None = None
+
+    def close(at: float) -> None:
+        if cur is not None and cur[0] >= start:
+            out.append(Session(position, cur[0], at, cur[1], cur[2]))
+
+    for ts, n, state, grade in merged:
+        if occupied and cur is not None:
+            latest = max(occupied.values())
+            if ts - latest > stuck_after_s:  # the closing events were lost
+                occupied.clear()
+                close(latest)
+                cur, free_since = None, latest
+        if state in OCCUPIED:
+            new_txn = last_state.get(n) is _COMPLETED and state is not _COMPLETED
+            if cur is not None and new_txn:
+                close(ts)
+                cur = (ts, grade, 0.0)
+            occupied[n] = ts
+            if cur is None:
+                cur = (ts, grade, None if free_since is None else ts - free_since)
+        else:
+            occupied.pop(n, None)
+            if not occupied:
+                if cur is not None:
+                    close(ts)
+                    cur, free_since = None, ts
+                elif free_since is None:
+                    free_since = ts
+        last_state[n] = state
+    if cur is not None and cur[0] >= start:
+        out.append(Session(position, cur[0], None, cur[1], cur[2]))
+    return out
