@@ -1,7 +1,16 @@
-"""Station authentication: `Authorization: Bearer <key_id>.<secret>` issued by access/ for one station."""
+"""Station authentication: `Authorization: Bearer <key_id>.<secret>` issued by access/ for one station.
+
+A scrypt check costs ~50 ms of CPU, too much for controllers posting batches many times a second, so
+each worker remembers successful checks (keyed by the token's SHA-256, never the token) for
+`station_auth_cache_seconds` (default 30 s) in a bounded cache: a revoked credential stops working within
+that time, not at once. Failed checks are never cached.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import threading
+import time
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -21,14 +30,57 @@ class StationForbidden(Exception):
     """A valid credential of another station."""
 
 
+class VerifiedTokens:
+    """token SHA-256 -> (station id, expiry), at most `max_size` entries (the oldest go first)."""
+
+    def __init__(self, ttl_s: float, max_size: int = 100_000) -> None:
+        self.ttl_s = ttl_s
+        self.max_size = max_size
+        self._entries: dict[bytes, tuple[int, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: bytes) -> int | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[1] < time.monotonic():
+            with self._lock:
+                self._entries.pop(key, None)
+            return None
+        return entry[0]
+
+    def put(self, key: bytes, station_id: int) -> None:
+        if self.ttl_s <= 0:
+            return
+        with self._lock:
+            if len(self._entries) >= self.max_size:
+                for old in list(self._entries)[: max(1, self.max_size // 10)]:
+                    del self._entries[old]
+            self._entries[key] = (station_id, time.monotonic() + self.ttl_s)
+
+
+def _cache(request: Request) -> VerifiedTokens:
+    state = request.app.state
+    cache: VerifiedTokens | None = getattr(state, "verified_tokens", None)
+    if cache is None:
+        cache = state.verified_tokens = VerifiedTokens(state.settings.station_auth_cache_seconds)
+    return cache
+
+
 async def authenticated_station(
     request: Request, given: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> int:
     if given is None or not given.credentials:
         raise StationUnauthorized("a station credential is required: Authorization: Bearer <key_id>.<secret>")
+    cache = _cache(request)
+    key = hashlib.sha256(given.credentials.strip().encode()).digest()
+    station_id = cache.get(key)
+    if station_id is not None:
+        return station_id
     station_id = await run_in_threadpool(credentials.verify, request.app.state.engine, given.credentials)
     if station_id is None:
         raise StationUnauthorized("unknown or revoked station credential")
+    cache.put(key, station_id)
     return station_id
 
 

@@ -35,6 +35,17 @@ class Settings(BaseSettings):
     # development only: set a long random value in every deployment.
     operator_token: SecretStr = SecretStr("dev-operator-token")
 
+    # Occupancy (issue 4): a station silent this long is "unknown", not free; each worker tails new events
+    # every occupancy_poll_seconds and keeps occupancy_history_days in its book; one ingest request holds
+    # at most occupancy_max_batch items and occupancy_max_body_bytes bytes (413 above).
+    occupancy_stale_after_seconds: float = Field(default=300.0, gt=0)
+    occupancy_poll_seconds: float = Field(default=0.2, gt=0)
+    occupancy_history_days: int = Field(default=14, ge=0, le=366)
+    occupancy_max_batch: int = Field(default=10_000, ge=1)
+    occupancy_max_body_bytes: int = Field(default=4_000_000, ge=1024)
+    # Successful station credential checks are remembered this long (a revocation takes effect within it).
+    station_auth_cache_seconds: float = Field(default=30.0, ge=0)
+
     def dsn(self) -> str:
         return self.database_url.get_secret_value()
 
