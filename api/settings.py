@@ -46,6 +46,22 @@ class Settings(BaseSettings):
     # Successful station credential checks are remembered this long (a revocation takes effect within it).
     station_auth_cache_seconds: float = Field(default=30.0, ge=0)
 
+    # Checkout (issue 5): the order core's URL and service token, the secret its callbacks are signed
+    # with (same value as its ORDERCORE_CALLBACK_SECRET); per-attempt connect/read timeouts, attempts per
+    # call (same Idempotency-Key), circuit breaker (consecutive failed attempts, cool-down); coupon hold
+    # (longer than the order core's 900 s payment TTL); the sweep period (0 = no sweeper).
+    ordercore_url: str = "http://127.0.0.1:8001"
+    ordercore_token: SecretStr = SecretStr("dev-ordercore-token")
+    ordercore_callback_secret: SecretStr = SecretStr("dev-callback-secret")
+    ordercore_connect_timeout: float = Field(default=0.5, gt=0)
+    ordercore_read_timeout: float = Field(default=3.0, gt=0)
+    ordercore_attempts: int = Field(default=3, ge=1, le=10)
+    ordercore_backoff_seconds: float = Field(default=0.1, ge=0)
+    ordercore_breaker_threshold: int = Field(default=5, ge=1)
+    ordercore_breaker_cooldown_seconds: float = Field(default=10.0, gt=0)
+    coupon_hold_seconds: int = Field(default=1200, gt=0)
+    checkout_sweep_seconds: float = Field(default=5.0, ge=0)
+
     def dsn(self) -> str:
         return self.database_url.get_secret_value()
 
