@@ -15,6 +15,7 @@ from api.auth_operator import OperatorUnauthorized
 from api.auth_station import StationForbidden, StationUnauthorized
 from api.pricing_schemas import InvalidFill
 from api.query_params import ParameterErrors
+from checkout import errors as checkout_errors
 from geo.errors import (
     GeoError,
     InvalidCoordinates,
@@ -24,6 +25,7 @@ from geo.errors import (
     UnknownGrade,
 )
 from geo.live_index import IndexNotReady
+from occupancy import errors as occupancy_errors
 from pricing import store
 from pricing.effective import PriceUnavailable
 from pricing.live_prices import PricesNotReady
@@ -57,6 +59,29 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     store.CouponsUnavailable: (409, "coupons-unavailable", "Coupons not available"),
     store.ReservationNotFound: (404, "reservation-not-found", "Reservation not found"),
     store.ReservationExpired: (409, "reservation-expired", "Reservation expired"),
+    occupancy_errors.UnreadableBatch: (400, "unreadable-batch", "Unreadable occupancy batch"),
+    occupancy_errors.BatchTooLarge: (413, "batch-too-large", "Occupancy batch too large"),
+    occupancy_errors.GradeNotSold: (422, "grade-not-sold", "The station sells no such grade"),
+    occupancy_errors.UnknownPosition: (404, "position-not-found", "Fueling position not found"),
+    occupancy_errors.ClaimConflict: (409, "claim-conflict", "Order already holds another position"),
+    checkout_errors.InvalidIdempotencyKey: (400, "invalid-idempotency-key", "Idempotency-Key missing or invalid"),
+    checkout_errors.DriverRequired: (401, "driver-required", "Signed-in driver required"),
+    checkout_errors.QuoteNotForDriver: (403, "quote-not-yours", "Quote issued to another driver"),
+    checkout_errors.StationClosed: (409, "station-closed", "Station closed"),
+    checkout_errors.UnknownNozzle: (422, "unknown-nozzle", "No such position or nozzle"),
+    checkout_errors.NozzleGradeMismatch: (422, "nozzle-grade-mismatch", "Nozzle serves another grade"),
+    checkout_errors.NozzleOffline: (409, "nozzle-offline", "Nozzle offline"),
+    checkout_errors.PointsUnavailable: (409, "points-unavailable", "Points not available"),
+    checkout_errors.CouponNotAvailable: (409, "coupons-unavailable", "Coupon not available"),
+    checkout_errors.IdempotencyConflict: (409, "idempotency-conflict", "Idempotency-Key reused with another body"),
+    checkout_errors.CheckoutInProgress: (409, "checkout-in-progress", "Checkout in progress"),
+    checkout_errors.CheckoutCancelled: (409, "checkout-cancelled", "Checkout cancelled"),
+    checkout_errors.CheckoutNotFound: (404, "checkout-not-found", "Checkout not found"),
+    checkout_errors.OrderCoreDown: (503, "order-core-unavailable", "Order core unavailable"),
+    checkout_errors.OrderCoreConflict: (409, "order-core-conflict", "Order core refused: conflict"),
+    checkout_errors.OrderCoreRefused: (502, "order-core-rejected", "Order core refused the order"),
+    checkout_errors.InvalidSignature: (401, "invalid-signature", "Callback signature invalid"),
+    checkout_errors.InvalidEvent: (400, "invalid-event", "Not an order event"),
 }
 
 
@@ -75,7 +100,12 @@ def _domain_handler(request: Request, exc: Exception) -> Response:
     for cls in type(exc).__mro__:
         if cls in DOMAIN_ERRORS:
             status, slug, title = DOMAIN_ERRORS[cls]
-            return problem(status, slug, title, str(exc), request.url.path)
+            if not isinstance(exc, checkout_errors.CheckoutError):
+                return problem(status, slug, title, str(exc), request.url.path)
+            response = problem(status, slug, title, str(exc), request.url.path, **exc.problem_fields())
+            if exc.retry_after is not None:  # a checkout error says when to come back
+                response.headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+            return response
     raise exc
 
 
