@@ -1,0 +1,158 @@
+"""Score wait estimates against the simulator's true waits, beside two baselines (pure, in process).
+
+Telemetry is fed to a book in delivery order; at each vehicle's arrival (on the scored days) the estimate
+for its grade at as_of = arrival is compared to the wait it really had. Baselines from the same observable
+state: `naive` (0 when a suitable position is free, else the shortest remaining time among busy suitable
+positions, remaining = learned median duration - elapsed, floored at 0) and `historical` (the station's
+mean true wait over the earlier days). `python -m occupancy.evaluation` runs the standard stations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+from occupancy.book import OccupancyBook, StationOccupancy, WaitEstimate
+from occupancy.learning import StationModel
+from occupancy.simulator import SimulatedStation, is_peak, simulate, standard_stations
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    station_id: int
+    arrival: float
+    grade: str
+    peak: bool
+    real_min: float
+    est_min: float
+    p10_min: float
+    p90_min: float
+    naive_min: float
+    hist_min: float
+    basis: str
+
+
+def naive_minutes(occ: StationOccupancy, model: StationModel, grade: str) -> float:
+    serving = [v for v in occ.positions if grade in v.grades and v.status not in ("offline",)]
+    if occ.stale or any(v.status == "free" for v in serving):
+        return 0.0
+    busy = [v for v in serving if v.status in ("occupied", "claimed") and v.since is not None]
+    if not busy:
+        return 0.0
+    return min(max(0.0, model.median_s - (occ.as_of - v.since)) for v in busy if v.since is not None) / 60
+
+
+# (station, grade, as_of) -> the estimate, the occupancy and the learned model at as_of
+Query = Callable[[int, str, float], tuple[WaitEstimate, StationOccupancy, StationModel]]
+
+
+def score_station(sim: SimulatedStation, learn_days: int, stale_after_s: float = 300.0) -> list[Scored]:
+    """Replay one simulated station into a fresh book and score the days after the first `learn_days`."""
+    book = OccupancyBook(stale_after_s=stale_after_s)
+    sid = sim.spec.station_id
+    book.set_layout(sid, sim.spec.positions)
+    deliveries = sim.deliveries
+    i = 0
+    out: list[Scored] = []
+    vehicles = sorted(sim.vehicles, key=lambda v: v.arrival)
+    day_sum = [0.0] * sim.days
+    day_n = [0] * sim.days
+    for v in vehicles:
+        day = int((v.arrival - sim.start) // 86400.0)
+        j = i
+        while j < len(deliveries) and deliveries[j].at <= v.arrival:
+            j += 1
+        if j > i:
+            book.apply(d.item for d in deliveries[i:j])
+            i = j
+        if day >= learn_days:
+            est = book.wait(sid, v.grade, v.arrival)
+            occ = book.occupancy(sid, v.arrival)
+            model = book.model(sid, v.arrival)
+            assert est is not None and occ is not None and model is not None
+            n = sum(day_n[:day])
+            hist = sum(day_sum[:day]) / n / 60 if n else 0.0
+            out.append(Scored(sid, v.arrival, v.grade, is_peak(sim.spec, v.arrival), v.wait_s / 60, est.minutes,
+                              est.p10_minutes, est.p90_minutes, naive_minutes(occ, model, v.grade), hist, est.basis))
+        day_sum[day] += v.wait_s
+        day_n[day] += 1
+    return out
+
+
+def _q90(xs: Sequence[float]) -> float:
+    if not xs:
+        return 0.0
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(0.9 * len(s)))]
+
+
+def metrics(rows: Sequence[Scored]) -> dict[str, float]:
+    n = len(rows)
+    if not n:
+        return {"n": 0}
+    err = [abs(r.est_min - r.real_min) for r in rows]
+    naive = [abs(r.naive_min - r.real_min) for r in rows]
+    hist = [abs(r.hist_min - r.real_min) for r in rows]
+    covered = sum(r.p10_min - 1e-9 <= r.real_min <= r.p90_min + 1e-9 for r in rows)
+    queued = [r for r in rows if r.real_min > 0 or r.p90_min > 0]
+    covered_q = sum(r.p10_min - 1e-9 <= r.real_min <= r.p90_min + 1e-9 for r in queued)
+    return {
+        "n": n,
+        "mean_real_min": sum(r.real_min for r in rows) / n,
+        "mae": sum(err) / n,
+        "p90_err": _q90(err),
+        "naive_mae": sum(naive) / n,
+        "naive_p90_err": _q90(naive),
+        "hist_mae": sum(hist) / n,
+        "hist_p90_err": _q90(hist),
+        "coverage": covered / n,
+        "coverage_nonzero": covered_q / len(queued) if queued else 1.0,
+    }
+
+
+def summary(rows: Sequence[Scored]) -> dict[str, dict[str, float]]:
+    out = {"overall": metrics(rows), "peak": metrics([r for r in rows if r.peak])}
+    for sid in sorted({r.station_id for r in rows}):
+        out[f"station {sid} peak"] = metrics([r for r in rows if r.station_id == sid and r.peak])
+    return out
+
+
+def table(results: dict[str, dict[str, float]]) -> str:
+    cols = ["n", "mean_real_min", "mae", "p90_err", "naive_mae", "naive_p90_err", "hist_mae", "hist_p90_err",
+            "coverage", "coverage_nonzero"]
+    lines = [f"{'':22}" + "".join(f"{c:>15}" for c in cols)]
+    for name, m in results.items():
+        lines.append(f"{name:22}" + "".join(f"{m.get(c, 0):>15.3f}" if c != "n" else f"{int(m['n']):>15d}"
+                                            for c in cols))
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--days", type=int, default=5)
+    parser.add_argument("--learn-days", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", help="write rows and summary here")
+    args = parser.parse_args(argv)
+    rows: list[Scored] = []
+    for spec in standard_stations():
+        t0 = time.perf_counter()
+        sim = simulate(spec, args.days, seed=args.seed * 1000 + spec.station_id)
+        scored = score_station(sim, args.learn_days)
+        rows.extend(scored)
+        print(f"station {spec.station_id}: {len(sim.vehicles)} vehicles, {len(sim.deliveries)} deliveries, "
+              f"{len(scored)} scored in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    results = summary(rows)
+    print(table(results))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"summary": results, "rows": [asdict(r) for r in rows]}, f)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
