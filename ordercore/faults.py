@@ -1,0 +1,59 @@
+"""Fault injection for the client's fault tests (sandbox only): delays and failures of order creation.
+
+Per process: the reference order core runs one worker.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Faults:
+    delay_ms: int = 0
+    fail_status: int | None = None
+    fail_count: int = 0  # how many next create calls fail; -1: all of them
+    fail_after_commit: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What to do to one create call."""
+
+    delay_seconds: float
+    fail_status: int | None
+    after_commit: bool
+
+
+class FaultInjector:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults = Faults()
+
+    @property
+    def faults(self) -> Faults:
+        with self._lock:
+            return self._faults
+
+    def set(self, faults: Faults) -> None:
+        with self._lock:
+            self._faults = faults
+
+    def clear(self) -> None:
+        self.set(Faults())
+
+    def take(self) -> Fault | None:
+        """The fault for the next create call (using up one of fail_count), None when there is none."""
+        with self._lock:
+            f = self._faults
+            fail = f.fail_status if f.fail_status is not None and f.fail_count != 0 else None
+            if fail is not None and f.fail_count > 0:
+                self._faults = Faults(f.delay_ms, f.fail_status, f.fail_count - 1, f.fail_after_commit)
+            if fail is None and f.delay_ms == 0:
+                return None
+            return Fault(f.delay_ms / 1000, fail, f.fail_after_commit)
