@@ -1,0 +1,136 @@
+"""The two real services over HTTP for checkout tests: the main app and the reference order core, each
+served by uvicorn in a thread on ports chosen up front (each names the other: order-core URL, callback URL).
+The order core can be stopped and started again on its port (the "order core is down" tests)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from api.app import create_app
+from api.settings import Settings
+from checkout.service import CheckoutService
+from ordercore.app import create_app as create_ordercore
+from ordercore.migrate import upgrade as upgrade_ordercore
+from ordercore.settings import OrdercoreSettings
+from tests.support import LiveServer, _free_port
+
+CORE_TOKEN = "test-ordercore-token"
+CALLBACK_SECRET = "test-callback-secret"
+# What the main service is told about the order core in these tests: a 1 s read timeout (the slow
+# fault waits longer), 2 attempts per call, a breaker opening after 4 failed attempts for 1 s.
+MAIN_OVERRIDES: dict[str, Any] = {
+    "index_refresh_seconds": 0.1, "ordercore_token": CORE_TOKEN, "ordercore_callback_secret": CALLBACK_SECRET,
+    "ordercore_connect_timeout": 0.5, "ordercore_read_timeout": 1.0, "ordercore_attempts": 2,
+    "ordercore_backoff_seconds": 0.05, "ordercore_breaker_threshold": 4, "ordercore_breaker_cooldown_seconds": 1.0,
+    "checkout_sweep_seconds": 0.3,
+}  # fmt: skip
+
+
+class ThreadServer:
+    """One uvicorn server in a daemon thread; stop() and start() again on the same port."""
+
+    def __init__(self, make_app: Callable[[], FastAPI], port: int) -> None:
+        self.make_app = make_app
+        self.port = port
+        self.app: FastAPI | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.app = self.make_app()
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
+        self._server = server = uvicorn.Server(config)
+        self._thread = thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError(f"server on port {self.port} did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=15)
+        self._server = self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+
+@dataclass
+class Stack:
+    main: LiveServer
+    main_server: ThreadServer
+    core: httpx.Client
+    core_server: ThreadServer
+
+    @property
+    def service(self) -> CheckoutService:
+        assert self.main_server.app is not None
+        service: CheckoutService = self.main_server.app.state.checkout
+        return service
+
+    def orders_by_key(self, key: str) -> list[dict[str, Any]]:
+        response = self.core.get("/v1/orders", params={"idempotency_key": key})
+        assert response.status_code == 200, response.text
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
+    def set_faults(self, **faults: Any) -> None:
+        response = self.core.post("/sandbox/faults", json=faults)
+        assert response.status_code == 200, response.text
+
+    def clear_faults(self) -> None:
+        assert self.core.delete("/sandbox/faults").status_code == 204
+
+
+@contextmanager
+def running_stack(database_url: str, engine: Engine) -> Iterator[Stack]:
+    upgrade_ordercore(database_url)
+    main_port, core_port = _free_port(), _free_port()
+    core_settings = OrdercoreSettings.model_validate({
+        "database_url": database_url, "port": core_port, "api_token": CORE_TOKEN,
+        "callback_url": f"http://127.0.0.1:{main_port}/v1/ordercore/events", "callback_secret": CALLBACK_SECRET,
+        "callback_backoff_base_seconds": 0.1, "callback_backoff_cap_seconds": 1.0, "outbox_poll_seconds": 0.05,
+    })  # fmt: skip
+    main_settings = Settings.model_validate(
+        {"DATABASE_URL": database_url, "ordercore_url": f"http://127.0.0.1:{core_port}", **MAIN_OVERRIDES}
+    )
+    core_server = ThreadServer(lambda: create_ordercore(core_settings), core_port)
+    main_server = ThreadServer(lambda: create_app(main_settings), main_port)
+    core_server.start()
+    main_server.start()
+    core = httpx.Client(base_url=f"http://127.0.0.1:{core_port}", timeout=10,
+                        headers={"Authorization": f"Bearer {CORE_TOKEN}"})  # fmt: skip
+    main = LiveServer(f"http://127.0.0.1:{main_port}", engine)
+    try:
+        yield Stack(main, main_server, core, core_server)
+    finally:
+        core.close()
+        main.client.close()
+        main_server.stop()
+        core_server.stop()
+
+
+def wait_until(check: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
+    """Poll until check() is truthy (callbacks and the sweeper act asynchronously); its value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
