@@ -11,8 +11,10 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 
+from api.checkout_live import running_checkout
 from api.errors import install_error_handlers
-from api.routes import compare, health, operator, prices, stations
+from api.occupancy_live import running_occupancy
+from api.routes import checkout, compare, health, occupancy, operator, prices, stations
 from api.settings import Settings
 from db.engine import make_engine
 from geo.live_index import LiveIndex
@@ -62,7 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await run_in_threadpool(index.load)
             refresher = asyncio.create_task(_refresh_forever(index, prices, settings.index_refresh_seconds))
         try:
-            yield
+            async with running_occupancy(app, engine, settings), running_checkout(app, engine, settings):
+                yield
         finally:
             if refresher is not None:
                 refresher.cancel()
@@ -83,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(prices.router)
     app.include_router(compare.router)
     app.include_router(operator.router)
+    app.include_router(occupancy.router)
+    app.include_router(checkout.router)
     # The hottest routes also as a plain Starlette route, matched first: FastAPI's per-request routing
     # and dependency solving cost more than the search itself (profiled). Same handler, same errors;
     # the FastAPI route above documents it in OpenAPI.

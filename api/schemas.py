@@ -71,3 +71,8 @@ class StationDetail(BaseModel):
     identifiers: list[dict[str, str]]
     positions: list[Position]
     updated_at: str
+    occupancy: dict[str, Any] | None = Field(
+        default=None, description="live positions: counts per status (free, occupied, claimed, offline, unknown), "
+        "stale, last_report, waiting_vehicles")
+    suggested_position: int | None = Field(
+        default=None, description="with grade=: a free fueling position serving it (null when none is free)")

@@ -149,27 +149,26 @@ class LiveFeed:
 
     # ---- start-up ----------------------------------------------------------------------------------
     def load(self) -> int:
-        """Read the last `history_days` into a fresh book (call before serving, or with no reader)."""
+        """Read the last `history_days` into a new book and swap it in (the tail must not run meanwhile)."""
         started = time.perf_counter()
-        self.book = self.book_factory()
-        self.trackers = [IdTracker(self.hold_s) for _ in TABLES]
-        self.own = [{} for _ in TABLES]
+        book = self.book_factory()
+        trackers = [IdTracker(self.hold_s) for _ in TABLES]
         cutoff = datetime.now(UTC) - timedelta(days=self.history_days)
         count = 0
         with self.engine.connect() as conn:
             generation = conn.execute(_GENERATION).one()
-            self.generation = (int(generation[0]), int(generation[1]), int(generation[2]))
             self.layouts.reset(int(generation[3]))
-            for number, table in enumerate(TABLES):
-                tracker = self.trackers[number]
+            for tracker, table in zip(trackers, TABLES, strict=True):
                 tracker.last = max(0, int(conn.execute(table.top).scalar_one()) - TRACK_BACK_IDS)
                 result = conn.execution_options(stream_results=True, yield_per=self.chunk).execute(
                     table.since, {"cutoff": cutoff}
                 )
                 for rows in result.partitions():
-                    self.apply(self._delta(conn, [table.convert(r) for r in rows]))
+                    _apply(book, self._delta(conn, book, [table.convert(r) for r in rows]))
                     tracker.observe((int(r[0]) for r in rows if r[0] > tracker.last), time.time())
                     count += len(rows)
+        self.book, self.trackers, self.own = book, trackers, [{} for _ in TABLES]
+        self.generation = (int(generation[0]), int(generation[1]), int(generation[2]))
         self.loaded = True
         log.info("occupancy: %d items of the last %d days in %.1fs", count, self.history_days,
                  time.perf_counter() - started)  # fmt: skip
@@ -204,22 +203,19 @@ class LiveFeed:
                     if len(own) > 10_000 or (own and min(own.values()) < cutoff):
                         self.own[number] = {i: t for i, t in own.items() if t >= cutoff}
                 items.extend(table.convert(r) for r in found)
-            converted = self._delta(conn, items)
+            converted = self._delta(conn, self.book, items)
         converted.layouts.update(delta.layouts)
         self.last_poll = now
         return converted
 
-    def _delta(self, conn: sa.Connection, items: list[Item]) -> Delta:
+    def _delta(self, conn: sa.Connection, book: Book, items: list[Item]) -> Delta:
         """The items with the layouts of their stations the book does not have yet."""
-        unknown = {i.station_id for i in items if not self.book.has_layout(i.station_id)}
+        unknown = {i.station_id for i in items if not book.has_layout(i.station_id)}
         return Delta(items, self.layouts.get_many(conn, unknown) if unknown else {})
 
     def apply(self, delta: Delta) -> None:
         """Put a Delta into the book (event loop thread); a reset Delta is handled by the caller."""
-        for station_id, layout in delta.layouts.items():
-            self.book.set_layout(station_id, list(layout.values()))
-        if delta.items:
-            self.book.apply(delta.items)
+        _apply(self.book, delta)
 
     # ---- this worker's own writes -------------------------------------------------------------------
     def apply_own(self, layout: tuple[int, Layout] | None, events: Sequence[tuple[int, Item]],
@@ -242,3 +238,10 @@ class LiveFeed:
     def set_layout(self, station_id: int, layout: Layout) -> None:
         if not self.book.has_layout(station_id):
             self.book.set_layout(station_id, list(layout.values()))
+
+
+def _apply(book: Book, delta: Delta) -> None:
+    for station_id, layout in delta.layouts.items():
+        book.set_layout(station_id, list(layout.values()))
+    if delta.items:
+        book.apply(delta.items)

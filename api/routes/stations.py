@@ -6,13 +6,14 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.deps import CoordDep, EngineDep
 from api.effective_columns import effective_members
 from api.errors import PROBLEM_RESPONSES
+from api.occupancy_columns import occupancy_detail
 from api.price_columns import by_price, price_members
 from api.query_params import NEARBY_PARAMETERS, parse_nearby, query_dict
 from api.render import nearby_body
@@ -87,11 +88,14 @@ def query_grade(grade: str | None) -> str | None:
     responses=PROBLEM_RESPONSES,
 )
 async def station(
+    request: Request,
     engine: EngineDep,
     coord: CoordDep,
     station_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="station id")],
+    grade: Annotated[str | None, Query(description="suggest a free position serving this grade")] = None,
 ) -> dict[str, Any]:
     row = await run_in_threadpool(repository.station_detail, engine, station_id)
+    live = await occupancy_detail(request, station_id, normalize_grade(grade) if grade else None)
     lon, lat = coords.from_wgs84(row["lon"], row["lat"], coord)
     hours = OpeningHours.from_json(row["opening_hours"]) if row["opening_hours"] is not None else None
     if row["status"] != "open":
@@ -122,4 +126,5 @@ async def station(
         "identifiers": row["identifiers"],
         "positions": row["positions"],
         "updated_at": row["updated_at"].isoformat(),
+        **live,
     }

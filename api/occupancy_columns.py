@@ -1,0 +1,51 @@
+"""Occupancy beside other answers: the station detail's summary, and wait columns for list views."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+from fastapi import Request
+
+from api.occupancy_json import occupancy_summary
+from api.occupancy_live import book_of, book_with_layout
+
+
+async def occupancy_detail(request: Request, station_id: int, grade: str | None) -> dict[str, Any]:
+    """`occupancy` (summary) and `suggested_position` (with a grade) for the station detail."""
+    book = await book_with_layout(request, station_id)
+    now = time.time()
+    occ = book.occupancy(station_id, now)
+    out: dict[str, Any] = {"occupancy": occupancy_summary(occ) if occ is not None else None}
+    if grade is not None:
+        est = book.wait(station_id, grade, now)
+        out["suggested_position"] = est.suggested_position if est is not None else None
+    return out
+
+
+def wait_columns(request: Request, station_ids: np.ndarray, grade: str) -> tuple[list[float | None], list[bool | None]]:
+    """Expected wait (minutes, one decimal) and stale flag per station; None when the worker knows nothing
+    of the station's forecourt. `as_of` is now rounded to the second so the book's cache is shared."""
+    book = book_of(request.app)
+    now = float(int(time.time()))
+    minutes: list[float | None] = []
+    stale: list[bool | None] = []
+    for sid in station_ids.tolist():
+        found = book.wait_minutes(sid, grade, now)
+        if found is None:
+            minutes.append(None)
+            stale.append(None)
+        else:
+            minutes.append(round(found[0], 1))
+            stale.append(found[1])
+    return minutes, stale
+
+
+def wait_members(minutes: list[float | None], stale: list[bool | None]) -> list[bytes]:
+    """`,"wait_minutes":3.5,"wait_stale":false` per item (null when unknown)."""
+    return [
+        b',"wait_minutes":null,"wait_stale":null' if m is None
+        else b',"wait_minutes":%.1f,"wait_stale":%s' % (m, b"true" if s else b"false")
+        for m, s in zip(minutes, stale, strict=True)
+    ]  # fmt: skip

@@ -1,0 +1,84 @@
+"""The worker's live occupancy: its book, fed by occupancy.feed.LiveFeed, started by the app lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI, Request
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from api.settings import Settings
+from geo.errors import StationNotFound
+from occupancy.book import OccupancyBook
+from occupancy.feed import LiveFeed
+from occupancy.layouts import Layout, LayoutCache
+
+log = logging.getLogger(__name__)
+
+
+def live_feed(engine: Engine, settings: Settings) -> LiveFeed:
+    def new_book() -> OccupancyBook:
+        return OccupancyBook(
+            stale_after_s=settings.occupancy_stale_after_seconds, history_days=settings.occupancy_history_days
+        )
+
+    return LiveFeed(engine, new_book, LayoutCache(), history_days=settings.occupancy_history_days)
+
+
+def book_of(app: FastAPI) -> OccupancyBook:
+    """The worker's current book (replaced when the occupancy tables were truncated)."""
+    book = app.state.occupancy.book
+    assert isinstance(book, OccupancyBook)
+    return book
+
+
+async def book_with_layout(request: Request, station_id: int) -> OccupancyBook:
+    """The worker's book, knowing this station's positions (StationNotFound for an unknown station)."""
+    book = book_of(request.app)
+    if not book.has_layout(station_id):
+        feed: LiveFeed = request.app.state.occupancy
+        engine: Engine = request.app.state.engine
+
+        def load() -> Layout | None:
+            with engine.connect() as conn:
+                return feed.ensure_layout(conn, station_id)
+
+        layout = await run_in_threadpool(load)
+        if layout is None:
+            raise StationNotFound(station_id)
+        feed.set_layout(station_id, layout)
+        book = book_of(request.app)
+    return book
+
+
+async def _tail_forever(feed: LiveFeed, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            delta = await run_in_threadpool(feed.fetch)
+            if delta.reset:
+                log.warning("occupancy tables were truncated or replaced: reloading the book")
+                await run_in_threadpool(feed.load)
+            else:
+                feed.apply(delta)  # on the event loop: the only thread that touches the book
+        except Exception:  # the next tick tries again
+            log.exception("occupancy tail failed")
+
+
+@contextlib.asynccontextmanager
+async def running_occupancy(app: FastAPI, engine: Engine, settings: Settings) -> AsyncIterator[LiveFeed]:
+    """Load recent history into a new book, then tail the tables until the app stops."""
+    feed = live_feed(engine, settings)
+    app.state.occupancy = feed
+    await run_in_threadpool(feed.load)
+    task = asyncio.create_task(_tail_forever(feed, settings.occupancy_poll_seconds))
+    try:
+        yield feed
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
