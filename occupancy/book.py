@@ -27,14 +27,13 @@ from occupancy.estimator import (
 from occupancy.events import NozzleEvent, NozzleState, PositionClaim, PositionLayout, WaitingReport
 from occupancy.learning import (
     DAY_S,
-    FAST_GAP_S,
     DaySummary,
     StationModel,
     build_model,
     day_of,
     summarise,
 )
-from occupancy.timeline import NozzleLog, position_state, sessions
+from occupancy.timeline import NozzleLog, PositionState, position_state, sessions
 
 CHINA_UTC_OFFSET_S = 8 * 3600.0
 LOOKBACK_S = 5400.0  # how far back the queue filter looks for the last time the queue was empty
@@ -185,6 +184,7 @@ class OccupancyBook:
             found = summarise(
                 (s for pos, nz in st.by_position.items()
                  for s in sessions(pos, nz, start, start + DAY_S, STUCK_AFTER_S)),
+                (ph for log in st.nozzles.values() for ph in log.phases(start, start + DAY_S)),
                 self.utc_offset_s,
             )
             st.days[d] = found
@@ -219,8 +219,11 @@ class OccupancyBook:
         st = self._stations.get(station_id)
         return None if st is None else self._occupancy(station_id, st, as_of)
 
-    def _occupancy(self, station_id: int, st: _Station, as_of: float) -> StationOccupancy:
-        states = {n: position_state(nz, as_of, STUCK_AFTER_S) for n, nz in st.by_position.items()}
+    def _occupancy(
+        self, station_id: int, st: _Station, as_of: float, states: dict[int, PositionState] | None = None
+    ) -> StationOccupancy:
+        if states is None:
+            states = self._states(st, as_of)
         last: float | None = max((s.last_ts for s in states.values() if s.last_ts is not None), default=None)
         i = bisect_right(st.reports, (as_of, float("inf")))
         report = st.reports[i - 1] if i else None
@@ -240,6 +243,10 @@ class OccupancyBook:
                 status, since = "unknown", None
             views.append(PositionView(number, p.grades, status, ps.nozzle_state if ps else None, since, claimed_by))
         return StationOccupancy(station_id, as_of, last, stale, waiting, views)
+
+    @staticmethod
+    def _states(st: _Station, as_of: float) -> dict[int, PositionState]:
+        return {n: position_state(nz, as_of, STUCK_AFTER_S) for n, nz in st.by_position.items()}
 
     def _active_claim(self, st: _Station, position: int, as_of: float) -> tuple[float, str] | None:
         claims = st.claims.get(position)
@@ -261,7 +268,8 @@ class OccupancyBook:
         st = self._stations.get(station_id)
         if st is None or not any(grade in p.grades for p in st.layout.values()):
             return None
-        occ = self._occupancy(station_id, st, as_of)
+        states = self._states(st, as_of)
+        occ = self._occupancy(station_id, st, as_of, states)
         model = self._model(st, as_of)
         rate = model.rate_at(as_of, self.utc_offset_s)
         serving = [v for v in occ.positions if grade in v.grades and v.status != "offline"]
@@ -278,15 +286,16 @@ class OccupancyBook:
         free = [v for v in serving if v.status == "free"]
         suggested = min(free, key=lambda v: (v.since or 0.0, v.number)).number if free else None
         basis = "reported_queue" if occ.waiting_vehicles is not None else "inferred_queue"
-        if any(v.since is not None and as_of - v.since > FAST_GAP_S for v in free):
+        if any(v.since is not None and as_of - v.since > model.retake_s for v in free):
             # a suitable position has stood free longer than a turnover: nobody who could use it waits
             return make(Distribution(0.0, 0.0, 0.0), 0.0, basis, suggested)
-        slots, queue = self._queue_and_slots(st, occ, model, as_of)
+        slots, queue = self._queue_and_slots(st, occ, states, model, as_of)
         dist = simulate_wait(model, slots, grade, queue, seed_for(station_id, grade, as_of))
         return make(dist, float((queue * np.arange(len(queue))).sum()), basis, suggested)
 
     def _queue_and_slots(
-        self, st: _Station, occ: StationOccupancy, model: StationModel, as_of: float
+        self, st: _Station, occ: StationOccupancy, states: dict[int, PositionState], model: StationModel,
+        as_of: float,
     ) -> tuple[list[Slot], Floats]:
         mix = model.grade_mix
         broad = {n: sum(mix.get(g, 0.0) for g in p.grades) >= BROAD_SHARE for n, p in st.layout.items()}
@@ -296,9 +305,11 @@ class OccupancyBook:
             elapsed = as_of - v.since if v.since is not None else 0.0
             if v.status == "free":
                 slots.append(Slot(v.number, v.grades, "free", elapsed))
-                empty_now = empty_now or (broad[v.number] and elapsed > FAST_GAP_S)
+                empty_now = empty_now or (broad[v.number] and elapsed > model.retake_s)
             elif v.status == "occupied":
-                slots.append(Slot(v.number, v.grades, "busy", elapsed))
+                ps = states[v.number]
+                phase = as_of - ps.phase_since if ps.phase_since is not None else elapsed
+                slots.append(Slot(v.number, v.grades, "busy", elapsed, v.nozzle_state, phase))
             elif v.status == "claimed":
                 slots.append(Slot(v.number, v.grades, "claimed", elapsed))
         first = min((log.tss[0] for log in st.nozzles.values() if log.tss), default=as_of)

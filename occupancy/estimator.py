@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from occupancy.learning import FAST_GAP_S, StationModel
+from occupancy.events import NozzleState
+from occupancy.learning import StationModel
 
 QMAX = 40
 SAMPLES = 400
@@ -37,6 +38,8 @@ class Slot:
     grades: frozenset[str]
     kind: str  # "free" | "busy" | "claimed"
     elapsed_s: float  # since the status began
+    state: NozzleState | None = None  # busy: the state of the nozzle in use
+    phase_elapsed_s: float = 0.0  # busy: since that nozzle entered its state
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,16 +62,36 @@ def seed_for(station_id: int, grade: str, as_of: float) -> int:
     return zlib.crc32(f"{station_id}|{grade}|{as_of:.3f}".encode())
 
 
-def _residual(rng: np.random.Generator, model: StationModel, elapsed: float, n: int) -> Floats:
-    """Remaining seconds of a log-normal session that has lasted `elapsed` seconds."""
+def _conditional(rng: np.random.Generator, mu: float, sigma: float, elapsed: float, n: int) -> Floats:
+    """Remaining seconds of a log-normal(mu, sigma) duration that has lasted `elapsed` seconds."""
     if elapsed <= 0:
-        return np.exp(model.mu + model.sigma * rng.standard_normal(n))
-    z_e = (math.log(elapsed) - model.mu) / model.sigma
-    if z_e > 4.0:  # far past any plausible session: its closing event is probably late; ends soon
-        return rng.uniform(0.0, 2.0 * model.gap_s, n)
+        return np.exp(mu + sigma * rng.standard_normal(n))
+    z_e = (math.log(elapsed) - mu) / sigma
     log_s = math.log(0.5 * math.erfc(z_e / math.sqrt(2.0))) + np.log(rng.uniform(1e-12, 1.0, n))
     z = np.interp(log_s, _LOG_SURV, _Z)
-    return np.maximum(np.exp(model.mu + model.sigma * z) - elapsed, 0.0)
+    return np.maximum(np.exp(mu + sigma * z) - elapsed, 0.0)
+
+
+def _residual(rng: np.random.Generator, model: StationModel, slot: Slot, n: int) -> Floats:
+    """Remaining seconds of a busy position: by the phase its nozzle is in when known."""
+    if slot.elapsed_s > 0 and (math.log(slot.elapsed_s) - model.mu) / model.sigma > 4.0:
+        # far past any plausible session: its closing event is probably late; ends soon
+        return rng.uniform(0.0, 2.0 * model.gap_s, n)
+    ph = model.phases
+
+    def fresh(state: NozzleState) -> Floats:
+        mu, sigma = ph[state]
+        return np.exp(mu + sigma * rng.standard_normal(n))
+
+    e = slot.phase_elapsed_s
+    if slot.state is NozzleState.COMPLETED:
+        return _conditional(rng, *ph[NozzleState.COMPLETED], e, n)
+    if slot.state is NozzleState.FUELING:
+        return _conditional(rng, *ph[NozzleState.FUELING], e, n) + fresh(NozzleState.COMPLETED)
+    if slot.state in (NozzleState.CALLING, NozzleState.AUTHORIZED):
+        pre = _conditional(rng, *ph[NozzleState.CALLING], e, n)
+        return pre + fresh(NozzleState.FUELING) + fresh(NozzleState.COMPLETED)
+    return _conditional(rng, model.mu, model.sigma, slot.elapsed_s, n)
 
 
 def queue_distribution(
@@ -87,15 +110,16 @@ def queue_distribution(
         p[min(report[1], QMAX)] = 1.0
         t = report[0]
     for s in sorted(starts, key=lambda s: s.ts):
-        at = s.ts - (s.gap_before if s.gap_before is not None and s.gap_before <= FAST_GAP_S else model.gap_s)
+        retake = s.gap_before is not None and s.gap_before <= model.retake_s
+        at = s.ts - (s.gap_before if retake and s.gap_before is not None else model.gap_s)
         if at <= t:
             continue
         p = _births(p, model.arrivals_between(t, at, utc_offset_s))
         t = at
-        if s.gap_before is not None and s.gap_before > FAST_GAP_S and s.broad:
+        if s.gap_before is not None and not retake and s.broad:
             p[:] = 0.0
             p[0] = 1.0
-        elif s.gap_before is not None and s.gap_before <= FAST_GAP_S:
+        elif retake:
             p = _take(p, condition=True)
         else:
             p = _take(p, condition=False)
@@ -133,7 +157,7 @@ def simulate_wait(
     free_at = np.zeros((samples, n_pos))
     for j, slot in enumerate(slots):
         if slot.kind == "busy":
-            free_at[:, j] = _residual(rng, model, slot.elapsed_s, samples)
+            free_at[:, j] = _residual(rng, model, slot, samples)
         elif slot.kind == "claimed":
             drive = max(0.0, model.gap_s - slot.elapsed_s)
             free_at[:, j] = drive + np.exp(model.mu + model.sigma * rng.standard_normal(samples))

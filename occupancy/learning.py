@@ -12,19 +12,27 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from occupancy.events import NozzleState
 from occupancy.timeline import Session
 
 DAY_S = 86400.0
 BUCKET_S = 1800.0
 BUCKETS = int(DAY_S / BUCKET_S)
-FAST_GAP_S = 150.0  # a session starting within this of the previous one's end came from the queue
+FAST_GAP_S = 150.0  # turnover gaps are histogrammed up to this (5 s bins) to find the retake threshold
+GAP_BIN_S = 5.0
+GAP_BINS = int(FAST_GAP_S / GAP_BIN_S)
 MAX_SESSION_S = 3600.0  # longer "sessions" are telemetry faults and are not learned from
 
 # Priors used until a station has a finished day of history.
 PRIOR_MU = math.log(300.0)
 PRIOR_SIGMA = 0.5
-PRIOR_GAP_S = 30.0
+PRIOR_GAP_S = 25.0
+PRIOR_RETAKE_S = 45.0
 PRIOR_RATE_PER_POSITION_H = 4.0
+# phases of a transaction (keyed by the state it is in): lifted/authorised, fueling, completed (paying)
+PHASES = (NozzleState.CALLING, NozzleState.FUELING, NozzleState.COMPLETED)
+PRIOR_PHASES = {NozzleState.CALLING: (math.log(15.0), 0.6), NozzleState.FUELING: (math.log(150.0), 0.5),
+                NozzleState.COMPLETED: (math.log(75.0), 0.6)}
 
 
 def day_of(ts: float, utc_offset_s: float) -> int:
@@ -41,24 +49,26 @@ class DaySummary:
     sum_log: float = 0.0
     sum_log2: float = 0.0
     starts: list[int] = field(default_factory=lambda: [0] * BUCKETS)
-    fast_gaps: int = 0
-    sum_fast_gap: float = 0.0
-    slow_gaps: int = 0
+    gaps: list[int] = field(default_factory=lambda: [0] * GAP_BINS)
     grades: dict[str, int] = field(default_factory=dict)
+    phases: dict[NozzleState, tuple[int, float, float]] = field(default_factory=dict)  # n, sum, sum2 of logs
 
 
-def summarise(sessions: Iterable[Session], utc_offset_s: float) -> DaySummary:
+def summarise(
+    sessions: Iterable[Session], phases: Iterable[tuple[NozzleState, float]], utc_offset_s: float
+) -> DaySummary:
     out = DaySummary()
+    for state, seconds in phases:
+        if 1.0 <= seconds <= MAX_SESSION_S:
+            x = math.log(seconds)
+            n, s1, s2 = out.phases.get(state, (0, 0.0, 0.0))
+            out.phases[state] = (n + 1, s1 + x, s2 + x * x)
     for s in sessions:
         out.starts[bucket_of(s.start, utc_offset_s)] += 1
         if s.grade is not None:
             out.grades[s.grade] = out.grades.get(s.grade, 0) + 1
-        if s.gap_before is not None:
-            if s.gap_before <= FAST_GAP_S:
-                out.fast_gaps += 1
-                out.sum_fast_gap += s.gap_before
-            else:
-                out.slow_gaps += 1
+        if s.gap_before is not None and s.gap_before < FAST_GAP_S:
+            out.gaps[int(s.gap_before // GAP_BIN_S)] += 1
         if s.end is not None and 5.0 <= s.end - s.start <= MAX_SESSION_S:
             x = math.log(s.end - s.start)
             out.n += 1
@@ -74,9 +84,11 @@ class StationModel:
     mu: float  # log-normal session duration (seconds)
     sigma: float
     gap_s: float  # turnover: position freed -> next vehicle's first event, when cars wait
+    retake_s: float  # a session starting within this of the position freeing took a waiting vehicle
     rate_per_h: tuple[float, ...]  # arrivals per hour in each half-hour bucket (all grades)
     grade_mix: dict[str, float]
     days: int  # finished days learned from (0: priors)
+    phases: dict[NozzleState, tuple[float, float]] = field(default_factory=lambda: dict(PRIOR_PHASES))
 
     def rate_at(self, ts: float, utc_offset_s: float) -> float:
         return self.rate_per_h[bucket_of(ts, utc_offset_s)]
@@ -98,15 +110,9 @@ class StationModel:
 
 
 def build_model(days: Sequence[DaySummary], n_positions: int, grades: Iterable[str]) -> StationModel:
-    n = sum(d.n for d in days)
-    if n >= 20:
-        mu = sum(d.sum_log for d in days) / n
-        var = sum(d.sum_log2 for d in days) / n - mu * mu
-        sigma = max(0.1, math.sqrt(max(var, 0.0)))
-    else:
-        mu, sigma = PRIOR_MU, PRIOR_SIGMA
-    fast = sum(d.fast_gaps for d in days)
-    gap = sum(d.sum_fast_gap for d in days) / fast if fast >= 10 else PRIOR_GAP_S
+    mu, sigma = _lognormal(sum(d.n for d in days), sum(d.sum_log for d in days), sum(d.sum_log2 for d in days),
+                           (PRIOR_MU, PRIOR_SIGMA))
+    gap, retake = turnover([sum(d.gaps[b] for d in days) for b in range(GAP_BINS)])
     if days:
         raw = [sum(d.starts[b] for d in days) / len(days) * (3600.0 / BUCKET_S) for b in range(BUCKETS)]
         # light smoothing over neighbouring half hours: starts lag arrivals when there is a queue
@@ -125,4 +131,35 @@ def build_model(days: Sequence[DaySummary], n_positions: int, grades: Iterable[s
     else:
         gs = sorted(set(grades))
         mix = {g: 1.0 / len(gs) for g in gs} if gs else {}
-    return StationModel(mu, sigma, gap, rate, mix, len(days))
+    phases = {}
+    for state in PHASES:
+        stats = [d.phases[state] for d in days if state in d.phases]
+        phases[state] = _lognormal(
+            sum(x[0] for x in stats), sum(x[1] for x in stats), sum(x[2] for x in stats), PRIOR_PHASES[state]
+        )
+    return StationModel(mu, sigma, gap, retake, rate, mix, len(days), phases)
+
+
+def _lognormal(n: int, s1: float, s2: float, prior: tuple[float, float]) -> tuple[float, float]:
+    if n < 20:
+        return prior
+    mu = s1 / n
+    return mu, max(0.05, math.sqrt(max(0.0, s2 / n - mu * mu)))
+
+
+def turnover(hist: Sequence[int]) -> tuple[float, float]:
+    """(mean retake gap, retake threshold) from a histogram of free gaps before sessions. Retakes by
+    waiting vehicles form a peak at short gaps (drive-in time) over the flatter background of vehicles
+    arriving at a free position; the threshold is where the peak falls to twice the background."""
+    if sum(hist) < 30:
+        return PRIOR_GAP_S, PRIOR_RETAKE_S
+    tail = hist[len(hist) * 3 // 5 :]
+    background = sum(tail) / len(tail)
+    top = max(range(len(hist)), key=lambda b: hist[b])
+    end = top
+    while end + 1 < len(hist) and hist[end + 1] > 2 * background + 1:
+        end += 1
+    retake = min(120.0, max(20.0, (end + 1) * GAP_BIN_S))
+    inside = hist[: end + 1]
+    gap = sum((b + 0.5) * GAP_BIN_S * c for b, c in enumerate(inside)) / max(1, sum(inside))
+    return gap, retake

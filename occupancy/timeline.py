@@ -15,6 +15,8 @@ from occupancy.events import OCCUPIED, NozzleState
 _IDLE = NozzleState.IDLE
 _COMPLETED = NozzleState.COMPLETED
 _OFFLINE = NozzleState.OFFLINE
+_FUELING = NozzleState.FUELING
+_PRE = frozenset({NozzleState.CALLING, NozzleState.AUTHORIZED})
 
 
 class NozzleLog:
@@ -77,6 +79,41 @@ class NozzleLog:
                 j -= 1
         return tss[j]
 
+    def state_start(self, i: int) -> float:
+        """Event time the nozzle entered the state of the event at index i (repeats are heartbeats)."""
+        states = self.states
+        j = i
+        while j > 0 and states[j - 1] is states[i]:
+            j -= 1
+        return self.tss[j]
+
+    def phases(self, start: float, end: float) -> list[tuple[NozzleState, float]]:
+        """Durations of the phases of a transaction that ended in [start, end): (state left, seconds), for
+        calling/authorized -> fueling (as CALLING), fueling -> completed, completed -> idle; only over
+        consecutive seqs (a gap may hide other states)."""
+        out: list[tuple[NozzleState, float]] = []
+        seqs, tss, states = self.seqs, self.tss, self.states
+        lo = bisect_left(tss, start - 3600.0) if self.monotone else 0
+        entered = tss[lo] if lo < len(tss) else 0.0
+        for i in range(lo + 1, len(tss)):
+            prev, cur = states[i - 1], states[i]
+            if prev is cur:
+                continue
+            t = tss[i]
+            if seqs[i] - seqs[i - 1] == 1 and start <= t < end:
+                if cur is _FUELING and prev in _PRE:
+                    out.append((NozzleState.CALLING, t - self._entered_pre(i - 1)))
+                elif (prev is _FUELING and cur is _COMPLETED) or (prev is _COMPLETED and cur is _IDLE):
+                    out.append((prev, t - entered))
+            entered = t
+        return out
+
+    def _entered_pre(self, i: int) -> float:
+        j = i
+        while j > 0 and self.states[j - 1] in _PRE and self.seqs[j] - self.seqs[j - 1] == 1:
+            j -= 1
+        return self.tss[j]
+
     def prune_before(self, cutoff: float) -> None:
         """Drop events older than `cutoff`, keeping the last one before it (the state carried forward)."""
         if not self.monotone:
@@ -97,6 +134,7 @@ class PositionState:
     since: float | None
     grade: str | None  # grade of the nozzle in use (occupied)
     last_ts: float | None  # latest event time among its nozzles <= as_of
+    phase_since: float | None = None  # occupied: when the nozzle in use entered its current state
 
 
 _RANK = {_OFFLINE: 0, _IDLE: 1, NozzleState.CALLING: 2, NozzleState.AUTHORIZED: 3, NozzleState.FUELING: 4,
@@ -111,6 +149,7 @@ def position_state(
     best: NozzleState | None = None
     occ_since: float | None = None
     occ_grade: str | None = None
+    occ_phase: float | None = None
     free_since: float | None = None
     off_since: float | None = None
     any_idle = False
@@ -132,7 +171,7 @@ def position_state(
                 continue
             start = log.run_start(i)
             if occ_since is None or start > occ_since:
-                occ_since, occ_grade = start, grade
+                occ_since, occ_grade, occ_phase = start, grade, log.state_start(i)
         elif state is _IDLE:
             any_idle = True
             start = log.run_start(i)
@@ -143,7 +182,7 @@ def position_state(
     if best is None:
         return PositionState("unknown", None, None, None, None)
     if occ_since is not None:
-        return PositionState("occupied", best, occ_since, occ_grade, last_ts)
+        return PositionState("occupied", best, occ_since, occ_grade, last_ts, occ_phase)
     if any_idle:
         since = free_since if off_since is None or free_since is None else max(free_since, off_since)
         return PositionState("free", best, since, None, last_ts)
