@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAIN_PACKAGES = ["geo", "ingest", "demodata", "db", "pricing"]
+DOMAIN_PACKAGES = ["geo", "ingest", "demodata", "db", "pricing", "occupancy"]
 HTTP_MODULES = ("fastapi", "starlette", "uvicorn")
 
 
