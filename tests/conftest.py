@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from db.engine import make_engine
 from tests.support import LiveServer, live_server
@@ -42,8 +44,15 @@ def migrated_engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def engine(migrated_engine: Engine) -> Engine:
     """The migrated database with an empty catalogue (tests run one at a time against it)."""
-    with migrated_engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {CATALOGUE_TABLES} RESTART IDENTITY CASCADE"))
+    for attempt in range(5):
+        try:
+            with migrated_engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {CATALOGUE_TABLES} RESTART IDENTITY CASCADE"))
+            break
+        except DBAPIError:  # deadlock with a live server's background work (callbacks, sweeps): again
+            if attempt == 4:
+                raise
+            time.sleep(0.2)
     return migrated_engine
 
 
