@@ -49,3 +49,17 @@ def wait_members(minutes: list[float | None], stale: list[bool | None]) -> list[
         else b',"wait_minutes":%.1f,"wait_stale":%s' % (m, b"true" if s else b"false")
         for m, s in zip(minutes, stale, strict=True)
     ]  # fmt: skip
+
+
+def wait_order(minutes: list[float | None], chords: np.ndarray) -> np.ndarray:
+    """Indexes by expected wait (unknown last), then by distance."""
+    key = np.array([m if m is not None else np.inf for m in minutes], dtype=np.float64)
+    return np.lexsort((chords, key))
+
+
+def by_wait(request: Request, snap_ids: np.ndarray, grade: str, positions: np.ndarray, chords: np.ndarray,
+            limit: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """The stations within the radius, shortest expected wait for `grade` first (unknown last)."""
+    minutes, _ = wait_columns(request, snap_ids[positions], grade)
+    order = wait_order(minutes, chords)[:limit]
+    return positions[order], chords[order]

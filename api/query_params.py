@@ -40,6 +40,7 @@ class NearbyParams:
     effective: bool = False
     amount: Decimal | None = None
     litres: Decimal | None = None
+    wait: bool = False
 
 
 class _Reader:
@@ -117,8 +118,11 @@ def parse_nearby(query: Mapping[str, str]) -> NearbyParams:
     open_now = read.flag("open_now")
     prices = read.flag("prices")
     sort = query.get("sort", "distance")
-    if sort not in ("distance", "price", "effective"):
-        read.fail("sort", "Input should be 'distance', 'price' or 'effective'")
+    if sort not in ("distance", "price", "effective", "wait"):
+        read.fail("sort", "Input should be 'distance', 'price', 'effective' or 'wait'")
+    wait = sort == "wait" or ("wait" in query and read.flag("wait"))
+    if wait and read.text("grade") is None:
+        read.fail("grade", "the wait needs a grade")
     effective = read.flag("effective") or sort == "effective"
     amount = litres = None
     if effective:
@@ -130,7 +134,7 @@ def parse_nearby(query: Mapping[str, str]) -> NearbyParams:
         raise ParameterErrors(read.errors)
     coord = CoordSystem.parse(query.get("coord", "wgs84"))
     return NearbyParams(lat, lon, coord, radius_m, limit, read.text("grade"), read.text("brand"), open_now,
-                        read.text("cursor"), prices, sort, effective, amount, litres)  # fmt: skip
+                        read.text("cursor"), prices, sort, effective, amount, litres, wait)  # fmt: skip
 
 
 def _param(name: str, schema: dict[str, Any], description: str, required: bool = False) -> dict[str, Any]:
@@ -151,9 +155,12 @@ NEARBY_PARAMETERS = [
     _param("open_now", {"type": "boolean", "default": False}, "only stations open now (local time)"),
     _param("cursor", {"type": "string"}, "next_cursor of the previous page"),
     _param("prices", {"type": "boolean", "default": False}, "add each station's current prices per grade"),
-    _param("sort", {"type": "string", "enum": ["distance", "price", "effective"], "default": "distance"},
+    _param("sort", {"type": "string", "enum": ["distance", "price", "effective", "wait"], "default": "distance"},
            "distance (pages with cursor); price: cheapest fresh price of `grade` first; effective: what this "
-           "driver pays for the fill first (one page each)"),
+           "driver pays for the fill first; wait: shortest expected wait for `grade` first, unknown last "
+           "(one page each)"),
+    _param("wait", {"type": "boolean", "default": False},
+           "add `wait_minutes` (expected wait for `grade`, null when unknown) and `wait_stale`"),
     _param("effective", {"type": "boolean", "default": False},
            "add what this driver (X-Driver-Id, optional) pays at each station for `grade` and the fill"),
     _param("amount", {"type": "string", "format": "decimal"}, "fill for effective prices, ¥ (default 300)"),
@@ -178,6 +185,7 @@ class CompareParams:
     consumption_l_per_100km: Decimal
     road_factor: Decimal
     pay: tuple[str, ...]
+    wait: bool = False
 
 
 def _decimal(read: _Reader, name: str, default: Decimal | None, low: Decimal, high: Decimal,
@@ -215,8 +223,9 @@ def parse_compare(query: Mapping[str, str], raw_query: bytes) -> CompareParams:
     road_factor = _decimal(read, "road_factor", Decimal("1.3"), Decimal(1), Decimal(3), low_open=False)
     include_stale = read.flag("include_stale")
     sort = query.get("sort", "price")
-    if sort not in ("price", "total"):
-        read.fail("sort", "Input should be 'price' or 'total'")
+    if sort not in ("price", "total", "wait"):
+        read.fail("sort", "Input should be 'price', 'total' or 'wait'")
+    wait = sort == "wait" or ("wait" in query and read.flag("wait"))
     if read.errors:
         raise ParameterErrors(read.errors)
     pay: tuple[str, ...] = ()
@@ -224,7 +233,7 @@ def parse_compare(query: Mapping[str, str], raw_query: bytes) -> CompareParams:
         pay = tuple(v for k, v in parse_qsl(raw_query.decode("latin-1")) if k == "pay")
     assert grade is not None and consumption is not None and road_factor is not None
     return CompareParams(lat, lon, CoordSystem.parse(query.get("coord", "wgs84")), grade, radius_m, amount, litres,
-                         tank, level, sort, limit, include_stale, consumption, road_factor, pay)  # fmt: skip
+                         tank, level, sort, limit, include_stale, consumption, road_factor, pay, wait)  # fmt: skip
 
 
 COMPARE_PARAMETERS = [
@@ -234,8 +243,10 @@ COMPARE_PARAMETERS = [
     _param("litres", {"type": "string", "format": "decimal"}, "fill by litres (0 < litres ≤ 2000)"),
     _param("tank_capacity", {"type": "string", "format": "decimal"}, "fill up: tank litres"),
     _param("level", {"type": "string", "format": "decimal"}, "fill up: tank level now, 0 ≤ level < 1"),
-    _param("sort", {"type": "string", "enum": ["price", "total"], "default": "price"},
-           "price: payable; total: payable + the detour's fuel"),
+    _param("sort", {"type": "string", "enum": ["price", "total", "wait"], "default": "price"},
+           "price: payable; total: payable + the detour's fuel; wait: shortest expected wait first, unknown last"),
+    _param("wait", {"type": "boolean", "default": False},
+           "add `wait_minutes` (expected wait, null when unknown) and `wait_stale`"),
     NEARBY_PARAMETERS[4],
     _param("include_stale", {"type": "boolean", "default": False}, "rank stale prices too"),
     _param("consumption_l_per_100km", {"type": "string", "format": "decimal", "default": "8"},

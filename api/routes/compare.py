@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from api.driver_pricing import driver_pricer
 from api.errors import PROBLEM_RESPONSES
+from api.occupancy_columns import wait_columns, wait_members, wait_order
 from api.pricing_schemas import Fill, FillUp, InvalidFill
 from api.query_params import COMPARE_PARAMETERS, ParameterErrors, parse_compare, query_dict
 from geo import coords
@@ -76,7 +77,8 @@ async def compare(request: Request) -> Response:
     prices = book.for_grade(code)
     compare_request = CompareRequest(
         grade=code, fill=fill_request, now=now, stale_after_seconds=DEFAULT_RULES.stale_after.total_seconds(),
-        include_stale=params.include_stale, sort=params.sort, limit=params.limit,
+        include_stale=params.include_stale, sort="price" if params.sort == "wait" else params.sort,
+        limit=len(positions) if params.sort == "wait" else params.limit,
         consumption_l_per_100km=params.consumption_l_per_100km, road_factor=params.road_factor,
         member_cut_milli=member_cut,
     )  # fmt: skip
@@ -86,7 +88,16 @@ async def compare(request: Request) -> Response:
             ranked = await run_in_threadpool(rank, prices, positions, chord_to_metres(chords), compare_request, engine_quote)
         else:
             ranked = rank(prices, positions, chord_to_metres(chords), compare_request)
-    body = _body(snap, ranked, coord, (lon, lat), code, params.radius_m, params.sort, open_state, now, len(positions))
+    waits = None
+    if params.wait and ranked is not None:
+        minutes, stale = wait_columns(request, snap.ids[ranked.positions], code)
+        if params.sort == "wait":
+            order = wait_order(minutes, ranked.distance_m)[: params.limit]
+            ranked = ranked.take(order)
+            minutes, stale = [minutes[i] for i in order.tolist()], [stale[i] for i in order.tolist()]
+        waits = wait_members(minutes, stale)
+    body = _body(snap, ranked, coord, (lon, lat), code, params.radius_m, params.sort, open_state, now, len(positions),
+                 waits)  # fmt: skip
     return Response(body, media_type="application/json")
 
 
@@ -98,13 +109,14 @@ _ITEM = (
     b'{%s,"location":{"lon":%.6f,"lat":%.6f},"distance_m":%.1f,"open_now":%s,"price":{"currency":"%s",'
     b'"pump":"%s","platform":"%s","stale":%s,"gross":"%d.%02d","litres":"%d.%02d","payable":"%d.%02d",'
     b'"effective_price_per_litre":"%s","detour_fuel_litres":"%d.%02d","detour_cost":"%d.%02d",'
-    b'"total_cost":"%d.%02d"%s}}'
+    b'"total_cost":"%d.%02d"%s}%s}'
 )
 _JSON = {True: b"true", False: b"false", None: b"null"}
 
 
 def _body(snap: Snapshot, ranked: Ranked | None, coord: coords.CoordSystem, origin: tuple[float, float],
-          grade: str, radius_m: float, sort: str, open_state: np.ndarray, now: datetime, nearby: int) -> bytes:  # fmt: skip
+          grade: str, radius_m: float, sort: str, open_state: np.ndarray, now: datetime, nearby: int,
+          waits: list[bytes] | None = None) -> bytes:  # fmt: skip
     items = []
     if ranked is not None and len(ranked.positions):
         lons, lats = snap.lonlat[coord]
@@ -122,7 +134,7 @@ def _body(snap: Snapshot, ranked: Ranked | None, coord: coords.CoordSystem, orig
                 _JSON[c["stale"][i]], *divmod(c["gross"][i], 100), *divmod(c["litres_cl"][i], 100),
                 *divmod(c["payable"][i], 100), price_text(c["effective_milli"][i], ccy).encode(),
                 *divmod(c["detour_fuel_cl"][i], 100), *divmod(c["detour_cost"][i], 100),
-                *divmod(c["total"][i], 100), detail,
+                *divmod(c["total"][i], 100), detail, waits[i] if waits is not None else b"",
             ))  # fmt: skip
     head = orjson.dumps({
         "coord": coord.value, "origin": {"lon": origin[0], "lat": origin[1]}, "grade": grade,

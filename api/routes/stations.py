@@ -13,7 +13,7 @@ from starlette.responses import Response
 from api.deps import CoordDep, EngineDep
 from api.effective_columns import effective_members
 from api.errors import PROBLEM_RESPONSES
-from api.occupancy_columns import occupancy_detail
+from api.occupancy_columns import by_wait, occupancy_detail, wait_columns, wait_members
 from api.price_columns import by_price, price_members
 from api.query_params import NEARBY_PARAMETERS, parse_nearby, query_dict
 from api.render import nearby_body
@@ -64,6 +64,11 @@ async def nearby(request: Request) -> Response:
         book = request.app.state.prices.book(snap.version)
         ranked, ranked_chords = by_price(book, query_grade(params.grade), within, chords, now, params.limit)
         result = NearbyResult(ranked, ranked_chords, None)
+    elif params.sort == "wait":
+        within, chords = stations_within(snap, query, open_state)
+        ranked, ranked_chords = by_wait(request, snap.ids, normalize_grade(params.grade or ""), within, chords,
+                                        params.limit)  # fmt: skip
+        result = NearbyResult(ranked, ranked_chords, None)
     else:
         result = nearest_stations(snap, query, open_state)
     if params.effective:
@@ -73,6 +78,9 @@ async def nearby(request: Request) -> Response:
         extras = price_members(request.app.state.prices.book(snap.version), result.positions, now)
     if params.effective:
         extras = [a + b for a, b in zip(extras or [b""] * len(effective), effective, strict=True)]
+    if params.wait:
+        waits = wait_members(*wait_columns(request, snap.ids[result.positions], normalize_grade(params.grade or "")))
+        extras = [a + b for a, b in zip(extras or [b""] * len(waits), waits, strict=True)]
     body = nearby_body(snap, result, coord, (lon, lat), params.radius_m, open_state, now, extras)
     return Response(body, media_type="application/json")
 
