@@ -183,6 +183,7 @@ def order_body(**overrides: Any) -> dict[str, Any]:
 @dataclass(frozen=True)
 class Delivery:
     event: dict[str, Any]
+    body: bytes  # as received (the signature covers these bytes)
     signature: str
     status: int  # what the receiver answered
 
@@ -226,7 +227,7 @@ class CallbackReceiver:
         with self._lock:
             status = 500 if self.fail_first > 0 else 200
             self.fail_first -= status == 500
-            self.deliveries.append(Delivery(orjson.loads(body), signature or "", status))
+            self.deliveries.append(Delivery(orjson.loads(body), body, signature or "", status))
             return status
 
     @property
