@@ -82,9 +82,10 @@ class Applied:
 
 def apply_event(conn: Connection, event: OrderEvent, now: datetime, hold_seconds: int) -> Applied:
     """Apply one event in the caller's transaction."""
+    # The checkout row first, then the event (one lock order for every writer of both tables).
+    row = repo.get(conn, event.idempotency_key, lock=True) or repo.by_order(conn, event.order_id, lock=True)
     if not repo.record_event(conn, event.event_id, event.order_id, event.state, now):
         return Applied("duplicate")
-    row = repo.get(conn, event.idempotency_key, lock=True) or repo.by_order(conn, event.order_id, lock=True)
     if row is None or (row["order_id"] is not None and row["order_id"] != event.order_id):
         log.warning("order-core event %s for unknown order %s", event.event_id, event.order_id)
         return Applied("unknown-order")

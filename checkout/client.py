@@ -2,9 +2,9 @@
 
 Every call carries the service token. Connection errors, timeouts, 5xx and 429 are retried a bounded
 number of times with jittered exponential backoff (a POST keeps its Idempotency-Key, so a retry never makes
-a second order); a 4xx is the order core's final answer (OrderCoreRejected). Each attempt goes through the
-worker's circuit breaker. When no attempt succeeds: OrderCoreUnavailable (BreakerOpen when the breaker
-refused the call).
+a second order); a 4xx is the order core's final answer (OrderCoreRejected). Each attempt to create an
+order goes through the worker's circuit breaker (reads and cancellations do not: see _NoBreaker). When no
+attempt succeeds: OrderCoreUnavailable (BreakerOpen when the breaker refused the call).
 """
 
 from __future__ import annotations
@@ -70,9 +70,11 @@ class OrderCoreClient:
         self.retry = retry
 
     async def _call(
-        self, method: str, path: str, *, attempts: int | None = None, **kwargs: Any
+        self, method: str, path: str, *, attempts: int | None = None, guarded: bool = False, **kwargs: Any
     ) -> httpx.Response:
-        """The first non-retryable response (2xx or 4xx); OrderCoreUnavailable when none came."""
+        """The first non-retryable response (2xx or 4xx); OrderCoreUnavailable when none came. Guarded
+        calls (order creation) go through the breaker and count for it."""
+        breaker = self.breaker if guarded else _NoBreaker()
         reason = "no attempt made"
         retry_after = 2.0
         total = attempts or self.retry.attempts
@@ -81,7 +83,7 @@ class OrderCoreClient:
                 delay = min(self.retry.backoff * 2 ** (attempt - 1), self.retry.max_backoff)
                 await asyncio.sleep(delay * random.uniform(0.5, 1.5))
             try:
-                self.breaker.before_call()
+                breaker.before_call()
             except BreakerOpen:
                 if attempt == 0:
                     raise
@@ -92,23 +94,23 @@ class OrderCoreClient:
                 if response.status_code in RETRYABLE_STATUS:
                     reason = f"the order core answered {response.status_code}"
                     retry_after = _retry_after(response, retry_after)
-                    self.breaker.record_failure()
+                    breaker.record_failure()
                 else:
-                    self.breaker.record_success()
+                    breaker.record_success()
                     recorded = True
                     return response
                 recorded = True
             except httpx.TimeoutException as exc:
                 reason = f"the order core did not answer in time ({type(exc).__name__})"
-                self.breaker.record_failure()
+                breaker.record_failure()
                 recorded = True
             except httpx.TransportError as exc:
                 reason = f"the order core is unreachable ({type(exc).__name__})"
-                self.breaker.record_failure()
+                breaker.record_failure()
                 recorded = True
             finally:
                 if not recorded:  # cancelled mid-call: count it, never leave a half-open probe hanging
-                    self.breaker.record_failure()
+                    breaker.record_failure()
         raise OrderCoreUnavailable(f"{reason} after {total} attempt(s)", retry_after)
 
     async def _json(self, method: str, path: str, ok: tuple[int, ...], **kwargs: Any) -> dict[str, Any]:
@@ -121,7 +123,7 @@ class OrderCoreClient:
     async def create_order(self, idempotency_key: str, body: dict[str, Any]) -> dict[str, Any]:
         """The order for this key: new (201) or the existing one (200)."""
         return await self._json(
-            "POST", "/v1/orders", (200, 201), json=body, headers={"Idempotency-Key": idempotency_key}
+            "POST", "/v1/orders", (200, 201), json=body, headers={"Idempotency-Key": idempotency_key}, guarded=True
         )
 
     async def find_by_key(self, idempotency_key: str, attempts: int = 1) -> dict[str, Any] | None:
@@ -139,6 +141,20 @@ class OrderCoreClient:
 
     async def cancel_order(self, order_id: str, reason: str) -> dict[str, Any]:
         return await self._json("POST", f"/v1/orders/{order_id}/cancel", (200,), json={"reason": reason})
+
+
+class _NoBreaker:
+    """Reads and cancellations are not guarded: the sweep and the "did an order appear?" question must
+    reach a core whose creates fail, and their success says nothing about creates."""
+
+    def before_call(self) -> None:
+        pass
+
+    def record_success(self) -> None:
+        pass
+
+    def record_failure(self) -> None:
+        pass
 
 
 def _retry_after(response: httpx.Response, default: float) -> float:

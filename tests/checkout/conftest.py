@@ -60,6 +60,13 @@ class Shop:
             row = conn.execute(text("SELECT * FROM checkouts WHERE id = :id"), {"id": checkout_id}).mappings().one()
             return dict(row)
 
+    def checkout_row_by_key(self, key: str, driver_id: str = "d1") -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                text("SELECT * FROM checkouts WHERE driver_id = :d AND idempotency_key = :k"), {"d": driver_id, "k": key}
+            ).mappings().one()
+            return dict(row)
+
     def coupon(self, instance_id: str) -> dict[str, Any]:
         with self.engine.connect() as conn:
             row = conn.execute(
