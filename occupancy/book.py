@@ -14,16 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from occupancy.estimator import (
-    Distribution,
-    Floats,
-    Slot,
-    Start,
-    erlang_wait,
-    queue_distribution,
-    seed_for,
-    simulate_wait,
-)
+from occupancy.estimator import Distribution, Slot, erlang_wait, seed_for, simulate_wait
 from occupancy.events import NozzleEvent, NozzleState, PositionClaim, PositionLayout, WaitingReport
 from occupancy.learning import (
     DAY_S,
@@ -33,6 +24,7 @@ from occupancy.learning import (
     day_of,
     summarise,
 )
+from occupancy.queueing import Floats, FreeWindow, Start, queue_distribution
 from occupancy.timeline import NozzleLog, PositionState, position_state, sessions
 
 CHINA_UTC_OFFSET_S = 8 * 3600.0
@@ -316,12 +308,18 @@ class OccupancyBook:
         window = max(as_of - LOOKBACK_S, first)
         i = bisect_right(st.reports, (as_of, float("inf")))
         report = st.reports[i - 1] if i and as_of - st.reports[i - 1][0] <= REPORT_VALID_S else None
-        starts = [
-            Start(s.start, s.gap_before, broad[pos])
-            for pos, nz in st.by_position.items()
-            for s in sessions(pos, nz, window, as_of, STUCK_AFTER_S)
-        ]
-        queue = queue_distribution(model, self.utc_offset_s, as_of, starts, report, window, empty_now)
+        starts: list[Start] = []
+        windows: list[FreeWindow] = []
+        for pos, nz in st.by_position.items():
+            grades = st.layout[pos].grades
+            for s in sessions(pos, nz, window, as_of, STUCK_AFTER_S):
+                starts.append(Start(s.start, s.gap_before, broad[pos], grades))
+                if s.gap_before is not None and s.gap_before > model.retake_s:
+                    windows.append(FreeWindow(s.start - s.gap_before, s.start - model.gap_s, grades))
+        for v in occ.positions:
+            if v.status == "free" and v.since is not None and as_of - v.since > model.retake_s:
+                windows.append(FreeWindow(v.since, as_of, v.grades))
+        queue = queue_distribution(model, self.utc_offset_s, as_of, starts, windows, report, window, empty_now)
         return slots, queue
 
     def wait_minutes(self, station_id: int, grade: str, as_of: float) -> tuple[float, bool] | None:

@@ -1,11 +1,9 @@
-"""The wait distribution for a vehicle arriving at `as_of`.
+"""The wait distribution for a vehicle arriving at `as_of`, given the queue ahead (occupancy/queueing.py).
 
-Two parts: the queue ahead (a distribution over the number of vehicles waiting, all grades), either from
-a recent waiting-vehicles report or filtered forward from the last moment the queue was known to be empty
-(births at the learned arrival rate; every session start that follows a short turnover takes a vehicle
-out of the queue, a start after a long free spell proves the queue empty); then a seeded Monte Carlo of
-first-come-first-served over the positions (busy ones free after a log-normal duration conditioned on
-what has already elapsed; queued vehicles of other grades take the positions they can use).
+A seeded Monte Carlo of first-come-first-served over the positions: busy ones free after the remaining
+time of the phase their nozzle is in (log-normal, conditioned on what has already elapsed) plus the
+phases still to come; queued vehicles (grades drawn from the learned mix) take the first position they can
+use, then a vehicle of `grade` arriving now. When the live data is stale: the M/M/c typical wait.
 """
 
 from __future__ import annotations
@@ -16,18 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from occupancy.events import NozzleState
 from occupancy.learning import StationModel
+from occupancy.queueing import QMAX, Floats
 
-QMAX = 40
 SAMPLES = 400
 _Z = np.linspace(8.5, -8.5, 3401)  # decreasing z: increasing survival
 _LOG_SURV = np.log(np.array([0.5 * math.erfc(z / math.sqrt(2.0)) for z in _Z]))
-Floats = npt.NDArray[np.float64]
-_K = np.arange(QMAX + 1, dtype=np.float64)
-_LOG_FACT = np.array([math.lgamma(i + 1) for i in range(QMAX + 1)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,15 +34,6 @@ class Slot:
     elapsed_s: float  # since the status began
     state: NozzleState | None = None  # busy: the state of the nozzle in use
     phase_elapsed_s: float = 0.0  # busy: since that nozzle entered its state
-
-
-@dataclass(frozen=True, slots=True)
-class Start:
-    """A session start seen in the recent past (for the queue filter)."""
-
-    ts: float
-    gap_before: float | None  # how long its position had been free before
-    broad: bool  # the position serves most of the demand (its idleness says the queue is empty)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,60 +77,6 @@ def _residual(rng: np.random.Generator, model: StationModel, slot: Slot, n: int)
         pre = _conditional(rng, *ph[NozzleState.CALLING], e, n)
         return pre + fresh(NozzleState.FUELING) + fresh(NozzleState.COMPLETED)
     return _conditional(rng, model.mu, model.sigma, slot.elapsed_s, n)
-
-
-def queue_distribution(
-    model: StationModel, utc_offset_s: float, as_of: float, starts: Sequence[Start],
-    report: tuple[float, int] | None, window_start: float, empty_now: bool,
-) -> Floats:
-    """P(Q = k), k = 0..QMAX, for the all-grade queue at as_of."""
-    p = np.zeros(QMAX + 1)
-    if empty_now:
-        p[0] = 1.0
-        return p
-    t = window_start
-    p[0] = 1.0
-    if report is not None:
-        p[:] = 0.0
-        p[min(report[1], QMAX)] = 1.0
-        t = report[0]
-    for s in sorted(starts, key=lambda s: s.ts):
-        retake = s.gap_before is not None and s.gap_before <= model.retake_s
-        at = s.ts - (s.gap_before if retake and s.gap_before is not None else model.gap_s)
-        if at <= t:
-            continue
-        p = _births(p, model.arrivals_between(t, at, utc_offset_s))
-        t = at
-        if s.gap_before is not None and not retake and s.broad:
-            p[:] = 0.0
-            p[0] = 1.0
-        elif retake:
-            p = _take(p, condition=True)
-        else:
-            p = _take(p, condition=False)
-    if as_of > t:
-        p = _births(p, model.arrivals_between(t, as_of, utc_offset_s))
-    return p
-
-
-def _births(p: Floats, mean: float) -> Floats:
-    if mean <= 1e-9:
-        return p
-    out = np.convolve(p, np.exp(_K * math.log(mean) - mean - _LOG_FACT))
-    res: Floats = out[: QMAX + 1].copy()
-    res[QMAX] += out[QMAX + 1 :].sum()
-    res /= res.sum()
-    return res
-
-
-def _take(p: Floats, *, condition: bool) -> Floats:
-    """One vehicle leaves the queue for a position. `condition`: the quick retake proves one was waiting."""
-    out = np.zeros_like(p)
-    out[:-1] = p[1:]
-    if not condition or out.sum() <= 1e-12:
-        out[0] += p[0]
-    total = out.sum()
-    return out / total if total > 0 else p
 
 
 def simulate_wait(
