@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAIN_PACKAGES = ["geo", "ingest", "demodata", "db", "pricing", "occupancy", "ordercore"]
+DOMAIN_PACKAGES = ["geo", "ingest", "demodata", "db", "pricing", "occupancy", "ordercore", "checkout"]
 # The HTTP edge of packages that also hold a service: only these modules may import the web stack.
 HTTP_EDGE = {"ordercore/app.py", "ordercore/routes.py", "ordercore/problems.py", "ordercore/__main__.py"}
 HTTP_MODULES = ("fastapi", "starlette", "uvicorn")
