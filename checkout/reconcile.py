@@ -67,6 +67,10 @@ class Reconciler:
     async def _cancel(self, checkout_id: str, order_id: str, reason: str) -> bool:
         try:
             await self.client.cancel_order(order_id, reason[:200])
+        except OrderCoreRejected as exc:  # e.g. already fueling: asking again would not help
+            log.error("order core refused to cancel order %s: %s", order_id, exc)
+            await self._db(lambda c: repo.set_state(c, checkout_id, datetime.now(UTC), cancel_reason=None))
+            return False
         except CORE_ERRORS as exc:
             log.warning("cancel of order %s failed (%s); the sweeper retries", order_id, exc)
             return False

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from checkout.breaker import BreakerState
+from checkout.breaker import BreakerState, CircuitBreaker
 from tests.checkout.conftest import Shop
 from tests.checkout.support import wait_until
 
@@ -128,6 +128,10 @@ def test_slow_past_the_timeout_late_order_is_cancelled(shop: Shop) -> None:
     assert_consistent(shop)
 
 
+def state_of(breaker: CircuitBreaker) -> BreakerState:
+    return breaker.state
+
+
 def test_breaker_opens_fails_fast_and_recovers(shop: Shop) -> None:
     shop.add_driver("d1", coupons=0)
     breaker = shop.stack.service.client.breaker
@@ -135,7 +139,7 @@ def test_breaker_opens_fails_fast_and_recovers(shop: Shop) -> None:
     tokens = [shop.quote("d1")["token"] for _ in range(3)]
     for i in range(2):  # 2 checkouts x 2 attempts = the threshold of 4 failed attempts
         unavailable(shop.checkout(tokens[i], f"brk-{i}"))
-    assert breaker.state is BreakerState.OPEN
+    assert state_of(breaker) is BreakerState.OPEN
     fast = unavailable(shop.checkout(tokens[2], "brk-2"))
     assert "failed repeatedly; not calling it" in fast["detail"]
     assert shop.stack.orders_by_key(shop.checkout_row_by_key("brk-2")["id"]) == []
@@ -143,7 +147,7 @@ def test_breaker_opens_fails_fast_and_recovers(shop: Shop) -> None:
     recovered = wait_until(
         lambda: (r := shop.checkout(tokens[2], "brk-2")).status_code == 201 and r, "the half-open probe", timeout=10
     )
-    assert recovered.json()["state"] == "ordered" and breaker.state is BreakerState.CLOSED
+    assert recovered.json()["state"] == "ordered" and state_of(breaker) is BreakerState.CLOSED
     assert_consistent(shop)
 
 
