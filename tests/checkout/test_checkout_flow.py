@@ -3,10 +3,12 @@ invoice request, amounts equal to the quote, the coupon used once; and what chec
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
 
+from access.credentials import issue
 from tests.checkout.conftest import KUNMING, Shop
 from tests.checkout.support import wait_until
 
@@ -102,3 +104,18 @@ def test_checkout_refuses_what_it_cannot_honour(shop: Shop) -> None:
     assert first.status_code == 201, first.text
     problem_of(shop.checkout(token, "k1", nozzle=2), 409, "idempotency-conflict")
     assert shop.checkout(token, "k1").json()["order"]["order_id"] == first.json()["order"]["order_id"]
+
+
+def test_offline_nozzle_is_refused(shop: Shop) -> None:
+    """The station's controller reported nozzle 1 of position 1 offline: checkout sends the driver to
+    another nozzle (the worker's occupancy book); nozzle 2 of position 1 (95) is not refused for that."""
+    shop.add_driver("d1")
+    token = issue(shop.engine, shop.station_id).token
+    ts = (datetime.now(UTC) - timedelta(seconds=5)).isoformat()
+    event = {"station_id": shop.station_id, "position": 1, "nozzle": 1, "seq": 1, "state": "offline", "ts": ts}
+    posted = shop.stack.main.client.post("/v1/occupancy/events", json=[event],
+                                         headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    assert posted.status_code == 200 and posted.json()["accepted"] == 1, posted.text
+    quote = shop.quote("d1")
+    problem_of(shop.checkout(quote["token"], "k-off"), 409, "nozzle-offline")
+    problem_of(shop.checkout(quote["token"], "k-off", nozzle=2), 422, "nozzle-grade-mismatch")
