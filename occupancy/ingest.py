@@ -170,7 +170,7 @@ def _store_events(
         "nozzles": [ev.nozzle for ev in accepted],
         "seqs": [ev.seq for ev in accepted],
         "states": [ev.state.value for ev in accepted],
-        "ts": [ev.ts.isoformat() for ev in accepted],
+        "ts": [ev.ts_text for ev in accepted],
     }).all()  # fmt: skip
     for row_id, position, nozzle, seq in rows:
         ev = by_key[(int(position), int(nozzle), int(seq))]
@@ -184,7 +184,7 @@ def _store_events(
             "nozzles": [ev.nozzle for ev in new_heads],
             "seqs": [ev.seq for ev in new_heads],
             "states": [ev.state.value for ev in new_heads],
-            "ts": [ev.ts.isoformat() for ev in new_heads],
+            "ts": [ev.ts_text for ev in new_heads],
         })  # fmt: skip
 
 

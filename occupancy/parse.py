@@ -7,6 +7,7 @@ reason) and the others go on. Times are RFC 3339 strings with an offset ("2026-1
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,8 @@ from occupancy.errors import BatchTooLarge, UnreadableBatch
 from occupancy.events import NozzleState
 
 _STATES = {s.value: s for s in NozzleState}
+# The strict RFC 3339 shape PostgreSQL reads as sent; anything else Python accepted is re-formatted.
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d{1,6})?([Zz]|[+-]\d\d:\d\d)\Z")
 _SMALLINT_MAX = 32767
 _BIGINT_MAX = 2**63 - 1
 MAX_WAITING = 500
@@ -38,6 +41,7 @@ class EventItem:
     state: NozzleState
     ts: datetime  # timezone-aware
     seq: int
+    ts_text: str  # as sent (checked RFC 3339): what the database parses, cheaper than re-formatting
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +125,7 @@ def _int(item: dict[str, Any], name: str, low: int, high: int) -> int:
 def parse_ts(value: object, name: str = "ts") -> datetime:
     if value is None:
         raise _Bad("missing_field", f"{name} is required")
-    if not isinstance(value, str) or len(value) < 20 or value[10] not in "Tt ":
+    if not isinstance(value, str) or len(value) < 20 or value[10] not in "Tt " or value[4] != "-" or value[7] != "-":
         raise _Bad("invalid_field", f"{name} must be an RFC 3339 time with offset, e.g. 2026-11-22T08:00:01+08:00")
     try:
         ts = datetime.fromisoformat(value)
@@ -143,7 +147,10 @@ def _event(index: int, item: dict[str, Any]) -> EventItem:
     state = _STATES.get(raw_state) if isinstance(raw_state, str) else None
     if state is None:
         raise _Bad("invalid_field", f"state must be one of {', '.join(_STATES)}")
-    return EventItem(index, station_id, position, nozzle, state, parse_ts(item.get("ts")), seq)
+    raw_ts = item.get("ts")
+    ts = parse_ts(raw_ts)
+    text = raw_ts if isinstance(raw_ts, str) and _RFC3339.match(raw_ts) else ts.isoformat()
+    return EventItem(index, station_id, position, nozzle, state, ts, seq, text)
 
 
 def _report(index: int, item: dict[str, Any]) -> ReportItem:
