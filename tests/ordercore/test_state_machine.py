@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
+import httpx
 from sqlalchemy import Engine
 
 from ordercore import repository
@@ -191,3 +193,22 @@ def test_illegal_transitions_are_409(core: OrdercoreServer, contract: Contract) 
         assert response.status_code in (404, 409), response.text
     _problem(core.pay(created), 409, "illegal-transition")
     assert core.client.get(f"/v1/orders/{oid}").json()["state"] == "cancelled"
+
+
+def test_concurrent_redeems_of_one_code_let_exactly_one_through(core: OrdercoreServer) -> None:
+    order = _paid(core, "race")
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def redeem() -> None:
+        with httpx.Client(base_url=core.base_url, headers=core.client.headers, timeout=10) as client:
+            r = client.post("/v1/attendant/redeem", json={"station_id": 7, "code": order["verification_code"]})
+        with lock:
+            statuses.append(r.status_code)
+
+    threads = [threading.Thread(target=redeem) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [200] + [409] * 9
