@@ -39,7 +39,7 @@ def create_app(settings: OrdercoreSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.dsn(), pool_size=settings.db_pool_size)
         core = OrderCore(engine, qr_secret=settings.qr_secret.get_secret_value().encode(),
-                         payment_ttl_seconds=settings.payment_ttl_seconds)  # fmt: skip
+                         payment_ttl_seconds=settings.payment_ttl_seconds, callback_url=settings.callback_url)  # fmt: skip
         sender = OutboxSender(
             engine,
             url=settings.callback_url,

@@ -1,6 +1,9 @@
 """Delivery of callback events from the outbox: signed POSTs, retried with exponential backoff until a 2xx,
 in order per order (an order's next event waits for the previous one). Runs beside request handling: the
 database work goes to threads, the HTTP calls are async.
+
+Each event is addressed to the callback URL of the order core that created its order; a sender delivers
+the events addressed to its own callback URL.
 """
 
 from __future__ import annotations
@@ -20,13 +23,13 @@ from ordercore import signing
 
 log = logging.getLogger(__name__)
 
-# Heads of each order's undelivered events that are due, leased for `lease` seconds so that a second
-# sender (another process) does not send them at the same time.
+# Heads of each order's undelivered events for this sender's URL that are due, leased for `lease` seconds
+# so that a second sender (another process) does not send them at the same time.
 _CLAIM = text(
     """
     WITH heads AS (
         SELECT DISTINCT ON (order_id) id, next_attempt_at
-        FROM ordercore.outbox WHERE delivered_at IS NULL
+        FROM ordercore.outbox WHERE delivered_at IS NULL AND target_url = :url
         ORDER BY order_id, id
     ), due AS (
         SELECT id FROM heads WHERE next_attempt_at <= now() ORDER BY id LIMIT :limit
@@ -81,7 +84,7 @@ class OutboxSender:
     def claim(self) -> list[Pending]:
         lease = self.timeout + 5
         with self.engine.begin() as conn:
-            rows = conn.execute(_CLAIM, {"limit": self.batch, "lease": lease}).all()
+            rows = conn.execute(_CLAIM, {"limit": self.batch, "lease": lease, "url": self.url}).all()
         return [Pending(r.id, r.event_id, orjson.dumps(r.body), r.attempts) for r in rows]
 
     def record(self, outcomes: Sequence[Outcome]) -> None:

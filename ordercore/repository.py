@@ -26,11 +26,11 @@ _INSERT = text(
     INSERT INTO ordercore.orders (
         id, idempotency_key, request_sha256, state, station_id, position, nozzle, grade, fill_kind,
         fill_value, litres, list_amount, payable, currency, coupons, points_used, driver_id, quote_id,
-        quote_token, invoice, verification_code, expires_at)
+        quote_token, invoice, verification_code, callback_url, expires_at)
     VALUES (
         :id, :idempotency_key, :request_sha256, 'created', :station_id, :position, :nozzle, :grade, :fill_kind,
         :fill_value, :litres, :list_amount, :payable, :currency, :coupons, :points_used, :driver_id, :quote_id,
-        :quote_token, CAST(:invoice AS jsonb), :verification_code, now() + make_interval(secs => :ttl))
+        :quote_token, CAST(:invoice AS jsonb), :verification_code, :callback_url, now() + make_interval(secs => :ttl))
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING id
     """
@@ -68,8 +68,8 @@ _INSERT_TRANSITION = text(
 )
 _INSERT_EVENT = text(
     """
-    INSERT INTO ordercore.outbox (event_id, order_id, body)
-    VALUES (:event_id, :order_id, CAST(:body AS jsonb))
+    INSERT INTO ordercore.outbox (event_id, order_id, target_url, body)
+    VALUES (:event_id, :order_id, :target_url, CAST(:body AS jsonb))
     """
 )
 _INSERT_INVOICE = text(
@@ -129,8 +129,9 @@ def add_transition(conn: Connection, order_id: str, from_state: str | None, to_s
     )
 
 
-def add_event(conn: Connection, event_id: str, order_id: str, body: Mapping[str, Any]) -> None:
-    conn.execute(_INSERT_EVENT, {"event_id": event_id, "order_id": order_id, "body": orjson.dumps(body).decode()})
+def add_event(conn: Connection, event_id: str, order_id: str, target_url: str, body: Mapping[str, Any]) -> None:
+    params = {"event_id": event_id, "order_id": order_id, "target_url": target_url, "body": orjson.dumps(body).decode()}
+    conn.execute(_INSERT_EVENT, params)
 
 
 def add_invoice_request(conn: Connection, order_id: str, invoice: Mapping[str, Any], amount: Decimal) -> bool:

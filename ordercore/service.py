@@ -42,8 +42,10 @@ class Created:
 
 
 class OrderCore:
-    def __init__(self, engine: Engine, *, qr_secret: bytes, payment_ttl_seconds: int) -> None:
+    def __init__(self, engine: Engine, *, qr_secret: bytes, payment_ttl_seconds: int, callback_url: str) -> None:
         self.engine = engine
+        # The callbacks of the orders this order core creates go there (whichever order core changes them).
+        self.callback_url = callback_url
         self.qr_secret = qr_secret
         self.payment_ttl_seconds = payment_ttl_seconds
 
@@ -92,7 +94,7 @@ class OrderCore:
             "fill_value": body.fill.value, "litres": body.litres, "list_amount": money(body.list_amount),
             "payable": money(body.payable), "currency": body.currency, "coupons": list(body.coupons),
             "points_used": body.points_used, "driver_id": body.driver_id, "quote_id": body.quote_id,
-            "quote_token": body.quote_token, "ttl": self.payment_ttl_seconds,
+            "quote_token": body.quote_token, "ttl": self.payment_ttl_seconds, "callback_url": self.callback_url,
             "invoice": None if body.invoice is None else body.invoice.model_dump(mode="json"),
         }  # fmt: skip
         for _ in range(_CODE_ATTEMPTS):
@@ -241,4 +243,5 @@ class OrderCore:
         prev = None if previous is None else previous.value
         repository.add_transition(conn, row["id"], prev, row["state"], reason)
         event_id = _new_id("evt")
-        repository.add_event(conn, event_id, row["id"], event_json(event_id, prev, self._json(row)))
+        body = event_json(event_id, prev, self._json(row))
+        repository.add_event(conn, event_id, row["id"], row["callback_url"], body)

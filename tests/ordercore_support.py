@@ -192,13 +192,13 @@ class CallbackReceiver:
     """Receives the order core's callbacks: 401 on a bad signature, 500 to the first `fail_first`
     well-signed deliveries, 200 afterwards. `events` are the accepted ones, first delivery of each event_id."""
 
-    def __init__(self, secret: str = CALLBACK_SECRET, fail_first: int = 0) -> None:
+    def __init__(self, secret: str = CALLBACK_SECRET, fail_first: int = 0, port: int = 0) -> None:
         self.secret = secret.encode()
         self.fail_first = fail_first
         self.deliveries: list[Delivery] = []
         self.rejected: list[str] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1/ordercore/events"
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:

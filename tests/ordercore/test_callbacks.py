@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
@@ -99,7 +100,25 @@ def test_events_wait_while_the_receiver_is_down_then_arrive(ordercore_engine: En
         core.pay(order)
         wait_until(lambda: any(a >= 2 for _, a, _, _ in _outbox(ordercore_engine)), what="failed attempts")
         assert not any(done for _, _, done, _ in _outbox(ordercore_engine))
-    # The receiver comes up; an order core pointed at it delivers what was waiting, in order.
-    with CallbackReceiver() as receiver, running_ordercore(ordercore_settings(database_url, receiver.url)):
-        events = receiver.wait_for_states(order["order_id"], ["created", "paid"])
+        # The receiver comes up: what was waiting arrives, in order.
+        with CallbackReceiver(port=port) as receiver:
+            events = receiver.wait_for_states(order["order_id"], ["created", "paid"])
     assert events[1]["order"]["payment"]["amount"] == "188.40"
+
+
+def test_an_order_core_delivers_only_the_events_of_its_own_orders(
+    ordercore_engine: Engine, database_url: str
+) -> None:
+    mine_settings: dict[str, Any] = {"payment_ttl_seconds": 1, "expiry_sweep_seconds": 3600}  # sweeps once, at start-up
+    other_settings: dict[str, Any] = {"payment_ttl_seconds": 1, "expiry_sweep_seconds": 0.1}
+    with CallbackReceiver() as mine, CallbackReceiver() as theirs:
+        with running_ordercore(ordercore_settings(database_url, mine.url, **mine_settings)) as core, \
+                running_ordercore(ordercore_settings(database_url, theirs.url, **other_settings)) as other:
+            order = core.create("mine", order_body()).json()
+            other_order = other.create("theirs", order_body()).json()
+            # The other order core's sweep expires both orders; each callback goes to its own receiver.
+            mine.wait_for_states(order["order_id"], ["created", "cancelled"])
+            theirs.wait_for_states(other_order["order_id"], ["created", "cancelled"])
+        assert mine.events_of(order["order_id"])[1]["order"]["cancel_reason"] == "expired"
+        assert mine.events_of(other_order["order_id"]) == []
+        assert theirs.events_of(order["order_id"]) == []
