@@ -24,7 +24,7 @@ from occupancy.learning import (
     day_of,
     summarise,
 )
-from occupancy.queueing import Floats, FreeWindow, Start, queue_distribution
+from occupancy.queueing import Floats, FreeWindow, Start, queue_distribution, queued_grades
 from occupancy.timeline import NozzleLog, PositionState, position_state, sessions
 
 CHINA_UTC_OFFSET_S = 8 * 3600.0
@@ -281,14 +281,14 @@ class OccupancyBook:
         if any(v.since is not None and as_of - v.since > model.retake_s for v in free):
             # a suitable position has stood free longer than a turnover: nobody who could use it waits
             return make(Distribution(0.0, 0.0, 0.0), 0.0, basis, suggested)
-        slots, queue = self._queue_and_slots(st, occ, states, model, as_of)
-        dist = simulate_wait(model, slots, grade, queue, seed_for(station_id, grade, as_of))
+        slots, queue, queued = self._queue_and_slots(st, occ, states, model, as_of)
+        dist = simulate_wait(model, slots, grade, queue, queued, seed_for(station_id, grade, as_of))
         return make(dist, float((queue * np.arange(len(queue))).sum()), basis, suggested)
 
     def _queue_and_slots(
         self, st: _Station, occ: StationOccupancy, states: dict[int, PositionState], model: StationModel,
         as_of: float,
-    ) -> tuple[list[Slot], Floats]:
+    ) -> tuple[list[Slot], Floats, dict[str, float]]:
         mix = model.grade_mix
         broad = {n: sum(mix.get(g, 0.0) for g in p.grades) >= BROAD_SHARE for n, p in st.layout.items()}
         slots: list[Slot] = []
@@ -320,7 +320,7 @@ class OccupancyBook:
             if v.status == "free" and v.since is not None and as_of - v.since > model.retake_s:
                 windows.append(FreeWindow(v.since, as_of, v.grades))
         queue = queue_distribution(model, self.utc_offset_s, as_of, starts, windows, report, window, empty_now)
-        return slots, queue
+        return slots, queue, queued_grades(model, self.utc_offset_s, as_of, windows, window)
 
     def wait_minutes(self, station_id: int, grade: str, as_of: float) -> tuple[float, bool] | None:
         """(expected minutes, stale) for list views: cached per (station, grade, as_of, state version), so

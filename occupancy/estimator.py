@@ -80,7 +80,8 @@ def _residual(rng: np.random.Generator, model: StationModel, slot: Slot, n: int)
 
 
 def simulate_wait(
-    model: StationModel, slots: Sequence[Slot], grade: str, queue: Floats, seed: int, samples: int = SAMPLES
+    model: StationModel, slots: Sequence[Slot], grade: str, queue: Floats, queued: dict[str, float], seed: int,
+    samples: int = SAMPLES,
 ) -> Distribution:
     """Seconds until a vehicle of `grade` arriving now gets a position (FCFS behind the queue)."""
     rng = np.random.default_rng(seed)
@@ -92,11 +93,10 @@ def simulate_wait(
         elif slot.kind == "claimed":
             drive = max(0.0, model.gap_s - slot.elapsed_s)
             free_at[:, j] = drive + np.exp(model.mu + model.sigma * rng.standard_normal(samples))
-    grades = sorted(model.grade_mix) or [grade]
-    weights = np.array([model.grade_mix.get(g, 1.0) for g in grades])
+    grades = sorted(queued) or [grade]
+    weights = np.array([queued.get(g, 1.0) for g in grades])
     masks = np.array([[g in s.grades for s in slots] for g in grades])
-    served = masks.any(axis=1)
-    weights = np.where(served, weights, 0.0)
+    weights = np.where(masks.any(axis=1), weights, 0.0)
     q = rng.choice(QMAX + 1, size=samples, p=queue)
     rows = np.arange(samples)
     for k in range(int(q.max()) if weights.sum() > 0 else 0):

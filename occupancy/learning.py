@@ -114,11 +114,7 @@ def build_model(days: Sequence[DaySummary], n_positions: int, grades: Iterable[s
                            (PRIOR_MU, PRIOR_SIGMA))
     gap, retake = turnover([sum(d.gaps[b] for d in days) for b in range(GAP_BINS)])
     if days:
-        raw = [sum(d.starts[b] for d in days) / len(days) * (3600.0 / BUCKET_S) for b in range(BUCKETS)]
-        # light smoothing over neighbouring half hours: starts lag arrivals when there is a queue
-        rate = tuple(
-            0.25 * raw[(b - 1) % BUCKETS] + 0.5 * raw[b] + 0.25 * raw[(b + 1) % BUCKETS] for b in range(BUCKETS)
-        )
+        rate = tuple(sum(d.starts[b] for d in days) / len(days) * (3600.0 / BUCKET_S) for b in range(BUCKETS))
     else:
         rate = tuple([PRIOR_RATE_PER_POSITION_H * n_positions] * BUCKETS)
     counts: dict[str, int] = {}

@@ -134,3 +134,16 @@ def take(p: Floats, fresh: float) -> Floats:
         return out
     res: Floats = out / total
     return res
+
+
+def queued_grades(
+    model: StationModel, utc_offset_s: float, as_of: float, windows: Sequence[FreeWindow], since: float
+) -> dict[str, float]:
+    """Weights of the grades of waiting vehicles: a vehicle of grade g can only be waiting if it arrived
+    after the last time a position serving g stood free, so each grade weighs its expected arrivals since."""
+    out: dict[str, float] = {}
+    for g, share in model.grade_mix.items():
+        last = max((w.end for w in windows if g in w.grades), default=since)
+        last = max(last, as_of - 2 * model.median_s)  # waiting vehicles arrived within about a session
+        out[g] = share * model.arrivals_between(min(last, as_of), as_of, utc_offset_s)
+    return out
