@@ -41,6 +41,16 @@ _EXISTING_REPORTS = sa.text(
 )
 
 
+def _ints(values: list[int]) -> str:
+    """An array literal: psycopg2 adapts a list element by element (~10 µs per event for five lists)."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def _texts(values: list[str]) -> str:
+    """An array literal of values without quotes or backslashes (states, checked RFC 3339 times)."""
+    return '{"' + '","'.join(values) + '"}'
+
+
 class _Known(NamedTuple):
     seq: int
     state: NozzleState
@@ -120,9 +130,9 @@ def _store_events(
     if late:
         params = {
             "station_id": station_id,
-            "positions": [ev.position for ev in late],
-            "nozzles": [ev.nozzle for ev in late],
-            "seqs": [ev.seq for ev in late],
+            "positions": _ints([ev.position for ev in late]),
+            "nozzles": _ints([ev.nozzle for ev in late]),
+            "seqs": _ints([ev.seq for ev in late]),
         }
         for r in conn.execute(_NEIGHBOURS, params):
             k3 = (int(r.position), int(r.nozzle), int(r.seq))
@@ -166,11 +176,11 @@ def _store_events(
     by_key = {(ev.position, ev.nozzle, ev.seq): ev for ev in accepted}
     rows = conn.execute(_INSERT_EVENTS, {
         "station_id": station_id,
-        "positions": [ev.position for ev in accepted],
-        "nozzles": [ev.nozzle for ev in accepted],
-        "seqs": [ev.seq for ev in accepted],
-        "states": [ev.state.value for ev in accepted],
-        "ts": [ev.ts_text for ev in accepted],
+        "positions": _ints([ev.position for ev in accepted]),
+        "nozzles": _ints([ev.nozzle for ev in accepted]),
+        "seqs": _ints([ev.seq for ev in accepted]),
+        "states": _texts([ev.state.value for ev in accepted]),
+        "ts": _texts([ev.ts_text for ev in accepted]),
     }).all()  # fmt: skip
     for row_id, position, nozzle, seq in rows:
         ev = by_key[(int(position), int(nozzle), int(seq))]
@@ -180,11 +190,11 @@ def _store_events(
     if new_heads:
         conn.execute(_MOVE_HEADS, {
             "station_id": station_id,
-            "positions": [ev.position for ev in new_heads],
-            "nozzles": [ev.nozzle for ev in new_heads],
-            "seqs": [ev.seq for ev in new_heads],
-            "states": [ev.state.value for ev in new_heads],
-            "ts": [ev.ts_text for ev in new_heads],
+            "positions": _ints([ev.position for ev in new_heads]),
+            "nozzles": _ints([ev.nozzle for ev in new_heads]),
+            "seqs": _ints([ev.seq for ev in new_heads]),
+            "states": _texts([ev.state.value for ev in new_heads]),
+            "ts": _texts([ev.ts_text for ev in new_heads]),
         })  # fmt: skip
 
 
@@ -227,8 +237,8 @@ def _store_reports(conn: sa.Connection, station_id: int, reports: list[ReportIte
             _report_same_or_conflict(rep, seen.waiting_vehicles, result)
     rows = conn.execute(_INSERT_REPORTS, {
         "station_id": station_id,
-        "counts": [rep.waiting_vehicles for rep in fresh],
-        "ts": [rep.ts.isoformat() for rep in fresh],
+        "counts": _ints([rep.waiting_vehicles for rep in fresh]),
+        "ts": _texts([rep.ts.isoformat() for rep in fresh]),
     }).all()  # fmt: skip
     stored = {ts: int(row_id) for row_id, ts in rows}
     clashing = [rep for rep in fresh if rep.ts not in stored]
@@ -240,7 +250,7 @@ def _store_reports(conn: sa.Connection, station_id: int, reports: list[ReportIte
         existing = {
             r.ts: int(r.waiting_vehicles)
             for r in conn.execute(
-                _EXISTING_REPORTS, {"station_id": station_id, "ts": [rep.ts.isoformat() for rep in clashing]}
+                _EXISTING_REPORTS, {"station_id": station_id, "ts": _texts([rep.ts.isoformat() for rep in clashing])}
             )
         }
         for rep in clashing:
