@@ -12,9 +12,7 @@ from bisect import bisect_right, insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
-
-from occupancy.estimator import Distribution, Slot, erlang_wait, seed_for, simulate_wait
+from occupancy.estimator import SAMPLES, Distribution, Slot, erlang_wait, seed_for, simulate_wait
 from occupancy.events import NozzleEvent, NozzleState, PositionClaim, PositionLayout, WaitingReport
 from occupancy.learning import (
     DAY_S,
@@ -24,14 +22,14 @@ from occupancy.learning import (
     day_of,
     summarise,
 )
-from occupancy.queueing import Floats, FreeWindow, Start, queue_distribution, queued_grades
+from occupancy.particles import QueueFilter, Retake, run_filter
+from occupancy.queueing import FreeWindow
 from occupancy.timeline import NozzleLog, PositionState, position_state, sessions
 
 CHINA_UTC_OFFSET_S = 8 * 3600.0
 LOOKBACK_S = 5400.0  # how far back the queue filter looks for the last time the queue was empty
 REPORT_VALID_S = 300.0  # a waiting-vehicles report older than this is not used
 STUCK_AFTER_S = 1800.0  # an occupied nozzle silent this long lost its closing event
-BROAD_SHARE = 0.75  # a position serving this share of demand, idle, proves the queue empty
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,23 +279,21 @@ class OccupancyBook:
         if any(v.since is not None and as_of - v.since > model.retake_s for v in free):
             # a suitable position has stood free longer than a turnover: nobody who could use it waits
             return make(Distribution(0.0, 0.0, 0.0), 0.0, basis, suggested)
-        slots, queue, queued = self._queue_and_slots(st, occ, states, model, as_of)
-        dist = simulate_wait(model, slots, grade, queue, queued, seed_for(station_id, grade, as_of))
-        return make(dist, float((queue * np.arange(len(queue))).sum()), basis, suggested)
+        seed = seed_for(station_id, grade, as_of)
+        slots, queue = self._queue_and_slots(st, occ, states, model, as_of, seed)
+        dist = simulate_wait(model, slots, grade, queue.sample(SAMPLES), queue.grades, seed)
+        return make(dist, queue.mean_length(), basis, suggested)
 
     def _queue_and_slots(
         self, st: _Station, occ: StationOccupancy, states: dict[int, PositionState], model: StationModel,
         as_of: float,
-    ) -> tuple[list[Slot], Floats, dict[str, float]]:
-        mix = model.grade_mix
-        broad = {n: sum(mix.get(g, 0.0) for g in p.grades) >= BROAD_SHARE for n, p in st.layout.items()}
+        seed: int,
+    ) -> tuple[list[Slot], QueueFilter]:
         slots: list[Slot] = []
-        empty_now = False
         for v in occ.positions:
             elapsed = as_of - v.since if v.since is not None else 0.0
             if v.status == "free":
                 slots.append(Slot(v.number, v.grades, "free", elapsed))
-                empty_now = empty_now or (broad[v.number] and elapsed > model.retake_s)
             elif v.status == "occupied":
                 ps = states[v.number]
                 phase = as_of - ps.phase_since if ps.phase_since is not None else elapsed
@@ -308,19 +304,18 @@ class OccupancyBook:
         window = max(as_of - LOOKBACK_S, first)
         i = bisect_right(st.reports, (as_of, float("inf")))
         report = st.reports[i - 1] if i and as_of - st.reports[i - 1][0] <= REPORT_VALID_S else None
-        starts: list[Start] = []
+        starts: list[Retake] = []
         windows: list[FreeWindow] = []
         for pos, nz in st.by_position.items():
             grades = st.layout[pos].grades
             for s in sessions(pos, nz, window, as_of, STUCK_AFTER_S):
-                starts.append(Start(s.start, s.gap_before, broad[pos], grades))
+                starts.append(Retake(s.start, grades, s.grade, s.gap_before))
                 if s.gap_before is not None and s.gap_before > model.retake_s:
                     windows.append(FreeWindow(s.start - s.gap_before, s.start - model.gap_s, grades))
         for v in occ.positions:
             if v.status == "free" and v.since is not None and as_of - v.since > model.retake_s:
                 windows.append(FreeWindow(v.since, as_of, v.grades))
-        queue = queue_distribution(model, self.utc_offset_s, as_of, starts, windows, report, window, empty_now)
-        return slots, queue, queued_grades(model, self.utc_offset_s, as_of, windows, window)
+        return slots, run_filter(model, self.utc_offset_s, as_of, starts, windows, report, window, seed)
 
     def wait_minutes(self, station_id: int, grade: str, as_of: float) -> tuple[float, bool] | None:
         """(expected minutes, stale) for list views: cached per (station, grade, as_of, state version), so

@@ -17,7 +17,8 @@ import numpy as np
 
 from occupancy.events import NozzleState
 from occupancy.learning import StationModel
-from occupancy.queueing import QMAX, Floats
+from occupancy.particles import Ints
+from occupancy.queueing import Floats
 
 SAMPLES = 400
 _Z = np.linspace(8.5, -8.5, 3401)  # decreasing z: increasing survival
@@ -80,28 +81,27 @@ def _residual(rng: np.random.Generator, model: StationModel, slot: Slot, n: int)
 
 
 def simulate_wait(
-    model: StationModel, slots: Sequence[Slot], grade: str, queue: Floats, queued: dict[str, float], seed: int,
-    samples: int = SAMPLES,
+    model: StationModel, slots: Sequence[Slot], grade: str, queues: Ints, queue_grades: Sequence[str], seed: int,
 ) -> Distribution:
-    """Seconds until a vehicle of `grade` arriving now gets a position (FCFS behind the queue)."""
+    """Seconds until a vehicle of `grade` arriving now gets a position, first come first served behind
+    `queues` (one sampled queue per Monte Carlo row: indexes into `queue_grades`, -1 past the end)."""
+    samples = len(queues)
     rng = np.random.default_rng(seed)
-    n_pos = len(slots)
-    free_at = np.zeros((samples, n_pos))
+    free_at = np.zeros((samples, len(slots)))
     for j, slot in enumerate(slots):
         if slot.kind == "busy":
             free_at[:, j] = _residual(rng, model, slot, samples)
         elif slot.kind == "claimed":
             drive = max(0.0, model.gap_s - slot.elapsed_s)
             free_at[:, j] = drive + np.exp(model.mu + model.sigma * rng.standard_normal(samples))
-    grades = sorted(queued) or [grade]
-    weights = np.array([queued.get(g, 1.0) for g in grades])
-    masks = np.array([[g in s.grades for s in slots] for g in grades])
-    weights = np.where(masks.any(axis=1), weights, 0.0)
-    q = rng.choice(QMAX + 1, size=samples, p=queue)
+    # masks[g] = positions a vehicle of queue grade g can use; the extra last row (index -1) is for "nobody"
+    masks = np.array([[g in s.grades for s in slots] for g in queue_grades] + [[True] * len(slots)])
+    usable = np.append(masks[:-1].any(axis=1), False)
     rows = np.arange(samples)
-    for k in range(int(q.max()) if weights.sum() > 0 else 0):
-        active = q > k
-        g_idx = rng.choice(len(grades), size=samples, p=weights / weights.sum())
+    depth = int((queues >= 0).sum(axis=1).max()) if queues.size else 0
+    for k in range(depth):
+        g_idx = queues[:, k]
+        active = usable[g_idx]
         cand = np.where(masks[g_idx], free_at, np.inf)
         pos = cand.argmin(axis=1)
         t = cand[rows, pos]

@@ -1,0 +1,180 @@
+"""The queue ahead at `as_of` as explicit queues (grade of each waiting vehicle, in order): a particle filter.
+
+Each particle is one possible queue, run forward from `window_start` through what the telemetry shows:
+- vehicles arrive at the learned time-of-day rate with the learned grade mix, except grades that a free
+  position could serve at the time (those drive straight in);
+- a session that starts within the retake time of its position freeing took the first waiting vehicle
+  that could use the position; its grade must be the grade the nozzle dispensed (particles disagreeing are
+  down-weighted); with nobody able to use the position, a fresh arrival that fast is the explanation;
+- a position standing free longer than the retake time proves nobody who could use it is waiting;
+- a waiting-vehicles report fixes the length (newest dropped, or vehicles added with the mix's grades).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from occupancy.learning import StationModel
+from occupancy.queueing import QMAX, Arrivals, FreeWindow
+
+PARTICLES = 200
+Ints = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class Retake:
+    """A session start: its position's grades, the grade dispensed, how long the position stood free."""
+
+    ts: float
+    grades: frozenset[str]
+    grade: str | None
+    gap_before: float | None
+
+
+class QueueFilter:
+    def __init__(self, model: StationModel, utc_offset_s: float, windows: Sequence[FreeWindow], seed: int) -> None:
+        self.model = model
+        self.utc_offset_s = utc_offset_s
+        self.grades = sorted(model.grade_mix)
+        self.index = {g: i for i, g in enumerate(self.grades)}
+        self.mix = np.array([model.grade_mix[g] for g in self.grades])
+        self.arrivals = Arrivals(model, utc_offset_s, windows)
+        self.windows = windows
+        self.rng = np.random.default_rng(seed)
+        self.q = np.full((PARTICLES, QMAX), -1, dtype=np.int64)
+        self.n = np.zeros(PARTICLES, dtype=np.int64)
+        self.w = np.full(PARTICLES, 1.0 / PARTICLES)
+        self.rows = np.arange(PARTICLES)
+
+    def _usable(self, grades: frozenset[str] | set[str]) -> npt.NDArray[np.bool_]:
+        """Lookup over grade index (+ a trailing False for -1 = empty slot)."""
+        return np.array([g in grades for g in self.grades] + [False])
+
+    def _open_mix(self, at: float) -> npt.NDArray[np.float64]:
+        covered: set[str] = set()
+        for w in self.windows:
+            if w.start <= at <= w.end:
+                covered |= w.grades
+        m = self.mix * ~self._usable(covered)[:-1]
+        total = m.sum()
+        return m / total if total > 0 else m
+
+    def _append(self, mask: npt.NDArray[np.bool_], mix: npt.NDArray[np.float64]) -> None:
+        mask = mask & (self.n < QMAX)
+        if not mask.any() or mix.sum() <= 0:
+            return
+        g = self.rng.choice(len(self.grades), size=PARTICLES, p=mix)
+        rows = self.rows[mask]
+        self.q[rows, self.n[rows]] = g[mask]
+        self.n[rows] += 1
+
+    def births(self, a: float, b: float) -> None:
+        mean = self.arrivals.mean(a, b)
+        if mean <= 1e-9:
+            return
+        count = self.rng.poisson(mean, PARTICLES)
+        mix = self._open_mix((a + b) / 2)
+        for k in range(int(count.max())):
+            self._append(count > k, mix)
+
+    def _remove_at(self, rows: Ints, col: Ints) -> None:
+        idx = np.arange(QMAX)
+        src = np.minimum(idx[None, :] + (idx[None, :] >= col[:, None]), QMAX - 1)
+        moved = np.take_along_axis(self.q[rows], src, axis=1)
+        moved[:, -1] = -1
+        self.q[rows] = moved
+        self.n[rows] -= 1
+
+    def retake(self, r: Retake, fresh_prob: float) -> None:
+        can = self._usable(r.grades)[self.q]
+        has = can.any(axis=1)
+        first = can.argmax(axis=1)
+        if r.grade is not None and r.grade in self.index:
+            match = self.q[self.rows, first] == self.index[r.grade]
+            self.w *= np.where(has, np.where(match, 1.0, 0.05), fresh_prob)
+        else:
+            self.w *= np.where(has, 1.0, fresh_prob)
+        rows = self.rows[has]
+        if len(rows):
+            self._remove_at(rows, first[has])
+        self._normalise()
+
+    def clear(self, grades: frozenset[str]) -> None:
+        """Nobody who could use these grades is waiting: drop such vehicles from every queue."""
+        usable = self._usable(grades)
+        keep = (self.q >= 0) & ~usable[self.q]
+        order = np.argsort(~keep, axis=1, kind="stable")
+        self.q = np.take_along_axis(np.where(keep, self.q, -1), order, axis=1)
+        self.n = keep.sum(axis=1)
+
+    def report(self, count: int, at: float) -> None:
+        count = min(count, QMAX)
+        over = self.n > count
+        self.q[over] = np.where(np.arange(QMAX)[None, :] < count, self.q[over], -1)
+        self.n[over] = count
+        mix = self._open_mix(at)
+        if mix.sum() <= 0:
+            mix = self.mix / self.mix.sum()
+        for _ in range(count):
+            self._append(self.n < count, mix)
+
+    def _normalise(self) -> None:
+        total = self.w.sum()
+        if total <= 1e-300 or not math.isfinite(total):
+            self.w[:] = 1.0 / PARTICLES
+            return
+        self.w /= total
+        if 1.0 / float((self.w**2).sum()) < PARTICLES / 2:
+            pick = self.rng.choice(PARTICLES, size=PARTICLES, p=self.w)
+            self.q, self.n = self.q[pick], self.n[pick]
+            self.w[:] = 1.0 / PARTICLES
+
+    def sample(self, size: int) -> Ints:
+        """`size` queues drawn by weight: (size, QMAX) grade indexes, -1 past the end."""
+        pick = self.rng.choice(PARTICLES, size=size, p=self.w)
+        out: Ints = self.q[pick]
+        return out
+
+    def mean_length(self) -> float:
+        return float((self.w * self.n).sum())
+
+
+def run_filter(
+    model: StationModel, utc_offset_s: float, as_of: float, starts: Sequence[Retake],
+    windows: Sequence[FreeWindow], report: tuple[float, int] | None, window_start: float, seed: int,
+) -> QueueFilter:
+    f = QueueFilter(model, utc_offset_s, windows, seed)
+    events: list[tuple[float, int, object]] = []
+    for s in starts:
+        quick = s.gap_before is None or s.gap_before <= model.retake_s
+        at = s.ts - (s.gap_before if s.gap_before is not None and quick else model.gap_s)
+        events.append((at, 1, s if quick else None))
+    for w in windows:
+        events.append((w.start, 0, w))
+    t = window_start
+    if report is not None:
+        t = report[0]
+        f.report(report[1], t)
+    for at, _, what in sorted(events, key=lambda e: (e[0], e[1])):
+        if at <= t or at > as_of:
+            continue
+        f.births(t, at)
+        t = at
+        if isinstance(what, FreeWindow):
+            f.clear(what.grades)
+        elif isinstance(what, Retake):
+            cov = f.arrivals.coverage({what.grade} if what.grade else set(what.grades))
+            rate = model.rate_at(at, utc_offset_s) * cov / 3600.0
+            fresh = 1.0 - math.exp(-rate * model.retake_s)
+            f.retake(what, fresh if what.gap_before is not None else max(fresh, 0.5))
+    if as_of > t:
+        f.births(t, as_of)
+    for w in windows:
+        if w.start <= as_of <= w.end:
+            f.clear(w.grades)
+    return f
