@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
-from occupancy.events import NozzleEvent, NozzleState, WaitingReport, transition_allowed
+from occupancy.events import ALLOWED_NEXT, NozzleEvent, NozzleState, WaitingReport, transition_allowed
 from occupancy.layouts import Layout
 from occupancy.parse import EventItem, ParsedBatch, Reject, ReportItem
 
@@ -145,8 +145,13 @@ def _store_events(
     accepted: list[EventItem] = []
     new_heads: list[EventItem] = []
     for key, evs in nozzles.items():
-        evs.sort(key=lambda e: (e.seq, e.index))
+        evs.sort(key=_seq_then_index)
         head = heads.get(key)
+        if head is None or evs[0].seq > head.seq:  # the usual case: nothing late on this nozzle
+            top = _in_order(evs, head, accepted, result)
+            if top is not None:
+                new_heads.append(top)
+            continue
         last: EventItem | None = None  # the last accepted event of this batch on this nozzle
         for ev in evs:
             k = (key[0], key[1], ev.seq)
@@ -179,11 +184,11 @@ def _store_events(
         "positions": _ints([ev.position for ev in accepted]),
         "nozzles": _ints([ev.nozzle for ev in accepted]),
         "seqs": _ints([ev.seq for ev in accepted]),
-        "states": _texts([ev.state.value for ev in accepted]),
+        "states": _texts([ev.state for ev in accepted]),
         "ts": _texts([ev.ts_text for ev in accepted]),
     }).all()  # fmt: skip
     for row_id, position, nozzle, seq in rows:
-        ev = by_key[(int(position), int(nozzle), int(seq))]
+        ev = by_key[(position, nozzle, seq)]
         result.events.append((int(row_id), NozzleEvent(station_id, ev.position, ev.nozzle, ev.state, ev.ts.timestamp(), ev.seq)))
     result.accepted += len(rows)
     result.duplicates += len(accepted) - len(rows)  # only a concurrent writer without the lock could cause this
@@ -193,9 +198,36 @@ def _store_events(
             "positions": _ints([ev.position for ev in new_heads]),
             "nozzles": _ints([ev.nozzle for ev in new_heads]),
             "seqs": _ints([ev.seq for ev in new_heads]),
-            "states": _texts([ev.state.value for ev in new_heads]),
+            "states": _texts([ev.state for ev in new_heads]),
             "ts": _texts([ev.ts_text for ev in new_heads]),
         })  # fmt: skip
+
+
+def _seq_then_index(ev: EventItem) -> tuple[int, int]:
+    return (ev.seq, ev.index)
+
+
+def _in_order(evs: list[EventItem], head: _Known | None, accepted: list[EventItem], result: IngestResult) -> EventItem | None:
+    """One nozzle's events, all above its stored head, in seq order: each checked against the one before
+    (the head first). Returns the last accepted one (the new head), if any. Same rules as the general
+    path, without its neighbour lookups."""
+    allowed = ALLOWED_NEXT
+    prev_seq, prev_state, prev_ts = (head.seq, head.state, head.ts) if head is not None else (-1, None, None)
+    last: EventItem | None = None
+    for ev in evs:
+        if prev_state is not None and prev_ts is not None:
+            if ev.seq == prev_seq:
+                _same_or_conflict(ev, _Known(prev_seq, prev_state, prev_ts), result)
+                continue
+            if ev.ts < prev_ts or not (ev.seq - prev_seq > 1 or ev.state is prev_state or ev.state in allowed[prev_state]):
+                problem = _transition_problem(_Known(prev_seq, prev_state, prev_ts), ev, None)
+                assert problem is not None
+                result.rejects.append(Reject(ev.index, *problem))
+                continue
+        accepted.append(ev)
+        last = ev
+        prev_seq, prev_state, prev_ts = ev.seq, ev.state, ev.ts
+    return last
 
 
 def _same_or_conflict(ev: EventItem, known: _Known, result: IngestResult) -> None:

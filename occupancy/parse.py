@@ -137,6 +137,17 @@ def parse_ts(value: object, name: str = "ts") -> datetime:
 
 
 def _event(index: int, item: dict[str, Any]) -> EventItem:
+    # Fast path for a well-formed event (the usual case); anything unusual takes the checks below.
+    sid, pos, noz, seq = item.get("station_id"), item.get("position"), item.get("nozzle"), item.get("seq")
+    raw_ts, raw_state = item.get("ts"), item.get("state")
+    state = _STATES.get(raw_state) if type(raw_state) is str else None
+    if (type(sid) is int and type(pos) is int and type(noz) is int and type(seq) is int and state is not None
+            and type(raw_ts) is str and 0 < sid <= _BIGINT_MAX and 0 < pos <= _SMALLINT_MAX
+            and 0 < noz <= _SMALLINT_MAX and 0 <= seq <= _BIGINT_MAX and _RFC3339.match(raw_ts)):
+        try:
+            return EventItem(index, sid, pos, noz, state, datetime.fromisoformat(raw_ts), seq, raw_ts)
+        except ValueError:
+            pass  # e.g. month 13: the checks below say so
     station_id = _int(item, "station_id", 1, _BIGINT_MAX)
     position = _int(item, "position", 1, _SMALLINT_MAX)
     nozzle = _int(item, "nozzle", 1, _SMALLINT_MAX)
