@@ -27,7 +27,7 @@ from occupancy.queueing import FreeWindow
 from occupancy.timeline import NozzleLog, PositionState, position_state, sessions
 
 CHINA_UTC_OFFSET_S = 8 * 3600.0
-LOOKBACK_S = 5400.0  # how far back the queue filter looks for the last time the queue was empty
+LOOKBACK_S = 3600.0  # how far back the queue filter looks for the last time the queue was empty
 REPORT_VALID_S = 300.0  # a waiting-vehicles report older than this is not used
 STUCK_AFTER_S = 1800.0  # an occupied nozzle silent this long lost its closing event
 

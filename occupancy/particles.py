@@ -56,31 +56,26 @@ class QueueFilter:
         return np.array([g in grades for g in self.grades] + [False])
 
     def _open_mix(self, at: float) -> npt.NDArray[np.float64]:
-        covered: set[str] = set()
-        for w in self.windows:
-            if w.start <= at <= w.end:
-                covered |= w.grades
-        m = self.mix * ~self._usable(covered)[:-1]
+        m = self.mix * ~self._usable(self.arrivals.open_grades(at))[:-1]
         total = m.sum()
         return m / total if total > 0 else m
 
-    def _append(self, mask: npt.NDArray[np.bool_], mix: npt.NDArray[np.float64]) -> None:
-        mask = mask & (self.n < QMAX)
-        if not mask.any() or mix.sum() <= 0:
+    def _append(self, count: Ints, mix: npt.NDArray[np.float64]) -> None:
+        """Append count[i] vehicles (grades drawn from `mix`) to queue i."""
+        depth = int(count.max())
+        if depth <= 0 or mix.sum() <= 0:
             return
-        g = self.rng.choice(len(self.grades), size=PARTICLES, p=mix)
-        rows = self.rows[mask]
-        self.q[rows, self.n[rows]] = g[mask]
-        self.n[rows] += 1
+        cdf = np.cumsum(mix / mix.sum())
+        draws = np.minimum(np.searchsorted(cdf, self.rng.random((PARTICLES, depth))), len(cdf) - 1)
+        for k in range(depth):
+            rows = self.rows[(count > k) & (self.n < QMAX)]
+            self.q[rows, self.n[rows]] = draws[rows, k]
+            self.n[rows] += 1
 
     def births(self, a: float, b: float) -> None:
         mean = self.arrivals.mean(a, b)
-        if mean <= 1e-9:
-            return
-        count = self.rng.poisson(mean, PARTICLES)
-        mix = self._open_mix((a + b) / 2)
-        for k in range(int(count.max())):
-            self._append(count > k, mix)
+        if mean > 1e-6:
+            self._append(self.rng.poisson(mean, PARTICLES), self._open_mix((a + b) / 2))
 
     def _remove_at(self, rows: Ints, col: Ints) -> None:
         idx = np.arange(QMAX)
@@ -107,7 +102,10 @@ class QueueFilter:
     def clear(self, grades: frozenset[str]) -> None:
         """Nobody who could use these grades is waiting: drop such vehicles from every queue."""
         usable = self._usable(grades)
-        keep = (self.q >= 0) & ~usable[self.q]
+        hit = usable[self.q]
+        if not hit.any():
+            return
+        keep = (self.q >= 0) & ~hit
         order = np.argsort(~keep, axis=1, kind="stable")
         self.q = np.take_along_axis(np.where(keep, self.q, -1), order, axis=1)
         self.n = keep.sum(axis=1)
@@ -120,8 +118,7 @@ class QueueFilter:
         mix = self._open_mix(at)
         if mix.sum() <= 0:
             mix = self.mix / self.mix.sum()
-        for _ in range(count):
-            self._append(self.n < count, mix)
+        self._append(count - self.n, mix)
 
     def _normalise(self) -> None:
         total = self.w.sum()
@@ -157,7 +154,10 @@ def run_filter(
     for w in windows:
         events.append((w.start, 0, w))
     t = window_start
-    if report is not None:
+    empty_at = f.arrivals.last_all_free(as_of)
+    if empty_at is not None and empty_at > t:
+        t = empty_at  # every grade had a free position then: the queue was empty
+    if report is not None and report[0] >= t:
         t = report[0]
         f.report(report[1], t)
     for at, _, what in sorted(events, key=lambda e: (e[0], e[1])):

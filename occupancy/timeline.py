@@ -17,6 +17,7 @@ _COMPLETED = NozzleState.COMPLETED
 _OFFLINE = NozzleState.OFFLINE
 _FUELING = NozzleState.FUELING
 _PRE = frozenset({NozzleState.CALLING, NozzleState.AUTHORIZED})
+CONTEXT_S = 900.0  # sessions() reads this far before its window to know whether a position was free
 
 
 class NozzleLog:
@@ -206,7 +207,7 @@ def sessions(
     merged: list[tuple[float, int, NozzleState, str]] = []
     for n, (grade, log) in enumerate(nozzles):
         tss, states = log.tss, log.states
-        lo = bisect_left(tss, start - 2 * stuck_after_s) if log.monotone else 0
+        lo = bisect_left(tss, start - CONTEXT_S) if log.monotone else 0
         for i in range(lo, len(tss)):
             ts = tss[i]
             if ts <= end:
