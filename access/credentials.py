@@ -83,3 +83,14 @@ def revoke(engine: Engine, key_id: str) -> bool:
             {"k": key_id},
         )
     return bool(done.rowcount)
+
+
+def live_station(engine: Engine, key_id: str) -> int | None:
+    """The station of a credential that is not revoked (no secret check: for re-checking a token that
+    verified earlier, since a key id's secret never changes), or None."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT station_id FROM station_credentials WHERE key_id = :k AND revoked_at IS NULL"),
+            {"k": key_id},
+        ).first()
+    return int(row[0]) if row is not None else None

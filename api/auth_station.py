@@ -1,9 +1,10 @@
 """Station authentication: `Authorization: Bearer <key_id>.<secret>` issued by access/ for one station.
 
 A scrypt check costs ~50 ms of CPU, too much for controllers posting batches many times a second, so
-each worker remembers successful checks (keyed by the token's SHA-256, never the token) for
-`station_auth_cache_seconds` (default 30 s) in a bounded cache: a revoked credential stops working within
-that time, not at once. Failed checks are never cached.
+each worker remembers successful checks (keyed by the token's SHA-256, never the token) in a bounded
+cache. An entry older than `station_auth_cache_seconds` (default 30 s) is re-checked with one indexed
+query (is the key id still unrevoked? its secret never changes) instead of another scrypt: a revoked
+credential stops working within that time, not at once. Failed checks are never cached.
 """
 
 from __future__ import annotations
@@ -31,23 +32,24 @@ class StationForbidden(Exception):
 
 
 class VerifiedTokens:
-    """token SHA-256 -> (station id, expiry), at most `max_size` entries (the oldest go first)."""
+    """token SHA-256 -> (station id, revocation re-check due), at most `max_size` entries (oldest go first)."""
 
-    def __init__(self, ttl_s: float, max_size: int = 100_000) -> None:
+    def __init__(self, ttl_s: float, max_size: int = 200_000) -> None:
         self.ttl_s = ttl_s
         self.max_size = max_size
         self._entries: dict[bytes, tuple[int, float]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: bytes) -> int | None:
+    def get(self, key: bytes) -> tuple[int, bool] | None:
+        """(station id, whether the revocation re-check is due), or None when never verified here."""
         entry = self._entries.get(key)
         if entry is None:
             return None
-        if entry[1] < time.monotonic():
-            with self._lock:
-                self._entries.pop(key, None)
-            return None
-        return entry[0]
+        return entry[0], entry[1] < time.monotonic()
+
+    def drop(self, key: bytes) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
 
     def put(self, key: bytes, station_id: int) -> None:
         if self.ttl_s <= 0:
@@ -73,9 +75,18 @@ async def authenticated_station(
     if given is None or not given.credentials:
         raise StationUnauthorized("a station credential is required: Authorization: Bearer <key_id>.<secret>")
     cache = _cache(request)
-    key = hashlib.sha256(given.credentials.strip().encode()).digest()
-    station_id = cache.get(key)
-    if station_id is not None:
+    token = given.credentials.strip()
+    key = hashlib.sha256(token.encode()).digest()
+    known = cache.get(key)
+    if known is not None:
+        if not known[1]:
+            return known[0]
+        engine = request.app.state.engine
+        station_id = await run_in_threadpool(credentials.live_station, engine, token.partition(".")[0])
+        if station_id != known[0]:
+            cache.drop(key)
+            raise StationUnauthorized("unknown or revoked station credential")
+        cache.put(key, station_id)
         return station_id
     station_id = await run_in_threadpool(credentials.verify, request.app.state.engine, given.credentials)
     if station_id is None:

@@ -87,8 +87,8 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(database_url: str, engine: Engine) -> Iterator[LiveServer]:
-    settings = Settings.model_validate({"DATABASE_URL": database_url, "index_refresh_seconds": 0.1})
+def live_server(database_url: str, engine: Engine, **overrides: Any) -> Iterator[LiveServer]:
+    settings = Settings.model_validate({"DATABASE_URL": database_url, "index_refresh_seconds": 0.1, **overrides})
     port = _free_port()
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)

@@ -11,6 +11,7 @@ import orjson
 import pytest
 from sqlalchemy import Engine, text
 
+from access.credentials import revoke
 from occupancy.claims import claim_position
 from occupancy.errors import ClaimConflict, UnknownPosition
 from tests.occupancy.support import at, event, forecourt_station, session, stations_with_tokens
@@ -217,3 +218,16 @@ def test_a_restarted_service_answers_the_same(server: LiveServer, two: list[tupl
         after = ok(fresh.get(f"/v1/stations/{a}/occupancy", as_of=as_of))
     assert after == before
     assert [p["status"] for p in after["positions"]] == ["occupied", "unknown", "free"]  # 2 never reported
+
+
+def test_a_revoked_credential_stops_working_within_the_cache_time(two: list[tuple[int, str]], engine: Engine,
+                                                                  database_url: str) -> None:  # fmt: skip
+    (a, token), _ = two
+    with live_server(database_url, engine, station_auth_cache_seconds=0.2) as fresh:
+        items = [event(a, 1, 1, "idle", 1, at(10))]
+        assert ok(post(fresh, token, items))["accepted"] == 1
+        assert ok(post(fresh, token, items))["duplicates"] == 1  # remembered: no second scrypt
+        assert revoke(engine, token.split(".")[0])
+        time.sleep(0.3)
+        response = post(fresh, token, items)
+        assert response.status_code == 401 and response.json()["type"] == "/problems/unauthorized"
