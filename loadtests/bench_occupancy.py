@@ -164,6 +164,25 @@ async def ingest_client(base_url: str, feeds: list[StationFeed], batch: int, unt
                 tally.first_rejects.append(answer["rejects"][:3])
 
 
+async def verify_everywhere(base_url: str, tokens: list[str], connections: int) -> None:
+    """An empty batch per token on each of `connections` connections (the kernel spreads them over the
+    workers), so that the window measures ingest, not first-time credential checks."""
+
+    async def one(client: httpx.AsyncClient) -> None:
+        for token in tokens:
+            answer = await client.post("/v1/occupancy/events", content=b"[]", headers={
+                "Authorization": f"Bearer {token}", "Content-Type": "application/json"})  # fmt: skip
+            if answer.status_code != 200:
+                raise SystemExit(f"credential check failed: {answer.status_code} {answer.text}")
+
+    clients = [httpx.AsyncClient(base_url=base_url, timeout=120) for _ in range(connections)]
+    try:
+        await asyncio.gather(*(one(c) for c in clients))
+    finally:
+        for c in clients:
+            await c.aclose()
+
+
 def probe(base_url: str, station: tuple[int, list[tuple[int, int]], str], every: float, until: float,
           out: list[float], timeouts: list[int]) -> None:  # fmt: skip
     """Post one event, then poll on four other connections until all of them show it."""
@@ -246,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
             until = time.time() + seconds
             await asyncio.gather(*(ingest_client(server.base_url, g, args.batch, until, tally) for g in groups))
 
+        say(f"each worker verifies each credential once (scrypt, ~50 ms): {len(feeds) + 1} tokens")
+        asyncio.run(verify_everywhere(server.base_url, [f.token for f in feeds] + [probe_station[2]], args.clients))
         warm = IngestTally()
         asyncio.run(run(args.warmup, warm))
         say(f"warm-up: {warm.accepted / max(args.warmup, 1):,.0f} events/s, {warm.rejected} rejected")
