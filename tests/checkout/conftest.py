@@ -23,8 +23,10 @@ from tests.checkout.support import Stack, running_stack
 from tests.support import insert_records
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(database_url: str, migrated_engine: Engine) -> Iterator[Stack]:
+    """Stopped after this package: its order core's outbox sender and expiry sweep work on the shared
+    `ordercore` schema and must not take the events of the order core's own tests."""
     with running_stack(database_url, migrated_engine) as running:
         yield running
 
