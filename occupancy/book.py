@@ -29,6 +29,7 @@ from occupancy.timeline import NozzleLog, PositionState, position_state, session
 CHINA_UTC_OFFSET_S = 8 * 3600.0
 LOOKBACK_S = 3600.0  # how far back the queue filter looks for the last time the queue was empty
 REPORT_VALID_S = 300.0  # a waiting-vehicles report older than this is not used
+QMAX_REPORT = 1 << 30
 STUCK_AFTER_S = 1800.0  # an occupied nozzle silent this long lost its closing event
 
 
@@ -302,8 +303,7 @@ class OccupancyBook:
                 slots.append(Slot(v.number, v.grades, "claimed", elapsed))
         first = min((log.tss[0] for log in st.nozzles.values() if log.tss), default=as_of)
         window = max(as_of - LOOKBACK_S, first)
-        i = bisect_right(st.reports, (as_of, float("inf")))
-        report = st.reports[i - 1] if i and as_of - st.reports[i - 1][0] <= REPORT_VALID_S else None
+        reports = st.reports[bisect_right(st.reports, (window, -1)) : bisect_right(st.reports, (as_of, QMAX_REPORT))]
         starts: list[Retake] = []
         windows: list[FreeWindow] = []
         for pos, nz in st.by_position.items():
@@ -315,7 +315,7 @@ class OccupancyBook:
         for v in occ.positions:
             if v.status == "free" and v.since is not None and as_of - v.since > model.retake_s:
                 windows.append(FreeWindow(v.since, as_of, v.grades))
-        return slots, run_filter(model, self.utc_offset_s, as_of, starts, windows, report, window, seed)
+        return slots, run_filter(model, self.utc_offset_s, as_of, starts, windows, reports, window, seed)
 
     def wait_minutes(self, station_id: int, grade: str, as_of: float) -> tuple[float, bool] | None:
         """(expected minutes, stale) for list views: cached per (station, grade, as_of, state version), so

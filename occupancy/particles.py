@@ -7,7 +7,8 @@ Each particle is one possible queue, run forward from `window_start` through wha
   that could use the position; its grade must be the grade the nozzle dispensed (particles disagreeing are
   down-weighted); with nobody able to use the position, a fresh arrival that fast is the explanation;
 - a position standing free longer than the retake time proves nobody who could use it is waiting;
-- a waiting-vehicles report fixes the length (newest dropped, or vehicles added with the mix's grades).
+- a waiting-vehicles report weighs queues by how well their length agrees, then fixes the length (newest
+  dropped, or vehicles added with the mix's grades).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from occupancy.learning import StationModel
 from occupancy.queueing import QMAX, Arrivals, FreeWindow
 
 PARTICLES = 200
+REPORT_AGREEMENT = 0.25  # likelihood factor per vehicle of difference between a queue and a report
 Ints = npt.NDArray[np.int64]
 
 
@@ -111,7 +113,10 @@ class QueueFilter:
         self.n = keep.sum(axis=1)
 
     def report(self, count: int, at: float) -> None:
+        """The station counted `count` waiting: weigh queues by their agreement, then set the length."""
         count = min(count, QMAX)
+        self.w *= REPORT_AGREEMENT ** np.abs(self.n - count)
+        self._normalise()
         over = self.n > count
         self.q[over] = np.where(np.arange(QMAX)[None, :] < count, self.q[over], -1)
         self.n[over] = count
@@ -143,7 +148,7 @@ class QueueFilter:
 
 def run_filter(
     model: StationModel, utc_offset_s: float, as_of: float, starts: Sequence[Retake],
-    windows: Sequence[FreeWindow], report: tuple[float, int] | None, window_start: float, seed: int,
+    windows: Sequence[FreeWindow], reports: Sequence[tuple[float, int]], window_start: float, seed: int,
 ) -> QueueFilter:
     f = QueueFilter(model, utc_offset_s, windows, seed)
     events: list[tuple[float, int, object]] = []
@@ -153,13 +158,12 @@ def run_filter(
         events.append((at, 1, s if quick else None))
     for w in windows:
         events.append((w.start, 0, w))
+    for ts, count in reports:
+        events.append((ts, 2, count))
     t = window_start
     empty_at = f.arrivals.last_all_free(as_of)
     if empty_at is not None and empty_at > t:
         t = empty_at  # every grade had a free position then: the queue was empty
-    if report is not None and report[0] >= t:
-        t = report[0]
-        f.report(report[1], t)
     for at, _, what in sorted(events, key=lambda e: (e[0], e[1])):
         if at <= t or at > as_of:
             continue
@@ -167,6 +171,8 @@ def run_filter(
         t = at
         if isinstance(what, FreeWindow):
             f.clear(what.grades)
+        elif isinstance(what, int):
+            f.report(what, at)
         elif isinstance(what, Retake):
             cov = f.arrivals.coverage({what.grade} if what.grade else set(what.grades))
             rate = model.rate_at(at, utc_offset_s) * cov / 3600.0
