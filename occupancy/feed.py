@@ -78,6 +78,11 @@ class _Table:
     top: sa.TextClause  # the highest id
     convert: Callable[[Any], Item]
 
+    @property
+    def after_raw(self) -> str:
+        """`after` for a DB-API cursor (pyformat parameters)."""
+        return self.after.text.replace(":last", "%(last)s").replace(":limit", "%(limit)s")
+
 
 # Event times leave the database as epoch seconds (float8): cheaper than datetimes, and what the book uses.
 TABLES = (
@@ -192,11 +197,17 @@ class LiveFeed:
             for number, table in enumerate(TABLES):
                 tracker, own = self.trackers[number], self.own[number]
                 tracker.expire(now)
-                found = list(conn.execute(table.after, {"last": tracker.last, "limit": self.chunk}))
+                # The DB-API cursor: plain tuples, without a Row object per row (this runs for every event).
+                cursor = conn.connection.cursor()
+                try:
+                    cursor.execute(table.after_raw, {"last": tracker.last, "limit": self.chunk})
+                    found: list[Any] = list(cursor.fetchall())
+                finally:
+                    cursor.close()
                 if tracker.missing:
                     lows, highs = tracker.ranges()
                     found += conn.execute(table.within, {"lows": lows, "highs": highs}).all()
-                tracker.observe((int(r[0]) for r in found), now)
+                tracker.observe((r[0] for r in found), now)
                 if own:
                     found = [r for r in found if own.pop(r[0], None) is None]
                     cutoff = now - 3 * self.hold_s
