@@ -53,6 +53,8 @@ def _conditional(rng: np.random.Generator, mu: float, sigma: float, elapsed: flo
     if elapsed <= 0:
         return np.exp(mu + sigma * rng.standard_normal(n))
     z_e = (math.log(elapsed) - mu) / sigma
+    if z_e > 6.0:  # far past this phase's usual length: about to end
+        return rng.exponential(max(1.0, math.exp(mu) * sigma), n)
     log_s = math.log(0.5 * math.erfc(z_e / math.sqrt(2.0))) + np.log(rng.uniform(1e-12, 1.0, n))
     z = np.interp(log_s, _LOG_SURV, _Z)
     return np.maximum(np.exp(mu + sigma * z) - elapsed, 0.0)
