@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -75,6 +76,11 @@ async def running_occupancy(app: FastAPI, engine: Engine, settings: Settings) ->
     feed = live_feed(engine, settings)
     app.state.occupancy = feed
     await run_in_threadpool(feed.load)
+    # Ingest allocates several short-lived containers per event; with the default threshold (700) the
+    # collector ran so often, over a heap holding the book, that it cost more per event than the tail
+    # itself (profiled: 7 -> 3 µs per tailed event). Refcounting frees these objects anyway.
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
     task = asyncio.create_task(_tail_forever(feed, settings.occupancy_poll_seconds))
     try:
         yield feed

@@ -73,7 +73,16 @@ def ingest_batch(
     result = IngestResult(rejects=list(batch.rejects))
     latest = now + FUTURE_TOLERANCE
     nozzles: dict[tuple[int, int], list[EventItem]] = {}
+    valid = {(number, n) for number, p in layout.items() for n in p.nozzle_grades} if layout is not None else set()
     for ev in batch.events:
+        key = (ev.position, ev.nozzle)
+        if key in valid and ev.station_id == station_id and ev.ts <= latest:  # the usual case, checked at once
+            group = nozzles.get(key)
+            if group is None:
+                nozzles[key] = [ev]
+            else:
+                group.append(ev)
+            continue
         code = _static_problem(ev.station_id, station_id, layout, ev.ts, latest)
         if code is None and layout is not None:
             position = layout.get(ev.position)
