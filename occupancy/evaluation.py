@@ -15,8 +15,10 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from typing import Protocol
 
-from occupancy.book import OccupancyBook, StationOccupancy, WaitEstimate
+from occupancy.book import OccupancyBook, StationOccupancy
+from occupancy.events import NozzleEvent, WaitingReport
 from occupancy.learning import StationModel
 from occupancy.simulator import SimulatedStation, is_peak, simulate, standard_stations
 
@@ -34,6 +36,7 @@ class Scored:
     naive_min: float
     hist_min: float
     basis: str
+    local_min: float  # the in-process book's estimate (equal to est_min unless scored through a service)
 
 
 def naive_minutes(occ: StationOccupancy, model: StationModel, grade: str) -> float:
@@ -46,12 +49,21 @@ def naive_minutes(occ: StationOccupancy, model: StationModel, grade: str) -> flo
     return min(max(0.0, model.median_s - (occ.as_of - v.since)) for v in busy if v.since is not None) / 60
 
 
-# (station, grade, as_of) -> the estimate, the occupancy and the learned model at as_of
-Query = Callable[[int, str, float], tuple[WaitEstimate, StationOccupancy, StationModel]]
+class Remote(Protocol):
+    """A service under test: it receives the same deliveries and answers the wait (minutes, p10, p90, basis)."""
+
+    def post(self, items: Sequence[NozzleEvent | WaitingReport]) -> None: ...
+
+    def wait(self, station_id: int, grade: str, as_of: float) -> tuple[float, float, float, str]: ...
 
 
-def score_station(sim: SimulatedStation, learn_days: int, stale_after_s: float = 300.0) -> list[Scored]:
-    """Replay one simulated station into a fresh book and score the days after the first `learn_days`."""
+def score_station(
+    sim: SimulatedStation, learn_days: int, stale_after_s: float = 300.0, remote: Remote | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Scored]:
+    """Replay one simulated station into a fresh book (and `remote`, when given, whose answers are then
+    the ones scored) and score the days after the first `learn_days`. The baselines always come from the
+    in-process book, which holds the same observable events."""
     book = OccupancyBook(stale_after_s=stale_after_s)
     sid = sim.spec.station_id
     book.set_layout(sid, sim.spec.positions)
@@ -61,23 +73,39 @@ def score_station(sim: SimulatedStation, learn_days: int, stale_after_s: float =
     vehicles = sorted(sim.vehicles, key=lambda v: v.arrival)
     day_sum = [0.0] * sim.days
     day_n = [0] * sim.days
+    pending: list[NozzleEvent | WaitingReport] = []
     for v in vehicles:
         day = int((v.arrival - sim.start) // 86400.0)
         j = i
         while j < len(deliveries) and deliveries[j].at <= v.arrival:
             j += 1
         if j > i:
-            book.apply(d.item for d in deliveries[i:j])
+            batch = [d.item for d in deliveries[i:j]]
+            book.apply(batch)
+            if remote is not None:
+                pending.extend(batch)
+                if len(pending) >= 5000:
+                    remote.post(pending)
+                    pending = []
             i = j
         if day >= learn_days:
+            if remote is not None and pending:
+                remote.post(pending)
+                pending = []
             est = book.wait(sid, v.grade, v.arrival)
             occ = book.occupancy(sid, v.arrival)
             model = book.model(sid, v.arrival)
             assert est is not None and occ is not None and model is not None
+            minutes, p10, p90, basis = (
+                remote.wait(sid, v.grade, v.arrival) if remote is not None
+                else (est.minutes, est.p10_minutes, est.p90_minutes, est.basis)
+            )
             n = sum(day_n[:day])
             hist = sum(day_sum[:day]) / n / 60 if n else 0.0
-            out.append(Scored(sid, v.arrival, v.grade, is_peak(sim.spec, v.arrival), v.wait_s / 60, est.minutes,
-                              est.p10_minutes, est.p90_minutes, naive_minutes(occ, model, v.grade), hist, est.basis))
+            out.append(Scored(sid, v.arrival, v.grade, is_peak(sim.spec, v.arrival), v.wait_s / 60, minutes, p10,
+                              p90, naive_minutes(occ, model, v.grade), hist, basis, est.minutes))
+            if progress is not None:
+                progress(len(out), len(vehicles))
         day_sum[day] += v.wait_s
         day_n[day] += 1
     return out

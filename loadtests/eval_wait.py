@@ -1,0 +1,202 @@
+"""Wait-estimate evaluation through the real HTTP API, in event time.
+
+    .venv/bin/python -m loadtests.eval_wait [--days 6 --learn-days 3 --seed 1]
+
+A throwaway database eval_wait is (re)created and migrated; the simulated stations of
+occupancy.simulator.standard_stations (small and large, with and without queue reports) are inserted into
+the catalogue with their positions and nozzles, each with its own credential. The service runs with one
+worker (STATIONS_WORKERS=1, as bin/run would start it), so an accepted event is in the book that answers the
+next request. Per station, the telemetry is posted as NDJSON batches in delivery order (faults included:
+drops, repeats, delays); at each arrival on the scored days, every delivery up to that moment has been
+posted and GET /v1/stations/{id}/wait?grade=&as_of=<arrival> is compared with the vehicle's true wait.
+The baselines (naive, historical mean) come from an in-process book fed the same deliveries, which also
+shows how often the service's answer equals the in-process one. Results: var/bench/eval-wait-<time>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from sqlalchemy import text
+
+from access.credentials import issue
+from db.engine import make_engine
+from geo.records import StationRecord
+from loadtests import bench_db
+from loadtests.bench_procs import Server, http_status, stop_server
+from occupancy.evaluation import Scored, score_station, summary, table
+from occupancy.events import NozzleEvent, WaitingReport
+from occupancy.simulator import StationSpec, simulate, standard_stations
+from tests.support import insert_records
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT_DIR = ROOT / "var" / "bench"
+
+
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds")
+
+
+class Service:
+    """One station's view of the service: posts with its credential, reads the wait."""
+
+    def __init__(self, client: httpx.Client, token: str) -> None:
+        self.client = client
+        self.token = token
+        self.accepted = self.duplicates = self.rejected = 0
+        self.rejects: list[Any] = []
+
+    def post(self, items: Sequence[NozzleEvent | WaitingReport]) -> None:
+        lines = []
+        for item in items:
+            if isinstance(item, NozzleEvent):
+                body: dict[str, Any] = {"station_id": item.station_id, "position": item.position,
+                                        "nozzle": item.nozzle, "state": item.state.value, "seq": item.seq}
+            else:
+                body = {"station_id": item.station_id, "waiting_vehicles": item.waiting_vehicles}
+            body["ts"] = iso(item.ts)
+            lines.append(orjson.dumps(body))
+        response = self.client.post("/v1/occupancy/events", content=b"\n".join(lines) + b"\n", headers={
+            "Authorization": f"Bearer {self.token}", "Content-Type": "application/x-ndjson"})  # fmt: skip
+        if response.status_code != 200:
+            raise SystemExit(f"POST refused: {response.status_code} {response.text[:500]}")
+        answer = response.json()
+        self.accepted += answer["accepted"]
+        self.duplicates += answer["duplicates"]
+        self.rejected += answer["rejected"]
+        if answer["rejects"] and len(self.rejects) < 10:
+            self.rejects.extend(answer["rejects"][:3])
+
+    def wait(self, station_id: int, grade: str, as_of: float) -> tuple[float, float, float, str]:
+        response = self.client.get(f"/v1/stations/{station_id}/wait", params={"grade": grade, "as_of": iso(as_of)})
+        if response.status_code != 200:
+            raise SystemExit(f"GET wait failed: {response.status_code} {response.text[:500]}")
+        body = response.json()
+        return float(body["minutes"]), float(body["p10_minutes"]), float(body["p90_minutes"]), str(body["basis"])
+
+
+def prepare(base: str, name: str, specs: Sequence[StationSpec]) -> tuple[str, list[int], list[str]]:
+    """Recreate the database; insert the stations with their layouts; a credential per station."""
+    admin = make_engine(bench_db.database_url(base, "postgres"), pool_size=1)
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            quoted = conn.dialect.identifier_preparer.quote_identifier(name)
+            conn.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {quoted}"))
+    finally:
+        admin.dispose()
+    url = bench_db.database_url(base, name)
+    bench_db.migrate(url)
+    engine = make_engine(url, pool_size=1)
+    try:
+        records = [
+            StationRecord(
+                name=f"simulated station {spec.station_id}", brand="sim", lon=116.30 + 0.01 * k, lat=39.90,
+                positions=tuple(tuple(g for _, g in sorted(p.nozzle_grades.items())) for p in spec.positions),
+                identifiers=(("simulator", str(spec.station_id)),),
+            )
+            for k, spec in enumerate(specs)
+        ]
+        ids = insert_records(engine, records)
+        tokens = [issue(engine, sid).token for sid in ids]
+    finally:
+        engine.dispose()
+    return url, ids, tokens
+
+
+def start_service(url: str, port: int, log_path: Path) -> Server:
+    server = Server("service", "api.app:create_app", port, log_path)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "uvicorn", server.app, "--factory", "--workers", "1", "--loop", "uvloop",
+               "--http", "httptools", "--host", "127.0.0.1", "--port", str(port)]
+    with log_path.open("wb") as log:
+        env = {**os.environ, "DATABASE_URL": url, "STATIONS_WORKERS": "1"}
+        server.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                          start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while http_status(server.base_url + "/readyz") != 200:
+        if server.process.poll() is not None or time.monotonic() > deadline:
+            stop_server(server)
+            raise SystemExit(f"service did not become ready; see {log_path}")
+        time.sleep(0.25)
+    return server
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--days", type=int, default=6)
+    parser.add_argument("--learn-days", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database-url-base", default="postgresql://stations@127.0.0.1:55499")
+    parser.add_argument("--database", default="eval_wait")
+    parser.add_argument("--port", type=int, default=18_470)
+    args = parser.parse_args(argv)
+    specs = standard_stations()
+    say(f"{args.database}: creating, migrating, inserting {len(specs)} simulated stations")
+    url, ids, tokens = prepare(args.database_url_base, args.database, specs)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    server = start_service(url, args.port, OUT_DIR / f"server-eval-wait-{stamp}.log")
+    rows: list[Scored] = []
+    ingest: dict[str, Any] = {}
+    started = time.perf_counter()
+    try:
+        with httpx.Client(base_url=server.base_url, timeout=60) as client:
+            for spec, sid, token in zip(specs, ids, tokens, strict=True):
+                sim = simulate(dataclasses.replace(spec, station_id=sid), args.days,
+                               seed=args.seed * 1000 + spec.station_id)
+                service = Service(client, token)
+                say(f"station {sid} (simulated {spec.station_id}, {len(spec.positions)} positions, "
+                    f"{'reports' if spec.reports_every_s else 'no reports'}): {len(sim.vehicles)} vehicles, "
+                    f"{len(sim.deliveries)} deliveries")
+
+                def progress(done: int, total: int, sid: int = sid) -> None:
+                    if done % 500 == 0:
+                        say(f"  station {sid}: {done} arrivals scored")
+
+                scored = score_station(sim, args.learn_days, remote=service, progress=progress)
+                rows.extend(scored)
+                ingest[str(sid)] = {"accepted": service.accepted, "duplicates": service.duplicates,
+                                    "rejected": service.rejected, "first_rejects": service.rejects}
+                say(f"  station {sid}: {len(scored)} scored; posted {service.accepted} accepted, "
+                    f"{service.duplicates} duplicates, {service.rejected} rejected")
+    finally:
+        stop_server(server)
+    results = summary(rows)
+    same = sum(abs(r.est_min - round(r.local_min, 1)) <= 0.051 for r in rows)
+    print(f"\n== wait estimates through HTTP: {len(specs)} stations, {args.days} days "
+          f"(learning {args.learn_days}, scoring {args.days - args.learn_days}), seed {args.seed}, "
+          f"{time.perf_counter() - started:.0f} s ==")
+    print(table(results))
+    peak = results["peak"]
+    print(f"HTTP answer equal to the in-process book's (to 0.1 min): {same}/{len(rows)}")
+    ok = (peak["mae"] <= 0.6 * peak["naive_mae"] and peak["mae"] < peak["hist_mae"]
+          and 0.7 <= peak["coverage"] <= 0.9)  # fmt: skip
+    print(f"targets at peak: MAE {peak['mae']:.3f} <= 0.6 x naive {peak['naive_mae']:.3f} "
+          f"({peak['mae'] / peak['naive_mae']:.2f}x), < historical {peak['hist_mae']:.3f}, "
+          f"10-90 coverage {peak['coverage']:.1%} in [70%, 90%]: {'PASS' if ok else 'FAIL'}")
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    out = OUT_DIR / f"eval-wait-{stamp}.json"
+    out.write_text(json.dumps({"args": vars(args), "summary": results, "ingest": ingest,
+                               "same_as_in_process": same, "rows": [dataclasses.asdict(r) for r in rows]}) + "\n")
+    say(f"results in {out.relative_to(ROOT)}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
