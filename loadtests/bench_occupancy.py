@@ -280,17 +280,17 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         prober.start()
 
-        async def window() -> None:
+        async def window() -> float:
             task = asyncio.create_task(run(args.duration, tally))
             while not task.done():
-                await asyncio.sleep(5)
+                await asyncio.wait({task}, timeout=5)
                 elapsed = time.perf_counter() - started
                 say(f"{elapsed:4.0f} s: {tally.accepted:,} accepted ({tally.accepted / elapsed:,.0f}/s), "
                     f"{tally.rejected} rejected, {tally.errors} errors, {len(reflections)} probes")
             await task
+            return time.perf_counter() - started  # the last answer, not the next progress tick
 
-        asyncio.run(window())
-        elapsed = time.perf_counter() - started
+        elapsed = asyncio.run(window())
         prober.join(timeout=15)
         spent = cpu_delta(cpu_before, process_cpu(), server.process.pid, database)
         results["memory"] = [{"pid": pid, **memory_kb(pid)} for pid in worker_pids(server)]
