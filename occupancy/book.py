@@ -80,6 +80,7 @@ class _Station:
     claims: dict[int, list[tuple[float, str]]] = field(default_factory=dict)
     first_day: int | None = None
     next_edge: float = float("-inf")  # start of the day after the latest event's day
+    first_edge: float = float("-inf")  # start of the earliest day seen
     version: int = 0
     days: dict[int, DaySummary] = field(default_factory=dict)
     models: dict[int, StationModel] = field(default_factory=dict)
@@ -110,7 +111,8 @@ class OccupancyBook:
                 by_position.setdefault(p.number, []).append((grade, log))
         st = _Station(layout, nozzles, by_position)
         if old is not None:
-            st.reports, st.claims, st.first_day, st.next_edge = old.reports, old.claims, old.first_day, old.next_edge
+            st.reports, st.claims, st.first_day = old.reports, old.claims, old.first_day
+            st.next_edge, st.first_edge = old.next_edge, old.first_edge
             st.version, st.days = old.version + 1, old.days
         self._stations[station_id] = st
 
@@ -147,12 +149,16 @@ class OccupancyBook:
             st.version += 1
             if item.ts >= st.next_edge:
                 self._roll(st, item.ts)
+            elif item.ts < st.first_edge:  # an older day than any seen so far
+                st.first_day = day_of(item.ts, self.utc_offset_s)
+                st.first_edge = st.first_day * DAY_S - self.utc_offset_s
 
     def _roll(self, st: _Station, ts: float) -> None:
         """A new day for this station: keep raw events for `raw_days` days, summarise what is dropped."""
         day = day_of(ts, self.utc_offset_s)
         if st.first_day is None:
             st.first_day = day
+            st.first_edge = day * DAY_S - self.utc_offset_s
         st.next_edge = (day + 1) * DAY_S - self.utc_offset_s
         keep_from = day - self.raw_days + 1
         for d in range(max(st.first_day, keep_from - self.history_days), keep_from):

@@ -20,7 +20,7 @@ from occupancy.learning import StationModel
 from occupancy.particles import Ints
 from occupancy.queueing import Floats
 
-SAMPLES = 400
+SAMPLES = 256
 _Z = np.linspace(8.5, -8.5, 3401)  # decreasing z: increasing survival
 _LOG_SURV = np.log(np.array([0.5 * math.erfc(z / math.sqrt(2.0)) for z in _Z]))
 

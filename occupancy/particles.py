@@ -23,7 +23,7 @@ import numpy.typing as npt
 from occupancy.learning import StationModel
 from occupancy.queueing import QMAX, Arrivals, FreeWindow
 
-PARTICLES = 200
+PARTICLES = 128
 REPORT_AGREEMENT = 0.25  # likelihood factor per vehicle of difference between a queue and a report
 Ints = npt.NDArray[np.int64]
 

@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from occupancy.learning import StationModel
 
-QMAX = 40  # longest queue modelled
+QMAX = 24  # longest queue modelled (vehicles waiting, all grades)
 Floats = npt.NDArray[np.float64]
 
 
