@@ -1,9 +1,9 @@
-"""The wait distribution for a vehicle arriving at `as_of`, given the queue ahead (occupancy/queueing.py).
+"""The wait distribution for a vehicle arriving at `as_of`, behind the queues of occupancy/particles.py.
 
 A seeded Monte Carlo of first-come-first-served over the positions: busy ones free after the remaining
 time of the phase their nozzle is in (log-normal, conditioned on what has already elapsed) plus the
-phases still to come; queued vehicles (grades drawn from the learned mix) take the first position they can
-use, then a vehicle of `grade` arriving now. When the live data is stale: the M/M/c typical wait.
+phases still to come; the queued vehicles (one sampled queue per row, grades included) take the first
+position they can use, then a vehicle of `grade` arriving now. When the live data is stale: the M/M/c typical wait.
 """
 
 from __future__ import annotations
