@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import time
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request
@@ -57,8 +58,11 @@ async def book_with_layout(request: Request, station_id: int) -> OccupancyBook:
 
 
 async def _tail_forever(feed: LiveFeed, every: float) -> None:
+    started = time.monotonic()
     while True:
-        await asyncio.sleep(every)
+        # A fixed rhythm: the time a fetch takes is not added to the wait for the next one.
+        await asyncio.sleep(max(0.0, every - (time.monotonic() - started)))
+        started = time.monotonic()
         try:
             delta = await run_in_threadpool(feed.fetch)
             if delta.reset:
