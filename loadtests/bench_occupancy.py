@@ -39,10 +39,12 @@ from loadtests import bench_db
 from loadtests.bench_procs import (
     Server,
     cpu_delta,
+    machine_busy_seconds,
     memory_kb,
     process_cpu,
     start_server,
     stop_server,
+    wait_for_quiet,
     wait_ready,
     worker_pids,
 )
@@ -243,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--probe-every", type=float, default=0.25)
     parser.add_argument("--database-url-base", default="postgresql://stations@127.0.0.1:55432")
     parser.add_argument("--port", type=int, default=18_460)
+    parser.add_argument("--quiet", type=float, default=0.25,
+                        help="wait (up to 3 min) until other processes use less than this share of the machine")
     args = parser.parse_args(argv)
     label = bench_db.size_label(args.stations)
     database = f"bench_occupancy_{label}"
@@ -278,7 +282,11 @@ def main(argv: list[str] | None = None) -> int:
         until = time.time() + args.duration
         prober = threading.Thread(target=probe, args=(server.base_url, probe_station, args.probe_every, until,
                                                       reflections, timeouts, posts), daemon=True)  # fmt: skip
+        share, waited = wait_for_quiet(server.process.pid, database, args.quiet, 180)
+        say(f"other processes use {share:.0%} of the machine (waited {waited:.0f} s for < {args.quiet:.0%})")
         cpu_before = process_cpu()
+        busy_before, total_before = machine_busy_seconds()
+        own_before = time.process_time()
         started = time.perf_counter()
         prober.start()
 
@@ -295,6 +303,10 @@ def main(argv: list[str] | None = None) -> int:
         elapsed = asyncio.run(window())
         prober.join(timeout=15)
         spent = cpu_delta(cpu_before, process_cpu(), server.process.pid, database)
+        busy_after, total_after = machine_busy_seconds()
+        machine = max(total_after - total_before, 1e-9)
+        spent["bench"] = time.process_time() - own_before
+        spent["other_share"] = max(0.0, busy_after - busy_before - spent["server"] - spent["postgres"] - spent["bench"]) / machine
         results["memory"] = [{"pid": pid, **memory_kb(pid)} for pid in worker_pids(server)]
     finally:
         stop_server(server)
@@ -306,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
         "request_p99_ms": round(1000 * percentile(tally.latencies, 0.99), 1),
         "server_cpu_us_per_event": round(1e6 * spent["server"] / max(tally.accepted, 1), 1),
         "postgres_cpu_us_per_event": round(1e6 * spent["postgres"] / max(tally.accepted, 1), 1),
+        "bench_client_cpu_us_per_event": round(1e6 * spent["bench"] / max(tally.accepted, 1), 1),
+        "other_processes_machine_share": round(spent["other_share"], 3),
         "first_rejects": tally.first_rejects,
     }  # fmt: skip
     results["reflection"] = {
@@ -322,7 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"sustained {ing['events_per_s']:,} accepted events/s ({ing['accepted']:,} in {ing['elapsed_s']} s, "
           f"{ing['requests']} requests, {ing['rejected']} rejected, {ing['errors']} errors); request p50 "
           f"{ing['request_p50_ms']} ms, p99 {ing['request_p99_ms']} ms")
-    print(f"CPU per event: server {ing['server_cpu_us_per_event']} µs, postgres {ing['postgres_cpu_us_per_event']} µs")
+    print(f"CPU per event: server {ing['server_cpu_us_per_event']} µs, postgres {ing['postgres_cpu_us_per_event']} µs, "
+          f"this client {ing['bench_client_cpu_us_per_event']} µs; other processes used "
+          f"{ing['other_processes_machine_share']:.0%} of the machine during the window")
     print(f"reflection on every connection: p50 {ref['p50_ms']} ms, p99 {ref['p99_ms']} ms, max {ref['max_ms']} ms "
           f"over {ref['probes']} probes ({ref['timeouts']} not shown within 10 s); of which the probe's own POST "
           f"p50 {ref['post_p50_ms']} ms, p99 {ref['post_p99_ms']} ms")
