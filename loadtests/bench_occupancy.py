@@ -279,14 +279,14 @@ def main(argv: list[str] | None = None) -> int:
         reflections: list[float] = []
         timeouts: list[int] = []
         posts: list[float] = []
-        until = time.time() + args.duration
-        prober = threading.Thread(target=probe, args=(server.base_url, probe_station, args.probe_every, until,
-                                                      reflections, timeouts, posts), daemon=True)  # fmt: skip
         share, waited = wait_for_quiet(server.process.pid, database, args.quiet, 180)
         say(f"other processes use {share:.0%} of the machine (waited {waited:.0f} s for < {args.quiet:.0%})")
         cpu_before = process_cpu()
         busy_before, total_before = machine_busy_seconds()
         own_before = time.process_time()
+        until = time.time() + args.duration
+        prober = threading.Thread(target=probe, args=(server.base_url, probe_station, args.probe_every, until,
+                                                      reflections, timeouts, posts), daemon=True)  # fmt: skip
         started = time.perf_counter()
         prober.start()
 
