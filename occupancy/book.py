@@ -318,10 +318,14 @@ class OccupancyBook:
                 starts.append(Retake(s.start, grades, s.grade, s.gap_before))
                 if s.gap_before is not None and s.gap_before > model.retake_s:
                     windows.append(FreeWindow(s.start - s.gap_before, s.start - model.gap_s, grades))
+        just_freed: list[tuple[frozenset[str], float]] = []
         for v in occ.positions:
             if v.status == "free" and v.since is not None and as_of - v.since > model.retake_s:
                 windows.append(FreeWindow(v.since, as_of, v.grades))
-        return slots, run_filter(model, self.utc_offset_s, as_of, starts, windows, reports, window, seed)
+            elif v.status == "free" and v.since is not None:
+                just_freed.append((v.grades, as_of - v.since))
+        return slots, run_filter(model, self.utc_offset_s, as_of, starts, windows, reports, window, seed,
+                                 just_freed)
 
     def wait_minutes(self, station_id: int, grade: str, as_of: float) -> tuple[float, bool] | None:
         """(expected minutes, stale) for list views: cached per (station, grade, as_of, state version), so

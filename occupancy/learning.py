@@ -89,6 +89,19 @@ class StationModel:
     grade_mix: dict[str, float]
     days: int  # finished days learned from (0: priors)
     phases: dict[NozzleState, tuple[float, float]] = field(default_factory=lambda: dict(PRIOR_PHASES))
+    retake_gaps: tuple[float, ...] = ()  # share of quick retakes per GAP_BIN_S bin (background removed)
+
+    def still_coming(self, elapsed: float) -> float:
+        """Probability that a waiting vehicle given a position `elapsed` seconds ago has not yet lifted
+        its nozzle (the survival of the retake gap)."""
+        bins = self.retake_gaps
+        if not bins:
+            return min(1.0, max(0.0, (self.retake_s - elapsed) / max(1.0, self.retake_s - 10.0)))
+        k = int(elapsed // GAP_BIN_S)
+        if k >= len(bins):
+            return 0.0
+        part = bins[k] * (1.0 - (elapsed - k * GAP_BIN_S) / GAP_BIN_S)
+        return min(1.0, part + sum(bins[k + 1 :]))
 
     def rate_at(self, ts: float, utc_offset_s: float) -> float:
         return self.rate_per_h[bucket_of(ts, utc_offset_s)]
@@ -112,7 +125,7 @@ class StationModel:
 def build_model(days: Sequence[DaySummary], n_positions: int, grades: Iterable[str]) -> StationModel:
     mu, sigma = _lognormal(sum(d.n for d in days), sum(d.sum_log for d in days), sum(d.sum_log2 for d in days),
                            (PRIOR_MU, PRIOR_SIGMA))
-    gap, retake = turnover([sum(d.gaps[b] for d in days) for b in range(GAP_BINS)])
+    gap, retake, shares = turnover([sum(d.gaps[b] for d in days) for b in range(GAP_BINS)])
     if days:
         rate = tuple(sum(d.starts[b] for d in days) / len(days) * (3600.0 / BUCKET_S) for b in range(BUCKETS))
     else:
@@ -133,7 +146,7 @@ def build_model(days: Sequence[DaySummary], n_positions: int, grades: Iterable[s
         phases[state] = _lognormal(
             sum(x[0] for x in stats), sum(x[1] for x in stats), sum(x[2] for x in stats), PRIOR_PHASES[state]
         )
-    return StationModel(mu, sigma, gap, retake, rate, mix, len(days), phases)
+    return StationModel(mu, sigma, gap, retake, rate, mix, len(days), phases, shares)
 
 
 def _lognormal(n: int, s1: float, s2: float, prior: tuple[float, float]) -> tuple[float, float]:
@@ -143,12 +156,13 @@ def _lognormal(n: int, s1: float, s2: float, prior: tuple[float, float]) -> tupl
     return mu, max(0.05, math.sqrt(max(0.0, s2 / n - mu * mu)))
 
 
-def turnover(hist: Sequence[int]) -> tuple[float, float]:
-    """(mean retake gap, retake threshold) from a histogram of free gaps before sessions. Retakes by
-    waiting vehicles form a peak at short gaps (drive-in time) over the flatter background of vehicles
-    arriving at a free position; the threshold is where the peak falls to twice the background."""
+def turnover(hist: Sequence[int]) -> tuple[float, float, tuple[float, ...]]:
+    """(mean retake gap, retake threshold, share of retakes per bin) from a histogram of free gaps before
+    sessions. Retakes by waiting vehicles form a peak at short gaps (drive-in time) over the flatter
+    background of vehicles arriving at a free position; the threshold is where the peak falls to twice
+    the background."""
     if sum(hist) < 30:
-        return PRIOR_GAP_S, PRIOR_RETAKE_S
+        return PRIOR_GAP_S, PRIOR_RETAKE_S, ()
     tail = hist[len(hist) * 3 // 5 :]
     background = sum(tail) / len(tail)
     top = max(range(len(hist)), key=lambda b: hist[b])
@@ -158,4 +172,6 @@ def turnover(hist: Sequence[int]) -> tuple[float, float]:
     retake = min(120.0, max(20.0, (end + 1) * GAP_BIN_S))
     inside = hist[: end + 1]
     gap = sum((b + 0.5) * GAP_BIN_S * c for b, c in enumerate(inside)) / max(1, sum(inside))
-    return gap, retake
+    above = [max(0.0, c - background) for c in inside]
+    total = sum(above)
+    return gap, retake, tuple(c / total for c in above) if total > 0 else ()

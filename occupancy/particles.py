@@ -136,6 +136,13 @@ class QueueFilter:
             self.q, self.n = self.q[pick], self.n[pick]
             self.w[:] = 1.0 / PARTICLES
 
+    def driving_in(self, grades: frozenset[str], still_coming: float) -> None:
+        """A position freed moments ago shows no new vehicle yet: a queue holding someone who could use it
+        explains that only if that vehicle is still driving in."""
+        can = self._usable(grades)[self.q].any(axis=1)
+        self.w *= np.where(can, still_coming, 1.0)
+        self._normalise()
+
     def sample(self, size: int) -> Ints:
         """`size` queues drawn by weight: (size, QMAX) grade indexes, -1 past the end."""
         pick = self.rng.choice(PARTICLES, size=size, p=self.w)
@@ -149,7 +156,10 @@ class QueueFilter:
 def run_filter(
     model: StationModel, utc_offset_s: float, as_of: float, starts: Sequence[Retake],
     windows: Sequence[FreeWindow], reports: Sequence[tuple[float, int]], window_start: float, seed: int,
+    just_freed: Sequence[tuple[frozenset[str], float]] = (),
 ) -> QueueFilter:
+    """The filter run up to as_of; `just_freed`: (grades, seconds) of positions freed within the retake
+    time and not yet taken as far as the telemetry shows."""
     f = QueueFilter(model, utc_offset_s, windows, seed)
     events: list[tuple[float, int, object]] = []
     for s in starts:
@@ -183,4 +193,6 @@ def run_filter(
     for w in windows:
         if w.start <= as_of <= w.end:
             f.clear(w.grades)
+    for grades, elapsed in just_freed:
+        f.driving_in(grades, model.still_coming(elapsed))
     return f
