@@ -12,6 +12,7 @@ Delta and `apply` (event loop) puts it into the book.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -148,6 +149,7 @@ class LiveFeed:
         self.hold_s = hold_s
         self.trackers = [IdTracker(hold_s) for _ in TABLES]
         self.own: list[dict[int, float]] = [{} for _ in TABLES]  # ids applied by this worker's requests
+        self._own_lock = threading.Lock()  # the event loop adds to `own`, the tail (a thread) takes from it
         self.generation: tuple[int, int, int] | None = None
         self.loaded = False
         self.last_poll: float | None = None
@@ -209,10 +211,11 @@ class LiveFeed:
                     found += conn.execute(table.within, {"lows": lows, "highs": highs}).all()
                 tracker.observe((r[0] for r in found), now)
                 if own:
-                    found = [r for r in found if own.pop(r[0], None) is None]
-                    cutoff = now - 3 * self.hold_s
-                    if len(own) > 10_000 or (own and min(own.values()) < cutoff):
-                        self.own[number] = {i: t for i, t in own.items() if t >= cutoff}
+                    with self._own_lock:
+                        found = [r for r in found if own.pop(r[0], None) is None]
+                        cutoff = now - 3 * self.hold_s
+                        if len(own) > 10_000 or (own and min(own.values()) < cutoff):
+                            self.own[number] = {i: t for i, t in own.items() if t >= cutoff}
                 items.extend(table.convert(r) for r in found)
             converted = self._delta(conn, self.book, items)
         converted.layouts.update(delta.layouts)
@@ -237,9 +240,10 @@ class LiveFeed:
             self.book.set_layout(layout[0], list(layout[1].values()))
         for number, stored in enumerate((events, reports, claims)):
             if stored:
-                own = self.own[number]
-                for row_id, _ in stored:
-                    own[row_id] = now
+                with self._own_lock:
+                    own = self.own[number]
+                    for row_id, _ in stored:
+                        own[row_id] = now
                 self.book.apply([item for _, item in stored])
 
     def ensure_layout(self, conn: sa.Connection, station_id: int) -> Layout | None:
