@@ -271,13 +271,14 @@ class OccupancyBook:
         rate = model.rate_at(as_of, self.utc_offset_s)
         serving = [v for v in occ.positions if grade in v.grades and v.status != "offline"]
         busy = sum(v.status in ("occupied", "claimed") for v in serving)
+
         def make(d: Distribution, queue_ahead: float, basis: str, suggested: int | None) -> WaitEstimate:
             return WaitEstimate(
                 station_id, grade, as_of, d.mean_s / 60, d.p10_s / 60, d.p90_s / 60, busy, len(serving), rate,
                 queue_ahead, basis, occ.stale, occ.last_report, suggested,
             )
 
-        if occ.stale:
+        if occ.stale or all(v.status == "unknown" for v in serving):  # nothing live to go on
             share = len(serving) / max(1, len(st.layout))
             return make(erlang_wait(model, rate * share, len(serving)), 0.0, "history_only", None)
         free = [v for v in serving if v.status == "free"]

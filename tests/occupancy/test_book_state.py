@@ -152,3 +152,12 @@ def test_memory_is_bounded_by_days() -> None:
     model = book.model(SID, T0 + 9.5 * 86400)
     assert model is not None and model.days >= 5
     assert abs(model.median_s - 300.0) < 1.0
+
+
+def test_positions_that_never_reported_give_a_history_answer() -> None:
+    book = _book()
+    book.apply([_ev(2, 1, S.IDLE, 0, 1)])  # only position 2 reports; position 1 alone serves 95
+    assert _view(book, 1, 10).status == "unknown"
+    est = book.wait(SID, "95", T0 + 10)
+    assert est is not None and est.basis == "history_only" and not est.stale
+    assert est.suggested_position is None
