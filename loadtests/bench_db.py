@@ -46,6 +46,19 @@ def ensure_database(base: str, name: str) -> bool:
         engine.dispose()
 
 
+def recreate_database(base: str, name: str) -> str:
+    """Drop `name` (closing its connections) and create it empty; its URL."""
+    engine = make_engine(database_url(base, "postgres"), pool_size=1)
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            quoted = conn.dialect.identifier_preparer.quote_identifier(name)
+            conn.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {quoted}"))
+    finally:
+        engine.dispose()
+    return database_url(base, name)
+
+
 def migrate(url: str) -> None:
     env = {**os.environ, "DATABASE_URL": url}
     command = [str(Path(sys.executable).parent / "alembic"), "upgrade", "head"]

@@ -60,15 +60,7 @@ def say(message: str) -> None:
 
 def prepare_database(base: str, name: str, stations: int) -> str:
     """Drop and recreate `name`, migrate it and load the demo network without prices."""
-    url = bench_db.database_url(base, name)
-    admin = make_engine(bench_db.database_url(base, "postgres"), pool_size=1)
-    try:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            quoted = conn.dialect.identifier_preparer.quote_identifier(name)
-            conn.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
-            conn.execute(text(f"CREATE DATABASE {quoted}"))
-    finally:
-        admin.dispose()
+    url = bench_db.recreate_database(base, name)
     bench_db.migrate(url)
     command = [*bench_db.demo_loader_command(), "load", "--stations", str(stations), "--database-url", url,
                "--no-prices"]  # fmt: skip

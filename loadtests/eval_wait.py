@@ -29,7 +29,6 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import text
 
 from access.credentials import issue
 from db.engine import make_engine
@@ -93,15 +92,7 @@ class Service:
 
 def prepare(base: str, name: str, specs: Sequence[StationSpec]) -> tuple[str, list[int], list[str]]:
     """Recreate the database; insert the stations with their layouts; a credential per station."""
-    admin = make_engine(bench_db.database_url(base, "postgres"), pool_size=1)
-    try:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            quoted = conn.dialect.identifier_preparer.quote_identifier(name)
-            conn.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
-            conn.execute(text(f"CREATE DATABASE {quoted}"))
-    finally:
-        admin.dispose()
-    url = bench_db.database_url(base, name)
+    url = bench_db.recreate_database(base, name)
     bench_db.migrate(url)
     engine = make_engine(url, pool_size=1)
     try:
