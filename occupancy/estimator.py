@@ -101,13 +101,16 @@ def simulate_wait(
     usable = np.append(masks[:-1].any(axis=1), False)
     rows = np.arange(samples)
     depth = int((queues >= 0).sum(axis=1).max()) if queues.size else 0
+    # one service time per row and queue depth, drawn at once (the same stream as depth draws of `samples`)
+    service = np.exp(model.mu + model.sigma * rng.standard_normal((depth, samples))) if depth else None
     for k in range(depth):
+        assert service is not None
         g_idx = queues[:, k]
         active = usable[g_idx]
         cand = np.where(masks[g_idx], free_at, np.inf)
         pos = cand.argmin(axis=1)
         t = cand[rows, pos]
-        new = t + model.gap_s + np.exp(model.mu + model.sigma * rng.standard_normal(samples))
+        new = t + model.gap_s + service[k]
         free_at[rows[active], pos[active]] = new[active]
     mine = np.array([grade in s.grades for s in slots])
     wait = np.where(mine, free_at, np.inf).min(axis=1)

@@ -52,53 +52,70 @@ class QueueFilter:
         self.n = np.zeros(PARTICLES, dtype=np.int64)
         self.w = np.full(PARTICLES, 1.0 / PARTICLES)
         self.rows = np.arange(PARTICLES)
+        self.cols = np.arange(QMAX)
+        self._usable_by: dict[frozenset[str], npt.NDArray[np.bool_]] = {}
+        self._cdf_by: dict[frozenset[str], npt.NDArray[np.float64] | None] = {}
+        mix_sum = self.mix.sum()
+        self._fallback_cdf = np.cumsum(self.mix / mix_sum / (self.mix / mix_sum).sum()) if mix_sum > 0 else None
 
     def _usable(self, grades: frozenset[str] | set[str]) -> npt.NDArray[np.bool_]:
-        """Lookup over grade index (+ a trailing False for -1 = empty slot)."""
-        return np.array([g in grades for g in self.grades] + [False])
+        """Lookup over grade index (+ a trailing False for -1 = empty slot); read only (memoised)."""
+        key = grades if isinstance(grades, frozenset) else frozenset(grades)
+        found = self._usable_by.get(key)
+        if found is None:
+            found = self._usable_by[key] = np.array([g in key for g in self.grades] + [False])
+        return found
 
-    def _open_mix(self, at: float) -> npt.NDArray[np.float64]:
-        m = self.mix * ~self._usable(self.arrivals.open_grades(at))[:-1]
+    def _open_cdf(self, at: float) -> npt.NDArray[np.float64] | None:
+        """Cumulated grade mix of arrivals that queue at `at` (grades no free position serves then);
+        None when every grade could drive straight in. Memoised per set of open grades."""
+        open_grades = self.arrivals.open_grades(at)
+        if open_grades in self._cdf_by:
+            return self._cdf_by[open_grades]
+        m = self.mix * ~self._usable(open_grades)[:-1]
         total = m.sum()
-        return m / total if total > 0 else m
+        mix = m / total if total > 0 else m
+        cdf = self._cdf_by[open_grades] = np.cumsum(mix / mix.sum()) if mix.sum() > 0 else None
+        return cdf
 
-    def _append(self, count: Ints, mix: npt.NDArray[np.float64]) -> None:
-        """Append count[i] vehicles (grades drawn from `mix`) to queue i."""
+    def _append(self, count: Ints, cdf: npt.NDArray[np.float64] | None) -> None:
+        """Append count[i] vehicles (grades drawn from the cumulated mix `cdf`) to queue i, up to QMAX."""
         depth = int(count.max())
-        if depth <= 0 or mix.sum() <= 0:
+        if depth <= 0 or cdf is None:
             return
-        cdf = np.cumsum(mix / mix.sum())
         draws = np.minimum(np.searchsorted(cdf, self.rng.random((PARTICLES, depth))), len(cdf) - 1)
-        for k in range(depth):
-            rows = self.rows[(count > k) & (self.n < QMAX)]
-            self.q[rows, self.n[rows]] = draws[rows, k]
-            self.n[rows] += 1
+        ks = self.cols[None, :depth] if depth <= QMAX else np.arange(depth)[None, :]
+        added = np.minimum(count, QMAX - self.n)
+        r, k = np.nonzero(ks < added[:, None])
+        self.q[r, self.n[r] + k] = draws[r, k]
+        self.n += added
 
     def births(self, a: float, b: float) -> None:
         mean = self.arrivals.mean(a, b)
         if mean > 1e-6:
-            self._append(self.rng.poisson(mean, PARTICLES), self._open_mix((a + b) / 2))
+            count = self.rng.poisson(mean, PARTICLES)
+            self._append(count, self._open_cdf((a + b) / 2))
 
-    def _remove_at(self, rows: Ints, col: Ints) -> None:
-        idx = np.arange(QMAX)
-        src = np.minimum(idx[None, :] + (idx[None, :] >= col[:, None]), QMAX - 1)
-        moved = np.take_along_axis(self.q[rows], src, axis=1)
-        moved[:, -1] = -1
-        self.q[rows] = moved
-        self.n[rows] -= 1
+    def _remove_at(self, has: npt.NDArray[np.bool_], col: Ints) -> None:
+        """Remove the vehicle at column col[i] from queue i, for the rows where has[i]."""
+        cut = np.where(has, col, QMAX)
+        shifted = np.empty_like(self.q)
+        shifted[:, :-1] = self.q[:, 1:]
+        shifted[:, -1] = -1
+        self.q = np.where(self.cols[None, :] >= cut[:, None], shifted, self.q)
+        self.n -= has
 
     def retake(self, r: Retake, fresh_prob: float) -> None:
         can = self._usable(r.grades)[self.q]
-        has = can.any(axis=1)
+        has = np.asarray(can.any(axis=1))
         first = can.argmax(axis=1)
         if r.grade is not None and r.grade in self.index:
             match = self.q[self.rows, first] == self.index[r.grade]
             self.w *= np.where(has, np.where(match, 1.0, 0.05), fresh_prob)
         else:
             self.w *= np.where(has, 1.0, fresh_prob)
-        rows = self.rows[has]
-        if len(rows):
-            self._remove_at(rows, first[has])
+        if has.any():
+            self._remove_at(has, first)
         self._normalise()
 
     def clear(self, grades: frozenset[str]) -> None:
@@ -120,10 +137,8 @@ class QueueFilter:
         over = self.n > count
         self.q[over] = np.where(np.arange(QMAX)[None, :] < count, self.q[over], -1)
         self.n[over] = count
-        mix = self._open_mix(at)
-        if mix.sum() <= 0:
-            mix = self.mix / self.mix.sum()
-        self._append(count - self.n, mix)
+        cdf = self._open_cdf(at)
+        self._append(count - self.n, cdf if cdf is not None else self._fallback_cdf)
 
     def _normalise(self) -> None:
         total = self.w.sum()
@@ -132,9 +147,17 @@ class QueueFilter:
             return
         self.w /= total
         if 1.0 / float((self.w**2).sum()) < PARTICLES / 2:
-            pick = self.rng.choice(PARTICLES, size=PARTICLES, p=self.w)
+            pick = self._choice(PARTICLES)
             self.q, self.n = self.q[pick], self.n[pick]
             self.w[:] = 1.0 / PARTICLES
+
+    def _choice(self, size: int) -> Ints:
+        """`size` particle indexes drawn by weight: what `rng.choice(PARTICLES, size, p=self.w)` draws (the
+        same uniforms through the same normalised cumulative weights) without its argument checks."""
+        cdf = self.w.cumsum()
+        cdf /= cdf[-1]
+        out: Ints = cdf.searchsorted(self.rng.random(size), side="right")
+        return out
 
     def driving_in(self, grades: frozenset[str], still_coming: float) -> None:
         """A position freed moments ago shows no new vehicle yet: a queue holding someone who could use it
@@ -145,7 +168,7 @@ class QueueFilter:
 
     def sample(self, size: int) -> Ints:
         """`size` queues drawn by weight: (size, QMAX) grade indexes, -1 past the end."""
-        pick = self.rng.choice(PARTICLES, size=size, p=self.w)
+        pick = self._choice(size)
         out: Ints = self.q[pick]
         return out
 
