@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +23,6 @@ import httpx
 import jsonschema
 import orjson
 import pytest
-import uvicorn
 import yaml
 from sqlalchemy import Engine, text
 
@@ -33,19 +31,13 @@ from ordercore import signing
 from ordercore.app import create_app
 from ordercore.migrate import upgrade
 from ordercore.settings import OrdercoreSettings
+from tests.support import ThreadServer
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = ROOT / "contracts" / "ordercore.openapi.yaml"
 ORDERCORE_TABLES = "ordercore.outbox, ordercore.invoice_requests, ordercore.order_transitions, ordercore.orders"
 API_TOKEN = "test-ordercore-token"
 CALLBACK_SECRET = "test-callback-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
@@ -138,22 +130,14 @@ class OrdercoreServer:
 @contextmanager
 def running_ordercore(settings: OrdercoreSettings) -> Iterator[OrdercoreServer]:
     """The real order core app (its background sender and sweep included) on a free port."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("order core did not start")
-        time.sleep(0.02)
-    live = OrdercoreServer(f"http://127.0.0.1:{port}", settings)
+    server = ThreadServer(lambda: create_app(settings))
+    server.start()
+    live = OrdercoreServer(server.base_url, settings)
     try:
         yield live
     finally:
         live.client.close()
-        server.should_exit = True
-        thread.join(timeout=10)
+        server.stop()
 
 
 def order_body(**overrides: Any) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -58,11 +58,45 @@ def insert_records(engine: Engine, records: Sequence[StationRecord]) -> list[int
     return ids
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+class ThreadServer:
+    """One uvicorn server in a daemon thread; stop() and start() again on the same port."""
+
+    def __init__(self, make_app: Callable[[], Any], port: int | None = None) -> None:
+        self.make_app = make_app
+        self.port = port or free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.app: Any = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.app = self.make_app()
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
+        self._server = server = uvicorn.Server(config)
+        self._thread = thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError(f"server on port {self.port} did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=15)
+        self._server = self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
 
 
 class LiveServer:
@@ -89,20 +123,11 @@ class LiveServer:
 @contextmanager
 def live_server(database_url: str, engine: Engine, **overrides: Any) -> Iterator[LiveServer]:
     settings = Settings.model_validate({"DATABASE_URL": database_url, "index_refresh_seconds": 0.1, **overrides})
-    port = _free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("test server did not start")
-        time.sleep(0.02)
-    live = LiveServer(f"http://127.0.0.1:{port}", engine)
+    server = ThreadServer(lambda: create_app(settings))
+    server.start()
+    live = LiveServer(server.base_url, engine)
     try:
         yield live
     finally:
         live.client.close()
-        server.should_exit = True
-        thread.join(timeout=10)
+        server.stop()

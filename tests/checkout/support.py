@@ -4,7 +4,6 @@ The order core can be stopped and started again on its port (the "order core is 
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,8 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import uvicorn
-from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from api.app import create_app
@@ -22,7 +19,7 @@ from checkout.service import CheckoutService
 from ordercore.app import create_app as create_ordercore
 from ordercore.migrate import upgrade as upgrade_ordercore
 from ordercore.settings import OrdercoreSettings
-from tests.support import LiveServer, _free_port
+from tests.support import LiveServer, ThreadServer, free_port
 
 CORE_TOKEN = "test-ordercore-token"
 CALLBACK_SECRET = "test-callback-secret"
@@ -34,39 +31,6 @@ MAIN_OVERRIDES: dict[str, Any] = {
     "ordercore_backoff_seconds": 0.05, "ordercore_breaker_threshold": 4, "ordercore_breaker_cooldown_seconds": 1.0,
     "checkout_sweep_seconds": 0.3,
 }  # fmt: skip
-
-
-class ThreadServer:
-    """One uvicorn server in a daemon thread; stop() and start() again on the same port."""
-
-    def __init__(self, make_app: Callable[[], FastAPI], port: int) -> None:
-        self.make_app = make_app
-        self.port = port
-        self.app: FastAPI | None = None
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self.app = self.make_app()
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
-        self._server = server = uvicorn.Server(config)
-        self._thread = thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError(f"server on port {self.port} did not start")
-            time.sleep(0.02)
-
-    def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=15)
-        self._server = self._thread = None
-
-    @property
-    def running(self) -> bool:
-        return self._server is not None
 
 
 @dataclass
@@ -99,7 +63,7 @@ class Stack:
 @contextmanager
 def running_stack(database_url: str, engine: Engine) -> Iterator[Stack]:
     upgrade_ordercore(database_url)
-    main_port, core_port = _free_port(), _free_port()
+    main_port, core_port = free_port(), free_port()
     core_settings = OrdercoreSettings.model_validate({
         "database_url": database_url, "port": core_port, "api_token": CORE_TOKEN,
         "callback_url": f"http://127.0.0.1:{main_port}/v1/ordercore/events", "callback_secret": CALLBACK_SECRET,

@@ -14,12 +14,12 @@ from ordercore.outbox import backoff_seconds
 from tests.ordercore_support import (
     CALLBACK_SECRET,
     CallbackReceiver,
-    free_port,
     order_body,
     ordercore_settings,
     running_ordercore,
     wait_until,
 )
+from tests.support import free_port
 
 
 @pytest.fixture
