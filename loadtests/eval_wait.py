@@ -23,12 +23,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 
 from access.credentials import issue
 from db.engine import make_engine
@@ -38,6 +36,7 @@ from loadtests.bench_procs import Server, http_status, stop_server
 from occupancy.evaluation import Scored, score_station, summary, table
 from occupancy.events import NozzleEvent, WaitingReport
 from occupancy.simulator import StationSpec, simulate, standard_stations
+from occupancy.wire import NDJSON, ndjson_body, rfc3339
 from tests.support import insert_records
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,10 +45,6 @@ OUT_DIR = ROOT / "var" / "bench"
 
 def say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds")
 
 
 class Service:
@@ -62,17 +57,8 @@ class Service:
         self.rejects: list[Any] = []
 
     def post(self, items: Sequence[NozzleEvent | WaitingReport]) -> None:
-        lines = []
-        for item in items:
-            if isinstance(item, NozzleEvent):
-                body: dict[str, Any] = {"station_id": item.station_id, "position": item.position,
-                                        "nozzle": item.nozzle, "state": item.state.value, "seq": item.seq}
-            else:
-                body = {"station_id": item.station_id, "waiting_vehicles": item.waiting_vehicles}
-            body["ts"] = iso(item.ts)
-            lines.append(orjson.dumps(body))
-        response = self.client.post("/v1/occupancy/events", content=b"\n".join(lines) + b"\n", headers={
-            "Authorization": f"Bearer {self.token}", "Content-Type": "application/x-ndjson"})  # fmt: skip
+        response = self.client.post("/v1/occupancy/events", content=ndjson_body(items), headers={
+            "Authorization": f"Bearer {self.token}", "Content-Type": NDJSON})  # fmt: skip
         if response.status_code != 200:
             raise SystemExit(f"POST refused: {response.status_code} {response.text[:500]}")
         answer = response.json()
@@ -83,7 +69,7 @@ class Service:
             self.rejects.extend(answer["rejects"][:3])
 
     def wait(self, station_id: int, grade: str, as_of: float) -> tuple[float, float, float, str]:
-        response = self.client.get(f"/v1/stations/{station_id}/wait", params={"grade": grade, "as_of": iso(as_of)})
+        response = self.client.get(f"/v1/stations/{station_id}/wait", params={"grade": grade, "as_of": rfc3339(as_of)})
         if response.status_code != 200:
             raise SystemExit(f"GET wait failed: {response.status_code} {response.text[:500]}")
         body = response.json()
