@@ -86,7 +86,7 @@ class FeedStation:
 
 def pick_stations(engine: Engine, n: int) -> list[int]:
     """Up to n open demo stations with nozzles, the nearest to each centre in turn (deterministic)."""
-    centres = [c for c in CITIES if c.name in CENTRES]
+    centres = [c for name in CENTRES for c in CITIES if c.name == name]
     per = math.ceil(n / max(len(centres), 1))
     picked: list[int] = []
     with engine.connect() as conn:
