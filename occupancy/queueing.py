@@ -35,6 +35,7 @@ class Arrivals:
     def __init__(self, model: StationModel, utc_offset_s: float, windows: Sequence[FreeWindow]) -> None:
         self.model = model
         self.utc_offset_s = utc_offset_s
+        self._coverage: dict[frozenset[str], float] = {}
         self.edges = sorted({w.start for w in windows} | {w.end for w in windows})
         self.open: list[frozenset[str]] = []  # grades served by a free position in [edges[i], edges[i+1]]
         self.cover: list[float] = []
@@ -55,7 +56,12 @@ class Arrivals:
             self.cum.append(self.cum[-1] + (1.0 - cov) * model.arrivals_between(x, y, utc_offset_s))
 
     def coverage(self, grades: set[str] | frozenset[str]) -> float:
-        return min(1.0, sum(self.model.grade_mix.get(g, 0.0) for g in grades))
+        if not isinstance(grades, frozenset):
+            return min(1.0, sum(self.model.grade_mix.get(g, 0.0) for g in grades))
+        found = self._coverage.get(grades)  # memoised per frozenset (summed in that set's own order)
+        if found is None:
+            found = self._coverage[grades] = min(1.0, sum(self.model.grade_mix.get(g, 0.0) for g in grades))
+        return found
 
     def _cumulative(self, t: float) -> float:
         edges = self.edges

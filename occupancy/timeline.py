@@ -207,8 +207,11 @@ def sessions(
     merged: list[tuple[float, int, NozzleState, str]] = []
     for n, (grade, log) in enumerate(nozzles):
         tss, states = log.tss, log.states
-        lo = bisect_left(tss, start - CONTEXT_S) if log.monotone else 0
-        for i in range(lo, len(tss)):
+        if log.monotone:  # ts sorted: read only the events in [start - CONTEXT_S, end]
+            lo, hi = bisect_left(tss, start - CONTEXT_S), bisect_right(tss, end)
+            merged.extend(zip(tss[lo:hi], [n] * (hi - lo), states[lo:hi], [grade] * (hi - lo), strict=True))
+            continue
+        for i in range(len(tss)):
             ts = tss[i]
             if ts <= end:
                 merged.append((ts, n, states[i], grade))
