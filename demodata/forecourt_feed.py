@@ -97,12 +97,13 @@ def pick_stations(engine: Engine, n: int) -> list[int]:
 
 
 def station_spec(station_id: int, positions: Sequence[PositionLayout]) -> StationSpec:
-    """Demand scaled to the forecourt, a grade mix of what it sells; a third of stations count their queue."""
+    """Demand per position as in occupancy.simulator.standard_stations (queues at the morning and evening
+    peaks), a grade mix of what the station sells; a third of stations count their queue."""
     grades = sorted({g for p in positions for g in p.grades})
     size = len(positions)
     return StationSpec(
-        station_id, tuple(positions), day_rate_per_h=2.5 * size,
-        peaks=(Peak(8.0, 0.75, 3.5 * size), Peak(18.0, 1.0, 4.0 * size)),
+        station_id, tuple(positions), day_rate_per_h=3.5 * size,
+        peaks=(Peak(8.0, 0.75, 5.5 * size), Peak(18.0, 1.0, 6.5 * size)),
         grade_mix=tuple((g, _MIX.get(g, 0.08)) for g in grades),
         reports_every_s=60.0 if station_id % 3 == 0 else None, heartbeat_s=240.0,
     )  # fmt: skip
