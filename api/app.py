@@ -80,6 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # api/occupancy_columns.py: (the book, {(station, grade): (as_of step, wait)})
+    app.state.list_waits = (None, {})
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(stations.router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -25,14 +26,25 @@ async def occupancy_detail(request: Request, station_id: int, grade: str | None)
 
 
 def wait_columns(request: Request, station_ids: np.ndarray, grade: str) -> tuple[list[float | None], list[bool | None]]:
-    """Expected wait (minutes, one decimal) and stale flag per station; None when the worker knows nothing
-    of the station's forecourt. `as_of` is now rounded to the second so the book's cache is shared."""
+    """Expected wait (minutes, one decimal) and stale flag per station; None for a station that never
+    reported. As of the last multiple of occupancy_list_wait_seconds, each (station, grade) computed once
+    per step in this worker (see the setting)."""
     book = book_of(request.app)
-    now = float(int(time.time()))
+    step = request.app.state.settings.occupancy_list_wait_seconds
+    as_of = math.floor(time.time() / step) * step
+    owner, cache = request.app.state.list_waits
+    if owner is not book or len(cache) > 200_000:  # a new book (tables emptied) starts a new cache
+        cache = {}
+        request.app.state.list_waits = (book, cache)
     minutes: list[float | None] = []
     stale: list[bool | None] = []
     for sid in station_ids.tolist():
-        found = book.wait_minutes(sid, grade, now)
+        hit = cache.get((sid, grade))
+        if hit is not None and hit[0] == as_of:
+            found = hit[1]
+        else:
+            found = book.wait_minutes(sid, grade, as_of) if book.has_reported(sid) else None
+            cache[(sid, grade)] = (as_of, found)
         if found is None:
             minutes.append(None)
             stale.append(None)

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     occupancy_poll_seconds: float = Field(default=0.1, gt=0)
     occupancy_history_days: int = Field(default=14, ge=0, le=366)
     occupancy_max_batch: int = Field(default=10_000, ge=1)
+    # List views (nearby/compare wait=true, sort=wait) show each station's wait as of the last multiple
+    # of this many seconds, computed at most once per station, grade and step in each worker: an estimate
+    # that has to infer a queue costs ~5 ms (up to ~15 ms). GET /v1/stations/{id}/wait is always exact.
+    occupancy_list_wait_seconds: float = Field(default=10.0, gt=0, le=300)
     occupancy_max_body_bytes: int = Field(default=4_000_000, ge=1024)
     # Successful station credential checks are remembered this long (a revocation takes effect within it).
     station_auth_cache_seconds: float = Field(default=30.0, ge=0)

@@ -119,6 +119,11 @@ class OccupancyBook:
     def has_layout(self, station_id: int) -> bool:
         return station_id in self._stations
 
+    def has_reported(self, station_id: int) -> bool:
+        """Whether anything (event, queue report, claim) was ever applied for the station."""
+        st = self._stations.get(station_id)
+        return st is not None and st.first_day is not None
+
     def apply(self, items: Iterable[NozzleEvent | WaitingReport | PositionClaim]) -> None:
         """Accepted items in any order (late ones included); the book orders each nozzle by seq.
         Idempotent: an item seen before (same station, position, nozzle, seq; same report/claim) is ignored.

@@ -122,7 +122,9 @@ class LiveServer:
 
 @contextmanager
 def live_server(database_url: str, engine: Engine, **overrides: Any) -> Iterator[LiveServer]:
-    settings = Settings.model_validate({"DATABASE_URL": database_url, "index_refresh_seconds": 0.1, **overrides})
+    # List views show waits as of the last whole second (tests post events seconds before they look).
+    base = {"DATABASE_URL": database_url, "index_refresh_seconds": 0.1, "occupancy_list_wait_seconds": 1.0}
+    settings = Settings.model_validate({**base, **overrides})
     server = ThreadServer(lambda: create_app(settings))
     server.start()
     live = LiveServer(server.base_url, engine)

@@ -34,6 +34,7 @@ def _get(server: LiveServer, path: str, **params: Any) -> dict[str, Any]:
 
 
 def test_nearby_shows_and_sorts_by_wait(server: LiveServer, three: dict[str, int]) -> None:
+    ok(server.get(f"/v1/stations/{three['silent']}", grade="92"))  # the worker now knows its positions
     body = _get(server, "/v1/stations/nearby", grade="92", wait="true")
     waits = {i["name"]: (i["wait_minutes"], i["wait_stale"]) for i in body["items"]}
     assert waits["free"] == (0.0, False) and waits["silent"] == (None, None)
