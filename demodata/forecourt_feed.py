@@ -43,15 +43,10 @@ BATCH = 2000
 _MIX = {"92": 0.5, "95": 0.32, "98": 0.05, "0": 0.13}
 
 _PICK = text(
-    """
-    SELECT s.id FROM stations s
-    WHERE s.status = 'open'
-      AND EXISTS (SELECT 1 FROM station_identifiers i WHERE i.station_id = s.id AND i.source = :source)
-      AND EXISTS (SELECT 1 FROM fueling_positions p JOIN nozzles n ON n.position_id = p.id
-                  WHERE p.station_id = s.id)
-    ORDER BY s.geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), s.id
-    LIMIT :n
-    """
+    """SELECT s.id FROM stations s WHERE s.status = 'open'
+         AND EXISTS (SELECT 1 FROM station_identifiers i WHERE i.station_id = s.id AND i.source = :source)
+         AND EXISTS (SELECT 1 FROM fueling_positions p JOIN nozzles n ON n.position_id = p.id WHERE p.station_id = s.id)
+       ORDER BY s.geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), s.id LIMIT :n"""
 )
 
 
@@ -165,7 +160,7 @@ class Poster:
             say(f"station {station.spec.station_id}: POST failed ({problem}), attempt {attempt}/{self.attempts}; "
                 f"retrying in {delay:.1f} s")
             if self.stop.wait(delay):
-                break
+                return None
             delay = min(delay * 2, 30.0)
         return None
 
@@ -262,11 +257,8 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         now = time.time()
 
-        def progress(done: int, counts: Counts) -> None:
-            if done % 20 == 0 or done == len(stations):
-                say(f"backfill {done}/{len(stations)} stations, {counts}")
-
-        counts = backfill(poster, stations, now - args.backfill_days * DAY_S, now, progress=progress)
+        counts = backfill(poster, stations, now - args.backfill_days * DAY_S, now, progress=lambda done, c: say(
+            f"backfill {done}/{len(stations)} stations, {c}") if done % 20 == 0 or done == len(stations) else None)
         say(f"backfill done in {time.monotonic() - started:.0f} s: {counts}")
         minute, minute_start = Counts(), time.monotonic()
         while not stop.wait(args.every):
