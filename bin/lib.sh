@@ -1,7 +1,8 @@
 # Shared shell functions for bin/run and bin/test (sourced, not executed).
 #
 # What they do, in order of use:
-#   install_python_env     python3 + venv in .venv, `pip install -e '.[dev]'` re-done when pyproject.toml changes
+#   install_python_env     python3 + venv in .venv, `pip install -e '.[dev]'` at the versions of requirements.lock,
+#                          re-done when pyproject.toml or the lock changes
 #   install_postgis        PostgreSQL + PostGIS via apt-get, skipped when postgis.control already exists
 #   cluster_start          project-local cluster in .pg/ (data, run, log), started only if not running
 #   cluster_stop_if_started
@@ -14,6 +15,7 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 VENV_PY="$VENV/bin/python"
+LOCK_FILE="$ROOT/requirements.lock"
 PG_DIR="$ROOT/.pg"
 PG_DATA="$PG_DIR/data"
 PG_RUN="$PG_DIR/run"
@@ -82,14 +84,43 @@ install_python_env() {
             python3 -m venv "$VENV" || die "python3 -m venv failed even after installing python3-venv"
         fi
     fi
-    local stamp="$VENV/.stations-pyproject.sha256" want
-    want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
+    # Exact versions from the committed lock (requirements.lock, refreshed by bin/lock). PIP_CONSTRAINT
+    # also reaches pip's isolated build environments, so the build backend is locked too.
+    local stamp="$VENV/.stations-install.sha256" want
+    want="$(cat "$ROOT/pyproject.toml" "$LOCK_FILE" | sha256sum | cut -d' ' -f1)"
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-        log "installing Python packages into .venv (pip install -e '.[dev]')"
-        _pip install --upgrade pip || die "pip upgrade failed"
-        (cd "$ROOT" && _pip install -e '.[dev]') || die "pip install -e '.[dev]' failed"
+        log "installing Python packages into .venv from requirements.lock (pip install -e '.[dev]')"
+        PIP_CONSTRAINT="$LOCK_FILE" _pip install pip setuptools wheel || die "pip install of pip/setuptools failed"
+        (cd "$ROOT" && PIP_CONSTRAINT="$LOCK_FILE" _pip install -e '.[dev]') || die "pip install -e '.[dev]' failed"
+        check_lock_matches || die "the virtualenv differs from requirements.lock (see above): run bin/lock"
         printf '%s\n' "$want" >"$stamp"
     fi
+}
+
+# Every installed distribution (but the project itself) is in the lock at its locked version, and
+# nothing the lock names is missing: a dependency added to pyproject.toml without bin/lock fails here.
+check_lock_matches() {
+    "$VENV_PY" - "$LOCK_FILE" <<'PY'
+import sys
+from importlib import metadata
+
+def norm(name):
+    return name.lower().replace("_", "-").replace(".", "-")
+
+locked = {}
+for line in open(sys.argv[1], encoding="utf-8"):
+    line = line.split("#", 1)[0].strip()
+    if line:
+        name, _, version = line.partition("==")
+        locked[norm(name)] = version
+installed = {norm(d.metadata["Name"]): d.version for d in metadata.distributions()}
+installed.pop("stations-service", None)
+bad = [f"{n}: installed {installed.get(n)}, locked {locked.get(n)}"
+       for n in sorted(set(locked) | set(installed)) if installed.get(n) != locked.get(n)]
+for line in bad:
+    print("  " + line, file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
 }
 
 # ---------------------------------------------------------------------------------------------------
