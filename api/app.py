@@ -50,6 +50,7 @@ async def _refresh_forever(index: LiveIndex, prices: LivePrices, every: float) -
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    settings.check_safe()  # development secrets serve only in development mode
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -5,15 +5,31 @@ DATABASE_URL names the PostGIS database; every other variable has the STATIONS_ 
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pricing.quotes import SigningKeys
 
+# The development values of every secret: usable only with STATIONS_MODE=development (bin/run, bin/test).
+DEV_OPERATOR_TOKEN = "dev-operator-token"
+DEV_QUOTE_KEY = "dev-only-quote-key-0123456789abcdef0123456789"
+DEV_ORDERCORE_TOKEN = "dev-ordercore-token"
+DEV_CALLBACK_SECRET = "dev-callback-secret"
+MIN_SECRET_LENGTH = 16
+
+
+class UnsafeSettings(ValueError):
+    """Development secrets (or none) outside development mode: the service refuses to start."""
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STATIONS_", extra="ignore")
 
+    # "development" lets the development secrets below serve (bin/run and bin/test set it); anywhere else
+    # every secret must be set to a value of its own (`check_safe`, called by create_app).
+    mode: Literal["production", "development"] = "production"
     database_url: SecretStr = Field(
         default=SecretStr("postgresql://stations@127.0.0.1:55432/stations"),
         validation_alias="DATABASE_URL",
@@ -25,15 +41,13 @@ class Settings(BaseSettings):
     db_pool_size: int = 5
     default_timezone: str = "Asia/Shanghai"
     # Quote signing: key id -> secret (JSON in STATIONS_QUOTE_SIGNING_KEYS); new quotes use quote_key_id.
-    # The default key is for local runs only: production sets its own.
-    quote_signing_keys: dict[str, SecretStr] = Field(
-        default_factory=lambda: {"dev-1": SecretStr("dev-only-quote-key-0123456789abcdef0123456789")}
-    )
+    # The default key serves in development mode only: production sets its own.
+    quote_signing_keys: dict[str, SecretStr] = Field(default_factory=lambda: {"dev-1": SecretStr(DEV_QUOTE_KEY)})
     quote_key_id: str = "dev-1"
     quote_ttl_seconds: int = Field(default=300, gt=0, le=3600)
-    # Bearer token of the operator API (/v1/operator/...), env STATIONS_OPERATOR_TOKEN; the default is for
-    # development only: set a long random value in every deployment.
-    operator_token: SecretStr = SecretStr("dev-operator-token")
+    # Bearer token of the operator API (/v1/operator/...), env STATIONS_OPERATOR_TOKEN; the default serves
+    # in development mode only: set a long random value in every deployment.
+    operator_token: SecretStr = SecretStr(DEV_OPERATOR_TOKEN)
 
     # Occupancy (issue 4): a station silent this long is "unknown", not free; each worker tails new events
     # every occupancy_poll_seconds and keeps occupancy_history_days in its book; one ingest request holds
@@ -57,8 +71,8 @@ class Settings(BaseSettings):
     # call (same Idempotency-Key), circuit breaker (consecutive failed attempts, cool-down); coupon hold
     # (longer than the order core's 900 s payment TTL); the sweep period (0 = no sweeper).
     ordercore_url: str = "http://127.0.0.1:8001"
-    ordercore_token: SecretStr = SecretStr("dev-ordercore-token")
-    ordercore_callback_secret: SecretStr = SecretStr("dev-callback-secret")
+    ordercore_token: SecretStr = SecretStr(DEV_ORDERCORE_TOKEN)
+    ordercore_callback_secret: SecretStr = SecretStr(DEV_CALLBACK_SECRET)
     ordercore_connect_timeout: float = Field(default=0.5, gt=0)
     ordercore_read_timeout: float = Field(default=3.0, gt=0)
     ordercore_attempts: int = Field(default=3, ge=1, le=10)
@@ -68,9 +82,42 @@ class Settings(BaseSettings):
     coupon_hold_seconds: int = Field(default=1200, gt=0)
     checkout_sweep_seconds: float = Field(default=5.0, ge=0)
 
+    def unsafe(self) -> list[str]:
+        """What keeps these settings from serving outside development mode (empty when nothing does)."""
+        if self.mode == "development":
+            return []
+        secrets = {
+            "STATIONS_OPERATOR_TOKEN": (self.operator_token, DEV_OPERATOR_TOKEN),
+            "STATIONS_ORDERCORE_TOKEN": (self.ordercore_token, DEV_ORDERCORE_TOKEN),
+            "STATIONS_ORDERCORE_CALLBACK_SECRET": (self.ordercore_callback_secret, DEV_CALLBACK_SECRET),
+        }
+        secrets |= {
+            f"STATIONS_QUOTE_SIGNING_KEYS[{kid}]": (key, DEV_QUOTE_KEY) for kid, key in self.quote_signing_keys.items()
+        }
+        return _weak_secrets(secrets)
+
+    def check_safe(self) -> None:
+        problems = self.unsafe()
+        if problems:
+            raise UnsafeSettings(
+                "refusing to start outside development mode: " + "; ".join(problems)
+                + " (set each to a long random value of its own, or STATIONS_MODE=development for a local run)"
+            )
+
     def dsn(self) -> str:
         return self.database_url.get_secret_value()
 
     def quote_keys(self) -> SigningKeys:
         keys = {kid: secret.get_secret_value().encode() for kid, secret in self.quote_signing_keys.items()}
         return SigningKeys(current=self.quote_key_id, keys=keys)
+
+
+def _weak_secrets(secrets: dict[str, tuple[SecretStr, str]]) -> list[str]:
+    problems = []
+    for name, (secret, dev_value) in secrets.items():
+        value = secret.get_secret_value()
+        if value == dev_value:
+            problems.append(f"{name} is the development value")
+        elif len(value) < MIN_SECRET_LENGTH:
+            problems.append(f"{name} is shorter than {MIN_SECRET_LENGTH} characters")
+    return problems

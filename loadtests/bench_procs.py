@@ -39,6 +39,8 @@ def start_server(server: Server, env: dict[str, str], extra_flags: tuple[str, ..
     server.log_path.parent.mkdir(parents=True, exist_ok=True)
     log = server.log_path.open("wb")
     # Its own session, so that stopping it reaches the workers it spawned and nothing else.
+    # A local benchmark service: the development secrets serve (explicitly, as in bin/run).
+    env = {"STATIONS_MODE": "development", **env}
     server.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=log,
                                       stderr=subprocess.STDOUT, start_new_session=True)
     log.close()

@@ -103,7 +103,7 @@ def start_service(url: str, port: int, log_path: Path) -> Server:
     command = [sys.executable, "-m", "uvicorn", server.app, "--factory", "--workers", "1", "--loop", "uvloop",
                "--http", "httptools", "--host", "127.0.0.1", "--port", str(port)]
     with log_path.open("wb") as log:
-        env = {**os.environ, "DATABASE_URL": url, "STATIONS_WORKERS": "1"}
+        env = {**os.environ, "DATABASE_URL": url, "STATIONS_WORKERS": "1", "STATIONS_MODE": "development"}
         server.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                           start_new_session=True)  # fmt: skip
     deadline = time.monotonic() + 120

@@ -30,8 +30,14 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from ordercore.app import create_app
+    from ordercore.settings import UnsafeSettings
 
-    uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
+    try:
+        app = create_app(settings)
+    except UnsafeSettings as exc:
+        print(f"python -m ordercore serve: {exc}", file=sys.stderr)
+        return 2
+    uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port,
                 log_level="info")  # fmt: skip
     return 0
 

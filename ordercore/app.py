@@ -34,6 +34,7 @@ async def _sweep_forever(core: OrderCore, every: float) -> None:
 
 def create_app(settings: OrdercoreSettings | None = None) -> FastAPI:
     settings = settings or OrdercoreSettings()
+    settings.check_safe()  # development secrets and the sandbox serve only in development mode
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

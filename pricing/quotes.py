@@ -144,7 +144,7 @@ def issue(
             "issued_at, expires_at) VALUES (:id, :h, :s, :d, :p, :c, CAST(:payload AS jsonb), :i, :e)"
         ),
         {
-            "id": payload["quote_id"], "h": hashlib.sha256(token.encode()).hexdigest(),
+            "id": payload["quote_id"], "h": _token_hash(token),
             "s": payload["station_id"], "d": driver_id, "p": payload["payable"], "c": payload["currency"],
             "payload": orjson.dumps(payload).decode(), "i": now, "e": now + ttl,
         },
@@ -172,23 +172,37 @@ def verify(keys: SigningKeys, token: str, now: datetime) -> dict[str, Any]:
     return payload
 
 
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def verify_stored(conn: Connection, keys: SigningKeys, token: str, now: datetime) -> tuple[dict[str, Any], bool]:
+    """The payload of a quote this service issued, intact and unexpired, and whether it was used. A token
+    that verifies but is not the stored one (re-signed with a leaked key, say) is invalid."""
+    payload = verify(keys, token, now)
+    quote_id = payload.get("quote_id")
+    row = None
+    if isinstance(quote_id, str):
+        row = conn.execute(
+            text("SELECT token_sha256, consumed_at FROM quotes WHERE id = :id"), {"id": quote_id}
+        ).first()
+    if row is None or not hmac.compare_digest(str(row[0]), _token_hash(token)):
+        raise QuoteInvalid("not a quote this service issued: no stored quote has this token")
+    return payload, row[1] is not None
+
+
 def consume(conn: Connection, keys: SigningKeys, token: str, ref: str, now: datetime) -> dict[str, Any]:
     """Verify and mark the quote used by `ref` (an order). The same ref may consume it again
     (a retried checkout); any other use is a replay and is refused."""
-    payload = verify(keys, token, now)
+    payload, _ = verify_stored(conn, keys, token, now)
     row = conn.execute(
         text(
             "UPDATE quotes SET consumed_at = :now, consumed_ref = :ref "
             "WHERE id = :id AND token_sha256 = :h AND (consumed_ref IS NULL OR consumed_ref = :ref) "
             "RETURNING id"
         ),
-        {"now": now, "ref": ref, "id": payload["quote_id"], "h": hashlib.sha256(token.encode()).hexdigest()},
+        {"now": now, "ref": ref, "id": payload["quote_id"], "h": _token_hash(token)},
     ).first()
     if row is None:
         raise QuoteAlreadyUsed(f"quote {payload['quote_id']} was already used")
     return payload
-
-
-def is_consumed(conn: Connection, quote_id: str) -> bool:
-    row = conn.execute(text("SELECT consumed_at FROM quotes WHERE id = :id"), {"id": quote_id}).first()
-    return row is not None and row[0] is not None

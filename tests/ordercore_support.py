@@ -92,6 +92,8 @@ def ordercore_settings(database_url: str, callback_url: str, **overrides: Any) -
         "outbox_poll_seconds": 0.05,
         "expiry_sweep_seconds": 0.2,
         "db_pool_size": 3,
+        "mode": "development",
+        "sandbox_admin": True,
     }
     values.update(overrides)
     return OrdercoreSettings.model_validate(values)

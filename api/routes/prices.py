@@ -77,13 +77,14 @@ async def create_quote(
 
 @router.post("/v1/quotes/verify", summary="Check a quote token: intact, unexpired, unused", responses=PROBLEM_RESPONSES)
 async def verify_quote(body: TokenBody, engine: EngineDep, request: Request) -> dict[str, Any]:
-    payload = quotes.verify(request.app.state.settings.quote_keys(), body.token, datetime.now(UTC))
+    keys, now = request.app.state.settings.quote_keys(), datetime.now(UTC)
 
-    def used() -> bool:
+    def stored() -> tuple[dict[str, Any], bool]:
         with engine.connect() as conn:
-            return quotes.is_consumed(conn, payload["quote_id"])
+            return quotes.verify_stored(conn, keys, body.token, now)
 
-    return {"valid": True, "used": await run_in_threadpool(used), "quote": payload}
+    payload, used = await run_in_threadpool(stored)
+    return {"valid": True, "used": used, "quote": payload}
 
 
 @router.get("/v1/stations/{station_id}/prices", summary="A station's price ladder for a grade, as of any time")

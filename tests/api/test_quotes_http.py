@@ -181,3 +181,30 @@ def test_stations_post_their_own_prices(server: LiveServer, priced: int, engine:
     assert reasons[0] is None and reasons[1] is None and reasons[2] and reasons[3]
     ladder = server.get(f"/v1/stations/{priced}/prices", grade="92").json()
     assert {r["tier"]: r["price"] for r in ladder["rungs"]} == {"pump": "7.95", "platform": "7.65"}
+
+
+def test_a_quote_re_signed_with_a_leaked_key_is_not_one_we_issued(
+    server: LiveServer, priced: int, engine: Engine
+) -> None:
+    import base64
+    import hashlib
+    import hmac
+
+    import orjson
+
+    token = server.client.post("/v1/quotes", json=fill_300(priced)).json()["token"]
+    kid, body, _ = token.split(".")
+    payload = orjson.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    payload["payable"] = "0.01"
+    forged_body = base64.urlsafe_b64encode(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).decode().rstrip("=")
+    mac = hmac.new(KEYS.keys[kid], f"{kid}.{forged_body}".encode(), hashlib.sha256).digest()
+    forged = f"{kid}.{forged_body}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
+    quotes.verify(KEYS, forged, datetime.now(UTC))  # the signature alone holds: the key is known
+    response = server.client.post("/v1/quotes/verify", json={"token": forged})
+    assert response.status_code == 400 and response.json()["type"] == "/problems/invalid-quote"
+    assert "issued" in response.json()["detail"]
+    with engine.begin() as conn, pytest.raises(quotes.QuoteInvalid):
+        quotes.consume(conn, KEYS, forged, "order-1", datetime.now(UTC))
+    # the real quote is untouched: still valid and unused
+    checked = server.client.post("/v1/quotes/verify", json={"token": token}).json()
+    assert checked["valid"] and not checked["used"] and checked["quote"]["payable"] != "0.01"
