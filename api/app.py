@@ -12,13 +12,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 
 from api.checkout_live import running_checkout
-from api.errors import install_error_handlers
+from api.errors import install_error_handlers, problem
 from api.occupancy_live import running_occupancy
 from api.routes import checkout, compare, health, occupancy, operator, prices, stations
 from api.settings import Settings
 from db.engine import make_engine
 from geo.live_index import LiveIndex
+from httpguard.limits import Limits, RequestLimits
 from pricing.live_prices import LivePrices
+from timekeeping.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +50,10 @@ async def _refresh_forever(index: LiveIndex, prices: LivePrices, every: float) -
             log.exception("station index refresh failed")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    """The app; `clock` (default the system clock) is where every route and background task reads the time."""
     settings = settings or Settings()
+    clock = clock or SystemClock()
     settings.check_safe()  # development secrets serve only in development mode
 
     @contextlib.asynccontextmanager
@@ -65,7 +69,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await run_in_threadpool(index.load)
             refresher = asyncio.create_task(_refresh_forever(index, prices, settings.index_refresh_seconds))
         try:
-            async with running_occupancy(app, engine, settings), running_checkout(app, engine, settings):
+            async with (
+                running_occupancy(app, engine, settings, clock),
+                running_checkout(app, engine, settings, clock),
+            ):
                 yield
         finally:
             if refresher is not None:
@@ -81,9 +88,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.clock = clock
     # api/occupancy_columns.py: (the book, {(station, grade): (as_of step, wait)})
     app.state.list_waits = (None, {})
     install_error_handlers(app)
+    body_limits = {"/v1/occupancy/events": settings.occupancy_max_body_bytes}  # it reads its own body
+    app.add_middleware(RequestLimits, limits=Limits(settings.max_body_bytes, body_limits), problem=problem)
     app.include_router(health.router)
     app.include_router(stations.router)
     app.include_router(prices.router)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -32,11 +33,15 @@ class StationForbidden(Exception):
 
 
 class VerifiedTokens:
-    """token SHA-256 -> (station id, revocation re-check due), at most `max_size` entries (oldest go first)."""
+    """token SHA-256 -> (station id, revocation re-check due), at most `max_size` entries (oldest go first).
+    Ages are measured on `monotonic` (the app clock's, so a test can age an entry without waiting)."""
 
-    def __init__(self, ttl_s: float, max_size: int = 200_000) -> None:
+    def __init__(
+        self, ttl_s: float, max_size: int = 200_000, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self.ttl_s = ttl_s
         self.max_size = max_size
+        self._monotonic = monotonic
         self._entries: dict[bytes, tuple[int, float]] = {}
         self._lock = threading.Lock()
 
@@ -45,7 +50,7 @@ class VerifiedTokens:
         entry = self._entries.get(key)
         if entry is None:
             return None
-        return entry[0], entry[1] < time.monotonic()
+        return entry[0], entry[1] < self._monotonic()
 
     def drop(self, key: bytes) -> None:
         with self._lock:
@@ -58,14 +63,16 @@ class VerifiedTokens:
             if len(self._entries) >= self.max_size:
                 for old in list(self._entries)[: max(1, self.max_size // 10)]:
                     del self._entries[old]
-            self._entries[key] = (station_id, time.monotonic() + self.ttl_s)
+            self._entries[key] = (station_id, self._monotonic() + self.ttl_s)
 
 
 def _cache(request: Request) -> VerifiedTokens:
     state = request.app.state
     cache: VerifiedTokens | None = getattr(state, "verified_tokens", None)
     if cache is None:
-        cache = state.verified_tokens = VerifiedTokens(state.settings.station_auth_cache_seconds)
+        cache = state.verified_tokens = VerifiedTokens(
+            state.settings.station_auth_cache_seconds, monotonic=state.clock.monotonic
+        )
     return cache
 
 

@@ -16,6 +16,7 @@ from checkout.client import OrderCoreClient, RetryPolicy, make_http_client
 from checkout.reconcile import Reconciler
 from checkout.service import CheckoutConfig, CheckoutService, NozzleLookup
 from occupancy.events import NozzleState
+from timekeeping.clock import Clock
 
 
 def _nozzle_state(app: FastAPI) -> NozzleLookup:
@@ -41,18 +42,23 @@ def checkout_config(settings: Settings) -> CheckoutConfig:
 
 
 @contextlib.asynccontextmanager
-async def running_checkout(app: FastAPI, engine: Engine, settings: Settings) -> AsyncIterator[CheckoutService]:
+async def running_checkout(
+    app: FastAPI, engine: Engine, settings: Settings, clock: Clock
+) -> AsyncIterator[CheckoutService]:
+    """`clock` decides expiry (quotes, holds, leases), callback freshness and the breaker's cool-down."""
     http = make_http_client(
         settings.ordercore_url, settings.ordercore_token.get_secret_value(),
         settings.ordercore_connect_timeout, settings.ordercore_read_timeout,
     )  # fmt: skip
-    breaker = CircuitBreaker(settings.ordercore_breaker_threshold, settings.ordercore_breaker_cooldown_seconds)
+    breaker = CircuitBreaker(
+        settings.ordercore_breaker_threshold, settings.ordercore_breaker_cooldown_seconds, clock.monotonic
+    )
     client = OrderCoreClient(http, breaker, RetryPolicy(settings.ordercore_attempts, settings.ordercore_backoff_seconds))
     config = checkout_config(settings)
     service = CheckoutService(engine, client, config, _nozzle_state(app))
     secret = settings.ordercore_callback_secret.get_secret_value().encode()
     app.state.checkout = service
-    app.state.checkout_reconciler = reconciler = Reconciler(engine, client, config, secret)
+    app.state.checkout_reconciler = reconciler = Reconciler(engine, client, config, secret, clock)
     sweeper = None
     if settings.checkout_sweep_seconds > 0:
         sweeper = asyncio.create_task(reconciler.run_forever(settings.checkout_sweep_seconds))

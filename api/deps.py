@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from geo.coords import CoordSystem
 from geo.live_index import LiveIndex
+from timekeeping.clock import Clock
 
 
 async def _engine(request: Request) -> Engine:
@@ -19,6 +20,16 @@ async def _engine(request: Request) -> Engine:
 async def _index(request: Request) -> LiveIndex:
     index: LiveIndex = request.app.state.index
     return index
+
+
+def clock_of(request: Request) -> Clock:
+    """The app's clock (create_app's `clock`): where routes read the time."""
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+async def _clock(request: Request) -> Clock:
+    return clock_of(request)
 
 
 async def _coord(
@@ -34,3 +45,4 @@ async def _coord(
 EngineDep = Annotated[Engine, Depends(_engine)]
 IndexDep = Annotated[LiveIndex, Depends(_index)]
 CoordDep = Annotated[CoordSystem, Depends(_coord)]
+ClockDep = Annotated[Clock, Depends(_clock)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import orjson
@@ -104,7 +105,7 @@ def _domain_handler(request: Request, exc: Exception) -> Response:
                 return problem(status, slug, title, str(exc), request.url.path)
             response = problem(status, slug, title, str(exc), request.url.path, **exc.problem_fields())
             if exc.retry_after is not None:  # a checkout error says when to come back
-                response.headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+                response.headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))  # never too early
             return response
     raise exc
 

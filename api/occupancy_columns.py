@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import numpy as np
 from fastapi import Request
 
+from api.deps import clock_of
 from api.occupancy_json import occupancy_summary
 from api.occupancy_live import book_of, book_with_layout
 
@@ -16,7 +16,7 @@ from api.occupancy_live import book_of, book_with_layout
 async def occupancy_detail(request: Request, station_id: int, grade: str | None) -> dict[str, Any]:
     """`occupancy` (summary) and `suggested_position` (with a grade) for the station detail."""
     book = await book_with_layout(request, station_id)
-    now = time.time()
+    now = clock_of(request).now().timestamp()
     occ = book.occupancy(station_id, now)
     out: dict[str, Any] = {"occupancy": occupancy_summary(occ) if occ is not None else None}
     if grade is not None:
@@ -31,7 +31,7 @@ def wait_columns(request: Request, station_ids: np.ndarray, grade: str) -> tuple
     per step in this worker (see the setting)."""
     book = book_of(request.app)
     step = request.app.state.settings.occupancy_list_wait_seconds
-    as_of = math.floor(time.time() / step) * step
+    as_of = math.floor(clock_of(request).now().timestamp() / step) * step
     owner, cache = request.app.state.list_waits
     if owner is not book or len(cache) > 200_000:  # a new book (tables emptied) starts a new cache
         cache = {}

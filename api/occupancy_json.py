@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from api.instants import within_range
 from api.query_params import ParameterErrors
 from occupancy.book import StationOccupancy, WaitEstimate
 
@@ -13,11 +14,11 @@ def iso(ts: float | None) -> str | None:
     return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")
 
 
-def parse_as_of(raw: str | None) -> float:
-    """`as_of` (RFC 3339 with an offset) as epoch seconds; now when absent. A '+' of the offset that the
+def parse_as_of(raw: str | None, now: datetime) -> float:
+    """`as_of` (RFC 3339 with an offset) as epoch seconds; `now` when absent. A '+' of the offset that the
     query string turned into a space is put back."""
     if raw is None or raw == "":
-        return datetime.now(UTC).timestamp()
+        return now.timestamp()
     text = raw.strip()
     if len(text) > 19 and text[-6] == " ":
         text = text[:-6] + "+" + text[-5:]
@@ -30,6 +31,10 @@ def parse_as_of(raw: str | None) -> float:
     if when is None or when.tzinfo is None:
         raise ParameterErrors([{"in": "query", "name": "as_of",
                                 "message": "Input should be an RFC 3339 time with offset, e.g. 2026-11-22T08:00:00+08:00"}])  # fmt: skip
+    try:
+        within_range(when)
+    except ValueError as exc:
+        raise ParameterErrors([{"in": "query", "name": "as_of", "message": f"Input {exc}"}]) from None
     return when.timestamp()
 
 

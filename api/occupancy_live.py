@@ -18,17 +18,18 @@ from geo.errors import StationNotFound
 from occupancy.book import OccupancyBook
 from occupancy.feed import LiveFeed
 from occupancy.layouts import Layout, LayoutCache
+from timekeeping.clock import Clock
 
 log = logging.getLogger(__name__)
 
 
-def live_feed(engine: Engine, settings: Settings) -> LiveFeed:
+def live_feed(engine: Engine, settings: Settings, clock: Clock) -> LiveFeed:
     def new_book() -> OccupancyBook:
         return OccupancyBook(
             stale_after_s=settings.occupancy_stale_after_seconds, history_days=settings.occupancy_history_days
         )
 
-    return LiveFeed(engine, new_book, LayoutCache(), history_days=settings.occupancy_history_days)
+    return LiveFeed(engine, new_book, LayoutCache(), history_days=settings.occupancy_history_days, clock=clock)
 
 
 def book_of(app: FastAPI) -> OccupancyBook:
@@ -75,9 +76,11 @@ async def _tail_forever(feed: LiveFeed, every: float) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running_occupancy(app: FastAPI, engine: Engine, settings: Settings) -> AsyncIterator[LiveFeed]:
+async def running_occupancy(
+    app: FastAPI, engine: Engine, settings: Settings, clock: Clock
+) -> AsyncIterator[LiveFeed]:
     """Load recent history into a new book, then tail the tables until the app stops."""
-    feed = live_feed(engine, settings)
+    feed = live_feed(engine, settings, clock)
     app.state.occupancy = feed
     await run_in_threadpool(feed.load)
     # Ingest allocates several short-lived containers per event; with the default threshold (700) the

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from api.instants import Instant
 from pricing.fills import FillRequest
 from pricing.money import Money
 
@@ -76,7 +76,7 @@ class StationPriceItem(BaseModel):
     grade: str = Field(min_length=1, max_length=16)
     tier: str = Field(pattern=r"^(pump|platform|member:[A-Za-z0-9_-]{1,32})$", examples=["pump", "platform", "member:gold"])
     price: DecimalText = Field(description='yuan per litre, e.g. "7.59"')
-    effective_from: datetime | None = Field(default=None, description="default: now")
+    effective_from: Instant | None = Field(default=None, description="with an offset; default: now")
 
 
 class StationPrices(BaseModel):

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, unquote_plus
 
 from geo.coords import CoordSystem
 from geo.nearby import MAX_LIMIT, MAX_RADIUS_M
+from httpguard.text import query_findings
 
 _TRUE = {"true", "1", "yes", "on", "t", "y"}
 _FALSE = {"false", "0", "no", "off", "f", "n"}
@@ -58,6 +59,8 @@ class _Reader:
                 self.fail(name, "Field required")
             return default if default is not None else 0.0
         try:
+            if "_" in raw:  # Python's digit separators ("2_5") are no number in a URL
+                raise ValueError(raw)
             value = float(raw)
         except ValueError:
             self.fail(name, "Input should be a valid number")
@@ -72,6 +75,8 @@ class _Reader:
         if raw is None:
             return default
         try:
+            if "_" in raw:
+                raise ValueError(raw)
             value = int(raw)
         except ValueError:
             self.fail(name, "Input should be a valid integer")
@@ -97,14 +102,20 @@ class _Reader:
 
 
 def query_dict(raw: bytes) -> dict[str, str]:
-    """The query string as a dict (last value wins), decoding only what needs decoding."""
+    """The query string as a dict (last value wins), decoding only what needs decoding. A name or value
+    that is not UTF-8 once percent-decoded, or holds NUL, is a ParameterErrors naming it."""
     out: dict[str, str] = {}
     for part in raw.decode("latin-1").split("&"):
         if not part:
             continue
         name, _, value = part.partition("=")
         if "%" in part or "+" in part:
-            name, value = unquote_plus(name, errors="strict"), unquote_plus(value, errors="strict")
+            try:
+                name, value = unquote_plus(name, errors="strict"), unquote_plus(value, errors="strict")
+            except UnicodeDecodeError:
+                raise ParameterErrors(query_findings(part.encode("latin-1"))) from None
+            if "\x00" in name or "\x00" in value:
+                raise ParameterErrors(query_findings(part.encode("latin-1"))) from None
         out[name] = value
     return out
 
@@ -194,6 +205,8 @@ def _decimal(read: _Reader, name: str, default: Decimal | None, low: Decimal, hi
     if raw is None or raw == "":
         return default
     try:
+        if "_" in raw:
+            raise ArithmeticError(raw)
         value = Decimal(raw)
     except ArithmeticError:
         read.fail(name, "Input should be a valid decimal")

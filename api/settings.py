@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     # that has to infer a queue costs ~5 ms (up to ~15 ms). GET /v1/stations/{id}/wait is always exact.
     occupancy_list_wait_seconds: float = Field(default=10.0, gt=0, le=300)
     occupancy_max_body_bytes: int = Field(default=4_000_000, ge=1024)
+    # Every other request body is at most this many bytes (413 above; httpguard/limits.py).
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # Successful station credential checks are remembered this long (a revocation takes effect within it).
     station_auth_cache_seconds: float = Field(default=30.0, ge=0)
 

@@ -16,18 +16,23 @@ from typing import Any
 
 import httpx
 
-from checkout.breaker import BreakerOpen, CircuitBreaker
+from checkout.breaker import BreakerOpen, BreakerState, CircuitBreaker
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 
 
 class OrderCoreUnavailable(Exception):
-    """The order core did not answer usefully after every attempt (connection, timeout, 5xx, 429)."""
+    """The order core did not answer usefully after every attempt made (connection, timeout, 5xx, 429).
+    `attempts`: how many were really made (the breaker may have opened before the configured number);
+    `breaker_open`: whether this worker's breaker is open now; `retry_after`: seconds until a call may go
+    through again (the breaker's cool-down when open, else the order core's own Retry-After, else 2)."""
 
-    def __init__(self, reason: str, retry_after: float = 2.0) -> None:
+    def __init__(self, reason: str, retry_after: float = 2.0, attempts: int = 0, breaker_open: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.attempts = attempts
+        self.breaker_open = breaker_open
 
 
 class OrderCoreRejected(Exception):
@@ -78,6 +83,7 @@ class OrderCoreClient:
         reason = "no attempt made"
         retry_after = 2.0
         total = attempts or self.retry.attempts
+        made = 0
         for attempt in range(total):
             if attempt:
                 delay = min(self.retry.backoff * 2 ** (attempt - 1), self.retry.max_backoff)
@@ -88,6 +94,7 @@ class OrderCoreClient:
                 if attempt == 0:
                     raise
                 break  # the breaker opened during our retries: stop, report the last failure
+            made += 1
             recorded = False
             try:
                 response = await self.http.request(method, path, **kwargs)
@@ -111,7 +118,13 @@ class OrderCoreClient:
             finally:
                 if not recorded:  # cancelled mid-call: count it, never leave a half-open probe hanging
                     breaker.record_failure()
-        raise OrderCoreUnavailable(f"{reason} after {total} attempt(s)", retry_after)
+        reason = f"{reason} after {made} attempt(s)"
+        breaker_open = breaker.state is BreakerState.OPEN
+        if breaker_open:  # never tell the driver to come back before this worker will call again
+            wait = breaker.retry_after()
+            retry_after = max(retry_after, wait)
+            reason += f"; this worker's circuit breaker is open and lets the next call through in {wait:.1f} s"
+        raise OrderCoreUnavailable(reason, retry_after, made, breaker_open)
 
     async def _json(self, method: str, path: str, ok: tuple[int, ...], **kwargs: Any) -> dict[str, Any]:
         response = await self._call(method, path, **kwargs)
@@ -146,6 +159,11 @@ class OrderCoreClient:
 class _NoBreaker:
     """Reads and cancellations are not guarded: the sweep and the "did an order appear?" question must
     reach a core whose creates fail, and their success says nothing about creates."""
+
+    state = BreakerState.CLOSED
+
+    def retry_after(self) -> float:
+        return 0.0
 
     def before_call(self) -> None:
         pass

@@ -16,7 +16,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -27,6 +27,7 @@ from checkout.callbacks import Applied, apply_event, parse_event, verify_signatu
 from checkout.client import OrderCoreClient, OrderCoreRejected, OrderCoreUnavailable
 from checkout.service import ORDER_STATES, CheckoutConfig
 from pricing import store
+from timekeeping.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -42,11 +43,13 @@ class SweepReport:
 
 
 class Reconciler:
-    def __init__(self, engine: Engine, client: OrderCoreClient, config: CheckoutConfig, secret: bytes) -> None:
+    def __init__(self, engine: Engine, client: OrderCoreClient, config: CheckoutConfig, secret: bytes,
+                 clock: Clock | None = None) -> None:  # fmt: skip
         self.engine = engine
         self.client = client
         self.config = config
         self.secret = secret
+        self.clock = clock or SystemClock()
 
     async def _db(self, fn: Callable[[Connection], T]) -> T:
         def run() -> T:
@@ -69,12 +72,12 @@ class Reconciler:
             await self.client.cancel_order(order_id, reason[:200])
         except OrderCoreRejected as exc:  # e.g. already fueling: asking again would not help
             log.error("order core refused to cancel order %s: %s", order_id, exc)
-            await self._db(lambda c: repo.set_state(c, checkout_id, datetime.now(UTC), cancel_reason=None))
+            await self._db(lambda c: repo.set_state(c, checkout_id, self.clock.now(), cancel_reason=None))
             return False
         except CORE_ERRORS as exc:
             log.warning("cancel of order %s failed (%s); the sweeper retries", order_id, exc)
             return False
-        await self._db(lambda c: repo.set_state(c, checkout_id, datetime.now(UTC), cancel_reason=None))
+        await self._db(lambda c: repo.set_state(c, checkout_id, self.clock.now(), cancel_reason=None))
         return True
 
     # ---- the sweep ------------------------------------------------------------------------------------------
@@ -142,7 +145,7 @@ class Reconciler:
         while True:
             await asyncio.sleep(every)
             try:
-                report = await self.sweep_once(datetime.now(UTC))
+                report = await self.sweep_once(self.clock.now())
                 if report.holds_released or report.attempts_settled or report.late_orders_cancelled:
                     log.info("checkout sweep: %s", report)
             except Exception:  # the next tick tries again

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import math
 import re
 import time
 import uuid
@@ -269,15 +270,23 @@ class CheckoutService:
         except (OrderCoreUnavailable, BreakerOpen, OrderCoreRejected):
             return None
 
-    async def _unavailable(self, checkout_id: str, exc: Exception, now: datetime) -> CheckoutResult:
-        retry_after = max(1, round(getattr(exc, "retry_after", 2.0)))
-        detail = (f"{exc}. No order was placed and no coupon was spent; the quote stays usable: "
+    async def _unavailable(
+        self, checkout_id: str, exc: OrderCoreUnavailable | BreakerOpen, now: datetime
+    ) -> CheckoutResult:
+        # Whole seconds, rounded up: never before this worker's breaker lets a call through again.
+        retry_after = max(1, math.ceil(exc.retry_after))
+        if isinstance(exc, BreakerOpen):
+            attempts, breaker_open, what = 0, True, f"{exc} (this worker's circuit breaker is open: no attempt made)"
+        else:
+            attempts, breaker_open, what = exc.attempts, exc.breaker_open, str(exc)
+        detail = (f"{what}. No order was placed and no coupon was spent; the quote stays usable: "
                   f"retry with the same Idempotency-Key in {retry_after} s")  # fmt: skip
-        problem = {"status": 503, "type": "/problems/order-core-unavailable", "detail": detail}
+        problem = {"status": 503, "type": "/problems/order-core-unavailable", "detail": detail,
+                   "attempts": attempts, "breaker": "open" if breaker_open else "closed"}  # fmt: skip
         adopted = await self._db(lambda c: self._give_up(c, checkout_id, problem, now, reconcile=True))
         if adopted is not None:  # a callback announced the order meanwhile
             return await self._db(lambda c: self._adopt(c, checkout_id, adopted, now))
-        raise OrderCoreDown(detail, retry_after)
+        raise OrderCoreDown(detail, retry_after, attempts, breaker_open)
 
     def _give_up(
         self, conn: Connection, checkout_id: str, problem: dict[str, Any], now: datetime, *, reconcile: bool

@@ -151,14 +151,32 @@ def _gcj_shift(lon: T, lat: T) -> tuple[T, T]:
     return lon + dlon, lat + dlat
 
 
+# China's rectangles widened by far more than any GCJ-02 shift there (at most 0.0103° of longitude and
+# 0.0041° of latitude): only inside it can a point be the shifted image of a point in China. Outside it
+# the inversion is not even tried (near the poles it diverges: cos(lat) -> 0, sin(inf) raises).
+_NEAR_CHINA = (72.0, 136.5, 17.0, 55.5)  # west, east, south, north
+
+
+def _near_china(lon: T, lat: T) -> Any:
+    west, east, south, north = _NEAR_CHINA
+    return (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
+
+
 def gcj02_to_wgs84(lon: T, lat: T) -> tuple[T, T]:
     """The WGS-84 point that GCJ-02 shifts onto (lon, lat); the point itself where no shifted point in
     China lands there. Near the border both may exist; the shifted (in-China) reading wins."""
+    if isinstance(lon, np.ndarray):
+        near = _near_china(lon, lat)
+        west, east, south, north = _NEAR_CHINA
+        clon, clat = np.clip(lon, west, east), np.clip(lat, south, north)  # the far ones are not used
+        dlon, dlat = _gcj_delta(clon, clat)
+        wlon, wlat = _invert(_gcj_shift, clon, clat, (clon - dlon, clat - dlat))
+        mask = near & in_china(wlon, wlat)
+        return np.where(mask, wlon, lon), np.where(mask, wlat, lat)
+    if not _near_china(lon, lat):
+        return lon, lat
     dlon, dlat = _gcj_delta(lon, lat)
     wlon, wlat = _invert(_gcj_shift, lon, lat, (lon - dlon, lat - dlat))
-    if isinstance(lon, np.ndarray):
-        mask = in_china(wlon, wlat)
-        return np.where(mask, wlon, lon), np.where(mask, wlat, lat)
     return (wlon, wlat) if in_china(wlon, wlat) else (lon, lat)
 
 
@@ -184,12 +202,18 @@ def validate_lon_lat(lon: float, lat: float) -> None:
 
 
 def to_wgs84(lon: T, lat: T, system: CoordSystem) -> tuple[T, T]:
-    """Bring a point given in `system` into storage coordinates."""
+    """Bring a point given in `system` into storage coordinates (within [-180, 180] x [-90, 90]: BD-09's
+    offset would otherwise carry a point at the pole or the antimeridian past it)."""
     if system is CoordSystem.WGS84:
         return lon, lat
     if system is CoordSystem.GCJ02:
         return gcj02_to_wgs84(lon, lat)
-    return bd09_to_wgs84(lon, lat)
+    wlon, wlat = bd09_to_wgs84(lon, lat)
+    if isinstance(wlon, np.ndarray):
+        return np.where(np.abs(wlon) > 180.0, np.remainder(wlon + 180.0, 360.0) - 180.0, wlon), np.clip(wlat, -90.0, 90.0)
+    if abs(wlon) > 180.0:
+        wlon = (wlon + 180.0) % 360.0 - 180.0
+    return wlon, min(90.0, max(-90.0, wlat))
 
 
 def from_wgs84(lon: T, lat: T, system: CoordSystem) -> tuple[T, T]:

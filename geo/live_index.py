@@ -69,10 +69,10 @@ class LiveIndex:
         self.load()
         return True
 
-    def open_state(self, now: datetime | None = None) -> np.ndarray:
-        """Per snapshot position: 1 open now, 0 closed now (or temporarily closed), -1 hours unknown."""
+    def open_state(self, now: datetime) -> np.ndarray:
+        """Per snapshot position at `now` (the app clock's): 1 open, 0 closed (or temporarily closed), -1 hours
+        unknown."""
         snap = self.snapshot
-        now = now or datetime.now(UTC)
         minute = int(now.timestamp() // 60)
         cached = self._open_cache
         if cached is not None and cached[0] == snap.version and cached[1] == minute:

@@ -16,7 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 2
 # The production command line: only the app, the host and the port differ.
-PRODUCTION_FLAGS = ("--factory", "--workers", str(WORKERS), "--loop", "uvloop", "--http", "httptools")
+# As bin/run serves: the bounded httptools protocol (httpguard/protocol.py), for the floor app too.
+PRODUCTION_FLAGS = ("--factory", "--workers", str(WORKERS), "--loop", "uvloop",
+                    "--http", "httpguard.protocol:BoundedHttpToolsProtocol")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 

@@ -101,7 +101,7 @@ def start_service(url: str, port: int, log_path: Path) -> Server:
     server = Server("service", "api.app:create_app", port, log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "uvicorn", server.app, "--factory", "--workers", "1", "--loop", "uvloop",
-               "--http", "httptools", "--host", "127.0.0.1", "--port", str(port)]
+               "--http", "httpguard.protocol:BoundedHttpToolsProtocol", "--host", "127.0.0.1", "--port", str(port)]
     with log_path.open("wb") as log:
         env = {**os.environ, "DATABASE_URL": url, "STATIONS_WORKERS": "1", "STATIONS_MODE": "development"}
         server.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,

@@ -16,13 +16,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 
 from occupancy.events import NozzleEvent, NozzleState, PositionClaim, PositionLayout, WaitingReport
 from occupancy.layouts import Layout, LayoutCache
+from timekeeping.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 Item = NozzleEvent | WaitingReport | PositionClaim
@@ -136,11 +137,14 @@ class Delta:
 
 
 class LiveFeed:
-    """Fetches what the book has not seen yet; `book_factory` makes a fresh book after a reset."""
+    """Fetches what the book has not seen yet; `book_factory` makes a fresh book after a reset. `clock`
+    decides which history is recent; waits for rows of uncommitted transactions (`hold_s`) are real time."""
 
     def __init__(self, engine: sa.Engine, book_factory: Callable[[], Book], layouts: LayoutCache, *,
-                 history_days: int, hold_s: float = 10.0, chunk: int = 50_000) -> None:  # fmt: skip
+                 history_days: int, hold_s: float = 10.0, chunk: int = 50_000,
+                 clock: Clock | None = None) -> None:  # fmt: skip
         self.engine = engine
+        self.clock = clock or SystemClock()
         self.layouts = layouts
         self.book_factory = book_factory
         self.book: Book = book_factory()
@@ -160,7 +164,7 @@ class LiveFeed:
         started = time.perf_counter()
         book = self.book_factory()
         trackers = [IdTracker(self.hold_s) for _ in TABLES]
-        cutoff = datetime.now(UTC) - timedelta(days=self.history_days)
+        cutoff = self.clock.now() - timedelta(days=self.history_days)
         count = 0
         with self.engine.connect() as conn:
             generation = conn.execute(_GENERATION).one()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -21,6 +21,9 @@ _STATES = {s.value: s for s in NozzleState}
 # The strict RFC 3339 shape PostgreSQL reads as sent; anything else Python accepted is re-formatted.
 _RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d{1,6})?([Zz]|[+-]\d\d:\d\d)\Z")
 _SMALLINT_MAX = 32767
+# Telemetry is of this century: earlier times are refused (near year 1 an offset can even carry a time out
+# of what Python reads back from PostgreSQL, which would fail every later read of the station).
+EARLIEST_TS = datetime(2000, 1, 1, tzinfo=UTC)
 _BIGINT_MAX = 2**63 - 1
 MAX_WAITING = 500
 
@@ -133,6 +136,8 @@ def parse_ts(value: object, name: str = "ts") -> datetime:
         raise _Bad("invalid_field", f"{name} is not a valid RFC 3339 time: {value!r}") from None
     if ts.tzinfo is None:
         raise _Bad("invalid_field", f"{name} needs an offset (Z or +08:00): {value!r}")
+    if ts < EARLIEST_TS:
+        raise _Bad("invalid_field", f"{name} {value!r} is before {EARLIEST_TS.date()}")
     return ts
 
 
@@ -145,7 +150,9 @@ def _event(index: int, item: dict[str, Any]) -> EventItem:
             and type(raw_ts) is str and 0 < sid <= _BIGINT_MAX and 0 < pos <= _SMALLINT_MAX
             and 0 < noz <= _SMALLINT_MAX and 0 <= seq <= _BIGINT_MAX and _RFC3339.match(raw_ts)):
         try:
-            return EventItem(index, sid, pos, noz, state, datetime.fromisoformat(raw_ts), seq, raw_ts)
+            ts = datetime.fromisoformat(raw_ts)
+            if ts >= EARLIEST_TS:
+                return EventItem(index, sid, pos, noz, state, ts, seq, raw_ts)
         except ValueError:
             pass  # e.g. month 13: the checks below say so
     station_id = _int(item, "station_id", 1, _BIGINT_MAX)

@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
+    from httpguard.protocol import BoundedHttpToolsProtocol
     from ordercore.app import create_app
     from ordercore.settings import UnsafeSettings
 
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python -m ordercore serve: {exc}", file=sys.stderr)
         return 2
     uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port,
-                log_level="info")  # fmt: skip
+                log_level="info", http=BoundedHttpToolsProtocol)  # fmt: skip
     return 0
 
 

@@ -13,13 +13,16 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from db.engine import make_engine
+from httpguard.limits import Limits, RequestLimits
 from ordercore import problems, routes
 from ordercore.faults import FaultInjector
 from ordercore.outbox import OutboxSender
 from ordercore.service import OrderCore
 from ordercore.settings import OrdercoreSettings
+from timekeeping.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 64 * 1024
 
 
 async def _sweep_forever(core: OrderCore, every: float) -> None:
@@ -32,15 +35,18 @@ async def _sweep_forever(core: OrderCore, every: float) -> None:
         await asyncio.sleep(every)
 
 
-def create_app(settings: OrdercoreSettings | None = None) -> FastAPI:
+def create_app(settings: OrdercoreSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    """The app; `clock` (default the system clock) decides expiry and the times orders and callbacks carry."""
     settings = settings or OrdercoreSettings()
+    clock = clock or SystemClock()
     settings.check_safe()  # development secrets and the sandbox serve only in development mode
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.dsn(), pool_size=settings.db_pool_size)
         core = OrderCore(engine, qr_secret=settings.qr_secret.get_secret_value().encode(),
-                         payment_ttl_seconds=settings.payment_ttl_seconds, callback_url=settings.callback_url)  # fmt: skip
+                         payment_ttl_seconds=settings.payment_ttl_seconds, callback_url=settings.callback_url,
+                         clock=clock)  # fmt: skip
         sender = OutboxSender(
             engine,
             url=settings.callback_url,
@@ -48,6 +54,7 @@ def create_app(settings: OrdercoreSettings | None = None) -> FastAPI:
             timeout=settings.callback_timeout_seconds,
             backoff_base=settings.callback_backoff_base_seconds,
             backoff_cap=settings.callback_backoff_cap_seconds,
+            clock=clock,
         )
         app.state.engine = engine
         app.state.core = core
@@ -74,6 +81,9 @@ def create_app(settings: OrdercoreSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.faults = FaultInjector()
     problems.install(app)
+    # Bounded requests (httpguard/limits.py): its bodies are a few KB; refusals in its own problem form.
+    limits = Limits(MAX_BODY_BYTES, invalid_status=422, invalid_slug="invalid-request", invalid_title="Invalid request")
+    app.add_middleware(RequestLimits, limits=limits, problem=problems.problem)
     app.include_router(routes.health)
     app.include_router(routes.router)
     if settings.sandbox_admin:

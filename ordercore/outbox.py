@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ import orjson
 from sqlalchemy import Engine, text
 
 from ordercore import signing
+from timekeeping.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,9 @@ def backoff_seconds(attempts: int, base: float, cap: float) -> float:
 
 class OutboxSender:
     def __init__(self, engine: Engine, *, url: str, secret: bytes, timeout: float, backoff_base: float,
-                 backoff_cap: float, batch: int = 50) -> None:  # fmt: skip
+                 backoff_cap: float, batch: int = 50, clock: Clock | None = None) -> None:  # fmt: skip
         self.engine = engine
+        self.clock = clock or SystemClock()  # the signature's time (receivers refuse stale ones)
         self.url = url
         self.secret = secret
         self.timeout = timeout
@@ -99,7 +100,7 @@ class OutboxSender:
     async def _send(self, client: httpx.AsyncClient, pending: Pending) -> Outcome:
         headers = {
             "Content-Type": "application/json",
-            signing.HEADER: signing.sign(self.secret, pending.body, int(time.time())),
+            signing.HEADER: signing.sign(self.secret, pending.body, int(self.clock.now().timestamp())),
         }
         try:
             response = await client.post(self.url, content=pending.body, headers=headers, timeout=self.timeout)

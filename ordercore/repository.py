@@ -1,17 +1,21 @@
-"""SQL of the order core (schema `ordercore`). Every function runs on the caller's connection/transaction."""
+"""SQL of the order core (schema `ordercore`). Every function runs on the caller's connection/transaction.
+
+The times an order records and its expiry are the order core's clock (`now`, a bound parameter), not the
+database's: one clock decides, and a test can move it. Delivery scheduling (the outbox) uses the database's."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, RowMapping, text
 
-# An order with its e-invoice request and whether it is unpaid past its expiry (by the database clock).
+# An order with its e-invoice request and whether it is unpaid past its expiry at :now.
 _SELECT = """
-    SELECT o.*, (o.state = 'created' AND o.expires_at <= now()) AS due,
+    SELECT o.*, (o.state = 'created' AND o.expires_at <= :now) AS due,
            i.title AS inv_title, i.tax_id AS inv_tax_id, i.email AS inv_email, i.amount AS inv_amount,
            i.status AS inv_status, i.requested_at AS inv_requested_at
     FROM ordercore.orders o LEFT JOIN ordercore.invoice_requests i ON i.order_id = o.id
@@ -26,11 +30,12 @@ _INSERT = text(
     INSERT INTO ordercore.orders (
         id, idempotency_key, request_sha256, state, station_id, position, nozzle, grade, fill_kind,
         fill_value, litres, list_amount, payable, currency, coupons, points_used, driver_id, quote_id,
-        quote_token, invoice, verification_code, callback_url, expires_at)
+        quote_token, invoice, verification_code, callback_url, created_at, updated_at, expires_at)
     VALUES (
         :id, :idempotency_key, :request_sha256, 'created', :station_id, :position, :nozzle, :grade, :fill_kind,
         :fill_value, :litres, :list_amount, :payable, :currency, :coupons, :points_used, :driver_id, :quote_id,
-        :quote_token, CAST(:invoice AS jsonb), :verification_code, :callback_url, now() + make_interval(secs => :ttl))
+        :quote_token, CAST(:invoice AS jsonb), :verification_code, :callback_url, :now, :now,
+        CAST(:now AS timestamptz) + make_interval(secs => :ttl))
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING id
     """
@@ -41,15 +46,15 @@ _UPDATE = text(
     """
     UPDATE ordercore.orders SET
         state = :state,
-        updated_at = clock_timestamp(),
+        updated_at = :now,
         payment_method = COALESCE(:payment_method, payment_method),
         payment_transaction_id = COALESCE(:payment_transaction_id, payment_transaction_id),
         payment_amount = COALESCE(:payment_amount, payment_amount),
-        paid_at = CASE WHEN :paid THEN clock_timestamp() ELSE paid_at END,
-        code_redeemed_at = CASE WHEN :redeemed THEN clock_timestamp() ELSE code_redeemed_at END,
+        paid_at = CASE WHEN :paid THEN :now ELSE paid_at END,
+        code_redeemed_at = CASE WHEN :redeemed THEN :now ELSE code_redeemed_at END,
         dispensed_litres = CASE WHEN :completed THEN :dispensed_litres ELSE dispensed_litres END,
         dispensed_amount = CASE WHEN :completed THEN :dispensed_amount ELSE dispensed_amount END,
-        completed_at = CASE WHEN :completed THEN clock_timestamp() ELSE completed_at END,
+        completed_at = CASE WHEN :completed THEN :now ELSE completed_at END,
         cancel_reason = COALESCE(:cancel_reason, cancel_reason)
     WHERE id = :id
     """
@@ -92,7 +97,7 @@ _BY_CODE = text(
 _DUE_FOR_EXPIRY = text(
     """
     SELECT id FROM ordercore.orders
-    WHERE state = 'created' AND expires_at <= now()
+    WHERE state = 'created' AND expires_at <= :now
     ORDER BY expires_at
     LIMIT :limit
     FOR UPDATE SKIP LOCKED
@@ -100,26 +105,27 @@ _DUE_FOR_EXPIRY = text(
 )
 
 
-def get(conn: Connection, order_id: str, *, lock: bool = False) -> RowMapping | None:
-    return conn.execute(_BY_ID_LOCKED if lock else _BY_ID, {"id": order_id}).mappings().first()
+def get(conn: Connection, order_id: str, now: datetime, *, lock: bool = False) -> RowMapping | None:
+    return conn.execute(_BY_ID_LOCKED if lock else _BY_ID, {"id": order_id, "now": now}).mappings().first()
 
 
-def get_by_key(conn: Connection, key: str, *, lock: bool = False) -> RowMapping | None:
-    return conn.execute(_BY_KEY_LOCKED if lock else _BY_KEY, {"key": key}).mappings().first()
+def get_by_key(conn: Connection, key: str, now: datetime, *, lock: bool = False) -> RowMapping | None:
+    return conn.execute(_BY_KEY_LOCKED if lock else _BY_KEY, {"key": key, "now": now}).mappings().first()
 
 
 def insert(conn: Connection, values: Mapping[str, Any]) -> bool:
-    """Insert a new order; False when the idempotency key is taken (by a concurrent create)."""
+    """Insert a new order created at values["now"], expiring values["ttl"] seconds later; False when the
+    idempotency key is taken (by a concurrent create)."""
     params = dict(values)
     params["invoice"] = None if values["invoice"] is None else orjson.dumps(values["invoice"]).decode()
     return conn.execute(_INSERT, params).first() is not None
 
 
-def update(conn: Connection, order_id: str, state: str, **fields: Any) -> None:
+def update(conn: Connection, order_id: str, state: str, now: datetime, **fields: Any) -> None:
     unknown = set(fields) - set(_UPDATE_DEFAULTS)
     if unknown:
         raise TypeError(f"unknown order fields {sorted(unknown)}")
-    conn.execute(_UPDATE, {**_UPDATE_DEFAULTS, **fields, "id": order_id, "state": state})
+    conn.execute(_UPDATE, {**_UPDATE_DEFAULTS, **fields, "id": order_id, "state": state, "now": now})
 
 
 def add_transition(conn: Connection, order_id: str, from_state: str | None, to_state: str,
@@ -149,8 +155,8 @@ def find_by_code(conn: Connection, station_id: int, code: str) -> str | None:
     return None if found is None else str(found)
 
 
-def lock_due_for_expiry(conn: Connection, limit: int) -> list[str]:
-    return [str(r) for r in conn.execute(_DUE_FOR_EXPIRY, {"limit": limit}).scalars()]
+def lock_due_for_expiry(conn: Connection, now: datetime, limit: int) -> list[str]:
+    return [str(r) for r in conn.execute(_DUE_FOR_EXPIRY, {"limit": limit, "now": now}).scalars()]
 
 
 def transitions(conn: Connection, order_id: str) -> list[tuple[str | None, str, str | None]]:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from sqlalchemy import text
 from starlette.responses import Response
 
-from ordercore.faults import FaultInjector, Faults
+from ordercore.faults import HOLD_LIMIT_S, Fault, FaultInjector, Faults
 from ordercore.problems import InjectedFault, Unauthorized, problem
 from ordercore.schemas import (
     IDEMPOTENCY_KEY_PATTERN,
@@ -60,15 +60,20 @@ sandbox = APIRouter(prefix="/sandbox", dependencies=[Depends(require_token)], ta
 def create_order(request: Request, body: CreateOrder, idempotency_key: IdempotencyKey) -> Response:
     fault = _faults(request).take() if request.app.state.settings.sandbox_admin else None
     if fault is not None and not fault.after_commit:
-        time.sleep(fault.delay_seconds)
-        if fault.fail_status is not None:
-            raise InjectedFault(fault.fail_status)
+        _inject(fault)
     created = _core(request).create(idempotency_key, body)
     if fault is not None and fault.after_commit:
-        time.sleep(fault.delay_seconds)
-        if fault.fail_status is not None:
-            raise InjectedFault(fault.fail_status)
+        _inject(fault)
     return _json(created.order, 201 if created.new else 200)
+
+
+def _inject(fault: Fault) -> None:
+    """Hold, delay, fail: in that order (the handler runs in a worker thread, so waiting here is fine)."""
+    if fault.released is not None:
+        fault.released.wait(HOLD_LIMIT_S)
+    time.sleep(fault.delay_seconds)
+    if fault.fail_status is not None:
+        raise InjectedFault(fault.fail_status)
 
 
 @router.get("/v1/orders")
@@ -136,7 +141,7 @@ def get_faults(request: Request) -> Response:
 
 @sandbox.post("/faults")
 def set_faults(request: Request, body: FaultsIn) -> Response:
-    faults = Faults(body.delay_ms, body.fail_status, body.fail_count, body.fail_after_commit)
+    faults = Faults(body.delay_ms, body.fail_status, body.fail_count, body.fail_after_commit, body.hold)
     _faults(request).set(faults)
     return _json(faults.as_json())
 

@@ -121,3 +121,4 @@ class FaultsIn(_Body):
     fail_status: int | None = Field(default=None, ge=400, le=599)
     fail_count: int = Field(default=0, ge=-1)
     fail_after_commit: bool = False
+    hold: bool = False

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from pricing.context import DriverContext, PriceContext
 from pricing.offers import CouponInstance, CouponState, PaymentPromotion, StackingPolicy
-from pricing.rules import Conditions, Reason
+from pricing.rules import Conditions, Discount, Reason, money_amounts
 
 Problem = tuple[Reason, str]
 
@@ -30,6 +30,17 @@ def conditions_problem(
     return None
 
 
+def currency_problem(
+    declared: str | None, discount: Discount, conditions: Conditions, price: PriceContext
+) -> Problem | None:
+    """A rule declared (or stating amounts) in another currency than the price never applies to it."""
+    found = {m.currency for m in money_amounts(discount, conditions)} | ({declared} if declared else set())
+    other = sorted(found - {price.currency})
+    if other:
+        return Reason.OTHER_CURRENCY, f"declared in {', '.join(other)}; this price is in {price.currency}"
+    return None
+
+
 def coupon_problem(
     coupon: CouponInstance, price: PriceContext, driver: DriverContext, at: datetime
 ) -> Problem | None:
@@ -37,6 +48,10 @@ def coupon_problem(
         return Reason.NOT_AVAILABLE, f"coupon is {coupon.state.value}"
     if coupon.expires_at is not None and at >= coupon.expires_at:
         return Reason.OUTSIDE_WINDOW, f"coupon expired at {coupon.expires_at}"
+    template = coupon.template
+    problem = currency_problem(template.currency, template.discount, template.conditions, price)
+    if problem is not None:
+        return problem
     used = driver.usage_counts.get(coupon.template.id, 0)
     return conditions_problem(coupon.template.conditions, price, driver, at, used)
 
@@ -46,6 +61,9 @@ def payment_problem(
 ) -> Problem | None:
     if promo.channel not in driver.payment_channels:
         return Reason.NOT_AVAILABLE, f"driver cannot pay with {promo.channel}"
+    problem = currency_problem(promo.currency, promo.discount, promo.conditions, price)
+    if problem is not None:
+        return problem
     used = driver.payment_usage_counts.get(promo.id, 0)
     return conditions_problem(promo.conditions, price, driver, at, used)
 

@@ -34,6 +34,7 @@ class CouponTemplate:
     exclusive: bool = False
     stacks_with_payment: bool = True
     name: str = ""
+    currency: str | None = None  # as declared (stored); None: that of its amounts, any when it states none
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class PaymentPromotion:
     conditions: Conditions = field(default_factory=Conditions)
     stacks_with_coupons: bool = True
     name: str = ""
+    currency: str | None = None  # as declared (stored); None: that of its amounts, any when it states none
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ the fen half-up; clamping to leave ¥0.01 is done by the engine, not here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -27,6 +27,7 @@ class Reason(StrEnum):
     FIRST_ORDER_ONLY = "first order only"
     PER_USER_LIMIT = "per-user limit reached"
     BELOW_MIN_SPEND = "below minimum spend"
+    OTHER_CURRENCY = "other currency"
     NOT_OPTIMAL = "not optimal"
 
 
@@ -161,3 +162,13 @@ class Conditions:
     def remaining(self, used: int) -> int | None:
         """How many more times a driver who used this rule `used` times may use it (None: unlimited)."""
         return None if self.per_user_limit is None else max(0, self.per_user_limit - used)
+
+
+def money_amounts(discount: Discount, conditions: Conditions) -> Iterator[Money]:
+    """The amounts a rule states (threshold, amount, cap, minimum spend), each in the rule's currency."""
+    if isinstance(discount, AmountOff):
+        yield from (discount.threshold, discount.amount)
+    if isinstance(discount, PercentOff) and discount.cap is not None:
+        yield discount.cap
+    if conditions.min_spend is not None:
+        yield conditions.min_spend

@@ -26,7 +26,7 @@ from pricing.offers import (
     Promotions,
 )
 from pricing.offers import StackingPolicy as Policy
-from pricing.rules import AmountOff, Conditions, Discount, PercentOff, PerLitreOff, Scope
+from pricing.rules import AmountOff, Conditions, Discount, PercentOff, PerLitreOff, Scope, money_amounts
 
 RULE_COLUMNS = (
     "name, kind, currency, threshold, amount, percent, cap, per_litre, litre_cap, grades, stations, brands, "
@@ -96,30 +96,22 @@ def _conditions(r: RowMapping) -> Conditions:
 
 def template_from_row(r: RowMapping) -> CouponTemplate:
     return CouponTemplate(
-        r["id"], _discount(r), _conditions(r), r["exclusive"], r["stacks_with_payment"], r["name"]
+        r["id"], _discount(r), _conditions(r), r["exclusive"], r["stacks_with_payment"], r["name"], r["currency"]
     )
 
 
 def payment_from_row(r: RowMapping) -> PaymentPromotion:
-    return PaymentPromotion(r["id"], r["channel"], _discount(r), _conditions(r), r["stacks_with_coupons"], r["name"])
+    return PaymentPromotion(r["id"], r["channel"], _discount(r), _conditions(r), r["stacks_with_coupons"], r["name"],
+                            r["currency"])  # fmt: skip
 
 
 def currency_of(discount: Discount, conditions: Conditions, default: str = "CNY") -> str:
     """The currency a rule is declared in (its amounts must agree); per-litre and uncapped percentages
     without a minimum spend carry none: `default`."""
-    found = {m.currency for m in _amounts(discount, conditions)}
+    found = {m.currency for m in money_amounts(discount, conditions)}
     if len(found) > 1:
         raise ValueError(f"amounts in several currencies: {sorted(found)}")
     return found.pop() if found else default
-
-
-def _amounts(discount: Discount, conditions: Conditions) -> Iterable[Money]:
-    if isinstance(discount, AmountOff):
-        yield from (discount.threshold, discount.amount)
-    if isinstance(discount, PercentOff) and discount.cap is not None:
-        yield discount.cap
-    if conditions.min_spend is not None:
-        yield conditions.min_spend
 
 
 def _rule_params(name: str, discount: Discount, conditions: Conditions, currency: str) -> dict[str, Any]:

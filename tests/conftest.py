@@ -10,11 +10,17 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from db.engine import make_engine
 from tests.support import LiveServer, live_server
+
+# How long one example takes on a loaded 2-core machine says nothing about the code: no per-example
+# deadline and no "too slow" health check for any property test (tests may still set their own).
+settings.register_profile("stations", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("stations")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -70,7 +76,10 @@ def server_session(database_url: str, migrated_engine: Engine) -> Iterator[LiveS
 
 
 @pytest.fixture
-def server(server_session: LiveServer, engine: Engine) -> LiveServer:
-    """The real app over real HTTP, its index showing the (emptied) catalogue of this test."""
+def server(server_session: LiveServer, engine: Engine) -> Iterator[LiveServer]:
+    """The real app over real HTTP, its index showing the (emptied) catalogue of this test; its clock reads
+    the machine's time unless the test sets it (put back afterwards)."""
+    server_session.clock.reset()
     server_session.wait_for_catalogue()
-    return server_session
+    yield server_session
+    server_session.clock.reset()

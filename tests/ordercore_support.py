@@ -32,6 +32,7 @@ from ordercore.app import create_app
 from ordercore.migrate import upgrade
 from ordercore.settings import OrdercoreSettings
 from tests.support import ThreadServer
+from timekeeping.clock import Clock, ManualClock, SystemClock
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = ROOT / "contracts" / "ordercore.openapi.yaml"
@@ -100,9 +101,10 @@ def ordercore_settings(database_url: str, callback_url: str, **overrides: Any) -
 
 
 class OrdercoreServer:
-    def __init__(self, base_url: str, settings: OrdercoreSettings) -> None:
+    def __init__(self, base_url: str, settings: OrdercoreSettings, clock: ManualClock) -> None:
         self.base_url = base_url
         self.settings = settings
+        self.clock = clock  # the order core's clock: the test sets and advances it
         token = settings.api_token.get_secret_value()
         self.client = httpx.Client(base_url=base_url, timeout=10, headers={"Authorization": f"Bearer {token}"})
 
@@ -130,11 +132,13 @@ class OrdercoreServer:
 
 
 @contextmanager
-def running_ordercore(settings: OrdercoreSettings) -> Iterator[OrdercoreServer]:
-    """The real order core app (its background sender and sweep included) on a free port."""
-    server = ThreadServer(lambda: create_app(settings))
+def running_ordercore(settings: OrdercoreSettings, clock: ManualClock | None = None) -> Iterator[OrdercoreServer]:
+    """The real order core app (its background sender and sweep included) on a free port, reading the
+    time from `clock` (a new ManualClock by default)."""
+    clock = clock or ManualClock()
+    server = ThreadServer(lambda: create_app(settings, clock))
     server.start()
-    live = OrdercoreServer(server.base_url, settings)
+    live = OrdercoreServer(server.base_url, settings, clock)
     try:
         yield live
     finally:
@@ -175,11 +179,14 @@ class Delivery:
 
 
 class CallbackReceiver:
-    """Receives the order core's callbacks: 401 on a bad signature, 500 to the first `fail_first`
-    well-signed deliveries, 200 afterwards. `events` are the accepted ones, first delivery of each event_id."""
+    """Receives the order core's callbacks: 401 on a bad signature (or one too old by `clock`, the order
+    core's), 500 to the first `fail_first` well-signed deliveries, 200 afterwards. `events` are the accepted
+    ones, first delivery of each event_id."""
 
-    def __init__(self, secret: str = CALLBACK_SECRET, fail_first: int = 0, port: int = 0) -> None:
+    def __init__(self, secret: str = CALLBACK_SECRET, fail_first: int = 0, port: int = 0,
+                 clock: Clock | None = None) -> None:  # fmt: skip
         self.secret = secret.encode()
+        self.clock = clock or SystemClock()
         self.fail_first = fail_first
         self.deliveries: list[Delivery] = []
         self.rejected: list[str] = []
@@ -205,7 +212,7 @@ class CallbackReceiver:
 
     def receive(self, signature: str | None, body: bytes) -> int:
         try:
-            signing.verify(self.secret, signature, body, time.time())
+            signing.verify(self.secret, signature, body, self.clock.now().timestamp())
         except signing.BadSignature as exc:
             with self._lock:
                 self.rejected.append(str(exc))

@@ -18,6 +18,8 @@ from api.app import create_app
 from api.settings import Settings
 from geo import repository
 from geo.records import StationRecord
+from httpguard.protocol import BoundedHttpToolsProtocol
+from timekeeping.clock import ManualClock
 
 _INSERT_STATION = text(
     """
@@ -78,7 +80,8 @@ class ThreadServer:
 
     def start(self) -> None:
         self.app = self.make_app()
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
+                                http=BoundedHttpToolsProtocol)  # as bin/run serves both services
         self._server = server = uvicorn.Server(config)
         self._thread = thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
@@ -100,9 +103,10 @@ class ThreadServer:
 
 
 class LiveServer:
-    def __init__(self, base_url: str, engine: Engine) -> None:
+    def __init__(self, base_url: str, engine: Engine, clock: ManualClock | None = None) -> None:
         self.base_url = base_url
         self.engine = engine
+        self.clock = clock or ManualClock()  # the server's clock: the test sets and advances it
         self.client = httpx.Client(base_url=base_url, timeout=10)
 
     def get(self, path: str, **params: Any) -> httpx.Response:
@@ -121,13 +125,16 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(database_url: str, engine: Engine, **overrides: Any) -> Iterator[LiveServer]:
+def live_server(database_url: str, engine: Engine, clock: ManualClock | None = None,
+                **overrides: Any) -> Iterator[LiveServer]:  # fmt: skip
+    """The real app on a free port, reading the time from `clock` (a new ManualClock by default)."""
     # List views show waits as of the last whole second (tests post events seconds before they look).
     base = {"DATABASE_URL": database_url, "index_refresh_seconds": 0.1, "occupancy_list_wait_seconds": 1.0}
     settings = Settings.model_validate({**base, **overrides})
-    server = ThreadServer(lambda: create_app(settings))
+    clock = clock or ManualClock()
+    server = ThreadServer(lambda: create_app(settings, clock))
     server.start()
-    live = LiveServer(server.base_url, engine)
+    live = LiveServer(server.base_url, engine, clock)
     try:
         yield live
     finally:

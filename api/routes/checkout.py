@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.deps import clock_of
 from api.errors import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES
 from api.routes.prices import DriverHeader
 from checkout.reconcile import Reconciler
@@ -58,7 +58,7 @@ async def create_checkout(
 ) -> dict[str, Any]:
     service: CheckoutService = request.app.state.checkout
     asked = CheckoutRequest(driver_id, idempotency_key, body.quote_token, body.position, body.nozzle)
-    result = await service.checkout(asked, datetime.now(UTC))
+    result = await service.checkout(asked, clock_of(request).now())
     if not result.created:
         response.status_code = 200
     return result.body
@@ -82,4 +82,4 @@ async def ordercore_event(
     signature: Annotated[str | None, Header(alias="X-Ordercore-Signature")] = None,
 ) -> dict[str, Any]:
     reconciler: Reconciler = request.app.state.checkout_reconciler
-    return await reconciler.handle_event(signature, await request.body(), datetime.now(UTC))
+    return await reconciler.handle_event(signature, await request.body(), clock_of(request).now())

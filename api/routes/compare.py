@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from api.deps import clock_of
 from api.driver_pricing import driver_pricer
 from api.errors import PROBLEM_RESPONSES
 from api.occupancy_columns import wait_columns, wait_members, wait_order
@@ -62,7 +63,7 @@ async def compare(request: Request) -> Response:
     wlon, wlat = coords.to_wgs84(lon, lat, coord)
     snap = index.snapshot
     book = request.app.state.prices.book(snap.version)
-    now = datetime.now(UTC)
+    now = clock_of(request).now()
     open_state = index.open_state(now)
     query = NearbyQuery(lon=wlon, lat=wlat, radius_m=params.radius_m, limit=1, grade_bit=GRADE_BITS[code])
     positions, chords = stations_within(snap, query, open_state)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
@@ -12,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.auth_station import StationAuthDep
+from api.deps import clock_of
 from api.errors import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES
 from api.occupancy_json import occupancy_json, parse_as_of, wait_json
 from api.occupancy_live import book_with_layout
@@ -63,12 +63,13 @@ async def post_events(request: Request, station_id: StationAuthDep) -> Response:
         raise UnreadableBatch(f"content type {media}: send application/json or application/x-ndjson")
     feed: LiveFeed = request.app.state.occupancy
     engine: Engine = request.app.state.engine
+    clock = clock_of(request)
 
     def store() -> tuple[Layout | None, IngestResult]:
         batch = parse_batch(body, media in NDJSON_TYPES, settings.occupancy_max_batch)
         with engine.begin() as conn:
             layout = feed.layouts.get(conn, station_id)
-            return layout, ingest_batch(conn, station_id, layout, batch, datetime.now(UTC))
+            return layout, ingest_batch(conn, station_id, layout, batch, clock.now())
 
     layout, result = await run_in_threadpool(store)
     feed.apply_own((station_id, layout) if layout is not None else None, result.events, result.reports)
@@ -82,7 +83,7 @@ async def post_events(request: Request, station_id: StationAuthDep) -> Response:
 @router.get("/v1/stations/{station_id}/occupancy", summary="Live state of each fueling position",
             responses=PROBLEM_RESPONSES)  # fmt: skip
 async def station_occupancy(request: Request, station_id: StationId, as_of: AsOf = None) -> dict[str, Any]:
-    at = parse_as_of(as_of)
+    at = parse_as_of(as_of, clock_of(request).now())
     book = await book_with_layout(request, station_id)
     occ = book.occupancy(station_id, at)
     if occ is None:
@@ -100,7 +101,7 @@ async def station_wait(
     as_of: AsOf = None,
 ) -> dict[str, Any]:
     code = normalize_grade(grade)
-    at = parse_as_of(as_of)
+    at = parse_as_of(as_of, clock_of(request).now())
     book = await book_with_layout(request, station_id)
     est = book.wait(station_id, code, at)
     if est is None:

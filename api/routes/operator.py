@@ -4,18 +4,18 @@ the stacking policy. Every route needs `Authorization: Bearer <operator token>`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Path
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from api.auth_operator import require_operator
-from api.deps import EngineDep
+from api.deps import ClockDep, EngineDep
 from api.errors import PROBLEM_RESPONSES
+from api.instants import Instant
 from pricing import store
 from pricing.context import DriverContext
 from pricing.money import Money
@@ -37,7 +37,13 @@ def _no_float(value: Any) -> Any:
     return value
 
 
-Amount = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False)]
+# Decimal strings at the precision of their column (NUMERIC(digits, places)): more decimal places or digits
+# are refused (400 naming the field), never rounded into something the operator did not write.
+Yuan = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, max_digits=12, decimal_places=2)]
+Percent = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, max_digits=5, decimal_places=2)]
+PerLitre = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, max_digits=10, decimal_places=3)]
+Litres = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, max_digits=10, decimal_places=2)]
+Share = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, max_digits=4, decimal_places=3)]
 
 
 class _Body(BaseModel):
@@ -46,20 +52,20 @@ class _Body(BaseModel):
 
 class AmountOffBody(_Body):
     kind: Literal["amount_off"]
-    threshold: Amount = Decimal(0)
-    amount: Amount
+    threshold: Yuan = Decimal(0)
+    amount: Yuan
 
 
 class PercentOffBody(_Body):
     kind: Literal["percent_off"]
-    percent: Amount
-    cap: Amount | None = None
+    percent: Percent
+    cap: Yuan | None = Field(default=None, gt=0)
 
 
 class PerLitreOffBody(_Body):
     kind: Literal["per_litre_off"]
-    per_litre: Amount
-    litre_cap: Amount | None = None
+    per_litre: PerLitre
+    litre_cap: Litres | None = None
 
 
 class ScopeBody(_Body):
@@ -71,12 +77,13 @@ class ScopeBody(_Body):
 
 class RuleBody(_Body):
     name: str = ""
-    currency: Literal["CNY", "EUR"] = "CNY"
+    # A CNY-only service: templates and promotions stored in EUR earlier still show and never apply to a CNY price.
+    currency: Literal["CNY"] = "CNY"
     discount: Annotated[AmountOffBody | PercentOffBody | PerLitreOffBody, Field(discriminator="kind")]
     scope: ScopeBody = ScopeBody()
-    valid_from: AwareDatetime | None = None
-    valid_to: AwareDatetime | None = None
-    min_spend: Amount | None = None
+    valid_from: Instant | None = None
+    valid_to: Instant | None = None
+    min_spend: Yuan | None = None
     first_order_only: bool = False
     per_user_limit: int | None = Field(default=None, ge=0, le=1_000_000)
 
@@ -140,7 +147,7 @@ class PaymentBody(RuleBody):
 class IssueBody(_Body):
     template_id: str = Field(pattern=ID)
     count: int = Field(default=1, ge=1, le=100)
-    expires_at: AwareDatetime | None = None
+    expires_at: Instant | None = None
 
 
 class DriverBody(_Body):
@@ -151,7 +158,7 @@ class DriverBody(_Body):
 
 class LevelDiscount(_Body):
     grade: str | None = Field(default=None, description="null: every grade without its own row")
-    per_litre: Amount = Field(ge=0, le=100)
+    per_litre: PerLitre = Field(ge=0, le=100)
 
 
 class LevelBody(_Body):
@@ -165,8 +172,8 @@ class LevelBody(_Body):
 
 
 class PointsBody(_Body):
-    points_per_yuan: int = 100
-    max_share: Amount = Decimal("0.5")
+    points_per_yuan: int = Field(default=100, ge=100, le=2_147_483_600, description="a multiple of 100")
+    max_share: Share = Decimal("0.5")
 
 
 class PolicyBody(_Body):
@@ -280,17 +287,17 @@ async def get_template(engine: EngineDep, template_id: TemplateId) -> dict[str, 
 
 
 @router.put("/drivers/{driver_id}", summary="Create or replace a driver's level, order count and points")
-async def put_driver(engine: EngineDep, driver_id: DriverId, body: DriverBody) -> dict[str, Any]:
+async def put_driver(engine: EngineDep, clock: ClockDep, driver_id: DriverId, body: DriverBody) -> dict[str, Any]:
     def work(conn: Connection) -> dict[str, Any]:
         store.put_driver(conn, driver_id, **body.model_dump())
-        return _driver_json(store.load_driver_context(conn, driver_id, datetime.now(UTC)))
+        return _driver_json(store.load_driver_context(conn, driver_id, clock.now()))
 
     return await _tx(engine, work)
 
 
 @router.get("/drivers/{driver_id}", summary="A driver with the coupons held (states as of now)")
-async def get_driver(engine: EngineDep, driver_id: DriverId) -> dict[str, Any]:
-    return await _tx(engine, lambda conn: _driver_json(store.load_driver_context(conn, driver_id, datetime.now(UTC))))
+async def get_driver(engine: EngineDep, clock: ClockDep, driver_id: DriverId) -> dict[str, Any]:
+    return await _tx(engine, lambda conn: _driver_json(store.load_driver_context(conn, driver_id, clock.now())))
 
 
 @router.post("/drivers/{driver_id}/coupons", status_code=201, summary="Issue coupons of a template to a driver")

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from api.auth_station import StationAuthDep, StationForbidden
-from api.deps import EngineDep
+from api.deps import ClockDep, EngineDep, clock_of
 from api.errors import PROBLEM_RESPONSES
+from api.instants import AnyTime
 from api.pricing_schemas import InvalidFill, PriceQuestion, StationPrices, TokenBody
 from geo.grades import normalize_grade
 from pricing import ladder, quotes
@@ -39,8 +40,10 @@ def _request(body: PriceQuestion, driver_id: str | None, at: datetime) -> Pricin
 
 
 @router.post("/v1/prices/effective", summary="What this driver pays for this fill (itemised)", responses=PROBLEM_RESPONSES)
-async def effective(body: PriceQuestion, engine: EngineDep, driver_id: DriverHeader = None) -> dict[str, Any]:
-    at = datetime.now(UTC)
+async def effective(
+    body: PriceQuestion, engine: EngineDep, clock: ClockDep, driver_id: DriverHeader = None
+) -> dict[str, Any]:
+    at = clock.now()
     request = _request(body, driver_id, at)
 
     def compute() -> dict[str, Any]:
@@ -60,7 +63,7 @@ async def create_quote(
     body: PriceQuestion, engine: EngineDep, request: Request, driver_id: DriverHeader = None
 ) -> dict[str, Any]:
     settings = request.app.state.settings
-    now = datetime.now(UTC)
+    now = clock_of(request).now()
     pricing_request = _request(body, driver_id, now)
 
     def issue() -> dict[str, Any]:
@@ -77,7 +80,7 @@ async def create_quote(
 
 @router.post("/v1/quotes/verify", summary="Check a quote token: intact, unexpired, unused", responses=PROBLEM_RESPONSES)
 async def verify_quote(body: TokenBody, engine: EngineDep, request: Request) -> dict[str, Any]:
-    keys, now = request.app.state.settings.quote_keys(), datetime.now(UTC)
+    keys, now = request.app.state.settings.quote_keys(), clock_of(request).now()
 
     def stored() -> tuple[dict[str, Any], bool]:
         with engine.connect() as conn:
@@ -91,11 +94,12 @@ async def verify_quote(body: TokenBody, engine: EngineDep, request: Request) -> 
 async def station_ladder(
     station_id: StationId,
     engine: EngineDep,
+    clock: ClockDep,
     grade: Annotated[str, Query(description="92, 95, 0 ...")],
-    as_of: Annotated[datetime | None, Query(description="ISO time; default now")] = None,
+    as_of: Annotated[AnyTime | None, Query(description="ISO time; default now")] = None,
 ) -> dict[str, Any]:
     code = normalize_grade(grade)
-    at = as_of if as_of is None or as_of.tzinfo else as_of.replace(tzinfo=UTC)
+    at = clock.now() if as_of is None else as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
     found = await run_in_threadpool(ladder.ladder, engine, station_id, code, at)
     return {
         "station_id": station_id,
@@ -115,11 +119,12 @@ async def station_ladder(
     responses=PROBLEM_RESPONSES,
 )
 async def post_prices(
-    station_id: StationId, body: StationPrices, engine: EngineDep, authenticated: StationAuthDep
+    station_id: StationId, body: StationPrices, engine: EngineDep, clock: ClockDep,
+    authenticated: StationAuthDep,
 ) -> dict[str, Any]:
     if authenticated != station_id:
         raise StationForbidden(f"this credential belongs to station {authenticated}, not {station_id}")
-    now = datetime.now(UTC)
+    now = clock.now()
     updates = []
     for item in body.prices:
         updates.append(
@@ -128,7 +133,7 @@ async def post_prices(
                 effective_from=item.effective_from or now, source=f"station:{station_id}", confirmed_at=now,
             )  # fmt: skip
         )
-    outcomes = await run_in_threadpool(ladder.write_prices, engine, updates)
+    outcomes = await run_in_threadpool(lambda: ladder.write_prices(engine, updates, now=now))
     results = [
         {"index": i, "grade": u.grade, "tier": u.tier, "price": plain(u.price), "status": o.status, "reason": o.reason}
         for i, (u, o) in enumerate(zip(updates, outcomes, strict=True))
@@ -143,6 +148,7 @@ async def post_prices(
 @router.get("/v1/prices/stats", summary="Minimum, average and maximum price per grade in a city or province")
 async def stats(
     engine: EngineDep,
+    clock: ClockDep,
     city: Annotated[str | None, Query(description="city name (e.g. 昆明市) or adcode")] = None,
     province: Annotated[str | None, Query(description="province name (e.g. 云南省) or code")] = None,
     tier: Annotated[str, Query(pattern=r"^(pump|platform)$")] = "pump",
@@ -151,8 +157,9 @@ async def stats(
     if (city is None) == (province is None):
         raise InvalidFill("give exactly one of city or province")
     found = await run_in_threadpool(
-        lambda: ladder.regional_stats(engine, province=province, city=city, tier=tier, include_stale=include_stale)
-    )
+        lambda: ladder.regional_stats(engine, province=province, city=city, tier=tier, include_stale=include_stale,
+                                      as_of=clock.now())
+    )  # fmt: skip
     return {
         "city": city, "province": province, "tier": tier, "include_stale": include_stale,
         "grades": [

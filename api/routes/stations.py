@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -10,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from api.deps import CoordDep, EngineDep
+from api.deps import CoordDep, EngineDep, clock_of
 from api.effective_columns import effective_members
 from api.errors import PROBLEM_RESPONSES
 from api.occupancy_columns import by_wait, occupancy_detail, wait_columns, wait_members
@@ -57,7 +56,7 @@ async def nearby(request: Request) -> Response:
         after=decode_cursor(params.cursor) if params.cursor else None,
     )
     snap = index.snapshot
-    now = datetime.now(UTC)
+    now = clock_of(request).now()
     open_state = index.open_state(now)
     if params.sort == "price":
         within, chords = stations_within(snap, query, open_state)
@@ -111,7 +110,7 @@ async def station(
     elif hours is None:
         open_now = None
     else:
-        open_now = hours.is_open(datetime.now(ZoneInfo(row["timezone"])))
+        open_now = hours.is_open(clock_of(request).now().astimezone(ZoneInfo(row["timezone"])))
     return {
         "id": row["id"],
         "coord": coord.value,

@@ -17,10 +17,10 @@ from pricing.rules import AmountOff, Conditions, Scope
 from tests.api.test_nearby_features import KUNMING, station
 from tests.support import LiveServer, insert_records
 
-HOUR_AGO = datetime.now(UTC) - timedelta(hours=1)
 
-
-def price(engine: Engine, station_id: int, pump: str, platform: str, at: datetime = HOUR_AGO) -> None:
+def price(engine: Engine, station_id: int, pump: str, platform: str, at: datetime | None = None) -> None:
+    """92# prices of a station confirmed at `at` (default an hour ago: fresh by the session server's clock)."""
+    at = at or datetime.now(UTC) - timedelta(hours=1)
     outcomes = write_prices(engine, [
         PriceUpdate(station_id, "92", "pump", Decimal(pump), at, "test"),
         PriceUpdate(station_id, "92", "platform", Decimal(platform), at, "test"),
@@ -38,7 +38,7 @@ def town(engine: Engine, server: LiveServer) -> dict[str, int]:
     price(engine, ids["near"], "7.89", "7.59")
     price(engine, ids["cheap-far"], "7.89", "7.29")
     price(engine, ids["out-of-radius"], "7.69", "7.09")
-    price(engine, ids["stale"], "7.89", "6.99", datetime.now(UTC) - timedelta(days=3))
+    price(engine, ids["stale"], "7.89", "6.99", server.clock.now() - timedelta(days=3))
     server.wait_for_catalogue()
     wait_for_price(server, ids["near"], "7.59")
     return ids
@@ -118,7 +118,7 @@ def test_a_drivers_coupon_can_change_the_ranking(server: LiveServer, town: dict[
 
 
 def test_new_prices_reach_the_comparison(server: LiveServer, town: dict[str, int], engine: Engine) -> None:
-    price(engine, town["near"], "7.89", "7.19", datetime.now(UTC))
+    price(engine, town["near"], "7.89", "7.19", server.clock.now())
     wait_for_price(server, town["near"], "7.19")
     assert [i["name"] for i in compare(server)["items"]] == ["near", "cheap-far"]
 

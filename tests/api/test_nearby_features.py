@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, text
@@ -16,6 +15,8 @@ from geo.records import StationRecord
 from tests.support import LiveServer, insert_records
 
 KUNMING = (102.7123, 25.0406)  # WGS-84
+TUESDAY_MORNING = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # Tuesday 10:00 in Shanghai
+JUST_AFTER_MIDNIGHT = datetime(2026, 11, 23, 16, 0, 30, tzinfo=UTC)  # Tuesday 00:00:30 in Shanghai, Monday in UTC
 
 
 def station(name: str, dx_m: float, **extra: Any) -> StationRecord:
@@ -29,9 +30,9 @@ def station(name: str, dx_m: float, **extra: Any) -> StationRecord:
 
 @pytest.fixture
 def street(engine: Engine, server: LiveServer) -> list[int]:
-    now_local = datetime.now(ZoneInfo("Asia/Shanghai"))
-    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[now_local.weekday()]
-    closed_now = OpeningHours.from_json({"weekly": {day: [["00:00", "00:01"]]}}) if now_local.hour else None
+    """Six stations east of KUNMING, the server's clock at TUESDAY_MORNING (C opens Tuesdays 00:00-00:01)."""
+    server.clock.set(TUESDAY_MORNING)
+    closed_now = OpeningHours.from_json({"weekly": {"tue": [["00:00", "00:01"]]}})
     ids = insert_records(
         engine,
         [
@@ -87,13 +88,21 @@ def test_filters(server: LiveServer, street: list[int]) -> None:
 
 
 def test_open_now_in_station_local_time(server: LiveServer, street: list[int]) -> None:
-    body = server.get("/v1/stations/nearby", lon=KUNMING[0], lat=KUNMING[1], radius_m=2000).json()
-    state = {item["name"]: item["open_now"] for item in body["items"]}
+    def open_now() -> tuple[dict[str, bool | None], list[str]]:
+        body = server.get("/v1/stations/nearby", lon=KUNMING[0], lat=KUNMING[1], radius_m=2000).json()
+        opened = names(server.get("/v1/stations/nearby", lon=KUNMING[0], lat=KUNMING[1], radius_m=2000, open_now=True))
+        return {item["name"]: item["open_now"] for item in body["items"]}, opened
+
+    state, opened = open_now()
     assert state["中国石化 A"] is True and state["民营 D"] is False and state["中国石化 E"] is None
-    opened = names(server.get("/v1/stations/nearby", lon=KUNMING[0], lat=KUNMING[1], radius_m=2000, open_now=True))
     assert "民营 D" not in opened and "中国石化 E" not in opened and "中国石化 A" in opened
-    if datetime.now(ZoneInfo("Asia/Shanghai")).hour:  # C is open only 00:00-00:01 today
-        assert state["壳牌 C"] is False and "壳牌 C" not in opened
+    assert state["壳牌 C"] is False and "壳牌 C" not in opened  # Tuesday 10:00: C closed since 00:01
+    assert server.get(f"/v1/stations/{street[2]}").json()["open_now"] is False
+    # Tuesday 00:00:30 in Kunming (still Monday in UTC): C is open, in the list and in its detail
+    server.clock.set(JUST_AFTER_MIDNIGHT)
+    state, opened = open_now()
+    assert state["壳牌 C"] is True and "壳牌 C" in opened and state["中国石化 A"] is True
+    assert server.get(f"/v1/stations/{street[2]}").json()["open_now"] is True
 
 
 def test_paging_with_the_cursor(server: LiveServer, street: list[int]) -> None:
@@ -137,4 +146,6 @@ def test_station_detail(server: LiveServer, engine: Engine) -> None:
         ("amap", "B0FFTEST01"), ("demo-feed", "km-1"),
     }
     assert body["opening_hours"] == {"always_open": True} and body["timezone"] == "Asia/Shanghai"
-    assert len(body["h3_cell"]) == 15 and body["updated_at"] <= datetime.now(UTC).isoformat()
+    with engine.connect() as conn:  # the row's time is the database's (its default now() at insert)
+        database_now = conn.execute(text("SELECT now()")).scalar_one()
+    assert len(body["h3_cell"]) == 15 and datetime.fromisoformat(body["updated_at"]) <= database_now

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -180,8 +180,8 @@ def test_events_stored_by_another_worker_reach_this_one(server: LiveServer, two:
     with engine.begin() as conn:  # as the other worker's ingest would, behind this one's back
         conn.execute(text(
             "INSERT INTO occupancy_events (station_id, position, nozzle, seq, state, ts) "
-            "VALUES (:a, 3, 1, 1, 'calling', now() - interval '5 seconds')"
-        ), {"a": a})  # fmt: skip
+            "VALUES (:a, 3, 1, 1, 'calling', :ts)"
+        ), {"a": a, "ts": server.clock.now() - timedelta(seconds=5)})  # fmt: skip
     eventually(lambda: statuses(server, a)[3] == "occupied")
 
 
@@ -190,12 +190,12 @@ def test_claims_hold_a_position_until_the_pump_reports(server: LiveServer, two: 
     (a, token), _ = two
     ok(post(server, token, [event(a, p, 1, "idle", 1, at(60)) for p in (1, 2, 3)]))
     with engine.begin() as conn:
-        claim_position(conn, a, 2, "order-1", datetime.now(UTC))
-        claim_position(conn, a, 2, "order-1", datetime.now(UTC))  # idempotent
+        claim_position(conn, a, 2, "order-1", server.clock.now())
+        claim_position(conn, a, 2, "order-1", server.clock.now())  # idempotent
         with pytest.raises(UnknownPosition):
-            claim_position(conn, a, 7, "order-2", datetime.now(UTC))
+            claim_position(conn, a, 7, "order-2", server.clock.now())
         with pytest.raises(ClaimConflict):
-            claim_position(conn, a, 3, "order-1", datetime.now(UTC))
+            claim_position(conn, a, 3, "order-1", server.clock.now())
 
     def claimed() -> bool:
         body = ok(server.get(f"/v1/stations/{a}/occupancy"))
@@ -223,11 +223,15 @@ def test_a_restarted_service_answers_the_same(server: LiveServer, two: list[tupl
 def test_a_revoked_credential_stops_working_within_the_cache_time(two: list[tuple[int, str]], engine: Engine,
                                                                   database_url: str) -> None:  # fmt: skip
     (a, token), _ = two
-    with live_server(database_url, engine, station_auth_cache_seconds=0.2) as fresh:
+    with live_server(database_url, engine, station_auth_cache_seconds=30) as fresh:
+        fresh.clock.set(fresh.clock.now())  # stopped: only the test ages the cache entry
         items = [event(a, 1, 1, "idle", 1, at(10))]
         assert ok(post(fresh, token, items))["accepted"] == 1
-        assert ok(post(fresh, token, items))["duplicates"] == 1  # remembered: no second scrypt
         assert revoke(engine, token.split(".")[0])
-        time.sleep(0.3)
+        # Remembered for 30 s: the revoked credential still works, so it was not checked again.
+        assert ok(post(fresh, token, items))["duplicates"] == 1
+        fresh.clock.advance(timedelta(seconds=29))
+        assert ok(post(fresh, token, items))["duplicates"] == 1
+        fresh.clock.advance(timedelta(seconds=2))  # older than the cache time: checked again, and refused
         response = post(fresh, token, items)
         assert response.status_code == 401 and response.json()["type"] == "/problems/unauthorized"

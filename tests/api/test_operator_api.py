@@ -3,7 +3,7 @@ member levels, payment promotions, the policy, and the 400 problems for bad bodi
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 from typing import Any
 
@@ -25,6 +25,8 @@ TEMPLATE: dict[str, Any] = {
     "min_spend": "100",
     "per_user_limit": 2,
 }
+IN_THE_WINDOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)  # of TEMPLATE: November 2026, Shanghai time
+AFTER_THE_WINDOW = datetime(2026, 11, 30, 16, 0, tzinfo=UTC)  # 2026-12-01 00:00 in Shanghai: its valid_to
 
 
 def call(server: LiveServer, method: str, path: str, body: Any = None, headers: Any = AUTH) -> httpx.Response:
@@ -96,6 +98,7 @@ def test_bad_template_bodies_are_400_problems(server: LiveServer, change: dict[s
 
 
 def test_drivers_and_their_coupons(server: LiveServer) -> None:
+    server.clock.set(IN_THE_WINDOW)
     assert call(server, "POST", "/v1/operator/coupon-templates", TEMPLATE).status_code == 201
     issue = {"template_id": "t-200-20", "count": 3}
     assert_problem(call(server, "POST", "/v1/operator/drivers/d1/coupons", issue), 404, "driver-not-found")
@@ -113,14 +116,20 @@ def test_drivers_and_their_coupons(server: LiveServer) -> None:
                    "invalid-parameter")  # fmt: skip
     call(server, "PUT", "/v1/operator/drivers/d1", {"member_level": "silver", "completed_orders": 4})
     with server.engine.begin() as conn:
-        store.reserve(conn, "d1", ids[:1], "order-1", 600, datetime.now(UTC))
+        store.reserve(conn, "d1", ids[:1], "order-1", 600, server.clock.now())
     driver = call(server, "GET", "/v1/operator/drivers/d1").json()
     assert (driver["member_level"], driver["first_order"], driver["points_balance"]) == ("silver", False, 0)
-    # the coupons' window (November 2026) decides whether they read as expired today
-    live = datetime.now(UTC) < datetime(2026, 11, 30, 16, tzinfo=UTC)
-    rest = "available" if live else "expired"
-    assert [(c["id"], c["state"]) for c in driver["coupons"]] == [
-        (ids[0], "reserved" if live else "expired"), (ids[1], rest), (ids[2], rest)]  # fmt: skip
+
+    def states() -> list[tuple[str, str]]:
+        return [(c["id"], c["state"]) for c in call(server, "GET", "/v1/operator/drivers/d1").json()["coupons"]]
+
+    assert states() == [(ids[0], "reserved"), (ids[1], "available"), (ids[2], "available")]
+    server.clock.advance(timedelta(seconds=600))  # the hold ends
+    assert states() == [(ids[0], "available"), (ids[1], "available"), (ids[2], "available")]
+    server.clock.set(AFTER_THE_WINDOW)  # the template's window ends: every coupon reads expired
+    assert states() == [(ids[0], "expired"), (ids[1], "expired"), (ids[2], "expired")]
+    with server.engine.begin() as conn, pytest.raises(store.CouponsUnavailable):
+        store.reserve(conn, "d1", ids[1:2], "order-2", 600, server.clock.now())
     assert_problem(call(server, "GET", "/v1/operator/drivers/ghost"), 404, "driver-not-found")
     assert_problem(call(server, "PUT", "/v1/operator/drivers/d1", {"points_balance": -1}), 400, "invalid-parameter")
 
@@ -151,7 +160,7 @@ def test_member_levels_payment_promotions_policy(server: LiveServer) -> None:
     with server.engine.connect() as conn:
         assert store.member_per_litre(conn, "92") == {("gold", "92"): D("0.150")}
         assert store.member_per_litre(conn, "95") == {}
-        (wx,) = store.load_promotions(conn, datetime.now(UTC)).payment
+        (wx,) = store.load_promotions(conn, server.clock.now()).payment
         assert wx.channel == "wechat_pay" and not wx.stacks_with_coupons
         assert store.load_policy(conn) == (
             StackingPolicy(max_coupons=2, coupons_with_payment=False), PointsRule(200, D("0.3"))
@@ -166,6 +175,6 @@ def test_issued_coupons_reach_the_engine(server: LiveServer) -> None:
     call(server, "PUT", "/v1/operator/drivers/d9", {})
     (cid,) = call(server, "POST", "/v1/operator/drivers/d9/coupons", {"template_id": "t-5"}).json()["coupon_ids"]
     with server.engine.connect() as conn:
-        driver = store.load_driver_context(conn, "d9", datetime.now(UTC))
+        driver = store.load_driver_context(conn, "d9", server.clock.now())
     (coupon,) = driver.coupons
     assert (coupon.id, coupon.state, coupon.template.discount.label()) == (cid, CouponState.AVAILABLE, "立减5")

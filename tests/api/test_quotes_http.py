@@ -11,8 +11,6 @@ from sqlalchemy import Engine
 from access import credentials
 from api.settings import Settings
 from pricing import quotes, store
-from pricing.effective import PricingRequest, effective_price
-from pricing.fills import FillRequest
 from pricing.ladder import PriceUpdate, write_prices
 from pricing.money import Money
 from pricing.offers import CouponTemplate
@@ -105,23 +103,19 @@ def test_tampered_quote_is_refused(server: LiveServer, priced: int, where: str) 
     assert response.status_code == 400 and response.json()["type"] == "/problems/invalid-quote"
 
 
-def test_expired_quote_is_refused(server: LiveServer, priced: int, engine: Engine) -> None:
-    issued_at = datetime.now(UTC) - timedelta(minutes=6)
-    with engine.begin() as conn:
-        price, breakdown = effective_price(
-            conn, PricingRequest(priced, "92", FillRequest.by_amount(Money.of("300")), issued_at)
-        )
-        _, token = quotes.issue(
-            conn, KEYS, price=price, breakdown=breakdown, fill=FillRequest.by_amount(Money.of("300")),
-            driver_id=None, now=issued_at, ttl=timedelta(minutes=5),
-        )  # fmt: skip
+def test_expired_quote_is_refused(server: LiveServer, priced: int) -> None:
+    server.clock.set(server.clock.now())  # stopped: the quote ages only when the test moves the clock
+    token = server.client.post("/v1/quotes", json=fill_300(priced)).json()["token"]
+    server.clock.advance(timedelta(seconds=299))  # the quote lives 300 s (quote_ttl_seconds)
+    assert server.client.post("/v1/quotes/verify", json={"token": token}).json()["valid"] is True
+    server.clock.advance(timedelta(seconds=1))
     response = server.client.post("/v1/quotes/verify", json={"token": token})
     assert response.status_code == 410 and response.json()["type"] == "/problems/quote-expired"
 
 
 def test_a_quote_is_used_once(server: LiveServer, priced: int, engine: Engine) -> None:
     token = server.client.post("/v1/quotes", json=fill_300(priced)).json()["token"]
-    now = datetime.now(UTC)
+    now = server.clock.now()
     with engine.begin() as conn:
         first = quotes.consume(conn, KEYS, token, "order-1", now)
     with engine.begin() as conn:  # the same order retrying is the same use

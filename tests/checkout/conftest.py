@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -86,9 +86,11 @@ class Shop:
 @pytest.fixture
 def shop(engine: Engine, stack: Stack) -> Shop:
     """One always-open station: position 1 nozzles 92, 95; position 2 nozzle 0#. 92# at 7.89 pump,
-    7.59 platform; gold members 0.10/L off; coupon template 满200减20. Faults cleared, breaker closed."""
+    7.59 platform; gold members 0.10/L off; coupon template 满200减20. Faults cleared, breaker closed, the
+    stack's clock the machine's."""
+    stack.clock.reset()
     [station_id] = insert_records(engine, [station("中国石化昆明站", 0, positions=(("92", "95"), ("0",)))])
-    at = datetime.now(UTC) - timedelta(hours=1)
+    at = stack.clock.now() - timedelta(hours=1)
     write_prices(engine, [PriceUpdate(station_id, "92", "pump", Decimal("7.89"), at, "test"),
                           PriceUpdate(station_id, "92", "platform", Decimal("7.59"), at, "test")], now=at)  # fmt: skip
     with engine.begin() as conn:

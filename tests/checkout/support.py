@@ -1,6 +1,7 @@
 """The two real services over HTTP for checkout tests: the main app and the reference order core, each
 served by uvicorn in a thread on ports chosen up front (each names the other: order-core URL, callback URL).
-The order core can be stopped and started again on its port (the "order core is down" tests)."""
+The order core can be stopped and started again on its port (the "order core is down" tests). Both read the
+time from one ManualClock, the stack's."""
 
 from __future__ import annotations
 
@@ -20,16 +21,20 @@ from ordercore.app import create_app as create_ordercore
 from ordercore.migrate import upgrade as upgrade_ordercore
 from ordercore.settings import OrdercoreSettings
 from tests.support import LiveServer, ThreadServer, free_port
+from timekeeping.clock import ManualClock
 
 CORE_TOKEN = "test-ordercore-token"
 CALLBACK_SECRET = "test-callback-secret"
-# What the main service is told about the order core in these tests: a 1 s read timeout (the slow
-# fault waits longer), 2 attempts per call, a breaker opening after 4 failed attempts for 1 s.
+# What the main service is told about the order core in these tests: a 2 s read timeout (a held create
+# waits until the test clears the faults), 2 attempts per call, a breaker opening after 4 failed attempts
+# for 60 s of the stack's clock (a test moves the clock on rather than waiting).
+READ_TIMEOUT_S = 2.0
+BREAKER_COOLDOWN_S = 60.0
 MAIN_OVERRIDES: dict[str, Any] = {
     "index_refresh_seconds": 0.1, "ordercore_token": CORE_TOKEN, "ordercore_callback_secret": CALLBACK_SECRET,
-    "ordercore_connect_timeout": 0.5, "ordercore_read_timeout": 1.0, "ordercore_attempts": 2,
-    "ordercore_backoff_seconds": 0.05, "ordercore_breaker_threshold": 4, "ordercore_breaker_cooldown_seconds": 1.0,
-    "checkout_sweep_seconds": 0.3,
+    "ordercore_connect_timeout": 0.5, "ordercore_read_timeout": READ_TIMEOUT_S, "ordercore_attempts": 2,
+    "ordercore_backoff_seconds": 0.05, "ordercore_breaker_threshold": 4,
+    "ordercore_breaker_cooldown_seconds": BREAKER_COOLDOWN_S, "checkout_sweep_seconds": 0.3,
 }  # fmt: skip
 
 
@@ -39,6 +44,7 @@ class Stack:
     main_server: ThreadServer
     core: httpx.Client
     core_server: ThreadServer
+    clock: ManualClock
 
     @property
     def service(self) -> CheckoutService:
@@ -68,19 +74,21 @@ def running_stack(database_url: str, engine: Engine) -> Iterator[Stack]:
         "database_url": database_url, "port": core_port, "api_token": CORE_TOKEN,
         "callback_url": f"http://127.0.0.1:{main_port}/v1/ordercore/events", "callback_secret": CALLBACK_SECRET,
         "callback_backoff_base_seconds": 0.1, "callback_backoff_cap_seconds": 1.0, "outbox_poll_seconds": 0.05,
+        "mode": "development", "sandbox_admin": True,  # the fault tests inject faults
     })  # fmt: skip
     main_settings = Settings.model_validate(
         {"DATABASE_URL": database_url, "ordercore_url": f"http://127.0.0.1:{core_port}", **MAIN_OVERRIDES}
     )
-    core_server = ThreadServer(lambda: create_ordercore(core_settings), core_port)
-    main_server = ThreadServer(lambda: create_app(main_settings), main_port)
+    clock = ManualClock()
+    core_server = ThreadServer(lambda: create_ordercore(core_settings, clock), core_port)
+    main_server = ThreadServer(lambda: create_app(main_settings, clock), main_port)
     core_server.start()
     main_server.start()
     core = httpx.Client(base_url=f"http://127.0.0.1:{core_port}", timeout=10,
                         headers={"Authorization": f"Bearer {CORE_TOKEN}"})  # fmt: skip
-    main = LiveServer(f"http://127.0.0.1:{main_port}", engine)
+    main = LiveServer(f"http://127.0.0.1:{main_port}", engine, clock)
     try:
-        yield Stack(main, main_server, core, core_server)
+        yield Stack(main, main_server, core, core_server, clock)
     finally:
         core.close()
         main.client.close()

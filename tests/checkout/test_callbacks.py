@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 from typing import Any
 
 import httpx
@@ -19,7 +18,7 @@ from tests.checkout.test_checkout_flow import state_of
 def post_event(shop: Shop, event: dict[str, Any], *, secret: str = CALLBACK_SECRET, t: int | None = None,
                signature: str | None = None) -> httpx.Response:  # fmt: skip
     raw = orjson.dumps(event)
-    t = int(time.time()) if t is None else t
+    t = int(shop.stack.clock.now().timestamp()) if t is None else t
     digest = hmac.new(secret.encode(), f"{t}.".encode() + raw, hashlib.sha256).hexdigest()
     header = signature if signature is not None else f"t={t},v1={digest}"
     return shop.stack.main.client.post(
@@ -50,7 +49,7 @@ def test_bad_signatures_are_refused(shop: Shop) -> None:
     event = event_for(order, "evt_forged", "created")
     for response in (
         post_event(shop, event, secret="not-the-secret"),
-        post_event(shop, event, t=int(time.time()) - 301),
+        post_event(shop, event, t=int(shop.stack.clock.now().timestamp()) - 301),
         post_event(shop, event, signature=""),
         post_event(shop, event, signature="t=abc,v1=00"),
     ):

@@ -1,11 +1,14 @@
 """The order core stopped, slow past the client's timeout, failing with 500s, and answering after the
 client gave up; the breaker. Afterwards every order is present once (live for a checkout that answered
 201, cancelled otherwise) or absent, no coupon is held past its hold time, and the driver always got a
-201 or a problem that says what happened (503 with Retry-After)."""
+201 or a problem that says what happened (503 with Retry-After).
+
+"Slow" is a hold (the order core answers when the test clears the faults), never a delay racing the
+client's timeout; the breaker's cool-down passes on the stack's clock, not by waiting."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -13,7 +16,7 @@ from sqlalchemy import text
 
 from checkout.breaker import BreakerState, CircuitBreaker
 from tests.checkout.conftest import Shop
-from tests.checkout.support import wait_until
+from tests.checkout.support import BREAKER_COOLDOWN_S, wait_until
 
 
 def unavailable(response: httpx.Response) -> dict[str, Any]:
@@ -29,7 +32,7 @@ def unavailable(response: httpx.Response) -> dict[str, Any]:
 def assert_consistent(shop: Shop) -> None:
     """Every checkout's order: one live order when the checkout has one, otherwise none or a cancelled
     one; no coupon reserved past its hold; a coupon is used only by a paid checkout."""
-    now = datetime.now(UTC)
+    now = shop.stack.clock.now()
     with shop.engine.connect() as conn:
         rows = conn.execute(text("SELECT id, state, order_id FROM checkouts")).mappings().all()
         stuck = conn.execute(
@@ -95,7 +98,7 @@ def test_answer_after_the_client_gave_up_finds_the_order(shop: Shop) -> None:
     """The order is committed, then the answer is lost (500) or comes after the timeout, on every
     attempt: checkout asks the order core by key and answers with that order."""
     shop.add_driver("d1", coupons=2)
-    for key, faults in (("after-500", {"fail_status": 500, "fail_count": -1}), ("after-slow", {"delay_ms": 1500})):
+    for key, faults in (("after-500", {"fail_status": 500, "fail_count": -1}), ("after-slow", {"hold": True})):
         quote = shop.quote("d1")
         shop.stack.set_faults(fail_after_commit=True, **faults)
         created = shop.checkout(quote["token"], key)
@@ -107,16 +110,17 @@ def test_answer_after_the_client_gave_up_finds_the_order(shop: Shop) -> None:
 
 
 def test_slow_past_the_timeout_late_order_is_cancelled(shop: Shop) -> None:
-    """The core holds each create 3 s, past both 1 s attempts, and creates the order after the client gave
-    up and asked by key (none yet): the driver got a 503, the late order is cancelled (by the creation
+    """The core holds each create past both attempts' timeouts, and creates the order only after the client
+    gave up and asked by key (none yet): the driver got a 503, the late order is cancelled (by the creation
     callback or the sweeper), the coupon is back."""
     [coupon] = shop.add_driver("d1")
     quote = shop.quote("d1")
-    shop.stack.set_faults(delay_ms=3000)
+    shop.stack.set_faults(hold=True)
     body = unavailable(shop.checkout(quote["token"], "slow"))
-    shop.stack.clear_faults()
-    assert "did not answer in time" in body["detail"]
     checkout_id = shop.checkout_row_by_key("slow")["id"]
+    assert shop.stack.orders_by_key(checkout_id) == []  # held: nothing stored yet
+    shop.stack.clear_faults()  # the held creates go on: the order appears after the client gave up
+    assert "did not answer in time" in body["detail"]
     orders = wait_until(lambda: shop.stack.orders_by_key(checkout_id), "the late order", timeout=10)
     wait_until(lambda: shop.stack.orders_by_key(checkout_id)[0]["state"] == "cancelled", "its cancellation")
     wait_until(lambda: shop.checkout_row(checkout_id)["state"] == "cancelled", "the checkout cancelled")
@@ -133,6 +137,7 @@ def state_of(breaker: CircuitBreaker) -> BreakerState:
 
 
 def test_breaker_opens_fails_fast_and_recovers(shop: Shop) -> None:
+    shop.stack.clock.set(shop.stack.clock.now())  # stopped: only the test moves the cool-down on
     shop.add_driver("d1", coupons=0)
     breaker = shop.stack.service.client.breaker
     shop.stack.set_faults(fail_status=500, fail_count=-1)
@@ -144,21 +149,26 @@ def test_breaker_opens_fails_fast_and_recovers(shop: Shop) -> None:
     assert "failed repeatedly; not calling it" in fast["detail"]
     assert shop.stack.orders_by_key(shop.checkout_row_by_key("brk-2")["id"]) == []
     shop.stack.clear_faults()
-    recovered = wait_until(
-        lambda: (r := shop.checkout(tokens[2], "brk-2")).status_code == 201 and r, "the half-open probe", timeout=10
-    )
+    shop.stack.clock.advance(timedelta(seconds=BREAKER_COOLDOWN_S - 1))
+    assert state_of(breaker) is BreakerState.OPEN
+    unavailable(shop.checkout(tokens[2], "brk-2"))  # still refused without calling the core
+    assert shop.stack.orders_by_key(shop.checkout_row_by_key("brk-2")["id"]) == []
+    shop.stack.clock.advance(timedelta(seconds=1))  # the cool-down is over: one probe goes through
+    assert state_of(breaker) is BreakerState.HALF_OPEN
+    recovered = shop.checkout(tokens[2], "brk-2")
+    assert recovered.status_code == 201, recovered.text
     assert recovered.json()["state"] == "ordered" and state_of(breaker) is BreakerState.CLOSED
     assert_consistent(shop)
 
 
 def test_held_coupon_is_released_at_its_hold_time(shop: Shop) -> None:
-    """An order nobody pays: its coupon hold runs out (here: moved into the past) and the sweeper puts the
-    row back to available."""
+    """An order nobody pays: its coupon hold runs out (here: moved into the past, while the order is still
+    live) and the sweeper puts the row back to available."""
     [coupon] = shop.add_driver("d1")
     created = shop.checkout(shop.quote("d1")["token"], "held")
     assert created.status_code == 201 and shop.coupon(coupon)["state"] == "reserved"
     with shop.engine.begin() as conn:
-        conn.execute(text("UPDATE coupon_instances SET reserved_until = now() - interval '1 second' WHERE id = :i"),
-                     {"i": int(coupon)})  # fmt: skip
+        conn.execute(text("UPDATE coupon_instances SET reserved_until = :t WHERE id = :i"),
+                     {"t": shop.stack.clock.now() - timedelta(seconds=1), "i": int(coupon)})  # fmt: skip
     wait_until(lambda: shop.coupon(coupon)["state"] == "available", "the sweeper")
     assert_consistent(shop)

@@ -3,7 +3,7 @@ invoice request, amounts equal to the quote, the coupon used once; and what chec
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -111,7 +111,7 @@ def test_offline_nozzle_is_refused(shop: Shop) -> None:
     another nozzle (the worker's occupancy book); nozzle 2 of position 1 (95) is not refused for that."""
     shop.add_driver("d1")
     token = issue(shop.engine, shop.station_id).token
-    ts = (datetime.now(UTC) - timedelta(seconds=5)).isoformat()
+    ts = (shop.stack.clock.now() - timedelta(seconds=5)).isoformat()
     event = {"station_id": shop.station_id, "position": 1, "nozzle": 1, "seq": 1, "state": "offline", "ts": ts}
     posted = shop.stack.main.client.post("/v1/occupancy/events", json=[event],
                                          headers={"Authorization": f"Bearer {token}"})  # fmt: skip

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import Engine
@@ -13,6 +14,10 @@ from demodata.generator import SOURCE
 from geo.records import StationRecord
 from occupancy.wire import rfc3339
 from tests.support import LiveServer, insert_records
+
+# The server's clock: a Tuesday morning in Kunming. Each simulated day is seeded by (station, day), so the
+# backfill of the three hours before it (the morning peak) is the same items on every run.
+MORNING = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 def _demo(k: int, lon: float, lat: float) -> StationRecord:
@@ -27,7 +32,8 @@ def test_backfill_is_accepted_and_the_wait_is_live(server: LiveServer, engine: E
     server.wait_for_catalogue()
     stations = prepare(engine, 2)
     assert [s.spec.station_id for s in stations] == ids[:2]  # demo stations only, one per centre
-    until = time.time() - 60
+    server.clock.set(MORNING)
+    until = MORNING.timestamp() - 60
     since = until - 3 * 3600
     with httpx.Client(base_url=server.base_url, timeout=30) as client:
         counts = backfill(Poster(client, threading.Event()), stations, since, until)

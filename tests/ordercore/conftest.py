@@ -15,6 +15,7 @@ from tests.ordercore_support import (
     ordercore_settings,
     running_ordercore,
 )
+from timekeeping.clock import ManualClock
 
 # The shared fixtures (any conftest can take them over the same way).
 ordercore_migrated = ordercore_support.ordercore_migrated
@@ -22,14 +23,21 @@ ordercore_engine = ordercore_support.ordercore_engine
 
 
 @pytest.fixture
-def receiver() -> Iterator[CallbackReceiver]:
-    with CallbackReceiver() as r:
+def clock() -> ManualClock:
+    """The test's clock: its order cores read the time from it, its receiver checks signatures by it."""
+    return ManualClock()
+
+
+@pytest.fixture
+def receiver(clock: ManualClock) -> Iterator[CallbackReceiver]:
+    with CallbackReceiver(clock=clock) as r:
         yield r
 
 
 @pytest.fixture
-def core(ordercore_engine: Engine, database_url: str, receiver: CallbackReceiver) -> Iterator[OrdercoreServer]:
-    with running_ordercore(ordercore_settings(database_url, receiver.url)) as server:
+def core(ordercore_engine: Engine, database_url: str, receiver: CallbackReceiver,
+         clock: ManualClock) -> Iterator[OrdercoreServer]:  # fmt: skip
+    with running_ordercore(ordercore_settings(database_url, receiver.url), clock) as server:
         yield server
 
 

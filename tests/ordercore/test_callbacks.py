@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from tests.ordercore_support import (
     wait_until,
 )
 from tests.support import free_port
+from timekeeping.clock import ManualClock
 
 
 @pytest.fixture
@@ -109,13 +111,15 @@ def test_events_wait_while_the_receiver_is_down_then_arrive(ordercore_engine: En
 def test_an_order_core_delivers_only_the_events_of_its_own_orders(
     ordercore_engine: Engine, database_url: str
 ) -> None:
-    mine_settings: dict[str, Any] = {"payment_ttl_seconds": 1, "expiry_sweep_seconds": 3600}  # sweeps once, at start-up
-    other_settings: dict[str, Any] = {"payment_ttl_seconds": 1, "expiry_sweep_seconds": 0.1}
-    with CallbackReceiver() as mine, CallbackReceiver() as theirs:
-        with running_ordercore(ordercore_settings(database_url, mine.url, **mine_settings)) as core, \
-                running_ordercore(ordercore_settings(database_url, theirs.url, **other_settings)) as other:
+    mine_settings: dict[str, Any] = {"payment_ttl_seconds": 60, "expiry_sweep_seconds": 3600}  # sweeps once, at start-up
+    other_settings: dict[str, Any] = {"payment_ttl_seconds": 60, "expiry_sweep_seconds": 0.1}
+    clock = ManualClock()  # both order cores' and both receivers'
+    with CallbackReceiver(clock=clock) as mine, CallbackReceiver(clock=clock) as theirs:
+        with running_ordercore(ordercore_settings(database_url, mine.url, **mine_settings), clock) as core, \
+                running_ordercore(ordercore_settings(database_url, theirs.url, **other_settings), clock) as other:
             order = core.create("mine", order_body()).json()
             other_order = other.create("theirs", order_body()).json()
+            clock.advance(timedelta(seconds=60))
             # The other order core's sweep expires both orders; each callback goes to its own receiver.
             mine.wait_for_states(order["order_id"], ["created", "cancelled"])
             theirs.wait_for_states(other_order["order_id"], ["created", "cancelled"])

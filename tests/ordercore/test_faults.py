@@ -25,7 +25,8 @@ def _items(core: OrdercoreServer, key: str) -> list[dict[str, object]]:
 def test_failures_before_commit_store_nothing(core: OrdercoreServer, contract: Contract) -> None:
     set_ = core.set_faults(fail_status=503, fail_count=2)
     contract.validate_response("POST", "/sandbox/faults", set_)
-    assert set_.json() == {"delay_ms": 0, "fail_status": 503, "fail_count": 2, "fail_after_commit": False}
+    assert set_.json() == {"delay_ms": 0, "fail_status": 503, "fail_count": 2, "fail_after_commit": False,
+                           "hold": False}  # fmt: skip
     for _ in range(2):
         failed = core.create("f-1", order_body())
         assert failed.status_code == 503
@@ -70,6 +71,24 @@ def test_slow_before_commit_and_fail_all_until_cleared(core: OrdercoreServer, co
     invalid = core.set_faults(fail_status=200)
     assert invalid.status_code == 422
     contract.validate_response("POST", "/sandbox/faults", invalid)
+
+
+def test_a_hold_lasts_until_the_faults_are_cleared(core: OrdercoreServer, contract: Contract) -> None:
+    held = core.set_faults(hold=True)
+    contract.validate_response("POST", "/sandbox/faults", held)
+    for key in ("h-1", "h-2"):  # held however long the client waits
+        with pytest.raises(httpx.ReadTimeout):
+            core.client.post("/v1/orders", json=order_body(), headers={"Idempotency-Key": key}, timeout=0.5)
+    assert _items(core, "h-1") == [] and _items(core, "h-2") == []  # held before anything is stored
+    assert core.clear_faults().status_code == 204
+    wait_until(lambda: _items(core, "h-1") and _items(core, "h-2"), what="the held creates, released")
+    core.set_faults(hold=True, fail_after_commit=True)
+    with pytest.raises(httpx.ReadTimeout):
+        core.client.post("/v1/orders", json=order_body(), headers={"Idempotency-Key": "h-3"}, timeout=0.5)
+    (order,) = _items(core, "h-3")  # committed, then held: the order exists although no answer came
+    assert order["state"] == "created"
+    core.set_faults(fail_status=502, fail_count=1)  # faults without a hold release the held call too
+    assert core.create("h-4", order_body()).status_code == 502
 
 
 def test_faults_api_is_absent_without_sandbox_admin(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 from decimal import Decimal as D
 
@@ -193,7 +194,7 @@ def test_two_transactions_race_for_one_coupon(setup: Engine) -> None:
             with setup.begin() as conn:
                 barrier.wait(timeout=10)
                 store.reserve(conn, "d1", [a], ref, 60, AT)
-                threading.Event().wait(0.3)  # hold the transaction open while the other one tries
+                time.sleep(0.3)  # hold the transaction open while the other one tries
             outcome[ref] = "won"
         except store.CouponsUnavailable:
             outcome[ref] = "lost"

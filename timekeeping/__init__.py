@@ -1,0 +1,1 @@
+"""Where the current time comes from (an injectable Clock)."""
