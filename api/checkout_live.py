@@ -35,10 +35,11 @@ def _nozzle_state(app: FastAPI) -> NozzleLookup:
 def checkout_config(settings: Settings) -> CheckoutConfig:
     per_attempt = settings.ordercore_connect_timeout + settings.ordercore_read_timeout + 1.0
     return CheckoutConfig(
-        keys=settings.quote_keys(), hold_seconds=settings.coupon_hold_seconds,
+        keys=settings.quote_keys(),
+        hold_seconds=settings.coupon_hold_seconds,
         lease_seconds=settings.ordercore_attempts * per_attempt + 10.0,
         reconcile_seconds=float(settings.coupon_hold_seconds),
-    )  # fmt: skip
+    )
 
 
 @contextlib.asynccontextmanager
@@ -47,13 +48,17 @@ async def running_checkout(
 ) -> AsyncIterator[CheckoutService]:
     """`clock` decides expiry (quotes, holds, leases), callback freshness and the breaker's cool-down."""
     http = make_http_client(
-        settings.ordercore_url, settings.ordercore_token.get_secret_value(),
-        settings.ordercore_connect_timeout, settings.ordercore_read_timeout,
-    )  # fmt: skip
+        settings.ordercore_url,
+        settings.ordercore_token.get_secret_value(),
+        settings.ordercore_connect_timeout,
+        settings.ordercore_read_timeout,
+    )
     breaker = CircuitBreaker(
         settings.ordercore_breaker_threshold, settings.ordercore_breaker_cooldown_seconds, clock.monotonic
     )
-    client = OrderCoreClient(http, breaker, RetryPolicy(settings.ordercore_attempts, settings.ordercore_backoff_seconds))
+    client = OrderCoreClient(
+        http, breaker, RetryPolicy(settings.ordercore_attempts, settings.ordercore_backoff_seconds)
+    )
     config = checkout_config(settings)
     service = CheckoutService(engine, client, config, _nozzle_state(app))
     secret = settings.ordercore_callback_secret.get_secret_value().encode()

@@ -35,8 +35,10 @@ async def _clock(request: Request) -> Clock:
 async def _coord(
     coord: Annotated[
         str,
-        Query(description="Coordinate system of the coordinates in the request and the response: "
-              "wgs84 (GPS), gcj02 (Amap, Tencent, WeChat), bd09 (Baidu)."),
+        Query(
+            description="Coordinate system of the coordinates in the request and the response: "
+            "wgs84 (GPS), gcj02 (Amap, Tencent, WeChat), bd09 (Baidu)."
+        ),
     ] = "wgs84",
 ) -> CoordSystem:
     return CoordSystem.parse(coord)

@@ -21,8 +21,15 @@ from pricing.fills import FillRequest
 from pricing.promotions import quote_price
 
 
-def driver_pricer(request: Request, snap: Snapshot, driver_id: str, grade: str, now: datetime,
-                 channels: frozenset[str], fill_request: FillRequest) -> tuple[EngineQuote | None, int]:  # fmt: skip
+def driver_pricer(
+    request: Request,
+    snap: Snapshot,
+    driver_id: str,
+    grade: str,
+    now: datetime,
+    channels: frozenset[str],
+    fill_request: FillRequest,
+) -> tuple[EngineQuote | None, int]:
     """The driver's context; an engine pricer when the driver holds anything beyond a member discount."""
     engine = request.app.state.engine
     with engine.connect() as conn:
@@ -36,11 +43,14 @@ def driver_pricer(request: Request, snap: Snapshot, driver_id: str, grade: str, 
     if not driver.coupons and not has_payment and not has_points:
         return None, int(member_cut * 1000)
 
-    def engine_quote(positions: Sequence[int], pump: np.ndarray, platform: np.ndarray) -> dict[int, Breakdown]:
+    def engine_quote(
+        positions: Sequence[int], pump: np.ndarray, platform: np.ndarray
+    ) -> dict[int, Breakdown]:
         ids = [int(snap.ids[p]) for p in positions]
         with engine.connect() as conn:
-            rows = conn.execute(text("SELECT id, brand, adcode, city FROM stations WHERE id = ANY(:ids)"),
-                                {"ids": ids}).mappings()  # fmt: skip
+            rows = conn.execute(
+                text("SELECT id, brand, adcode, city FROM stations WHERE id = ANY(:ids)"), {"ids": ids}
+            ).mappings()
             station = {r["id"]: r for r in rows}
         station_scoped = any(c.template.conditions.scope.stations for c in driver.coupons) or any(
             p.conditions.scope.stations for p in promotions.payment
@@ -49,14 +59,26 @@ def driver_pricer(request: Request, snap: Snapshot, driver_id: str, grade: str, 
         out: dict[int, Breakdown] = {}
         for i, (pos, sid) in enumerate(zip(positions, ids, strict=True)):
             s = station[sid]
-            key = (int(pump[i]), int(platform[i]), s["brand"], s["adcode"], s["city"], sid if station_scoped else None)
+            key = (
+                int(pump[i]),
+                int(platform[i]),
+                s["brand"],
+                s["adcode"],
+                s["city"],
+                sid if station_scoped else None,
+            )
             if key not in done:
                 try:
                     price = PriceContext(
-                        station_id=str(sid), brand=s["brand"], city=s["adcode"] or "", city_name=s["city"],
-                        grade=grade, pump_price=Decimal(int(pump[i])) / 1000,
-                        platform_price=Decimal(int(platform[i])) / 1000, member_per_litre=member,
-                    )  # fmt: skip
+                        station_id=str(sid),
+                        brand=s["brand"],
+                        city=s["adcode"] or "",
+                        city_name=s["city"],
+                        grade=grade,
+                        pump_price=Decimal(int(pump[i])) / 1000,
+                        platform_price=Decimal(int(platform[i])) / 1000,
+                        member_per_litre=member,
+                    )
                     done[key] = quote_price(fill_request, price, driver, promotions, policy, now)
                 except ValueError:
                     done[key] = None
@@ -66,5 +88,3 @@ def driver_pricer(request: Request, snap: Snapshot, driver_id: str, grade: str, 
         return out
 
     return engine_quote, int(member_cut * 1000)
-
-

@@ -26,15 +26,23 @@ DEFAULT_AMOUNT = Decimal(300)
 
 
 async def effective_members(
-    request: Request, snap: Snapshot, params: NearbyParams, query: NearbyQuery, result: NearbyResult,
-    open_state: np.ndarray, now: datetime,
-) -> tuple[NearbyResult, list[bytes]]:  # fmt: skip
+    request: Request,
+    snap: Snapshot,
+    params: NearbyParams,
+    query: NearbyQuery,
+    result: NearbyResult,
+    open_state: np.ndarray,
+    now: datetime,
+) -> tuple[NearbyResult, list[bytes]]:
     """The result (re-ranked by payable for sort=effective) and `,"effective":{...}` per item."""
     assert params.grade is not None
     grade = normalize_grade(params.grade)
     try:
-        fill = (FillRequest.by_litres(params.litres) if params.litres is not None
-                else FillRequest.by_amount(Money.of(params.amount or DEFAULT_AMOUNT)))  # fmt: skip
+        fill = (
+            FillRequest.by_litres(params.litres)
+            if params.litres is not None
+            else FillRequest.by_amount(Money.of(params.amount or DEFAULT_AMOUNT))
+        )
     except ValueError as exc:
         raise ParameterErrors([{"in": "query", "name": "amount", "message": str(exc)}]) from None
     driver_id = request.headers.get("x-driver-id")
@@ -55,22 +63,31 @@ async def effective_members(
     order: list[int] = []
     if prices is not None and len(positions):
         compare_request = CompareRequest(
-            grade=grade, fill=fill, now=now, stale_after_seconds=DEFAULT_RULES.stale_after.total_seconds(),
-            limit=limit, member_cut_milli=member_cut,
-        )  # fmt: skip
+            grade=grade,
+            fill=fill,
+            now=now,
+            stale_after_seconds=DEFAULT_RULES.stale_after.total_seconds(),
+            limit=limit,
+            member_cut_milli=member_cut,
+        )
         distances = chord_to_metres(chords)
         if engine_quote is not None:
-            ranked = await run_in_threadpool(rank, prices, positions, distances, compare_request, engine_quote)
+            ranked = await run_in_threadpool(
+                rank, prices, positions, distances, compare_request, engine_quote
+            )
         else:
             ranked = rank(prices, positions, distances, compare_request)
         for i, pos in enumerate(ranked.positions.tolist()):
             ccy = int(ranked.currency[i])
             order.append(pos)
-            found[pos] = b',"effective":' + orjson.dumps({
-                "currency": CURRENCIES[ccy], "litres": fen_text(int(ranked.litres_cl[i])),
-                "payable": fen_text(int(ranked.payable[i])),
-                "effective_price_per_litre": price_text(int(ranked.effective_milli[i]), ccy),
-            })  # fmt: skip
+            found[pos] = b',"effective":' + orjson.dumps(
+                {
+                    "currency": CURRENCIES[ccy],
+                    "litres": fen_text(int(ranked.litres_cl[i])),
+                    "payable": fen_text(int(ranked.payable[i])),
+                    "effective_price_per_litre": price_text(int(ranked.effective_milli[i]), ccy),
+                }
+            )
     if params.sort == "effective":
         picked = np.asarray(order, dtype=np.int64)
         result = NearbyResult(picked, np.asarray([chord_of[p] for p in order], dtype=np.float64), None)

@@ -65,7 +65,11 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     occupancy_errors.GradeNotSold: (422, "grade-not-sold", "The station sells no such grade"),
     occupancy_errors.UnknownPosition: (404, "position-not-found", "Fueling position not found"),
     occupancy_errors.ClaimConflict: (409, "claim-conflict", "Order already holds another position"),
-    checkout_errors.InvalidIdempotencyKey: (400, "invalid-idempotency-key", "Idempotency-Key missing or invalid"),
+    checkout_errors.InvalidIdempotencyKey: (
+        400,
+        "invalid-idempotency-key",
+        "Idempotency-Key missing or invalid",
+    ),
     checkout_errors.DriverRequired: (401, "driver-required", "Signed-in driver required"),
     checkout_errors.QuoteNotForDriver: (403, "quote-not-yours", "Quote issued to another driver"),
     checkout_errors.StationClosed: (409, "station-closed", "Station closed"),
@@ -74,7 +78,11 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     checkout_errors.NozzleOffline: (409, "nozzle-offline", "Nozzle offline"),
     checkout_errors.PointsUnavailable: (409, "points-unavailable", "Points not available"),
     checkout_errors.CouponNotAvailable: (409, "coupons-unavailable", "Coupon not available"),
-    checkout_errors.IdempotencyConflict: (409, "idempotency-conflict", "Idempotency-Key reused with another body"),
+    checkout_errors.IdempotencyConflict: (
+        409,
+        "idempotency-conflict",
+        "Idempotency-Key reused with another body",
+    ),
     checkout_errors.CheckoutInProgress: (409, "checkout-in-progress", "Checkout in progress"),
     checkout_errors.CheckoutCancelled: (409, "checkout-cancelled", "Checkout cancelled"),
     checkout_errors.CheckoutNotFound: (404, "checkout-not-found", "Checkout not found"),
@@ -112,8 +120,9 @@ def _domain_handler(request: Request, exc: Exception) -> Response:
 
 def _parameter_errors_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ParameterErrors)
-    return problem(400, "invalid-parameter", "Invalid request parameters", str(exc), request.url.path,
-                   errors=exc.errors)  # fmt: skip
+    return problem(
+        400, "invalid-parameter", "Invalid request parameters", str(exc), request.url.path, errors=exc.errors
+    )
 
 
 def _validation_handler(request: Request, exc: Exception) -> Response:
@@ -128,8 +137,12 @@ def _validation_handler(request: Request, exc: Exception) -> Response:
     ]
     names = ", ".join(e["name"] or e["in"] for e in errors)
     return problem(
-        400, "invalid-parameter", "Invalid request parameters", f"invalid value for: {names}",
-        request.url.path, errors=errors,
+        400,
+        "invalid-parameter",
+        "Invalid request parameters",
+        f"invalid value for: {names}",
+        request.url.path,
+        errors=errors,
     )
 
 
@@ -154,7 +167,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Invalid parameter (problem details, RFC 9457)", "content": {PROBLEM_MEDIA_TYPE: {}}},
+    400: {
+        "description": "Invalid parameter (problem details, RFC 9457)",
+        "content": {PROBLEM_MEDIA_TYPE: {}},
+    },
     404: {"description": "Not found (problem details)", "content": {PROBLEM_MEDIA_TYPE: {}}},
     503: {"description": "Not ready (problem details, Retry-After)", "content": {PROBLEM_MEDIA_TYPE: {}}},
 }

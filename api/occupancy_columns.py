@@ -25,7 +25,9 @@ async def occupancy_detail(request: Request, station_id: int, grade: str | None)
     return out
 
 
-def wait_columns(request: Request, station_ids: np.ndarray, grade: str) -> tuple[list[float | None], list[bool | None]]:
+def wait_columns(
+    request: Request, station_ids: np.ndarray, grade: str
+) -> tuple[list[float | None], list[bool | None]]:
     """Expected wait (minutes, one decimal) and stale flag per station; None for a station that never
     reported. As of the last multiple of occupancy_list_wait_seconds, each (station, grade) computed once
     per step in this worker (see the setting)."""
@@ -57,10 +59,11 @@ def wait_columns(request: Request, station_ids: np.ndarray, grade: str) -> tuple
 def wait_members(minutes: list[float | None], stale: list[bool | None]) -> list[bytes]:
     """`,"wait_minutes":3.5,"wait_stale":false` per item (null when unknown)."""
     return [
-        b',"wait_minutes":null,"wait_stale":null' if m is None
+        b',"wait_minutes":null,"wait_stale":null'
+        if m is None
         else b',"wait_minutes":%.1f,"wait_stale":%s' % (m, b"true" if s else b"false")
         for m, s in zip(minutes, stale, strict=True)
-    ]  # fmt: skip
+    ]
 
 
 def wait_order(minutes: list[float | None], chords: np.ndarray) -> np.ndarray:
@@ -69,8 +72,9 @@ def wait_order(minutes: list[float | None], chords: np.ndarray) -> np.ndarray:
     return np.lexsort((chords, key))
 
 
-def by_wait(request: Request, snap_ids: np.ndarray, grade: str, positions: np.ndarray, chords: np.ndarray,
-            limit: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def by_wait(
+    request: Request, snap_ids: np.ndarray, grade: str, positions: np.ndarray, chords: np.ndarray, limit: int
+) -> tuple[np.ndarray, np.ndarray]:
     """The stations within the radius, shortest expected wait for `grade` first (unknown last)."""
     minutes, _ = wait_columns(request, snap_ids[positions], grade)
     order = wait_order(minutes, chords)[:limit]

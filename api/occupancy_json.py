@@ -29,8 +29,15 @@ def parse_as_of(raw: str | None, now: datetime) -> float:
     except ValueError:
         when = None
     if when is None or when.tzinfo is None:
-        raise ParameterErrors([{"in": "query", "name": "as_of",
-                                "message": "Input should be an RFC 3339 time with offset, e.g. 2026-11-22T08:00:00+08:00"}])  # fmt: skip
+        raise ParameterErrors(
+            [
+                {
+                    "in": "query",
+                    "name": "as_of",
+                    "message": "Input should be an RFC 3339 time with offset, e.g. 2026-11-22T08:00:00+08:00",
+                }
+            ]
+        )
     try:
         within_range(when)
     except ValueError as exc:
@@ -46,9 +53,14 @@ def occupancy_json(occ: StationOccupancy) -> dict[str, Any]:
         "last_report": iso(occ.last_report),
         "waiting_vehicles": occ.waiting_vehicles,
         "positions": [
-            {"number": p.number, "status": p.status, "grades": sorted(p.grades),
-             "nozzle_state": p.nozzle_state.value if p.nozzle_state is not None else None,
-             "since": iso(p.since), "claimed_by": p.claimed_by}  # fmt: skip
+            {
+                "number": p.number,
+                "status": p.status,
+                "grades": sorted(p.grades),
+                "nozzle_state": p.nozzle_state.value if p.nozzle_state is not None else None,
+                "since": iso(p.since),
+                "claimed_by": p.claimed_by,
+            }
             for p in occ.positions
         ],
     }
@@ -59,8 +71,13 @@ def occupancy_summary(occ: StationOccupancy) -> dict[str, Any]:
     counts = dict.fromkeys(("free", "occupied", "claimed", "offline", "unknown"), 0)
     for p in occ.positions:
         counts[p.status] = counts.get(p.status, 0) + 1
-    return {"as_of": iso(occ.as_of), "stale": occ.stale, "last_report": iso(occ.last_report),
-            "waiting_vehicles": occ.waiting_vehicles, "positions": counts}  # fmt: skip
+    return {
+        "as_of": iso(occ.as_of),
+        "stale": occ.stale,
+        "last_report": iso(occ.last_report),
+        "waiting_vehicles": occ.waiting_vehicles,
+        "positions": counts,
+    }
 
 
 def wait_json(est: WaitEstimate) -> dict[str, Any]:

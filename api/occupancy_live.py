@@ -29,7 +29,9 @@ def live_feed(engine: Engine, settings: Settings, clock: Clock) -> LiveFeed:
             stale_after_s=settings.occupancy_stale_after_seconds, history_days=settings.occupancy_history_days
         )
 
-    return LiveFeed(engine, new_book, LayoutCache(), history_days=settings.occupancy_history_days, clock=clock)
+    return LiveFeed(
+        engine, new_book, LayoutCache(), history_days=settings.occupancy_history_days, clock=clock
+    )
 
 
 def book_of(app: FastAPI) -> OccupancyBook:

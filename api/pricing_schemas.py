@@ -61,7 +61,9 @@ class PriceQuestion(BaseModel):
     grade: str = Field(min_length=1, max_length=16, examples=["92"])
     fill: Fill
     payment_channels: list[str] = Field(
-        default_factory=list, max_length=5, description="channels the driver can pay with: wechat_pay, alipay, unionpay"
+        default_factory=list,
+        max_length=5,
+        description="channels the driver can pay with: wechat_pay, alipay, unionpay",
     )
     use_points: bool = True
 
@@ -74,7 +76,9 @@ class TokenBody(BaseModel):
 class StationPriceItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
     grade: str = Field(min_length=1, max_length=16)
-    tier: str = Field(pattern=r"^(pump|platform|member:[A-Za-z0-9_-]{1,32})$", examples=["pump", "platform", "member:gold"])
+    tier: str = Field(
+        pattern=r"^(pump|platform|member:[A-Za-z0-9_-]{1,32})$", examples=["pump", "platform", "member:gold"]
+    )
     price: DecimalText = Field(description='yuan per litre, e.g. "7.59"')
     effective_from: Instant | None = Field(default=None, description="with an offset; default: now")
 

@@ -52,7 +52,9 @@ class _Reader:
     def fail(self, name: str, message: str) -> None:
         self.errors.append({"in": "query", "name": name, "message": message})
 
-    def number(self, name: str, default: float | None, low: float, high: float, low_open: bool = False) -> float:
+    def number(
+        self, name: str, default: float | None, low: float, high: float, low_open: bool = False
+    ) -> float:
         raw = self.query.get(name)
         if raw is None:
             if default is None:
@@ -144,8 +146,23 @@ def parse_nearby(query: Mapping[str, str]) -> NearbyParams:
     if read.errors:
         raise ParameterErrors(read.errors)
     coord = CoordSystem.parse(query.get("coord", "wgs84"))
-    return NearbyParams(lat, lon, coord, radius_m, limit, read.text("grade"), read.text("brand"), open_now,
-                        read.text("cursor"), prices, sort, effective, amount, litres, wait)  # fmt: skip
+    return NearbyParams(
+        lat,
+        lon,
+        coord,
+        radius_m,
+        limit,
+        read.text("grade"),
+        read.text("brand"),
+        open_now,
+        read.text("cursor"),
+        prices,
+        sort,
+        effective,
+        amount,
+        litres,
+        wait,
+    )
 
 
 def _param(name: str, schema: dict[str, Any], description: str, required: bool = False) -> dict[str, Any]:
@@ -155,28 +172,46 @@ def _param(name: str, schema: dict[str, Any], description: str, required: bool =
 NEARBY_PARAMETERS = [
     _param("lat", {"type": "number", "minimum": -90, "maximum": 90}, "latitude in `coord`", True),
     _param("lon", {"type": "number", "minimum": -180, "maximum": 180}, "longitude in `coord`", True),
-    _param("coord", {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"},
-           "coordinate system of the request and the response: wgs84 (GPS), gcj02 (Amap, Tencent, WeChat), bd09 (Baidu)"),
-    _param("radius_m", {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RADIUS_M, "default": 5000},
-           "search radius, metres"),
-    _param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20},
-           "page size; use next_cursor for more"),
+    _param(
+        "coord",
+        {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"},
+        "coordinate system of the request and the response: wgs84 (GPS), gcj02 (Amap, Tencent, WeChat), bd09 (Baidu)",
+    ),
+    _param(
+        "radius_m",
+        {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RADIUS_M, "default": 5000},
+        "search radius, metres",
+    ),
+    _param(
+        "limit",
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20},
+        "page size; use next_cursor for more",
+    ),
     _param("grade", {"type": "string"}, "only stations offering this grade (92, 95#, 0 ...)"),
     _param("brand", {"type": "string"}, "only this brand (code or Chinese name)"),
     _param("open_now", {"type": "boolean", "default": False}, "only stations open now (local time)"),
     _param("cursor", {"type": "string"}, "next_cursor of the previous page"),
     _param("prices", {"type": "boolean", "default": False}, "add each station's current prices per grade"),
-    _param("sort", {"type": "string", "enum": ["distance", "price", "effective", "wait"], "default": "distance"},
-           "distance (pages with cursor); price: cheapest fresh price of `grade` first; effective: what this "
-           "driver pays for the fill first; wait: shortest expected wait for `grade` first, unknown last "
-           "(one page each)"),
-    _param("wait", {"type": "boolean", "default": False},
-           "add `wait_minutes` (expected wait for `grade`, null when unknown) and `wait_stale`"),
-    _param("effective", {"type": "boolean", "default": False},
-           "add what this driver (X-Driver-Id, optional) pays at each station for `grade` and the fill"),
+    _param(
+        "sort",
+        {"type": "string", "enum": ["distance", "price", "effective", "wait"], "default": "distance"},
+        "distance (pages with cursor); price: cheapest fresh price of `grade` first; effective: what this "
+        "driver pays for the fill first; wait: shortest expected wait for `grade` first, unknown last "
+        "(one page each)",
+    ),
+    _param(
+        "wait",
+        {"type": "boolean", "default": False},
+        "add `wait_minutes` (expected wait for `grade`, null when unknown) and `wait_stale`",
+    ),
+    _param(
+        "effective",
+        {"type": "boolean", "default": False},
+        "add what this driver (X-Driver-Id, optional) pays at each station for `grade` and the fill",
+    ),
     _param("amount", {"type": "string", "format": "decimal"}, "fill for effective prices, ¥ (default 300)"),
     _param("litres", {"type": "string", "format": "decimal"}, "fill for effective prices, litres"),
-]  # fmt: skip
+]
 
 
 @dataclass(frozen=True)
@@ -199,8 +234,15 @@ class CompareParams:
     wait: bool = False
 
 
-def _decimal(read: _Reader, name: str, default: Decimal | None, low: Decimal, high: Decimal,
-             low_open: bool = True, high_open: bool = False) -> Decimal | None:  # fmt: skip
+def _decimal(
+    read: _Reader,
+    name: str,
+    default: Decimal | None,
+    low: Decimal,
+    high: Decimal,
+    low_open: bool = True,
+    high_open: bool = False,
+) -> Decimal | None:
     raw = read.query.get(name)
     if raw is None or raw == "":
         return default
@@ -211,11 +253,18 @@ def _decimal(read: _Reader, name: str, default: Decimal | None, low: Decimal, hi
     except ArithmeticError:
         read.fail(name, "Input should be a valid decimal")
         return default
-    if not value.is_finite() or value < low or value > high or (low_open and value == low) or (
-        high_open and value == high
+    if (
+        not value.is_finite()
+        or value < low
+        or value > high
+        or (low_open and value == low)
+        or (high_open and value == high)
     ):
-        read.fail(name, f"Input should be {'greater than' if low_open else 'at least'} {low} and "
-                        f"{'less than' if high_open else 'at most'} {high}")  # fmt: skip
+        read.fail(
+            name,
+            f"Input should be {'greater than' if low_open else 'at least'} {low} and "
+            f"{'less than' if high_open else 'at most'} {high}",
+        )
     return value
 
 
@@ -245,8 +294,24 @@ def parse_compare(query: Mapping[str, str], raw_query: bytes) -> CompareParams:
     if b"pay=" in raw_query:
         pay = tuple(v for k, v in parse_qsl(raw_query.decode("latin-1")) if k == "pay")
     assert grade is not None and consumption is not None and road_factor is not None
-    return CompareParams(lat, lon, CoordSystem.parse(query.get("coord", "wgs84")), grade, radius_m, amount, litres,
-                         tank, level, sort, limit, include_stale, consumption, road_factor, pay, wait)  # fmt: skip
+    return CompareParams(
+        lat,
+        lon,
+        CoordSystem.parse(query.get("coord", "wgs84")),
+        grade,
+        radius_m,
+        amount,
+        litres,
+        tank,
+        level,
+        sort,
+        limit,
+        include_stale,
+        consumption,
+        road_factor,
+        pay,
+        wait,
+    )
 
 
 COMPARE_PARAMETERS = [
@@ -256,18 +321,41 @@ COMPARE_PARAMETERS = [
     _param("litres", {"type": "string", "format": "decimal"}, "fill by litres (0 < litres ≤ 2000)"),
     _param("tank_capacity", {"type": "string", "format": "decimal"}, "fill up: tank litres"),
     _param("level", {"type": "string", "format": "decimal"}, "fill up: tank level now, 0 ≤ level < 1"),
-    _param("sort", {"type": "string", "enum": ["price", "total", "wait"], "default": "price"},
-           "price: payable; total: payable + the detour's fuel; wait: shortest expected wait first, unknown last"),
-    _param("wait", {"type": "boolean", "default": False},
-           "add `wait_minutes` (expected wait, null when unknown) and `wait_stale`"),
+    _param(
+        "sort",
+        {"type": "string", "enum": ["price", "total", "wait"], "default": "price"},
+        "price: payable; total: payable + the detour's fuel; wait: shortest expected wait first, unknown last",
+    ),
+    _param(
+        "wait",
+        {"type": "boolean", "default": False},
+        "add `wait_minutes` (expected wait, null when unknown) and `wait_stale`",
+    ),
     NEARBY_PARAMETERS[4],
     _param("include_stale", {"type": "boolean", "default": False}, "rank stale prices too"),
-    _param("consumption_l_per_100km", {"type": "string", "format": "decimal", "default": "8"},
-           "vehicle consumption, L/100 km (0 < c ≤ 100)"),
-    _param("road_factor", {"type": "string", "format": "decimal", "default": "1.3"},
-           "road distance / straight line (1 ≤ f ≤ 3)"),
-    {"name": "pay", "in": "query", "required": False, "schema": {"type": "array", "items": {"type": "string"}},
-     "description": "payment channels the driver can use (repeat: pay=wechat_pay&pay=alipay)", "explode": True},
-    {"name": "X-Driver-Id", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 64},
-     "description": "the signed-in driver, set by the mini-program gateway"},
-]  # fmt: skip
+    _param(
+        "consumption_l_per_100km",
+        {"type": "string", "format": "decimal", "default": "8"},
+        "vehicle consumption, L/100 km (0 < c ≤ 100)",
+    ),
+    _param(
+        "road_factor",
+        {"type": "string", "format": "decimal", "default": "1.3"},
+        "road distance / straight line (1 ≤ f ≤ 3)",
+    ),
+    {
+        "name": "pay",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "array", "items": {"type": "string"}},
+        "description": "payment channels the driver can use (repeat: pay=wechat_pay&pay=alipay)",
+        "explode": True,
+    },
+    {
+        "name": "X-Driver-Id",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string", "maxLength": 64},
+        "description": "the signed-in driver, set by the mini-program gateway",
+    },
+]

@@ -32,7 +32,7 @@ def nearby_body(
     opens = open_state[positions].tolist()
     tails = extras or [b""] * len(xs)
     items = [
-        b"{%s,\"location\":{\"lon\":%.6f,\"lat\":%.6f},\"distance_m\":%.1f,\"open_now\":%s%s}"
+        b'{%s,"location":{"lon":%.6f,"lat":%.6f},"distance_m":%.1f,"open_now":%s%s}'
         % (snap.fragments[p], x, y, d, _OPEN[o], t)
         for p, x, y, d, o, t in zip(positions.tolist(), xs, ys, distances, opens, tails, strict=True)
     ]

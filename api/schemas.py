@@ -22,7 +22,9 @@ class NearbyStation(BaseModel):
     status: str = Field(description="open | temporarily_closed")
     location: Location
     distance_m: float = Field(description="geodesic distance on the WGS-84 ellipsoid, metres")
-    open_now: bool | None = Field(description="open at as_of in the station's local time; null: hours unknown")
+    open_now: bool | None = Field(
+        description="open at as_of in the station's local time; null: hours unknown"
+    )
     prices: dict[str, dict[str, Any]] | None = Field(
         default=None, description="with prices=true: per grade {currency, pump, platform, stale}"
     )
@@ -72,7 +74,10 @@ class StationDetail(BaseModel):
     positions: list[Position]
     updated_at: str
     occupancy: dict[str, Any] | None = Field(
-        default=None, description="live positions: counts per status (free, occupied, claimed, offline, unknown), "
-        "stale, last_report, waiting_vehicles")
+        default=None,
+        description="live positions: counts per status (free, occupied, claimed, offline, unknown), "
+        "stale, last_report, waiting_vehicles",
+    )
     suggested_position: int | None = Field(
-        default=None, description="with grade=: a free fueling position serving it (null when none is free)")
+        default=None, description="with grade=: a free fueling position serving it (null when none is free)"
+    )

@@ -42,7 +42,9 @@ class Settings(BaseSettings):
     default_timezone: str = "Asia/Shanghai"
     # Quote signing: key id -> secret (JSON in STATIONS_QUOTE_SIGNING_KEYS); new quotes use quote_key_id.
     # The default key serves in development mode only: production sets its own.
-    quote_signing_keys: dict[str, SecretStr] = Field(default_factory=lambda: {"dev-1": SecretStr(DEV_QUOTE_KEY)})
+    quote_signing_keys: dict[str, SecretStr] = Field(
+        default_factory=lambda: {"dev-1": SecretStr(DEV_QUOTE_KEY)}
+    )
     quote_key_id: str = "dev-1"
     quote_ttl_seconds: int = Field(default=300, gt=0, le=3600)
     # Bearer token of the operator API (/v1/operator/...), env STATIONS_OPERATOR_TOKEN; the default serves
@@ -94,7 +96,8 @@ class Settings(BaseSettings):
             "STATIONS_ORDERCORE_CALLBACK_SECRET": (self.ordercore_callback_secret, DEV_CALLBACK_SECRET),
         }
         secrets |= {
-            f"STATIONS_QUOTE_SIGNING_KEYS[{kid}]": (key, DEV_QUOTE_KEY) for kid, key in self.quote_signing_keys.items()
+            f"STATIONS_QUOTE_SIGNING_KEYS[{kid}]": (key, DEV_QUOTE_KEY)
+            for kid, key in self.quote_signing_keys.items()
         }
         return _weak_secrets(secrets)
 
@@ -102,7 +105,8 @@ class Settings(BaseSettings):
         problems = self.unsafe()
         if problems:
             raise UnsafeSettings(
-                "refusing to start outside development mode: " + "; ".join(problems)
+                "refusing to start outside development mode: "
+                + "; ".join(problems)
                 + " (set each to a long random value of its own, or STATIONS_MODE=development for a local run)"
             )
 

@@ -31,7 +31,9 @@ log = logging.getLogger(__name__)
 STATES = ("created", "paid", "fueling", "completed", "cancelled", "refunded")
 
 
-def verify_signature(secret: bytes, header: str | None, body: bytes, now: float, tolerance: float = 300) -> None:
+def verify_signature(
+    secret: bytes, header: str | None, body: bytes, now: float, tolerance: float = 300
+) -> None:
     if not header:
         raise InvalidSignature("X-Ordercore-Signature is missing")
     parts: dict[str, list[str]] = {}
@@ -43,7 +45,9 @@ def verify_signature(secret: bytes, header: str | None, body: bytes, now: float,
     except (KeyError, ValueError):
         raise InvalidSignature("X-Ordercore-Signature has no valid t=") from None
     if abs(now - t) > tolerance:
-        raise InvalidSignature(f"signature timestamp is {abs(now - t):.0f} s from our clock (max {tolerance:.0f})")
+        raise InvalidSignature(
+            f"signature timestamp is {abs(now - t):.0f} s from our clock (max {tolerance:.0f})"
+        )
     expected = hmac.new(secret, f"{t}.".encode() + body, hashlib.sha256).hexdigest()
     if not any(hmac.compare_digest(expected, v) for v in parts.get("v1", [])):
         raise InvalidSignature("signature does not match the body")
@@ -63,9 +67,13 @@ def parse_event(body: bytes) -> OrderEvent:
     try:
         data = orjson.loads(body)
         event = OrderEvent(
-            str(data["event_id"]), str(data["order_id"]), str(data["idempotency_key"]),
-            data.get("previous_state"), str(data["state"]), dict(data["order"]),
-        )  # fmt: skip
+            str(data["event_id"]),
+            str(data["order_id"]),
+            str(data["idempotency_key"]),
+            data.get("previous_state"),
+            str(data["state"]),
+            dict(data["order"]),
+        )
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         raise InvalidEvent("the body is not an order.state_changed event") from None
     if event.state not in STATES:
@@ -111,8 +119,13 @@ def apply_event(conn: Connection, event: OrderEvent, now: datetime, hold_seconds
         repo.count_completed_order(conn, row["driver_id"])
     elif event.state == "cancelled":
         _give_back(conn, row, used_too=False)
-        fields |= {"state": "cancelled", "cancel_reason": None, "reconcile_until": None, "hold_until": None,
-                   "points_deducted": False}  # fmt: skip
+        fields |= {
+            "state": "cancelled",
+            "cancel_reason": None,
+            "reconcile_until": None,
+            "hold_until": None,
+            "points_deducted": False,
+        }
     else:  # refunded: before fueling everything goes back; after fueling the coupons stay used
         if event.previous_state == "paid":
             _give_back(conn, row, used_too=True)
@@ -123,7 +136,9 @@ def apply_event(conn: Connection, event: OrderEvent, now: datetime, hold_seconds
     return Applied("applied", cid, cancel)
 
 
-def _spend(conn: Connection, row: RowMapping, event: OrderEvent, now: datetime, hold_seconds: int) -> str | None:
+def _spend(
+    conn: Connection, row: RowMapping, event: OrderEvent, now: datetime, hold_seconds: int
+) -> str | None:
     """Coupons used, points deducted, position claimed; a reason to refund when the coupons or points
     are no longer there."""
     cid = row["id"]

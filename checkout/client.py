@@ -27,7 +27,9 @@ class OrderCoreUnavailable(Exception):
     `breaker_open`: whether this worker's breaker is open now; `retry_after`: seconds until a call may go
     through again (the breaker's cool-down when open, else the order core's own Retry-After, else 2)."""
 
-    def __init__(self, reason: str, retry_after: float = 2.0, attempts: int = 0, breaker_open: bool = False) -> None:
+    def __init__(
+        self, reason: str, retry_after: float = 2.0, attempts: int = 0, breaker_open: bool = False
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
@@ -52,12 +54,16 @@ class RetryPolicy:
     max_backoff: float = 1.0
 
 
-def make_http_client(base_url: str, token: str, connect_timeout: float, read_timeout: float) -> httpx.AsyncClient:
+def make_http_client(
+    base_url: str, token: str, connect_timeout: float, read_timeout: float
+) -> httpx.AsyncClient:
     timeout = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=read_timeout)
     return httpx.AsyncClient(
-        base_url=base_url, timeout=timeout, headers={"Authorization": f"Bearer {token}"},
+        base_url=base_url,
+        timeout=timeout,
+        headers={"Authorization": f"Bearer {token}"},
         limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
-    )  # fmt: skip
+    )
 
 
 def _problem(response: httpx.Response) -> dict[str, Any]:
@@ -123,7 +129,9 @@ class OrderCoreClient:
         if breaker_open:  # never tell the driver to come back before this worker will call again
             wait = breaker.retry_after()
             retry_after = max(retry_after, wait)
-            reason += f"; this worker's circuit breaker is open and lets the next call through in {wait:.1f} s"
+            reason += (
+                f"; this worker's circuit breaker is open and lets the next call through in {wait:.1f} s"
+            )
         raise OrderCoreUnavailable(reason, retry_after, made, breaker_open)
 
     async def _json(self, method: str, path: str, ok: tuple[int, ...], **kwargs: Any) -> dict[str, Any]:
@@ -136,7 +144,12 @@ class OrderCoreClient:
     async def create_order(self, idempotency_key: str, body: dict[str, Any]) -> dict[str, Any]:
         """The order for this key: new (201) or the existing one (200)."""
         return await self._json(
-            "POST", "/v1/orders", (200, 201), json=body, headers={"Idempotency-Key": idempotency_key}, guarded=True
+            "POST",
+            "/v1/orders",
+            (200, 201),
+            json=body,
+            headers={"Idempotency-Key": idempotency_key},
+            guarded=True,
         )
 
     async def find_by_key(self, idempotency_key: str, attempts: int = 1) -> dict[str, Any] | None:

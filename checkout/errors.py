@@ -79,15 +79,20 @@ class OrderCoreDown(CheckoutError):
     no order was placed, the reservations were released. `attempts`: calls really made to create the
     order; `breaker_open`: this worker's breaker is open (`retry_after` is then its remaining cool-down)."""
 
-    def __init__(self, detail: str, retry_after: float, attempts: int = 0, breaker_open: bool = False) -> None:
+    def __init__(
+        self, detail: str, retry_after: float, attempts: int = 0, breaker_open: bool = False
+    ) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
         self.attempts = attempts
         self.breaker_open = breaker_open
 
     def problem_fields(self) -> dict[str, Any]:
-        return {"attempts": self.attempts, "breaker": "open" if self.breaker_open else "closed",
-                "retry_after_seconds": self.retry_after}  # fmt: skip
+        return {
+            "attempts": self.attempts,
+            "breaker": "open" if self.breaker_open else "closed",
+            "retry_after_seconds": self.retry_after,
+        }
 
 
 class OrderCoreRefused(CheckoutError):

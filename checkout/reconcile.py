@@ -43,8 +43,14 @@ class SweepReport:
 
 
 class Reconciler:
-    def __init__(self, engine: Engine, client: OrderCoreClient, config: CheckoutConfig, secret: bytes,
-                 clock: Clock | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        engine: Engine,
+        client: OrderCoreClient,
+        config: CheckoutConfig,
+        secret: bytes,
+        clock: Clock | None = None,
+    ) -> None:
         self.engine = engine
         self.client = client
         self.config = config
@@ -110,11 +116,22 @@ class Reconciler:
                 return 1
             store.release(conn, checkout_id)
             repo.unconsume_quote(conn, row["quote_id"], checkout_id)
-            problem = {"status": 503, "type": "/problems/order-core-unavailable",
-                       "detail": "the attempt was abandoned; no order was placed"}  # fmt: skip
+            problem = {
+                "status": 503,
+                "type": "/problems/order-core-unavailable",
+                "detail": "the attempt was abandoned; no order was placed",
+            }
             until = now + timedelta(seconds=self.config.reconcile_seconds)
-            repo.set_state(conn, checkout_id, now, state="failed", problem=problem, attempt_until=None,
-                           hold_until=None, reconcile_until=until)  # fmt: skip
+            repo.set_state(
+                conn,
+                checkout_id,
+                now,
+                state="failed",
+                problem=problem,
+                attempt_until=None,
+                hold_until=None,
+                reconcile_until=until,
+            )
             return 1
 
         return await self._db(settle)
@@ -132,8 +149,16 @@ class Reconciler:
             row = repo.get(conn, checkout_id, lock=True)
             if row is None or row["state"] != "failed":
                 return False
-            repo.set_state(conn, checkout_id, now, state="cancelled", order_id=order["order_id"],
-                           order_json=order, cancel_reason=reason, reconcile_until=None)  # fmt: skip
+            repo.set_state(
+                conn,
+                checkout_id,
+                now,
+                state="cancelled",
+                order_id=order["order_id"],
+                order_json=order,
+                cancel_reason=reason,
+                reconcile_until=None,
+            )
             return True
 
         if not await self._db(mark):

@@ -13,9 +13,14 @@ LIVE_STATES = ("ordered", "paid", "fueling", "completed", "refunded")  # a store
 
 
 def find(conn: Connection, driver_id: str, key: str) -> RowMapping | None:
-    return conn.execute(
-        text("SELECT * FROM checkouts WHERE driver_id = :d AND idempotency_key = :k"), {"d": driver_id, "k": key}
-    ).mappings().first()
+    return (
+        conn.execute(
+            text("SELECT * FROM checkouts WHERE driver_id = :d AND idempotency_key = :k"),
+            {"d": driver_id, "k": key},
+        )
+        .mappings()
+        .first()
+    )
 
 
 def get(conn: Connection, checkout_id: str, *, lock: bool = False) -> RowMapping | None:
@@ -31,19 +36,26 @@ def by_order(conn: Connection, order_id: str, *, lock: bool = False) -> RowMappi
 def insert(conn: Connection, row: dict[str, Any]) -> bool:
     """A new pending checkout; False when (driver, key) exists (a concurrent duplicate)."""
     names = list(row)
-    sql = (f"INSERT INTO checkouts ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)}) "  # noqa: S608
-           "ON CONFLICT (driver_id, idempotency_key) DO NOTHING RETURNING id")
+    sql = (
+        f"INSERT INTO checkouts ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)}) "  # noqa: S608
+        "ON CONFLICT (driver_id, idempotency_key) DO NOTHING RETURNING id"
+    )
     return conn.execute(text(sql), row).first() is not None
 
 
 def claim_retry(conn: Connection, checkout_id: str, now: datetime, lease_until: datetime) -> bool:
     """Take a failed (or abandoned pending) checkout for a new attempt; False when someone else has it."""
-    return conn.execute(
-        text("UPDATE checkouts SET state = 'pending', attempt_until = :lease, problem = NULL, "
-             "reconcile_until = NULL, updated_at = :now "
-             "WHERE id = :id AND (state = 'failed' OR (state = 'pending' AND attempt_until < :now)) RETURNING id"),
-        {"id": checkout_id, "now": now, "lease": lease_until},
-    ).first() is not None  # fmt: skip
+    return (
+        conn.execute(
+            text(
+                "UPDATE checkouts SET state = 'pending', attempt_until = :lease, problem = NULL, "
+                "reconcile_until = NULL, updated_at = :now "
+                "WHERE id = :id AND (state = 'failed' OR (state = 'pending' AND attempt_until < :now)) RETURNING id"
+            ),
+            {"id": checkout_id, "now": now, "lease": lease_until},
+        ).first()
+        is not None
+    )
 
 
 def hold(conn: Connection, checkout_id: str, hold_until: datetime | None) -> None:
@@ -55,12 +67,18 @@ def hold(conn: Connection, checkout_id: str, hold_until: datetime | None) -> Non
 
 def station_and_nozzle(conn: Connection, station_id: int, position: int, nozzle: int) -> RowMapping | None:
     """The station's status, hours and time zone, whether the position exists and the nozzle's grade."""
-    return conn.execute(
-        text("SELECT s.status, s.opening_hours, s.timezone, p.id AS position_id, n.grade "
-             "FROM stations s LEFT JOIN fueling_positions p ON p.station_id = s.id AND p.number = :p "
-             "LEFT JOIN nozzles n ON n.position_id = p.id AND n.number = :n WHERE s.id = :s"),
-        {"s": station_id, "p": position, "n": nozzle},
-    ).mappings().first()  # fmt: skip
+    return (
+        conn.execute(
+            text(
+                "SELECT s.status, s.opening_hours, s.timezone, p.id AS position_id, n.grade "
+                "FROM stations s LEFT JOIN fueling_positions p ON p.station_id = s.id AND p.number = :p "
+                "LEFT JOIN nozzles n ON n.position_id = p.id AND n.number = :n WHERE s.id = :s"
+            ),
+            {"s": station_id, "p": position, "n": nozzle},
+        )
+        .mappings()
+        .first()
+    )
 
 
 def points_free(conn: Connection, driver_id: str, checkout_id: str, now: datetime) -> int | None:
@@ -72,28 +90,40 @@ def points_free(conn: Connection, driver_id: str, checkout_id: str, now: datetim
     if balance is None:
         return None
     held = conn.execute(
-        text("SELECT coalesce(sum(points_used), 0) FROM checkouts WHERE driver_id = :d AND id <> :id "
-             "AND NOT points_deducted AND state IN ('pending', 'ordered') "
-             "AND (hold_until IS NULL OR hold_until > :now)"),
+        text(
+            "SELECT coalesce(sum(points_used), 0) FROM checkouts WHERE driver_id = :d AND id <> :id "
+            "AND NOT points_deducted AND state IN ('pending', 'ordered') "
+            "AND (hold_until IS NULL OR hold_until > :now)"
+        ),
         {"d": driver_id, "id": checkout_id, "now": now},
-    ).scalar_one()  # fmt: skip
+    ).scalar_one()
     return int(balance) - int(held)
 
 
 def unconsume_quote(conn: Connection, quote_id: str, ref: str) -> None:
     """Give the quote back (the checkout placed no order), so the driver may retry with it."""
     conn.execute(
-        text("UPDATE quotes SET consumed_at = NULL, consumed_ref = NULL WHERE id = :q AND consumed_ref = :ref"),
+        text(
+            "UPDATE quotes SET consumed_at = NULL, consumed_ref = NULL WHERE id = :q AND consumed_ref = :ref"
+        ),
         {"q": quote_id, "ref": ref},
     )
 
 
 def store_order(conn: Connection, checkout_id: str, state: str, order: dict[str, Any], now: datetime) -> None:
     conn.execute(
-        text("UPDATE checkouts SET state = :st, order_id = :o, order_json = CAST(:j AS jsonb), problem = NULL, "
-             "attempt_until = NULL, reconcile_until = NULL, updated_at = :now WHERE id = :id"),
-        {"id": checkout_id, "st": state, "o": order["order_id"], "j": orjson.dumps(order).decode(), "now": now},
-    )  # fmt: skip
+        text(
+            "UPDATE checkouts SET state = :st, order_id = :o, order_json = CAST(:j AS jsonb), problem = NULL, "
+            "attempt_until = NULL, reconcile_until = NULL, updated_at = :now WHERE id = :id"
+        ),
+        {
+            "id": checkout_id,
+            "st": state,
+            "o": order["order_id"],
+            "j": orjson.dumps(order).decode(),
+            "now": now,
+        },
+    )
 
 
 def set_state(conn: Connection, checkout_id: str, now: datetime, **fields: Any) -> None:
@@ -113,19 +143,29 @@ def set_state(conn: Connection, checkout_id: str, now: datetime, **fields: Any) 
 
 def record_event(conn: Connection, event_id: str, order_id: str, state: str, now: datetime) -> bool:
     """False when the event was applied before."""
-    return conn.execute(
-        text("INSERT INTO ordercore_events (event_id, order_id, state, received_at) VALUES (:e, :o, :s, :now) "
-             "ON CONFLICT (event_id) DO NOTHING RETURNING event_id"),
-        {"e": event_id, "o": order_id, "s": state, "now": now},
-    ).first() is not None  # fmt: skip
+    return (
+        conn.execute(
+            text(
+                "INSERT INTO ordercore_events (event_id, order_id, state, received_at) VALUES (:e, :o, :s, :now) "
+                "ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+            ),
+            {"e": event_id, "o": order_id, "s": state, "now": now},
+        ).first()
+        is not None
+    )
 
 
 def deduct_points(conn: Connection, driver_id: str, points: int) -> bool:
-    return conn.execute(
-        text("UPDATE drivers SET points_balance = points_balance - :p, updated_at = now() "
-             "WHERE id = :d AND points_balance >= :p RETURNING id"),
-        {"d": driver_id, "p": points},
-    ).first() is not None  # fmt: skip
+    return (
+        conn.execute(
+            text(
+                "UPDATE drivers SET points_balance = points_balance - :p, updated_at = now() "
+                "WHERE id = :d AND points_balance >= :p RETURNING id"
+            ),
+            {"d": driver_id, "p": points},
+        ).first()
+        is not None
+    )
 
 
 def restore_points(conn: Connection, driver_id: str, points: int) -> None:
@@ -145,10 +185,12 @@ def count_completed_order(conn: Connection, driver_id: str) -> None:
 def unuse_coupons(conn: Connection, ref: str) -> list[str]:
     """A refund before fueling gives back the coupons the order used (and any still held)."""
     rows = conn.execute(
-        text("UPDATE coupon_instances SET state = 'available', reservation_ref = NULL, reserved_until = NULL, "
-             "used_at = NULL WHERE reservation_ref = :ref AND state IN ('reserved', 'used') RETURNING id"),
+        text(
+            "UPDATE coupon_instances SET state = 'available', reservation_ref = NULL, reserved_until = NULL, "
+            "used_at = NULL WHERE reservation_ref = :ref AND state IN ('reserved', 'used') RETURNING id"
+        ),
         {"ref": ref},
-    )  # fmt: skip
+    )
     return sorted((str(r[0]) for r in rows), key=int)
 
 
@@ -156,26 +198,32 @@ def unuse_coupons(conn: Connection, ref: str) -> list[str]:
 def abandoned_attempts(conn: Connection, now: datetime, limit: int = 50) -> list[str]:
     """Pending checkouts whose attempt lease ran out (the worker died or hung mid-attempt)."""
     rows = conn.execute(
-        text("SELECT id FROM checkouts WHERE state = 'pending' AND attempt_until < :now ORDER BY attempt_until "
-             "LIMIT :n"),
+        text(
+            "SELECT id FROM checkouts WHERE state = 'pending' AND attempt_until < :now ORDER BY attempt_until "
+            "LIMIT :n"
+        ),
         {"now": now, "n": limit},
-    )  # fmt: skip
+    )
     return [r[0] for r in rows]
 
 
 def to_reconcile(conn: Connection, now: datetime, limit: int = 50) -> list[str]:
     """Failed checkouts for which a late order may still appear at the order core."""
     rows = conn.execute(
-        text("SELECT id FROM checkouts WHERE state = 'failed' AND reconcile_until > :now "
-             "ORDER BY reconcile_until LIMIT :n"),
+        text(
+            "SELECT id FROM checkouts WHERE state = 'failed' AND reconcile_until > :now "
+            "ORDER BY reconcile_until LIMIT :n"
+        ),
         {"now": now, "n": limit},
-    )  # fmt: skip
+    )
     return [r[0] for r in rows]
 
 
 def stop_reconciling(conn: Connection, now: datetime) -> None:
     conn.execute(
-        text("UPDATE checkouts SET reconcile_until = NULL WHERE state = 'failed' AND reconcile_until <= :now"),
+        text(
+            "UPDATE checkouts SET reconcile_until = NULL WHERE state = 'failed' AND reconcile_until <= :now"
+        ),
         {"now": now},
     )
 
@@ -183,8 +231,10 @@ def stop_reconciling(conn: Connection, now: datetime) -> None:
 def cancellations_due(conn: Connection, limit: int = 50) -> list[tuple[str, str, str]]:
     """(checkout id, order id, reason) of cancellations the order core has yet to confirm."""
     rows = conn.execute(
-        text("SELECT id, order_id, cancel_reason FROM checkouts WHERE cancel_reason IS NOT NULL "
-             "AND order_id IS NOT NULL ORDER BY updated_at LIMIT :n"),
+        text(
+            "SELECT id, order_id, cancel_reason FROM checkouts WHERE cancel_reason IS NOT NULL "
+            "AND order_id IS NOT NULL ORDER BY updated_at LIMIT :n"
+        ),
         {"n": limit},
-    )  # fmt: skip
+    )
     return [(r[0], r[1], r[2]) for r in rows]

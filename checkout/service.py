@@ -64,8 +64,14 @@ from pricing.quotes import SigningKeys
 T = TypeVar("T")
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 FILL_KINDS = {"by_amount": "amount", "by_litres": "litres", "fill_up": "full"}
-ORDER_STATES = {"created": "ordered", "paid": "paid", "fueling": "fueling", "completed": "completed",
-                "cancelled": "cancelled", "refunded": "refunded"}  # fmt: skip
+ORDER_STATES = {
+    "created": "ordered",
+    "paid": "paid",
+    "fueling": "fueling",
+    "completed": "completed",
+    "cancelled": "cancelled",
+    "refunded": "refunded",
+}
 # nozzle_state(station_id, position, nozzle, as_of epoch seconds) -> the live state, None when unknown
 NozzleLookup = Callable[[int, int, int, float], NozzleState | None]
 
@@ -99,7 +105,12 @@ class CheckoutConfig:
 
 
 def body_of(row: RowMapping) -> dict[str, Any]:
-    return {"checkout_id": row["id"], "state": row["state"], "quote_id": row["quote_id"], "order": row["order_json"]}
+    return {
+        "checkout_id": row["id"],
+        "state": row["state"],
+        "quote_id": row["quote_id"],
+        "order": row["order_json"],
+    }
 
 
 def order_request(payload: dict[str, Any], request: CheckoutRequest, driver_id: str) -> dict[str, Any]:
@@ -107,20 +118,31 @@ def order_request(payload: dict[str, Any], request: CheckoutRequest, driver_id: 
     fill = payload["fill"]
     value = fill.get("amount") if fill["mode"] == "by_amount" else fill.get("litres")
     return {
-        "quote_id": payload["quote_id"], "quote_token": request.quote_token,
-        "station_id": payload["station_id"], "position": request.position, "nozzle": request.nozzle,
-        "grade": payload["grade"], "fill": {"kind": FILL_KINDS[fill["mode"]], "value": value},
-        "litres": payload["litres"], "list_amount": payload["gross"], "payable": payload["payable"],
-        "currency": payload["currency"], "coupons": list(payload["coupon_ids"]),
-        "points_used": int(payload["points_used"]), "driver_id": driver_id,
-    }  # fmt: skip
+        "quote_id": payload["quote_id"],
+        "quote_token": request.quote_token,
+        "station_id": payload["station_id"],
+        "position": request.position,
+        "nozzle": request.nozzle,
+        "grade": payload["grade"],
+        "fill": {"kind": FILL_KINDS[fill["mode"]], "value": value},
+        "litres": payload["litres"],
+        "list_amount": payload["gross"],
+        "payable": payload["payable"],
+        "currency": payload["currency"],
+        "coupons": list(payload["coupon_ids"]),
+        "points_used": int(payload["points_used"]),
+        "driver_id": driver_id,
+    }
 
 
 class CheckoutService:
     def __init__(
-        self, engine: Engine, client: OrderCoreClient, config: CheckoutConfig,
+        self,
+        engine: Engine,
+        client: OrderCoreClient,
+        config: CheckoutConfig,
         nozzle_state: NozzleLookup | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.engine = engine
         self.client = client
         self.config = config
@@ -139,7 +161,9 @@ class CheckoutService:
         if not driver_id:
             raise DriverRequired("checkout needs the signed-in driver (X-Driver-Id)")
         if key is None or not KEY_PATTERN.match(key):
-            raise InvalidIdempotencyKey("Idempotency-Key is required: 1-128 characters of A-Z a-z 0-9 _ . : -")
+            raise InvalidIdempotencyKey(
+                "Idempotency-Key is required: 1-128 characters of A-Z a-z 0-9 _ . : -"
+            )
         sha = request.sha256()
         deadline = time.monotonic() + self.config.duplicate_wait_seconds
         while True:
@@ -148,15 +172,26 @@ class CheckoutService:
                 stored = self._stored_outcome(row, sha, now)
                 if stored is not None:
                     return stored
-                if row["state"] == "pending" and row["attempt_until"] is not None and row["attempt_until"] >= now:
+                if (
+                    row["state"] == "pending"
+                    and row["attempt_until"] is not None
+                    and row["attempt_until"] >= now
+                ):
                     if time.monotonic() > deadline:
                         raise CheckoutInProgress(f"checkout {row['id']} with this key is still being placed")
                     await asyncio.sleep(0.1)
                     continue
             payload = await self._validate(request, driver_id, now)
             checkout_id = row["id"] if row is not None else "chk_" + uuid.uuid4().hex
-            reserve = functools.partial(self._reserve, checkout_id=checkout_id, new=row is None, request=request,
-                                        payload=payload, sha=sha, now=now)  # fmt: skip
+            reserve = functools.partial(
+                self._reserve,
+                checkout_id=checkout_id,
+                new=row is None,
+                request=request,
+                payload=payload,
+                sha=sha,
+                now=now,
+            )
             if await self._db(reserve):
                 return await self._place(checkout_id, order_request(payload, request, driver_id), now)
             await asyncio.sleep(0.05)  # a concurrent duplicate got there first: wait for its outcome
@@ -209,21 +244,36 @@ class CheckoutService:
         return payload
 
     def _reserve(
-        self, conn: Connection, checkout_id: str, new: bool, request: CheckoutRequest,
-        payload: dict[str, Any], sha: str, now: datetime,
-    ) -> bool:  # fmt: skip
+        self,
+        conn: Connection,
+        checkout_id: str,
+        new: bool,
+        request: CheckoutRequest,
+        payload: dict[str, Any],
+        sha: str,
+        now: datetime,
+    ) -> bool:
         """Take the checkout for this attempt and reserve what it spends, all or nothing. False when a
         concurrent request with the same key holds it."""
         assert request.driver_id is not None and request.idempotency_key is not None
         lease = now + timedelta(seconds=self.config.lease_seconds)
         if new:
             row = {
-                "id": checkout_id, "driver_id": request.driver_id, "idempotency_key": request.idempotency_key,
-                "request_sha256": sha, "quote_id": payload["quote_id"], "station_id": int(payload["station_id"]),
-                "position": request.position, "nozzle": request.nozzle, "grade": payload["grade"],
-                "payable": payload["payable"], "currency": payload["currency"],
-                "points_used": int(payload["points_used"]), "state": "pending", "attempt_until": lease,
-            }  # fmt: skip
+                "id": checkout_id,
+                "driver_id": request.driver_id,
+                "idempotency_key": request.idempotency_key,
+                "request_sha256": sha,
+                "quote_id": payload["quote_id"],
+                "station_id": int(payload["station_id"]),
+                "position": request.position,
+                "nozzle": request.nozzle,
+                "grade": payload["grade"],
+                "payable": payload["payable"],
+                "currency": payload["currency"],
+                "points_used": int(payload["points_used"]),
+                "state": "pending",
+                "attempt_until": lease,
+            }
             if not repo.insert(conn, row):
                 return False
         elif not repo.claim_retry(conn, checkout_id, now, lease):
@@ -254,7 +304,9 @@ class CheckoutService:
             problem = {"status": exc.status, "upstream": exc.problem, "detail": str(exc)}
             await self._db(lambda c: self._give_up(c, checkout_id, problem, now, reconcile=False))
             detail = f"{exc}; no order was placed and no coupon was spent"
-            raise (OrderCoreConflict if exc.status == 409 else OrderCoreRefused)(detail, exc.problem) from None
+            raise (OrderCoreConflict if exc.status == 409 else OrderCoreRefused)(
+                detail, exc.problem
+            ) from None
         except (OrderCoreUnavailable, BreakerOpen) as exc:
             late = await self._find_late_order(checkout_id, exc)
             if late is None:
@@ -276,13 +328,24 @@ class CheckoutService:
         # Whole seconds, rounded up: never before this worker's breaker lets a call through again.
         retry_after = max(1, math.ceil(exc.retry_after))
         if isinstance(exc, BreakerOpen):
-            attempts, breaker_open, what = 0, True, f"{exc} (this worker's circuit breaker is open: no attempt made)"
+            attempts, breaker_open, what = (
+                0,
+                True,
+                f"{exc} (this worker's circuit breaker is open: no attempt made)",
+            )
         else:
             attempts, breaker_open, what = exc.attempts, exc.breaker_open, str(exc)
-        detail = (f"{what}. No order was placed and no coupon was spent; the quote stays usable: "
-                  f"retry with the same Idempotency-Key in {retry_after} s")  # fmt: skip
-        problem = {"status": 503, "type": "/problems/order-core-unavailable", "detail": detail,
-                   "attempts": attempts, "breaker": "open" if breaker_open else "closed"}  # fmt: skip
+        detail = (
+            f"{what}. No order was placed and no coupon was spent; the quote stays usable: "
+            f"retry with the same Idempotency-Key in {retry_after} s"
+        )
+        problem = {
+            "status": 503,
+            "type": "/problems/order-core-unavailable",
+            "detail": detail,
+            "attempts": attempts,
+            "breaker": "open" if breaker_open else "closed",
+        }
         adopted = await self._db(lambda c: self._give_up(c, checkout_id, problem, now, reconcile=True))
         if adopted is not None:  # a callback announced the order meanwhile
             return await self._db(lambda c: self._adopt(c, checkout_id, adopted, now))
@@ -302,18 +365,36 @@ class CheckoutService:
         store.release(conn, checkout_id)
         repo.unconsume_quote(conn, row["quote_id"], checkout_id)
         until = now + timedelta(seconds=self.config.reconcile_seconds) if reconcile else None
-        repo.set_state(conn, checkout_id, now, state="failed", problem=problem, attempt_until=None,
-                       hold_until=None, reconcile_until=until)  # fmt: skip
+        repo.set_state(
+            conn,
+            checkout_id,
+            now,
+            state="failed",
+            problem=problem,
+            attempt_until=None,
+            hold_until=None,
+            reconcile_until=until,
+        )
         return None
 
-    def _adopt(self, conn: Connection, checkout_id: str, order: dict[str, Any], now: datetime) -> CheckoutResult:
+    def _adopt(
+        self, conn: Connection, checkout_id: str, order: dict[str, Any], now: datetime
+    ) -> CheckoutResult:
         """Store the order the core answered with (this attempt's, or one made earlier under the key)."""
         row = repo.get(conn, checkout_id, lock=True)
         assert row is not None
         if order["state"] in ("cancelled", "refunded"):
             store.release(conn, checkout_id)
-            repo.set_state(conn, checkout_id, now, state=order["state"], order_id=order["order_id"],
-                           order_json=order, attempt_until=None, cancel_reason=order.get("cancel_reason"))  # fmt: skip
+            repo.set_state(
+                conn,
+                checkout_id,
+                now,
+                state=order["state"],
+                order_id=order["order_id"],
+                order_json=order,
+                attempt_until=None,
+                cancel_reason=order.get("cancel_reason"),
+            )
             raise CheckoutCancelled(
                 f"order {order['order_id']} for this key is {order['state']} ({order.get('cancel_reason')}); "
                 "ask for a new quote and check out with a new Idempotency-Key"
@@ -336,8 +417,12 @@ class CheckoutService:
 
 
 def _coupon_problem(exc: store.CouponsUnavailable) -> CouponNotAvailable:
-    why = {"reserved": "is held by another checkout", "used": "was already used", "expired": "has expired",
-           "unknown": "is not one of your coupons"}  # fmt: skip
+    why = {
+        "reserved": "is held by another checkout",
+        "used": "was already used",
+        "expired": "has expired",
+        "unknown": "is not one of your coupons",
+    }
     parts = [f"coupon {cid} {why.get(state, state)}" for cid, state in exc.coupons.items()]
     detail = "; ".join(parts) if parts else str(exc)
     return CouponNotAvailable(f"{detail}: ask for a new quote (it will price without it)", exc.coupons)

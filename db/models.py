@@ -66,9 +66,7 @@ stations = Table(
     CheckConstraint("status IN ('open', 'temporarily_closed', 'closed')", name="status"),
     CheckConstraint("adcode IS NULL OR adcode ~ '^[0-9]{6}$'", name="adcode"),
     CheckConstraint("length(btrim(name)) > 0", name="name_not_blank"),
-    CheckConstraint(
-        "ST_X(geom) BETWEEN -180 AND 180 AND ST_Y(geom) BETWEEN -90 AND 90", name="geom_range"
-    ),
+    CheckConstraint("ST_X(geom) BETWEEN -180 AND 180 AND ST_Y(geom) BETWEEN -90 AND 90", name="geom_range"),
     Index("ix_stations_geom", "geom", postgresql_using="gist"),
     Index("ix_stations_h3_r5", "h3_r5"),
     Index("ix_stations_h3_r7", "h3_r7"),
@@ -327,8 +325,13 @@ member_levels = Table(
     Column("per_litre_discount", Numeric(10, 3), nullable=False),
     CheckConstraint("per_litre_discount >= 0", name="discount"),
     CheckConstraint("level ~ '^[a-z0-9_-]+$'", name="level"),
-    Index("uq_member_levels_level_grade", "level", "grade", unique=True,
-          postgresql_where=text("grade IS NOT NULL")),
+    Index(
+        "uq_member_levels_level_grade",
+        "level",
+        "grade",
+        unique=True,
+        postgresql_where=text("grade IS NOT NULL"),
+    ),
     Index("uq_member_levels_level_all_grades", "level", unique=True, postgresql_where=text("grade IS NULL")),
 )
 
@@ -363,8 +366,11 @@ coupon_instances = Table(
         name="state_fields",
     ),
     Index("ix_coupon_instances_driver_id", "driver_id"),
-    Index("ix_coupon_instances_reservation_ref", "reservation_ref",
-          postgresql_where=text("reservation_ref IS NOT NULL")),
+    Index(
+        "ix_coupon_instances_reservation_ref",
+        "reservation_ref",
+        postgresql_where=text("reservation_ref IS NOT NULL"),
+    ),
 )
 
 payment_promotions = Table(

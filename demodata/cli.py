@@ -30,15 +30,23 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     load_cmd = commands.add_parser("load", help="generate the synthetic network and COPY it into PostGIS")
     load_cmd.add_argument("--stations", type=int, default=DEFAULT_STATIONS, help="number of stations")
-    load_cmd.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (same seed, same network)")
     load_cmd.add_argument(
-        "--database-url", default=os.environ.get("DATABASE_URL"), help="PostgreSQL URL (default: $DATABASE_URL)"
+        "--seed", type=int, default=DEFAULT_SEED, help="random seed (same seed, same network)"
     )
     load_cmd.add_argument(
-        "--no-prices", action="store_true", help="load stations only, without their synthetic pump/platform prices"
+        "--database-url",
+        default=os.environ.get("DATABASE_URL"),
+        help="PostgreSQL URL (default: $DATABASE_URL)",
+    )
+    load_cmd.add_argument(
+        "--no-prices",
+        action="store_true",
+        help="load stations only, without their synthetic pump/platform prices",
     )
     mode = load_cmd.add_mutually_exclusive_group()
-    mode.add_argument("--if-empty", action="store_true", help="do nothing when the catalogue already has stations")
+    mode.add_argument(
+        "--if-empty", action="store_true", help="do nothing when the catalogue already has stations"
+    )
     mode.add_argument(
         "--replace",
         action="store_true",
@@ -51,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
 def _summary(counts: LoadCounts, seed: int, elapsed: float) -> str:
     total = max(counts.stations, 1)
     split = ", ".join(
-        f"{brand} {n / total:.1%}" for brand, n in sorted(counts.brands.items(), key=lambda kv: (-kv[1], kv[0]))
+        f"{brand} {n / total:.1%}"
+        for brand, n in sorted(counts.brands.items(), key=lambda kv: (-kv[1], kv[0]))
     )
     return (
         f"Loaded SYNTHETIC demo network (seed {seed}): {counts.stations} stations, {counts.positions} fueling "
@@ -97,7 +106,11 @@ def _load(args: argparse.Namespace) -> int:
         with tqdm(total=args.stations, unit="station", file=sys.stderr, desc="synthetic demo") as bar:
             prices = None if args.no_prices else Prices(args.seed, datetime.now(UTC))
             counts = load(
-                conn, generate(args.stations, args.seed), replace=args.replace, progress=bar.update, prices=prices
+                conn,
+                generate(args.stations, args.seed),
+                replace=args.replace,
+                progress=bar.update,
+                prices=prices,
             )
         print(_summary(counts, args.seed, time.perf_counter() - started))
         return 0

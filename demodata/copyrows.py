@@ -12,9 +12,24 @@ import orjson
 from geo.records import StationRecord
 
 STATION_COLUMNS = (
-    "name", "brand", "address", "province", "city", "county", "adcode", "geom", "h3_r5", "h3_r7", "h3_r9",
-    "timezone", "opening_hours", "services", "grades", "status", "content_hash",
-)  # fmt: skip
+    "name",
+    "brand",
+    "address",
+    "province",
+    "city",
+    "county",
+    "adcode",
+    "geom",
+    "h3_r5",
+    "h3_r7",
+    "h3_r9",
+    "timezone",
+    "opening_hours",
+    "services",
+    "grades",
+    "status",
+    "content_hash",
+)
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "stations": ("id", *STATION_COLUMNS),
     "station_identifiers": ("source", "external_id", "station_id"),

@@ -45,11 +45,21 @@ HOURS_VARIANTS: tuple[OpeningHours, ...] = (
     daily("07:00", "19:00"),
     daily("05:00", "01:00"),  # runs past midnight
     OpeningHours.from_json(
-        {"weekly": {**{d: [["06:00", "22:00"]] for d in _WEEKDAYS}, **{d: [["07:00", "21:00"]] for d in _WEEKEND}}}
+        {
+            "weekly": {
+                **{d: [["06:00", "22:00"]] for d in _WEEKDAYS},
+                **{d: [["07:00", "21:00"]] for d in _WEEKEND},
+            }
+        }
     ),
     OpeningHours.from_json({"weekly": {d: [["07:00", "20:00"]] for d in DAYS[:6]}}),  # closed on Sunday
     OpeningHours.from_json(
-        {"weekly": {**{d: [["06:00", "12:00"], ["13:00", "22:00"]] for d in _WEEKDAYS}, "sat": [["08:00", "18:00"]]}}
+        {
+            "weekly": {
+                **{d: [["06:00", "12:00"], ["13:00", "22:00"]] for d in _WEEKDAYS},
+                "sat": [["08:00", "18:00"]],
+            }
+        }
     ),
 )
 
@@ -86,7 +96,9 @@ class Equipment:
     hours: IntArray  # index into HOURS_VARIANTS
     services: IntArray  # bit i set = SERVICE_CODES[i] offered
     positions: IntArray  # fueling positions per station
-    nozzle_offsets: IntArray  # station s's positions' nozzle counts are nozzle_counts[offsets[s]:offsets[s+1]]
+    nozzle_offsets: (
+        IntArray  # station s's positions' nozzle counts are nozzle_counts[offsets[s]:offsets[s+1]]
+    )
     nozzle_counts: IntArray  # nozzles per position, all positions in station order
     grades: IntArray  # index into GRADE_CODES for every nozzle, in position order
 

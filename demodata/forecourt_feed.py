@@ -67,8 +67,10 @@ class Counts:
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
     def __str__(self) -> str:
-        return (f"{self.posted} items posted: {self.accepted} accepted, {self.duplicates} duplicates, "
-                f"{self.rejected} rejected; {self.failures} failed posts")
+        return (
+            f"{self.posted} items posted: {self.accepted} accepted, {self.duplicates} duplicates, "
+            f"{self.rejected} rejected; {self.failures} failed posts"
+        )
 
 
 @dataclasses.dataclass(slots=True)
@@ -97,11 +99,14 @@ def station_spec(station_id: int, positions: Sequence[PositionLayout]) -> Statio
     grades = sorted({g for p in positions for g in p.grades})
     size = len(positions)
     return StationSpec(
-        station_id, tuple(positions), day_rate_per_h=3.5 * size,
+        station_id,
+        tuple(positions),
+        day_rate_per_h=3.5 * size,
         peaks=(Peak(8.0, 0.75, 5.5 * size), Peak(18.0, 1.0, 6.5 * size)),
         grade_mix=tuple((g, _MIX.get(g, 0.08)) for g in grades),
-        reports_every_s=60.0 if station_id % 3 == 0 else None, heartbeat_s=240.0,
-    )  # fmt: skip
+        reports_every_s=60.0 if station_id % 3 == 0 else None,
+        heartbeat_s=240.0,
+    )
 
 
 def cst_midnight(ts: float) -> float:
@@ -115,10 +120,15 @@ def simulate_day(spec: StationSpec, midnight: float) -> list[Delivery]:
     end = midnight + DAY_S
     offset = day * SEQ_PER_DAY
     return [
-        Delivery(d.at, dataclasses.replace(d.item, seq=d.item.seq + offset) if isinstance(d.item, NozzleEvent)
-                 else d.item)
-        for d in sim.deliveries if d.item.ts < end
-    ]  # fmt: skip
+        Delivery(
+            d.at,
+            dataclasses.replace(d.item, seq=d.item.seq + offset)
+            if isinstance(d.item, NozzleEvent)
+            else d.item,
+        )
+        for d in sim.deliveries
+        if d.item.ts < end
+    ]
 
 
 class Poster:
@@ -148,8 +158,10 @@ class Poster:
                         say(f"station {station.spec.station_id}: first rejects {answer['rejects'][:3]}")
                     return out
                 if response.status_code < 500 and response.status_code != 429:
-                    say(f"station {station.spec.station_id}: POST refused {response.status_code} "
-                        f"{response.text[:300]}; {len(items)} items dropped")
+                    say(
+                        f"station {station.spec.station_id}: POST refused {response.status_code} "
+                        f"{response.text[:300]}; {len(items)} items dropped"
+                    )
                     out.failures += 1
                     out.rejected += len(items)
                     return out
@@ -157,8 +169,10 @@ class Poster:
             except httpx.HTTPError as exc:
                 problem = f"{type(exc).__name__}: {exc}"
             out.failures += 1
-            say(f"station {station.spec.station_id}: POST failed ({problem}), attempt {attempt}/{self.attempts}; "
-                f"retrying in {delay:.1f} s")
+            say(
+                f"station {station.spec.station_id}: POST failed ({problem}), attempt {attempt}/{self.attempts}; "
+                f"retrying in {delay:.1f} s"
+            )
             if self.stop.wait(delay):
                 return None
             delay = min(delay * 2, 30.0)
@@ -169,11 +183,19 @@ def prepare(engine: Engine, n: int) -> list[FeedStation]:
     ids = pick_stations(engine, n)
     with engine.connect() as conn:
         layouts = load_layouts(conn, ids)
-    return [FeedStation(station_spec(sid, list(layouts[sid].values())), issue(engine, sid).token) for sid in ids]
+    return [
+        FeedStation(station_spec(sid, list(layouts[sid].values())), issue(engine, sid).token) for sid in ids
+    ]
 
 
-def backfill(poster: Poster, stations: Sequence[FeedStation], since: float, until: float, workers: int = 3,
-             progress: Callable[[int, Counts], None] | None = None) -> Counts:
+def backfill(
+    poster: Poster,
+    stations: Sequence[FeedStation],
+    since: float,
+    until: float,
+    workers: int = 3,
+    progress: Callable[[int, Counts], None] | None = None,
+) -> Counts:
     """Simulate [since, until] (whole local days) and post every item with ts >= since delivered by `until`,
     per station in delivery order; later deliveries stay pending for the live loop."""
     total = Counts()
@@ -247,18 +269,31 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         engine.dispose()
     if not stations:
-        say("no synthetic demo stations with nozzles in this database: nothing to feed (waiting for a signal)")
+        say(
+            "no synthetic demo stations with nozzles in this database: nothing to feed (waiting for a signal)"
+        )
         stop.wait()
         return 0
-    say(f"{len(stations)} demo stations around {', '.join(CENTRES)}, a new credential each; "
-        f"backfilling {args.backfill_days:g} days through {args.api}")
+    say(
+        f"{len(stations)} demo stations around {', '.join(CENTRES)}, a new credential each; "
+        f"backfilling {args.backfill_days:g} days through {args.api}"
+    )
     with httpx.Client(base_url=args.api, timeout=30) as client:
         poster = Poster(client, stop)
         started = time.monotonic()
         now = time.time()
 
-        counts = backfill(poster, stations, now - args.backfill_days * DAY_S, now, progress=lambda done, c: say(
-            f"backfill {done}/{len(stations)} stations, {c}") if done % 20 == 0 or done == len(stations) else None)
+        counts = backfill(
+            poster,
+            stations,
+            now - args.backfill_days * DAY_S,
+            now,
+            progress=lambda done, c: (
+                say(f"backfill {done}/{len(stations)} stations, {c}")
+                if done % 20 == 0 or done == len(stations)
+                else None
+            ),
+        )
         say(f"backfill done in {time.monotonic() - started:.0f} s: {counts}")
         minute, minute_start = Counts(), time.monotonic()
         while not stop.wait(args.every):

@@ -97,7 +97,9 @@ def _drop_constraints(
     )
     found = [(str(t), str(n), str(d)) for t, n, d in cur.fetchall()]
     for table, name, _ in found:
-        cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(table), sql.Identifier(name)))
+        cur.execute(
+            sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(table), sql.Identifier(name))
+        )
     return found
 
 
@@ -218,10 +220,16 @@ def load(
             price_constraints: list[tuple[str, str, str]] = []
             price_indexes: list[tuple[str, str]] = []
             if prices is not None:
-                cur.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(sql.Identifier(PRICE_TABLE)))
-                cur.execute(sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(PRICE_TABLE)))
+                cur.execute(
+                    sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(sql.Identifier(PRICE_TABLE))
+                )
+                cur.execute(
+                    sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(PRICE_TABLE))
+                )
                 no_prices = bool(cur.fetchone()[0])
-                price_constraints = _drop_constraints(cur, ["f", "p", "u", "x"] if no_prices else ["f"], (PRICE_TABLE,))
+                price_constraints = _drop_constraints(
+                    cur, ["f", "p", "u", "x"] if no_prices else ["f"], (PRICE_TABLE,)
+                )
                 price_indexes = _drop_plain_indexes(cur, (PRICE_TABLE,)) if no_prices else []
             seqs = _sequences(cur)
             ids = _next_ids(cur, seqs)

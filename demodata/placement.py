@@ -113,9 +113,9 @@ def _highway_points(
     return lon, lat, np.where(t < 0.5, a, b)
 
 
-def _draw(rng: np.random.Generator, net: Network, city: IntArray, highway: IntArray) -> tuple[
-    FloatArray, FloatArray, IntArray
-]:
+def _draw(
+    rng: np.random.Generator, net: Network, city: IntArray, highway: IntArray
+) -> tuple[FloatArray, FloatArray, IntArray]:
     lon, lat = _cluster_points(rng, net, city)
     on_road = highway >= 0
     if on_road.any():

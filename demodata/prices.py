@@ -28,7 +28,16 @@ SOURCE = "synthetic-demo"
 CURRENCY = "CNY"
 PRICED_GRADES: tuple[str, ...] = ("89", "92", "95", "98", "0", "-10", "-20", "E92", "E95")
 _GRADE_INDEX = {g: i for i, g in enumerate(PRICED_GRADES)}
-PRICE_COLUMNS = ("station_id", "grade", "tier", "price", "currency", "effective_from", "source", "confirmed_at")
+PRICE_COLUMNS = (
+    "station_id",
+    "grade",
+    "tier",
+    "price",
+    "currency",
+    "effective_from",
+    "source",
+    "confirmed_at",
+)
 
 PLATFORM_SHARE_PERMILLE = 700  # stations with a platform (直降) price
 STALE_SHARE_PERMILLE = 30  # stations last confirmed 3-5 days before the load
@@ -78,9 +87,16 @@ def province_bases(province: str, seed: int) -> dict[str, int]:
     b89 = min(max(b92 - 50 - jitter[3] % 8, 700), 820)
     b0 = 727 + level + jitter[4] % 16
     return {
-        "89": b89, "92": b92, "95": b95, "98": b98, "0": b0,
-        "-10": b0 + 30 + jitter[5] % 11, "-20": b0 + 55 + jitter[6] % 16, "E92": b92, "E95": b95,
-    }  # fmt: skip
+        "89": b89,
+        "92": b92,
+        "95": b95,
+        "98": b98,
+        "0": b0,
+        "-10": b0 + 30 + jitter[5] % 11,
+        "-20": b0 + 55 + jitter[6] % 16,
+        "E92": b92,
+        "E95": b95,
+    }
 
 
 @dataclass(frozen=True)
@@ -120,7 +136,9 @@ def _stamps(loaded_at: datetime, ages_s: I64) -> list[str]:
     return [f"{t}+00" for t in (base - ages_s.astype("timedelta64[s]")).astype(str).tolist()]
 
 
-def station_prices(records: Sequence[StationRecord], *, seed: int, start: int, loaded_at: datetime) -> StationPrices:
+def station_prices(
+    records: Sequence[StationRecord], *, seed: int, start: int, loaded_at: datetime
+) -> StationPrices:
     """Prices for `records`, the stations number start, start+1 ... of the generated stream."""
     n = len(records)
     index = np.arange(start, start + n, dtype=np.int64)
@@ -148,7 +166,9 @@ def station_prices(records: Sequence[StationRecord], *, seed: int, start: int, l
     stale = _draw(seed, index, _S_STALE, 1000) < STALE_SHARE_PERMILLE
     lo, hi = STALE_AGE_S
     confirm_age = np.where(
-        stale, lo + _draw(seed, index, _S_CONFIRM, hi - lo + 1), _draw(seed, index, _S_CONFIRM, MAX_FRESH_AGE_S + 1)
+        stale,
+        lo + _draw(seed, index, _S_CONFIRM, hi - lo + 1),
+        _draw(seed, index, _S_CONFIRM, MAX_FRESH_AGE_S + 1),
     )
     # In force since 0-10 days before the load, and never after its last confirmation.
     effective_age = np.maximum(_draw(seed, index, _S_EFFECTIVE, MAX_EFFECTIVE_AGE_S + 1), confirm_age)
@@ -159,7 +179,9 @@ def station_prices(records: Sequence[StationRecord], *, seed: int, start: int, l
     # Rows ordered by station, grade, then pump before platform.
     all_station = np.concatenate((station, p_station))
     all_grade = np.concatenate((grade, p_grade))
-    is_platform = np.concatenate((np.zeros(len(station), dtype=np.bool_), np.ones(len(p_station), dtype=np.bool_)))
+    is_platform = np.concatenate(
+        (np.zeros(len(station), dtype=np.bool_), np.ones(len(p_station), dtype=np.bool_))
+    )
     order = np.lexsort((is_platform, all_grade, all_station))
     return StationPrices(
         station=all_station[order],

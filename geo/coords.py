@@ -78,9 +78,11 @@ def _in_rects(lon: T, lat: T, rects: tuple[tuple[float, float, float, float], ..
 
 def in_china(lon: T, lat: T) -> Any:
     """True where GCJ-02 obfuscation applies (mainland China, Hong Kong and Macau; not Taiwan)."""
-    return _in_rects(lon, lat, _CHINA_IN) & ~_in_rects(lon, lat, _CHINA_OUT) if isinstance(
-        lon, np.ndarray
-    ) else bool(_in_rects(lon, lat, _CHINA_IN) and not _in_rects(lon, lat, _CHINA_OUT))
+    return (
+        _in_rects(lon, lat, _CHINA_IN) & ~_in_rects(lon, lat, _CHINA_OUT)
+        if isinstance(lon, np.ndarray)
+        else bool(_in_rects(lon, lat, _CHINA_IN) and not _in_rects(lon, lat, _CHINA_OUT))
+    )
 
 
 def _gcj_delta(lon: T, lat: T) -> tuple[T, T]:
@@ -210,7 +212,9 @@ def to_wgs84(lon: T, lat: T, system: CoordSystem) -> tuple[T, T]:
         return gcj02_to_wgs84(lon, lat)
     wlon, wlat = bd09_to_wgs84(lon, lat)
     if isinstance(wlon, np.ndarray):
-        return np.where(np.abs(wlon) > 180.0, np.remainder(wlon + 180.0, 360.0) - 180.0, wlon), np.clip(wlat, -90.0, 90.0)
+        return np.where(np.abs(wlon) > 180.0, np.remainder(wlon + 180.0, 360.0) - 180.0, wlon), np.clip(
+            wlat, -90.0, 90.0
+        )
     if abs(wlon) > 180.0:
         wlon = (wlon + 180.0) % 360.0 - 180.0
     return wlon, min(90.0, max(-90.0, wlat))

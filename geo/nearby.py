@@ -171,7 +171,9 @@ class _Step:
 _STEPS = ((7, 1), (7, 2), (7, 4), (5, 1), (5, 2), (5, 4), (5, 7))
 
 
-def nearest_stations(snap: Snapshot, query: NearbyQuery, open_state: np.ndarray | None = None) -> NearbyResult:
+def nearest_stations(
+    snap: Snapshot, query: NearbyQuery, open_state: np.ndarray | None = None
+) -> NearbyResult:
     """Stations within query.radius_m of the point, nearest first, exactly as a full scan would order them.
 
     open_state (1 open, 0 closed, -1 unknown per snapshot position) is needed only when query.open_now.

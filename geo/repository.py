@@ -39,8 +39,18 @@ def index_rows(engine: Engine, batch: int = 20_000) -> tuple[int, Iterator[dict[
                 cur.itersize = batch
                 cur.execute(_sql("index_rows.sql"))
                 names = [
-                    "id", "lon", "lat", "h3_r5", "h3_r7", "name", "brand", "address",
-                    "grades", "status", "opening_hours", "timezone",
+                    "id",
+                    "lon",
+                    "lat",
+                    "h3_r5",
+                    "h3_r7",
+                    "name",
+                    "brand",
+                    "address",
+                    "grades",
+                    "status",
+                    "opening_hours",
+                    "timezone",
                 ]
                 for values in cur:
                     yield dict(zip(names, values, strict=True))

@@ -92,7 +92,9 @@ def _buckets(cells: np.ndarray) -> dict[int, np.ndarray]:
     sorted_cells = cells[order]
     unique, starts = np.unique(sorted_cells, return_index=True)
     ends = np.append(starts[1:], len(sorted_cells))
-    return {int(c): order[s:e] for c, s, e in zip(unique.tolist(), starts.tolist(), ends.tolist(), strict=True)}
+    return {
+        int(c): order[s:e] for c, s, e in zip(unique.tolist(), starts.tolist(), ends.tolist(), strict=True)
+    }
 
 
 def build_snapshot(rows: Iterable[dict[str, Any]], version: int) -> Snapshot:

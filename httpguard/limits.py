@@ -72,8 +72,12 @@ class RequestLimits:
                 return
             limit = self.limits.body_limits.get(scope["path"], self.limits.max_body_bytes)
             if declared is not None and declared > limit:
-                raise _Refused(413, "body-too-large", "Request body too large",
-                               f"the body has {declared} bytes; at most {limit} are accepted here")  # fmt: skip
+                raise _Refused(
+                    413,
+                    "body-too-large",
+                    "Request body too large",
+                    f"the body has {declared} bytes; at most {limit} are accepted here",
+                )
             body = await self._read(receive, limit)
             if body is None:  # the client went away
                 return
@@ -110,15 +114,23 @@ class RequestLimits:
             if b"\x00" in value:
                 found.append({"in": "header", "name": name.decode("latin-1"), "message": NUL_MESSAGE})
         if len(headers) > limits.max_headers or size > limits.max_header_bytes:
-            raise _Refused(431, "headers-too-large", "Request header fields too large",
-                           f"{len(headers)} header fields, {size} bytes; at most {limits.max_headers} fields "
-                           f"and {limits.max_header_bytes} bytes are accepted")  # fmt: skip
+            raise _Refused(
+                431,
+                "headers-too-large",
+                "Request header fields too large",
+                f"{len(headers)} header fields, {size} bytes; at most {limits.max_headers} fields "
+                f"and {limits.max_header_bytes} bytes are accepted",
+            )
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
         query: bytes = scope["query_string"]
         if len(raw_path) + len(query) + 1 > limits.max_url_bytes:
-            raise _Refused(414, "uri-too-long", "URI too long",
-                           f"the request target has {len(raw_path) + len(query) + 1} bytes; at most "
-                           f"{limits.max_url_bytes} are accepted")  # fmt: skip
+            raise _Refused(
+                414,
+                "uri-too-long",
+                "URI too long",
+                f"the request target has {len(raw_path) + len(query) + 1} bytes; at most "
+                f"{limits.max_url_bytes} are accepted",
+            )
         found += path_findings(raw_path) + query_findings(query)
         if found:
             self._invalid(found)
@@ -134,8 +146,12 @@ class RequestLimits:
             chunk: bytes = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                raise _Refused(413, "body-too-large", "Request body too large",
-                               f"the body passed {limit} bytes, the most accepted here")  # fmt: skip
+                raise _Refused(
+                    413,
+                    "body-too-large",
+                    "Request body too large",
+                    f"the body passed {limit} bytes, the most accepted here",
+                )
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
@@ -143,19 +159,27 @@ class RequestLimits:
     def _check_json(self, body: bytes) -> None:
         depth = self.limits.max_json_depth
         if json_too_deep(body, depth):
-            self._invalid([{"in": "body", "name": "", "message": f"JSON nested more than {depth} levels deep"}])
+            self._invalid(
+                [{"in": "body", "name": "", "message": f"JSON nested more than {depth} levels deep"}]
+            )
         found = json_findings(body)
         if found:
             self._invalid(found)
 
     def _invalid(self, found: list[Finding]) -> None:
         names = ", ".join(f["name"] or f["in"] for f in found)
-        raise _Refused(self.limits.invalid_status, self.limits.invalid_slug, self.limits.invalid_title,
-                       f"invalid value for: {names}", errors=found)  # fmt: skip
+        raise _Refused(
+            self.limits.invalid_status,
+            self.limits.invalid_slug,
+            self.limits.invalid_title,
+            f"invalid value for: {names}",
+            errors=found,
+        )
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send, refused: _Refused) -> None:
-        response = self.problem(refused.status, refused.slug, refused.title, refused.detail, scope["path"][:256],
-                                **refused.extra)  # fmt: skip
+        response = self.problem(
+            refused.status, refused.slug, refused.title, refused.detail, scope["path"][:256], **refused.extra
+        )
         if refused.status in (413, 414, 431):  # the rest of the request is not read: end the connection
             response.headers["Connection"] = "close"
         await response(scope, receive, send)

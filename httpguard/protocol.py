@@ -28,14 +28,22 @@ class _HeadRefused(Exception):
 
 
 def _too_long(length: int) -> _HeadRefused:
-    return _HeadRefused(414, "uri-too-long", "URI too long",
-                        f"the request target passed {MAX_URL_BYTES} bytes, the most accepted ({length} so far)")  # fmt: skip
+    return _HeadRefused(
+        414,
+        "uri-too-long",
+        "URI too long",
+        f"the request target passed {MAX_URL_BYTES} bytes, the most accepted ({length} so far)",
+    )
 
 
 def _too_large(fields: int, size: int) -> _HeadRefused:
-    return _HeadRefused(431, "headers-too-large", "Request header fields too large",
-                        f"{fields} header fields, {size} bytes so far; at most {MAX_HEADERS} fields and "
-                        f"{MAX_HEADER_BYTES} bytes are accepted")  # fmt: skip
+    return _HeadRefused(
+        431,
+        "headers-too-large",
+        "Request header fields too large",
+        f"{fields} header fields, {size} bytes so far; at most {MAX_HEADERS} fields and "
+        f"{MAX_HEADER_BYTES} bytes are accepted",
+    )
 
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
@@ -84,7 +92,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             return
         except httptools.HttpParserError as exc:
             refusal = self._refusal or _HeadRefused(
-                400, "invalid-http-request", "Invalid HTTP request", f"the request is not valid HTTP/1.1 ({exc})"
+                400,
+                "invalid-http-request",
+                "Invalid HTTP request",
+                f"the request is not valid HTTP/1.1 ({exc})",
             )
             self.send_problem(refusal)
             return
@@ -100,13 +111,25 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def send_problem(self, refusal: _HeadRefused) -> None:
         self.logger.warning("refused a request head: %s %s", refusal.status, refusal.detail)
-        body = orjson.dumps({"type": f"/problems/{refusal.slug}", "title": refusal.title,
-                             "status": refusal.status, "detail": refusal.detail})  # fmt: skip
+        body = orjson.dumps(
+            {
+                "type": f"/problems/{refusal.slug}",
+                "title": refusal.title,
+                "status": refusal.status,
+                "detail": refusal.detail,
+            }
+        )
         content = [STATUS_LINE[refusal.status]]
         for name, value in self.server_state.default_headers:
             content.extend([name, b": ", value, b"\r\n"])
-        content.extend([b"content-type: application/problem+json\r\n",
-                        b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",
-                        b"connection: close\r\n", b"\r\n", body])  # fmt: skip
+        content.extend(
+            [
+                b"content-type: application/problem+json\r\n",
+                b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",
+                b"connection: close\r\n",
+                b"\r\n",
+                body,
+            ]
+        )
         self.transport.write(b"".join(content))
         self.transport.close()

@@ -24,9 +24,25 @@ from ingest.items import BadRow
 
 STATUSES = ("open", "temporarily_closed", "closed")
 COLUMNS = (
-    "source", "external_id", "name", "brand", "address", "province", "city", "county", "adcode",
-    "lon", "lat", "coord", "timezone", "opening_hours", "services", "grades", "status", "positions",
-)  # fmt: skip
+    "source",
+    "external_id",
+    "name",
+    "brand",
+    "address",
+    "province",
+    "city",
+    "county",
+    "adcode",
+    "lon",
+    "lat",
+    "coord",
+    "timezone",
+    "opening_hours",
+    "services",
+    "grades",
+    "status",
+    "positions",
+)
 _DAILY = re.compile(r"^\s*(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\s*$")
 _ADCODE = re.compile(r"^[0-9]{6}$")
 

@@ -84,10 +84,24 @@ def _station_values(record: StationRecord) -> tuple[Any, ...]:
     row = record.station_row()
     hours = orjson.dumps(row["opening_hours"]).decode() if row["opening_hours"] is not None else None
     return (
-        row["name"], row["brand"], row["address"], row["province"], row["city"], row["county"],
-        row["adcode"], row["geom"], row["h3_r5"], row["h3_r7"], row["h3_r9"], row["timezone"], hours,
-        row["services"], row["grades"], row["status"], row["content_hash"],
-    )  # fmt: skip
+        row["name"],
+        row["brand"],
+        row["address"],
+        row["province"],
+        row["city"],
+        row["county"],
+        row["adcode"],
+        row["geom"],
+        row["h3_r5"],
+        row["h3_r7"],
+        row["h3_r9"],
+        row["timezone"],
+        hours,
+        row["services"],
+        row["grades"],
+        row["status"],
+        row["content_hash"],
+    )
 
 
 def _next_ids(cur: Any, table: str, count: int) -> list[int]:

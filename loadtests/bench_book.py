@@ -30,17 +30,23 @@ def main() -> int:
     t0 = time.perf_counter()
     for n in range(args.stations):
         base = specs[n % len(specs)]
-        spec = StationSpec(**{**{f: getattr(base, f) for f in base.__dataclass_fields__}, "station_id": 100_000 + n})
+        spec = StationSpec(
+            **{**{f: getattr(base, f) for f in base.__dataclass_fields__}, "station_id": 100_000 + n}
+        )
         sim = simulate(spec, args.days, seed=n)
         book.set_layout(spec.station_id, spec.positions)
         items.extend(d.item for d in sim.deliveries)
         last_day = sim.start + (args.days - 1) * 86400.0
-        probes.extend((spec.station_id, v.grade, v.arrival) for v in sim.vehicles[::25] if v.arrival >= last_day)
+        probes.extend(
+            (spec.station_id, v.grade, v.arrival) for v in sim.vehicles[::25] if v.arrival >= last_day
+        )
         if n % 50 == 49:
             print(f"simulated {n + 1}/{args.stations} stations", flush=True)
     items.sort(key=lambda i: i.ts)
-    print(f"simulated {args.stations} stations x {args.days} days: {len(items)} items in "
-          f"{time.perf_counter() - t0:.1f}s")
+    print(
+        f"simulated {args.stations} stations x {args.days} days: {len(items)} items in "
+        f"{time.perf_counter() - t0:.1f}s"
+    )
     gc.collect()
     t0 = time.perf_counter()
     for k in range(0, len(items), 5000):
@@ -66,8 +72,10 @@ def main() -> int:
     print("summary")
     print(f"  apply: {len(items) / apply_s:,.0f} items/s ({len(items)} items, in order of event time)")
     print(f"  apply of repeats: {len(items) // 10 / dup_s:,.0f} items/s")
-    print(f"  wait(): median {statistics.median(waits) * 1e3:.2f} ms, p90 {waits[int(0.9 * len(waits))] * 1e3:.2f} ms "
-          f"over {len(waits)} arrivals")
+    print(
+        f"  wait(): median {statistics.median(waits) * 1e3:.2f} ms, p90 {waits[int(0.9 * len(waits))] * 1e3:.2f} ms "
+        f"over {len(waits)} arrivals"
+    )
     print(f"  wait_minutes() cached: {cached_us:.1f} us")
     return 0
 

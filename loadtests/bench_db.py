@@ -89,7 +89,15 @@ def load_demo_network(url: str, stations: int) -> None:
     """Fill an empty catalogue with the demo network (the loader's --if-empty leaves a full one alone)."""
     if station_count(url) > 0:
         return
-    command = [*demo_loader_command(), "load", "--stations", str(stations), "--database-url", url, "--if-empty"]
+    command = [
+        *demo_loader_command(),
+        "load",
+        "--stations",
+        str(stations),
+        "--database-url",
+        url,
+        "--if-empty",
+    ]
     done = subprocess.run(command, cwd=ROOT, check=False)
     if done.returncode != 0:
         raise SystemExit(f"the demo loader failed with status {done.returncode}: {' '.join(command)}")
@@ -111,8 +119,10 @@ def sample_stations(url: str, count: int, seed: int) -> np.ndarray:
     try:
         with engine.connect() as conn:
             rows = conn.execute(
-                text("SELECT ST_X(geom), ST_Y(geom) FROM stations TABLESAMPLE BERNOULLI (:percent) "
-                     "REPEATABLE (:seed)"),
+                text(
+                    "SELECT ST_X(geom), ST_Y(geom) FROM stations TABLESAMPLE BERNOULLI (:percent) "
+                    "REPEATABLE (:seed)"
+                ),
                 {"percent": percent, "seed": seed},
             ).all()
     finally:

@@ -58,13 +58,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=18_400, help="first loopback port")
     parser.add_argument("--ready-timeout", type=float, default=900.0, help="seconds to wait for /readyz")
     parser.add_argument("--seed", type=int, default=20_261_121)
-    parser.add_argument("--warmup", type=int, default=20,
-                        help="seconds of load before measuring, so each worker's caches hold the request set "
-                             "(a production worker is warm); its figures are reported as the cold start")
-    parser.add_argument("--no-access-log", action="store_true",
-                        help="pass --no-access-log to uvicorn (production logs every request)")
-    parser.add_argument("--quiet-wait", type=float, default=60.0,
-                        help="before each run, wait up to this many seconds for other processes to go quiet")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=20,
+        help="seconds of load before measuring, so each worker's caches hold the request set "
+        "(a production worker is warm); its figures are reported as the cold start",
+    )
+    parser.add_argument(
+        "--no-access-log",
+        action="store_true",
+        help="pass --no-access-log to uvicorn (production logs every request)",
+    )
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=60.0,
+        help="before each run, wait up to this many seconds for other processes to go quiet",
+    )
     return parser.parse_args(argv)
 
 
@@ -122,21 +133,41 @@ def measure_server(server: Server, url: str, paths_file: Path, args: argparse.Na
         session = server.process.pid
         database = url.rsplit("/", 1)[-1]
         say(f"{server.name}: warm-up, wrk -t2 -c64 -d{args.warmup}s")
-        warm = run_wrk(server.base_url, paths_file, threads=2, connections=64, duration_s=args.warmup,
-                       server_session=session, database=database)
+        warm = run_wrk(
+            server.base_url,
+            paths_file,
+            threads=2,
+            connections=64,
+            duration_s=args.warmup,
+            server_session=session,
+            database=database,
+        )
         say(f"{server.name}: warm-up (first touches) {warm.requests_per_s:,.0f} req/s")
         workers = worker_pids(server)
-        results: dict[str, Any] = {"ready_s": round(ready_s, 1), "workers": len(workers),
-                                   "body_bytes": round(body_bytes), "warmup": warm.as_dict()}
+        results: dict[str, Any] = {
+            "ready_s": round(ready_s, 1),
+            "workers": len(workers),
+            "body_bytes": round(body_bytes),
+            "warmup": warm.as_dict(),
+        }
         for key, threads, connections in (("throughput", 2, 64), ("latency", 1, 8)):
             other, waited = wait_for_quiet(session, database, OTHER_CPU_WARNING, args.quiet_wait)
             if waited > 1.5:
                 say(f"waited {waited:.0f} s for other processes to quieten (now {other:.0%} of the machine)")
             say(f"{server.name}: wrk -t{threads} -c{connections} -d{args.duration}s")
-            run = run_wrk(server.base_url, paths_file, threads=threads, connections=connections,
-                          duration_s=args.duration, server_session=session, database=database)
+            run = run_wrk(
+                server.base_url,
+                paths_file,
+                threads=threads,
+                connections=connections,
+                duration_s=args.duration,
+                server_session=session,
+                database=database,
+            )
             if run.non_2xx:
-                raise SystemExit(f"{server.name}: {run.non_2xx} non-2xx answers under load; see {server.log_path}")
+                raise SystemExit(
+                    f"{server.name}: {run.non_2xx} non-2xx answers under load; see {server.log_path}"
+                )
             results[key] = run.as_dict()
             say(
                 f"{server.name}: {run.requests_per_s:,.0f} req/s, p50 {run.p50_ms:.2f} ms, "
@@ -146,8 +177,10 @@ def measure_server(server: Server, url: str, paths_file: Path, args: argparse.Na
                 + (f"; socket errors {run.socket_errors}" if any(run.socket_errors.values()) else "")
             )
             if run.other_cpu_share > OTHER_CPU_WARNING:
-                say(f"WARNING {server.name}: other processes took {run.other_cpu_share:.0%} of the machine "
-                    "during this run; its figures are disturbed")
+                say(
+                    f"WARNING {server.name}: other processes took {run.other_cpu_share:.0%} of the machine "
+                    "during this run; its figures are disturbed"
+                )
         results["memory"] = [{"pid": pid, **memory_kb(pid)} for pid in workers]
         results["answers"] = answers
         return results
@@ -163,9 +196,14 @@ def run_size(args: argparse.Namespace, stations: int, servers: list[Server]) -> 
             say("nearby: skipped, api/app.py does not exist yet")
             continue
         measured[server.name] = measure_server(server, url, paths_file, args)
-    return {"stations": stations, "stations_in_db": count, "servers": measured,
-            "agreement": answer_agreement(measured), "cpu_cost_ratios": cpu_cost_ratios(measured),
-            "targets": evaluate_targets(measured, enforce=stations == 120_000)}
+    return {
+        "stations": stations,
+        "stations_in_db": count,
+        "servers": measured,
+        "agreement": answer_agreement(measured),
+        "cpu_cost_ratios": cpu_cost_ratios(measured),
+        "targets": evaluate_targets(measured, enforce=stations == 120_000),
+    }
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -181,8 +219,12 @@ def main(argv: list[str] | None = None) -> int:
         Server(name, SERVERS[name], args.port + i, OUT_DIR / f"server-{name}-{stamp}.log")
         for i, name in enumerate(args.servers)
     ]
-    report: dict[str, Any] = {"started": stamp, "duration_s": args.duration,
-                              "access_log": not args.no_access_log, "sizes": []}
+    report: dict[str, Any] = {
+        "started": stamp,
+        "duration_s": args.duration,
+        "access_log": not args.no_access_log,
+        "sizes": [],
+    }
     try:
         for stations in args.stations:
             report["sizes"].append(run_size(args, stations, servers))

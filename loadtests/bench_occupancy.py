@@ -62,8 +62,15 @@ def prepare_database(base: str, name: str, stations: int) -> str:
     """Drop and recreate `name`, migrate it and load the demo network without prices."""
     url = bench_db.recreate_database(base, name)
     bench_db.migrate(url)
-    command = [*bench_db.demo_loader_command(), "load", "--stations", str(stations), "--database-url", url,
-               "--no-prices"]  # fmt: skip
+    command = [
+        *bench_db.demo_loader_command(),
+        "load",
+        "--stations",
+        str(stations),
+        "--database-url",
+        url,
+        "--no-prices",
+    ]
     if subprocess.run(command, cwd=ROOT, check=False).returncode != 0:
         raise SystemExit("the demo loader failed")
     return url
@@ -74,11 +81,14 @@ def posting_stations(url: str, count: int) -> list[tuple[int, list[tuple[int, in
     engine = make_engine(url, pool_size=1)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(text(
-                "SELECT p.station_id, p.number, n.number FROM fueling_positions p JOIN nozzles n ON n.position_id = p.id "
-                "WHERE p.station_id IN (SELECT id FROM stations WHERE status = 'open' ORDER BY id LIMIT :n) "
-                "ORDER BY 1, 2, 3"
-            ), {"n": count}).all()  # fmt: skip
+            rows = conn.execute(
+                text(
+                    "SELECT p.station_id, p.number, n.number FROM fueling_positions p JOIN nozzles n ON n.position_id = p.id "
+                    "WHERE p.station_id IN (SELECT id FROM stations WHERE status = 'open' ORDER BY id LIMIT :n) "
+                    "ORDER BY 1, 2, 3"
+                ),
+                {"n": count},
+            ).all()
         nozzles: dict[int, list[tuple[int, int]]] = {}
         for sid, pos, noz in rows:
             nozzles.setdefault(int(sid), []).append((int(pos), int(noz)))
@@ -150,7 +160,9 @@ class IngestTally:
     first_rejects: list[Any] = field(default_factory=list)
 
 
-async def ingest_client(base_url: str, feeds: list[StationFeed], batch: int, until: float, tally: IngestTally) -> None:
+async def ingest_client(
+    base_url: str, feeds: list[StationFeed], batch: int, until: float, tally: IngestTally
+) -> None:
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
         i = 0
         while time.time() < until:
@@ -158,8 +170,11 @@ async def ingest_client(base_url: str, feeds: list[StationFeed], batch: int, unt
             i += 1
             body = feed.batch(batch, time.time())
             started = time.perf_counter()
-            response = await client.post("/v1/occupancy/events", content=body, headers={
-                "Authorization": f"Bearer {feed.token}", "Content-Type": "application/x-ndjson"})  # fmt: skip
+            response = await client.post(
+                "/v1/occupancy/events",
+                content=body,
+                headers={"Authorization": f"Bearer {feed.token}", "Content-Type": "application/x-ndjson"},
+            )
             tally.latencies.append(time.perf_counter() - started)
             tally.requests += 1
             if response.status_code != 200:
@@ -179,8 +194,11 @@ async def verify_everywhere(base_url: str, tokens: list[str], connections: int) 
 
     async def one(client: httpx.AsyncClient) -> None:
         for token in tokens:
-            answer = await client.post("/v1/occupancy/events", content=b"[]", headers={
-                "Authorization": f"Bearer {token}", "Content-Type": "application/json"})  # fmt: skip
+            answer = await client.post(
+                "/v1/occupancy/events",
+                content=b"[]",
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            )
             if answer.status_code != 200:
                 raise SystemExit(f"credential check failed: {answer.status_code} {answer.text}")
 
@@ -192,8 +210,15 @@ async def verify_everywhere(base_url: str, tokens: list[str], connections: int) 
             await c.aclose()
 
 
-def probe(base_url: str, station: tuple[int, list[tuple[int, int]], str], every: float, until: float,
-          out: list[float], timeouts: list[int], posts: list[float]) -> None:  # fmt: skip
+def probe(
+    base_url: str,
+    station: tuple[int, list[tuple[int, int]], str],
+    every: float,
+    until: float,
+    out: list[float],
+    timeouts: list[int],
+    posts: list[float],
+) -> None:
     """Post one event, then poll on four other connections until all of them show it."""
     sid, nozzles, token = station
     position, nozzle = nozzles[0]
@@ -206,11 +231,20 @@ def probe(base_url: str, station: tuple[int, list[tuple[int, int]], str], every:
             state = "calling" if seq % 2 else "idle"
             ts = datetime.fromtimestamp(round(time.time(), 3), UTC)
             want = ts.isoformat(timespec="milliseconds")
-            item = {"station_id": sid, "position": position, "nozzle": nozzle, "state": state, "seq": seq,
-                    "ts": want}  # fmt: skip
+            item = {
+                "station_id": sid,
+                "position": position,
+                "nozzle": nozzle,
+                "state": state,
+                "seq": seq,
+                "ts": want,
+            }
             started = time.perf_counter()
-            answer = poster.post("/v1/occupancy/events", content=orjson.dumps([item]),
-                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            answer = poster.post(
+                "/v1/occupancy/events",
+                content=orjson.dumps([item]),
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            )
             if answer.status_code != 200 or answer.json()["accepted"] != 1:
                 raise SystemExit(f"probe event refused: {answer.status_code} {answer.text}")
             posts.append(time.perf_counter() - started)
@@ -252,8 +286,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--probe-every", type=float, default=0.5, help="seconds between probe events")
     parser.add_argument("--database-url-base", default="postgresql://stations@127.0.0.1:55432")
     parser.add_argument("--port", type=int, default=18_460)
-    parser.add_argument("--quiet", type=float, default=0.25,
-                        help="wait (up to 3 min) until other processes use less than this share of the machine")
+    parser.add_argument(
+        "--quiet",
+        type=float,
+        default=0.25,
+        help="wait (up to 3 min) until other processes use less than this share of the machine",
+    )
     args = parser.parse_args(argv)
     label = bench_db.size_label(args.stations)
     database = f"bench_occupancy_{label}"
@@ -262,12 +300,20 @@ def main(argv: list[str] | None = None) -> int:
     stations = posting_stations(url, args.posting + 1)
     probe_station, stations = stations[0], stations[1:]
     feeds = [StationFeed(sid, nz, token) for sid, nz, token in stations]
-    say(f"{len(feeds)} posting stations ({sum(len(f.nozzles) for f in feeds):,} nozzles), probe station {probe_station[0]}")
+    say(
+        f"{len(feeds)} posting stations ({sum(len(f.nozzles) for f in feeds):,} nozzles), probe station {probe_station[0]}"
+    )
     stamp = time.strftime("%Y%m%d-%H%M%S")
     server = Server("service", "api.app:create_app", args.port, OUT_DIR / f"server-occupancy-{stamp}.log")
     start_server(server, {"DATABASE_URL": url})
-    results: dict[str, Any] = {"stations": args.stations, "posting_stations": len(feeds), "batch": args.batch,
-                               "clients": args.clients, "duration_s": args.duration, "started": stamp}  # fmt: skip
+    results: dict[str, Any] = {
+        "stations": args.stations,
+        "posting_stations": len(feeds),
+        "batch": args.batch,
+        "clients": args.clients,
+        "duration_s": args.duration,
+        "started": stamp,
+    }
     try:
         say(f"ready after {wait_ready(server, 600):.1f} s")
         assert server.process is not None
@@ -275,10 +321,14 @@ def main(argv: list[str] | None = None) -> int:
 
         async def run(seconds: float, tally: IngestTally) -> None:
             until = time.time() + seconds
-            await asyncio.gather(*(ingest_client(server.base_url, g, args.batch, until, tally) for g in groups))
+            await asyncio.gather(
+                *(ingest_client(server.base_url, g, args.batch, until, tally) for g in groups)
+            )
 
         say(f"each worker verifies each credential once (scrypt, ~50 ms): {len(feeds) + 1} tokens")
-        asyncio.run(verify_everywhere(server.base_url, [f.token for f in feeds] + [probe_station[2]], args.clients))
+        asyncio.run(
+            verify_everywhere(server.base_url, [f.token for f in feeds] + [probe_station[2]], args.clients)
+        )
         warm = IngestTally()
         asyncio.run(run(args.warmup, warm))
         say(f"warm-up: {warm.accepted / max(args.warmup, 1):,.0f} events/s, {warm.rejected} rejected")
@@ -292,8 +342,11 @@ def main(argv: list[str] | None = None) -> int:
         busy_before, total_before = machine_busy_seconds()
         own_before = time.process_time()
         until = time.time() + args.duration
-        prober = threading.Thread(target=probe, args=(server.base_url, probe_station, args.probe_every, until,
-                                                      reflections, timeouts, posts), daemon=True)  # fmt: skip
+        prober = threading.Thread(
+            target=probe,
+            args=(server.base_url, probe_station, args.probe_every, until, reflections, timeouts, posts),
+            daemon=True,
+        )
         started = time.perf_counter()
         prober.start()
 
@@ -302,8 +355,10 @@ def main(argv: list[str] | None = None) -> int:
             while not task.done():
                 await asyncio.wait({task}, timeout=5)
                 elapsed = time.perf_counter() - started
-                say(f"{elapsed:4.0f} s: {tally.accepted:,} accepted ({tally.accepted / elapsed:,.0f}/s), "
-                    f"{tally.rejected} rejected, {tally.errors} errors, {len(reflections)} probes")
+                say(
+                    f"{elapsed:4.0f} s: {tally.accepted:,} accepted ({tally.accepted / elapsed:,.0f}/s), "
+                    f"{tally.rejected} rejected, {tally.errors} errors, {len(reflections)} probes"
+                )
             await task
             return time.perf_counter() - started  # the last answer, not the next progress tick
 
@@ -313,42 +368,61 @@ def main(argv: list[str] | None = None) -> int:
         busy_after, total_after = machine_busy_seconds()
         machine = max(total_after - total_before, 1e-9)
         spent["bench"] = time.process_time() - own_before
-        spent["other_share"] = max(0.0, busy_after - busy_before - spent["server"] - spent["postgres"] - spent["bench"]) / machine
+        spent["other_share"] = (
+            max(0.0, busy_after - busy_before - spent["server"] - spent["postgres"] - spent["bench"])
+            / machine
+        )
         results["memory"] = [{"pid": pid, **memory_kb(pid)} for pid in worker_pids(server)]
     finally:
         stop_server(server)
     rate = tally.accepted / elapsed
     results["ingest"] = {
-        "accepted": tally.accepted, "duplicates": tally.duplicates, "rejected": tally.rejected,
-        "requests": tally.requests, "errors": tally.errors, "elapsed_s": round(elapsed, 2),
-        "events_per_s": round(rate), "request_p50_ms": round(1000 * percentile(tally.latencies, 0.5), 1),
+        "accepted": tally.accepted,
+        "duplicates": tally.duplicates,
+        "rejected": tally.rejected,
+        "requests": tally.requests,
+        "errors": tally.errors,
+        "elapsed_s": round(elapsed, 2),
+        "events_per_s": round(rate),
+        "request_p50_ms": round(1000 * percentile(tally.latencies, 0.5), 1),
         "request_p99_ms": round(1000 * percentile(tally.latencies, 0.99), 1),
         "server_cpu_us_per_event": round(1e6 * spent["server"] / max(tally.accepted, 1), 1),
         "postgres_cpu_us_per_event": round(1e6 * spent["postgres"] / max(tally.accepted, 1), 1),
         "bench_client_cpu_us_per_event": round(1e6 * spent["bench"] / max(tally.accepted, 1), 1),
         "other_processes_machine_share": round(spent["other_share"], 3),
         "first_rejects": tally.first_rejects,
-    }  # fmt: skip
+    }
     results["reflection"] = {
-        "probes": len(reflections), "timeouts": len(timeouts),
-        "p50_ms": round(1000 * percentile(reflections, 0.5), 1), "p99_ms": round(1000 * percentile(reflections, 0.99), 1),
+        "probes": len(reflections),
+        "timeouts": len(timeouts),
+        "p50_ms": round(1000 * percentile(reflections, 0.5), 1),
+        "p99_ms": round(1000 * percentile(reflections, 0.99), 1),
         "max_ms": round(1000 * max(reflections, default=float("nan")), 1),
         "mean_ms": round(1000 * statistics.fmean(reflections), 1) if reflections else None,
-        "post_p50_ms": round(1000 * percentile(posts, 0.5), 1), "post_p99_ms": round(1000 * percentile(posts, 0.99), 1),
-    }  # fmt: skip
+        "post_p50_ms": round(1000 * percentile(posts, 0.5), 1),
+        "post_p99_ms": round(1000 * percentile(posts, 0.99), 1),
+    }
     ok = rate >= 20_000 and not timeouts and percentile(reflections, 0.99) < 1.0 and tally.errors == 0
     ing, ref = results["ingest"], results["reflection"]
-    print(f"\n== occupancy ingest at {args.stations:,} stations, {len(feeds)} posting, {args.batch} events/request, "
-          f"{args.clients} clients, {args.duration} s ==")
-    print(f"sustained {ing['events_per_s']:,} accepted events/s ({ing['accepted']:,} in {ing['elapsed_s']} s, "
-          f"{ing['requests']} requests, {ing['rejected']} rejected, {ing['errors']} errors); request p50 "
-          f"{ing['request_p50_ms']} ms, p99 {ing['request_p99_ms']} ms")
-    print(f"CPU per event: server {ing['server_cpu_us_per_event']} µs, postgres {ing['postgres_cpu_us_per_event']} µs, "
-          f"this client {ing['bench_client_cpu_us_per_event']} µs; other processes used "
-          f"{ing['other_processes_machine_share']:.0%} of the machine during the window")
-    print(f"reflection on every connection: p50 {ref['p50_ms']} ms, p99 {ref['p99_ms']} ms, max {ref['max_ms']} ms "
-          f"over {ref['probes']} probes ({ref['timeouts']} not shown within 10 s); of which the probe's own POST "
-          f"p50 {ref['post_p50_ms']} ms, p99 {ref['post_p99_ms']} ms")
+    print(
+        f"\n== occupancy ingest at {args.stations:,} stations, {len(feeds)} posting, {args.batch} events/request, "
+        f"{args.clients} clients, {args.duration} s =="
+    )
+    print(
+        f"sustained {ing['events_per_s']:,} accepted events/s ({ing['accepted']:,} in {ing['elapsed_s']} s, "
+        f"{ing['requests']} requests, {ing['rejected']} rejected, {ing['errors']} errors); request p50 "
+        f"{ing['request_p50_ms']} ms, p99 {ing['request_p99_ms']} ms"
+    )
+    print(
+        f"CPU per event: server {ing['server_cpu_us_per_event']} µs, postgres {ing['postgres_cpu_us_per_event']} µs, "
+        f"this client {ing['bench_client_cpu_us_per_event']} µs; other processes used "
+        f"{ing['other_processes_machine_share']:.0%} of the machine during the window"
+    )
+    print(
+        f"reflection on every connection: p50 {ref['p50_ms']} ms, p99 {ref['p99_ms']} ms, max {ref['max_ms']} ms "
+        f"over {ref['probes']} probes ({ref['timeouts']} not shown within 10 s); of which the probe's own POST "
+        f"p50 {ref['post_p50_ms']} ms, p99 {ref['post_p99_ms']} ms"
+    )
     print(f"targets: >= 20,000 events/s, reflection p99 < 1 s: {'PASS' if ok else 'FAIL'}")
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     out = OUT_DIR / f"occupancy-{stamp}.json"

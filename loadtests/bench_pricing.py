@@ -42,11 +42,13 @@ def priced_stations(url: str, count: int, seed: int) -> np.ndarray:
     engine = make_engine(url, pool_size=1)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(text(
-                "SELECT s.id, ST_X(s.geom), ST_Y(s.geom) FROM stations s JOIN station_prices p "
-                "ON p.station_id = s.id AND p.grade = '92' AND p.tier = 'pump' AND p.effective_to IS NULL "
-                "WHERE s.status = 'open' AND p.confirmed_at > now() - interval '47 hours' ORDER BY s.id"
-            )).all()  # fmt: skip
+            rows = conn.execute(
+                text(
+                    "SELECT s.id, ST_X(s.geom), ST_Y(s.geom) FROM stations s JOIN station_prices p "
+                    "ON p.station_id = s.id AND p.grade = '92' AND p.tier = 'pump' AND p.effective_to IS NULL "
+                    "WHERE s.status = 'open' AND p.confirmed_at > now() - interval '47 hours' ORDER BY s.id"
+                )
+            ).all()
     finally:
         engine.dispose()
     if not rows:
@@ -59,10 +61,14 @@ def priced_stations(url: str, count: int, seed: int) -> np.ndarray:
 def route_files(url: str, label: str, points: int, seed: int) -> dict[str, Path]:
     stations = priced_stations(url, points, seed)
     nearby = bench_db.request_paths(stations[:, 1:3], seed)
-    compare = [p.replace("/v1/stations/nearby?", "/v1/prices/compare?").replace("&limit=20", "")
-               + "&grade=92&amount=300&limit=20" for p in nearby]  # fmt: skip
+    compare = [
+        p.replace("/v1/stations/nearby?", "/v1/prices/compare?").replace("&limit=20", "")
+        + "&grade=92&amount=300&limit=20"
+        for p in nearby
+    ]
     quotes = [
-        "POST /v1/quotes\t" + orjson.dumps({"station_id": int(i), "grade": "92", "fill": {"by_amount": "300"}}).decode()
+        "POST /v1/quotes\t"
+        + orjson.dumps({"station_id": int(i), "grade": "92", "fill": {"by_amount": "300"}}).decode()
         for i in stations[:, 0]
     ]
     return {
@@ -96,20 +102,36 @@ def main(argv: list[str] | None = None) -> int:
         assert server.process is not None
         session = server.process.pid
         for name in ("nearby", "compare"):
-            warm = run_wrk(server.base_url, files[name], threads=2, connections=64, duration_s=args.warmup,
-                           server_session=session, database=database)
+            warm = run_wrk(
+                server.base_url,
+                files[name],
+                threads=2,
+                connections=64,
+                duration_s=args.warmup,
+                server_session=session,
+                database=database,
+            )
             say(f"{name}: warm-up {warm.requests_per_s:,.0f} req/s")
         for name, path in files.items():
             route: dict[str, Any] = {}
             for key, threads, connections in (("throughput", 2, 64), ("latency", 1, 8)):
-                run = run_wrk(server.base_url, path, threads=threads, connections=connections,
-                              duration_s=args.duration, server_session=session, database=database)
+                run = run_wrk(
+                    server.base_url,
+                    path,
+                    threads=threads,
+                    connections=connections,
+                    duration_s=args.duration,
+                    server_session=session,
+                    database=database,
+                )
                 if run.non_2xx:
                     raise SystemExit(f"{name}: {run.non_2xx} non-2xx answers; see {server.log_path}")
                 route[key] = run.as_dict()
-                say(f"{name} c{connections}: {run.requests_per_s:,.0f} req/s, p50 {run.p50_ms:.2f} ms, "
+                say(
+                    f"{name} c{connections}: {run.requests_per_s:,.0f} req/s, p50 {run.p50_ms:.2f} ms, "
                     f"p99 {run.p99_ms:.2f} ms; wrk {run.wrk_cpu_share:.0%}, server {run.server_cpu_share:.0%}, "
-                    f"postgres {run.postgres_cpu_share:.0%}, other {run.other_cpu_share:.0%}")
+                    f"postgres {run.postgres_cpu_share:.0%}, other {run.other_cpu_share:.0%}"
+                )
             results["routes"][name] = route
         results["memory"] = [{"pid": pid, **memory_kb(pid)} for pid in worker_pids(server)]
     finally:
@@ -123,13 +145,19 @@ def main(argv: list[str] | None = None) -> int:
     }
     ok = results["targets"]["compare_vs_nearby"] >= 0.5 and compare["latency"]["p99_ms"] < 25
     print(f"\n== pricing routes at {args.stations:,} stations ({args.duration} s per run) ==")
-    print(f"{'route':8s} {'req/s c64':>10s} {'p50 c8':>8s} {'p99 c8':>8s} {'server µs/req':>14s} {'pg µs/req':>10s}")
+    print(
+        f"{'route':8s} {'req/s c64':>10s} {'p50 c8':>8s} {'p99 c8':>8s} {'server µs/req':>14s} {'pg µs/req':>10s}"
+    )
     for name, route in routes.items():
         t, lat = route["throughput"], route["latency"]
-        print(f"{name:8s} {t['requests_per_s']:>10,.0f} {lat['p50_ms']:>8.2f} {lat['p99_ms']:>8.2f} "
-              f"{t['server_cpu_us_per_request']:>14,.0f} {t['postgres_cpu_us_per_request']:>10,.0f}")
-    print(f"compare / nearby throughput {results['targets']['compare_vs_nearby']:.2f} (target >= 0.5), "
-          f"compare p99 {compare['latency']['p99_ms']:.2f} ms (target < 25): {'PASS' if ok else 'FAIL'}")
+        print(
+            f"{name:8s} {t['requests_per_s']:>10,.0f} {lat['p50_ms']:>8.2f} {lat['p99_ms']:>8.2f} "
+            f"{t['server_cpu_us_per_request']:>14,.0f} {t['postgres_cpu_us_per_request']:>10,.0f}"
+        )
+    print(
+        f"compare / nearby throughput {results['targets']['compare_vs_nearby']:.2f} (target >= 0.5), "
+        f"compare p99 {compare['latency']['p99_ms']:.2f} ms (target < 25): {'PASS' if ok else 'FAIL'}"
+    )
     out = OUT_DIR / f"pricing-{stamp}.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     say(f"results in {out.relative_to(ROOT)}")

@@ -17,8 +17,15 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 2
 # The production command line: only the app, the host and the port differ.
 # As bin/run serves: the bounded httptools protocol (httpguard/protocol.py), for the floor app too.
-PRODUCTION_FLAGS = ("--factory", "--workers", str(WORKERS), "--loop", "uvloop",
-                    "--http", "httpguard.protocol:BoundedHttpToolsProtocol")
+PRODUCTION_FLAGS = (
+    "--factory",
+    "--workers",
+    str(WORKERS),
+    "--loop",
+    "uvloop",
+    "--http",
+    "httpguard.protocol:BoundedHttpToolsProtocol",
+)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -36,15 +43,31 @@ class Server:
 
 
 def start_server(server: Server, env: dict[str, str], extra_flags: tuple[str, ...] = ()) -> None:
-    command = [sys.executable, "-m", "uvicorn", server.app, *PRODUCTION_FLAGS, *extra_flags,
-               "--host", "127.0.0.1", "--port", str(server.port)]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        server.app,
+        *PRODUCTION_FLAGS,
+        *extra_flags,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(server.port),
+    ]
     server.log_path.parent.mkdir(parents=True, exist_ok=True)
     log = server.log_path.open("wb")
     # Its own session, so that stopping it reaches the workers it spawned and nothing else.
     # A local benchmark service: the development secrets serve (explicitly, as in bin/run).
     env = {"STATIONS_MODE": "development", **env}
-    server.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=log,
-                                      stderr=subprocess.STDOUT, start_new_session=True)
+    server.process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     log.close()
 
 
@@ -147,8 +170,12 @@ def process_cpu() -> dict[int, tuple[str, int, float]]:
     return table
 
 
-def cpu_delta(before: dict[int, tuple[str, int, float]], after: dict[int, tuple[str, int, float]],
-              session: int, database: str) -> dict[str, float]:
+def cpu_delta(
+    before: dict[int, tuple[str, int, float]],
+    after: dict[int, tuple[str, int, float]],
+    session: int,
+    database: str,
+) -> dict[str, float]:
     """CPU seconds spent between two snapshots by the server's session and by the backends of `database`."""
     spent = {"server": 0.0, "postgres": 0.0}
     marker = f" {database} "

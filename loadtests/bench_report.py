@@ -22,14 +22,20 @@ def evaluate_targets(measured: dict[str, Any], *, enforce: bool) -> dict[str, An
         return targets
     if floor:
         share = nearby / floor
-        targets["share_of_floor"] = {"value": round(share, 3), "min": MIN_SHARE_OF_FLOOR,
-                                     "pass": share >= MIN_SHARE_OF_FLOOR}
+        targets["share_of_floor"] = {
+            "value": round(share, 3),
+            "min": MIN_SHARE_OF_FLOOR,
+            "pass": share >= MIN_SHARE_OF_FLOOR,
+        }
     p99 = float(measured["nearby"]["latency"]["p99_ms"])
     targets["p99_ms_at_c8"] = {"value": p99, "max": MAX_P99_MS, "pass": p99 < MAX_P99_MS}
     if postgis:
         times = nearby / postgis
-        targets["times_postgis"] = {"value": round(times, 2), "min": MIN_TIMES_POSTGIS,
-                                    "pass": times >= MIN_TIMES_POSTGIS}
+        targets["times_postgis"] = {
+            "value": round(times, 2),
+            "min": MIN_TIMES_POSTGIS,
+            "pass": times >= MIN_TIMES_POSTGIS,
+        }
     return targets
 
 
@@ -38,21 +44,28 @@ def answer_agreement(measured: dict[str, Any]) -> dict[str, int] | None:
     if "nearby" not in measured or "postgis" not in measured:
         return None
     pairs = list(zip(measured["nearby"]["answers"], measured["postgis"]["answers"], strict=True))
-    return {"compared": len(pairs), "identical": sum(a == b for a, b in pairs),
-            "same_set": sum(set(a) == set(b) for a, b in pairs)}
+    return {
+        "compared": len(pairs),
+        "identical": sum(a == b for a, b in pairs),
+        "same_set": sum(set(a) == set(b) for a, b in pairs),
+    }
 
 
 def cpu_cost_ratios(measured: dict[str, Any]) -> dict[str, float] | None:
     """Server + PostgreSQL CPU per request of floor and PostGIS over the service's: throughput ratios as
     they would be on a machine of their own, steadier than req/s when other work shares the cores."""
+
     def cost(name: str) -> float:
         run = measured[name]["throughput"]
         return float(run["server_cpu_us_per_request"] + run["postgres_cpu_us_per_request"])
 
     if "nearby" not in measured:
         return None
-    ratios = {f"{name}_cost_over_nearby": round(cost(name) / cost("nearby"), 3)
-              for name in ("floor", "postgis") if name in measured}
+    ratios = {
+        f"{name}_cost_over_nearby": round(cost(name) / cost("nearby"), 3)
+        for name in ("floor", "postgis")
+        if name in measured
+    }
     return ratios or None
 
 
@@ -84,21 +97,29 @@ def print_summary(report: dict[str, Any]) -> bool:
         measured = size["servers"]
         floor = measured["floor"]["throughput"]["requests_per_s"] if "floor" in measured else None
         postgis = measured["postgis"]["throughput"]["requests_per_s"] if "postgis" in measured else None
-        print(f"\n== {size['stations_in_db']:,} stations ({report['duration_s']} s per run; "
-              "wrk CPU as a share of both cores) ==")
-        print(f"{'server':<8} {'req/s c64':>10} {'p50 c8':>8} {'p99 c8':>8} {'vs floor':>8} {'vs PostGIS':>10} "
-              f"{'wrk CPU c64/c8':>12} {'other':>6} {'µs/req':>7} {'pg µs':>6} {'RSS MiB':>9} {'PSS MiB':>9}")
+        print(
+            f"\n== {size['stations_in_db']:,} stations ({report['duration_s']} s per run; "
+            "wrk CPU as a share of both cores) =="
+        )
+        print(
+            f"{'server':<8} {'req/s c64':>10} {'p50 c8':>8} {'p99 c8':>8} {'vs floor':>8} {'vs PostGIS':>10} "
+            f"{'wrk CPU c64/c8':>12} {'other':>6} {'µs/req':>7} {'pg µs':>6} {'RSS MiB':>9} {'PSS MiB':>9}"
+        )
         for name, server in measured.items():
             print(_row(name, server, floor, postgis))
         ratios = cpu_cost_ratios(measured)
         if ratios:
-            print("CPU per request (server + PostgreSQL), floor or PostGIS over the service: "
-                  + ", ".join(f"{k.split('_')[0]} {v:.2f}" for k, v in ratios.items())
-                  + " (targets in these terms: floor >= 0.60, PostGIS >= 2.00)")
+            print(
+                "CPU per request (server + PostgreSQL), floor or PostGIS over the service: "
+                + ", ".join(f"{k.split('_')[0]} {v:.2f}" for k, v in ratios.items())
+                + " (targets in these terms: floor >= 0.60, PostGIS >= 2.00)"
+            )
         agreement = size.get("agreement")
         if agreement:
-            print(f"answers: {agreement['identical']}/{agreement['compared']} identical to PostGIS "
-                  f"({agreement['same_set']} with the same stations)")
+            print(
+                f"answers: {agreement['identical']}/{agreement['compared']} identical to PostGIS "
+                f"({agreement['same_set']} with the same stations)"
+            )
         targets = size["targets"]
         checks = {k: v for k, v in targets.items() if k != "enforced"}
         if not checks:

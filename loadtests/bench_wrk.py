@@ -50,7 +50,9 @@ class WrkResult:
 def require_wrk() -> str:
     found = shutil.which("wrk")
     if not found:
-        raise SystemExit("wrk is not installed: sudo apt-get install -y wrk (the benchmark drives load with it)")
+        raise SystemExit(
+            "wrk is not installed: sudo apt-get install -y wrk (the benchmark drives load with it)"
+        )
     return found
 
 
@@ -81,11 +83,31 @@ def parse_report(text: str) -> dict[str, Any]:
     }
 
 
-def run_wrk(url: str, paths_file: Path, *, threads: int, connections: int, duration_s: int,
-            server_session: int, database: str) -> WrkResult:
+def run_wrk(
+    url: str,
+    paths_file: Path,
+    *,
+    threads: int,
+    connections: int,
+    duration_s: int,
+    server_session: int,
+    database: str,
+) -> WrkResult:
     """One bounded wrk run; wrk's CPU is utime+stime from wait4 (the /proc/<pid>/stat counters at exit)."""
-    command = [require_wrk(), f"-t{threads}", f"-c{connections}", f"-d{duration_s}s", "--latency",
-               "--timeout", "5s", "-s", str(LUA_SCRIPT), url, "--", str(paths_file)]
+    command = [
+        require_wrk(),
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{duration_s}s",
+        "--latency",
+        "--timeout",
+        "5s",
+        "-s",
+        str(LUA_SCRIPT),
+        url,
+        "--",
+        str(paths_file),
+    ]
     busy0, total0 = machine_busy_seconds()
     procs0 = process_cpu()
     with tempfile.TemporaryFile() as out:

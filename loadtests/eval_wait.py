@@ -57,8 +57,11 @@ class Service:
         self.rejects: list[Any] = []
 
     def post(self, items: Sequence[NozzleEvent | WaitingReport]) -> None:
-        response = self.client.post("/v1/occupancy/events", content=ndjson_body(items), headers={
-            "Authorization": f"Bearer {self.token}", "Content-Type": NDJSON})  # fmt: skip
+        response = self.client.post(
+            "/v1/occupancy/events",
+            content=ndjson_body(items),
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": NDJSON},
+        )
         if response.status_code != 200:
             raise SystemExit(f"POST refused: {response.status_code} {response.text[:500]}")
         answer = response.json()
@@ -69,11 +72,18 @@ class Service:
             self.rejects.extend(answer["rejects"][:3])
 
     def wait(self, station_id: int, grade: str, as_of: float) -> tuple[float, float, float, str]:
-        response = self.client.get(f"/v1/stations/{station_id}/wait", params={"grade": grade, "as_of": rfc3339(as_of)})
+        response = self.client.get(
+            f"/v1/stations/{station_id}/wait", params={"grade": grade, "as_of": rfc3339(as_of)}
+        )
         if response.status_code != 200:
             raise SystemExit(f"GET wait failed: {response.status_code} {response.text[:500]}")
         body = response.json()
-        return float(body["minutes"]), float(body["p10_minutes"]), float(body["p90_minutes"]), str(body["basis"])
+        return (
+            float(body["minutes"]),
+            float(body["p10_minutes"]),
+            float(body["p90_minutes"]),
+            str(body["basis"]),
+        )
 
 
 def prepare(base: str, name: str, specs: Sequence[StationSpec]) -> tuple[str, list[int], list[str]]:
@@ -84,7 +94,10 @@ def prepare(base: str, name: str, specs: Sequence[StationSpec]) -> tuple[str, li
     try:
         records = [
             StationRecord(
-                name=f"simulated station {spec.station_id}", brand="sim", lon=116.30 + 0.01 * k, lat=39.90,
+                name=f"simulated station {spec.station_id}",
+                brand="sim",
+                lon=116.30 + 0.01 * k,
+                lat=39.90,
                 positions=tuple(tuple(g for _, g in sorted(p.nozzle_grades.items())) for p in spec.positions),
                 identifiers=(("simulator", str(spec.station_id)),),
             )
@@ -100,12 +113,28 @@ def prepare(base: str, name: str, specs: Sequence[StationSpec]) -> tuple[str, li
 def start_service(url: str, port: int, log_path: Path) -> Server:
     server = Server("service", "api.app:create_app", port, log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "uvicorn", server.app, "--factory", "--workers", "1", "--loop", "uvloop",
-               "--http", "httpguard.protocol:BoundedHttpToolsProtocol", "--host", "127.0.0.1", "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        server.app,
+        "--factory",
+        "--workers",
+        "1",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httpguard.protocol:BoundedHttpToolsProtocol",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     with log_path.open("wb") as log:
         env = {**os.environ, "DATABASE_URL": url, "STATIONS_WORKERS": "1", "STATIONS_MODE": "development"}
-        server.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                          start_new_session=True)  # fmt: skip
+        server.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     deadline = time.monotonic() + 120
     while http_status(server.base_url + "/readyz") != 200:
         if server.process.poll() is not None or time.monotonic() > deadline:
@@ -135,12 +164,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with httpx.Client(base_url=server.base_url, timeout=60) as client:
             for spec, sid, token in zip(specs, ids, tokens, strict=True):
-                sim = simulate(dataclasses.replace(spec, station_id=sid), args.days,
-                               seed=args.seed * 1000 + spec.station_id)
+                sim = simulate(
+                    dataclasses.replace(spec, station_id=sid),
+                    args.days,
+                    seed=args.seed * 1000 + spec.station_id,
+                )
                 service = Service(client, token)
-                say(f"station {sid} (simulated {spec.station_id}, {len(spec.positions)} positions, "
+                say(
+                    f"station {sid} (simulated {spec.station_id}, {len(spec.positions)} positions, "
                     f"{'reports' if spec.reports_every_s else 'no reports'}): {len(sim.vehicles)} vehicles, "
-                    f"{len(sim.deliveries)} deliveries")
+                    f"{len(sim.deliveries)} deliveries"
+                )
 
                 def progress(done: int, total: int, sid: int = sid) -> None:
                     if done % 500 == 0:
@@ -148,29 +182,52 @@ def main(argv: list[str] | None = None) -> int:
 
                 scored = score_station(sim, args.learn_days, remote=service, progress=progress)
                 rows.extend(scored)
-                ingest[str(sid)] = {"accepted": service.accepted, "duplicates": service.duplicates,
-                                    "rejected": service.rejected, "first_rejects": service.rejects}
-                say(f"  station {sid}: {len(scored)} scored; posted {service.accepted} accepted, "
-                    f"{service.duplicates} duplicates, {service.rejected} rejected")
+                ingest[str(sid)] = {
+                    "accepted": service.accepted,
+                    "duplicates": service.duplicates,
+                    "rejected": service.rejected,
+                    "first_rejects": service.rejects,
+                }
+                say(
+                    f"  station {sid}: {len(scored)} scored; posted {service.accepted} accepted, "
+                    f"{service.duplicates} duplicates, {service.rejected} rejected"
+                )
     finally:
         stop_server(server)
     results = summary(rows)
     same = sum(abs(r.est_min - round(r.local_min, 1)) <= 0.051 for r in rows)
-    print(f"\n== wait estimates through HTTP: {len(specs)} stations, {args.days} days "
-          f"(learning {args.learn_days}, scoring {args.days - args.learn_days}), seed {args.seed}, "
-          f"{time.perf_counter() - started:.0f} s ==")
+    print(
+        f"\n== wait estimates through HTTP: {len(specs)} stations, {args.days} days "
+        f"(learning {args.learn_days}, scoring {args.days - args.learn_days}), seed {args.seed}, "
+        f"{time.perf_counter() - started:.0f} s =="
+    )
     print(table(results))
     peak = results["peak"]
     print(f"HTTP answer equal to the in-process book's (to 0.1 min): {same}/{len(rows)}")
-    ok = (peak["mae"] <= 0.6 * peak["naive_mae"] and peak["mae"] < peak["hist_mae"]
-          and 0.7 <= peak["coverage"] <= 0.9)  # fmt: skip
-    print(f"targets at peak: MAE {peak['mae']:.3f} <= 0.6 x naive {peak['naive_mae']:.3f} "
-          f"({peak['mae'] / peak['naive_mae']:.2f}x), < historical {peak['hist_mae']:.3f}, "
-          f"10-90 coverage {peak['coverage']:.1%} in [70%, 90%]: {'PASS' if ok else 'FAIL'}")
+    ok = (
+        peak["mae"] <= 0.6 * peak["naive_mae"]
+        and peak["mae"] < peak["hist_mae"]
+        and 0.7 <= peak["coverage"] <= 0.9
+    )
+    print(
+        f"targets at peak: MAE {peak['mae']:.3f} <= 0.6 x naive {peak['naive_mae']:.3f} "
+        f"({peak['mae'] / peak['naive_mae']:.2f}x), < historical {peak['hist_mae']:.3f}, "
+        f"10-90 coverage {peak['coverage']:.1%} in [70%, 90%]: {'PASS' if ok else 'FAIL'}"
+    )
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     out = OUT_DIR / f"eval-wait-{stamp}.json"
-    out.write_text(json.dumps({"args": vars(args), "summary": results, "ingest": ingest,
-                               "same_as_in_process": same, "rows": [dataclasses.asdict(r) for r in rows]}) + "\n")
+    out.write_text(
+        json.dumps(
+            {
+                "args": vars(args),
+                "summary": results,
+                "ingest": ingest,
+                "same_as_in_process": same,
+                "rows": [dataclasses.asdict(r) for r in rows],
+            }
+        )
+        + "\n"
+    )
     say(f"results in {out.relative_to(ROOT)}")
     return 0 if ok else 1
 

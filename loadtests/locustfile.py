@@ -17,10 +17,19 @@ from geo.coords import CoordSystem, from_wgs84
 
 # (lon, lat) of city centres the demo network clusters around, WGS-84.
 CITIES = (
-    (121.4737, 31.2304), (116.4074, 39.9042), (113.2644, 23.1291), (114.0579, 22.5431),
-    (104.0665, 30.5723), (120.1551, 30.2741), (118.7969, 32.0603), (114.3055, 30.5928),
-    (108.9398, 34.3416), (106.5516, 29.5630), (117.2008, 39.0842), (113.6253, 34.7466),
-)  # fmt: skip
+    (121.4737, 31.2304),
+    (116.4074, 39.9042),
+    (113.2644, 23.1291),
+    (114.0579, 22.5431),
+    (104.0665, 30.5723),
+    (120.1551, 30.2741),
+    (118.7969, 32.0603),
+    (114.3055, 30.5928),
+    (108.9398, 34.3416),
+    (106.5516, 29.5630),
+    (117.2008, 39.0842),
+    (113.6253, 34.7466),
+)
 SPREAD_M = 15_000.0
 # Half the clients speak WGS-84 (GPS), a quarter GCJ-02 (Amap, WeChat), a quarter BD-09 (Baidu).
 COORD_SYSTEMS = (CoordSystem.WGS84, CoordSystem.WGS84, CoordSystem.GCJ02, CoordSystem.BD09)
@@ -51,13 +60,17 @@ class Driver(FastHttpUser):
     def nearby(self) -> None:
         lon, lat, system = random_point(self.rng)
         params: dict[str, str | int | float] = {
-            "lat": round(lat, 6), "lon": round(lon, 6), "coord": system.value,
-            "radius_m": self.rng.choice((3000, 5000, 10000)), "limit": 20,
-        }  # fmt: skip
+            "lat": round(lat, 6),
+            "lon": round(lon, 6),
+            "coord": system.value,
+            "radius_m": self.rng.choice((3000, 5000, 10000)),
+            "limit": 20,
+        }
         if self.rng.random() < 0.2:
             params["grade"] = self.rng.choice(("92", "95", "0"))
-        with self.client.get("/v1/stations/nearby", params=params, name="/v1/stations/nearby",
-                             catch_response=True) as response:
+        with self.client.get(
+            "/v1/stations/nearby", params=params, name="/v1/stations/nearby", catch_response=True
+        ) as response:
             if response.status_code != 200:
                 response.failure(f"status {response.status_code}")
                 return
@@ -75,11 +88,28 @@ class Driver(FastHttpUser):
     @task(1)
     def nearby_next_page(self) -> None:
         lon, lat, system = random_point(self.rng)
-        first = self.client.get("/v1/stations/nearby", name="/v1/stations/nearby (page 1)",
-                                params={"lat": round(lat, 6), "lon": round(lon, 6), "coord": system.value,
-                                        "radius_m": 10000, "limit": 10})
+        first = self.client.get(
+            "/v1/stations/nearby",
+            name="/v1/stations/nearby (page 1)",
+            params={
+                "lat": round(lat, 6),
+                "lon": round(lon, 6),
+                "coord": system.value,
+                "radius_m": 10000,
+                "limit": 10,
+            },
+        )
         cursor = first.json().get("next_cursor") if first.status_code == 200 else None
         if cursor:
-            self.client.get("/v1/stations/nearby", name="/v1/stations/nearby (page 2)",
-                            params={"lat": round(lat, 6), "lon": round(lon, 6), "coord": system.value,
-                                    "radius_m": 10000, "limit": 10, "cursor": cursor})
+            self.client.get(
+                "/v1/stations/nearby",
+                name="/v1/stations/nearby (page 2)",
+                params={
+                    "lat": round(lat, 6),
+                    "lon": round(lon, 6),
+                    "coord": system.value,
+                    "radius_m": 10000,
+                    "limit": 10,
+                    "cursor": cursor,
+                },
+            )

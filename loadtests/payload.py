@@ -13,7 +13,9 @@ _ROADS = ("人民路", "中山路", "解放路", "建设路", "延安路", "长�
 _GRADES = (["92", "95", "0"], ["92", "95", "98", "0"], ["92", "95"], ["92", "95", "0", "CNG"])
 
 
-def nearby_answer(count: int = 20, *, lon: float = 121.4737, lat: float = 31.2304, seed: int = 7) -> dict[str, Any]:
+def nearby_answer(
+    count: int = 20, *, lon: float = 121.4737, lat: float = 31.2304, seed: int = 7
+) -> dict[str, Any]:
     """A plausible answer with `count` items sorted by distance (fixed seed, so the same bytes each time)."""
     rng = random.Random(seed)
     items = []
@@ -32,7 +34,9 @@ def nearby_answer(count: int = 20, *, lon: float = 121.4737, lat: float = 31.230
                 "grades": _GRADES[i % len(_GRADES)],
                 "status": "open",
                 "location": {
-                    "lon": round(lon + distance * math.sin(bearing) / (111320.0 * math.cos(math.radians(lat))), 6),
+                    "lon": round(
+                        lon + distance * math.sin(bearing) / (111320.0 * math.cos(math.radians(lat))), 6
+                    ),
                     "lat": round(lat + distance * math.cos(bearing) / 111320.0, 6),
                 },
                 "distance_m": round(distance, 1),

@@ -107,7 +107,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except InvalidCoordinates as exc:
             return _json({"title": "Invalid coordinates", "detail": str(exc)}, 422)
         wlon, wlat = to_wgs84(lon, lat, system)
-        rows = await request.app.state.pool.fetch(KNN_SQL, wlon, wlat, limit * CANDIDATE_FACTOR, radius_m, limit)
+        rows = await request.app.state.pool.fetch(
+            KNN_SQL, wlon, wlat, limit * CANDIDATE_FACTOR, radius_m, limit
+        )
         now = datetime.now(UTC)
         return _json(
             {

@@ -88,7 +88,11 @@ class _Station:
 
 class OccupancyBook:
     def __init__(
-        self, *, stale_after_s: float = 300.0, history_days: int = 14, raw_days: int = 2,
+        self,
+        *,
+        stale_after_s: float = 300.0,
+        history_days: int = 14,
+        raw_days: int = 2,
         utc_offset_s: float = CHINA_UTC_OFFSET_S,
     ) -> None:
         self.stale_after_s = stale_after_s
@@ -184,8 +188,11 @@ class OccupancyBook:
         if found is None:
             start = d * DAY_S - self.utc_offset_s
             found = summarise(
-                (s for pos, nz in st.by_position.items()
-                 for s in sessions(pos, nz, start, start + DAY_S, STUCK_AFTER_S)),
+                (
+                    s
+                    for pos, nz in st.by_position.items()
+                    for s in sessions(pos, nz, start, start + DAY_S, STUCK_AFTER_S)
+                ),
                 (ph for log in st.nozzles.values() for ph in log.phases(start, start + DAY_S)),
                 self.utc_offset_s,
             )
@@ -243,7 +250,9 @@ class OccupancyBook:
                 status, since, claimed_by = "claimed", claim[0], claim[1]
             elif stale or status == "unknown":
                 status, since = "unknown", None
-            views.append(PositionView(number, p.grades, status, ps.nozzle_state if ps else None, since, claimed_by))
+            views.append(
+                PositionView(number, p.grades, status, ps.nozzle_state if ps else None, since, claimed_by)
+            )
         return StationOccupancy(station_id, as_of, last, stale, waiting, views)
 
     @staticmethod
@@ -279,8 +288,20 @@ class OccupancyBook:
 
         def make(d: Distribution, queue_ahead: float, basis: str, suggested: int | None) -> WaitEstimate:
             return WaitEstimate(
-                station_id, grade, as_of, d.mean_s / 60, d.p10_s / 60, d.p90_s / 60, busy, len(serving), rate,
-                queue_ahead, basis, occ.stale, occ.last_report, suggested,
+                station_id,
+                grade,
+                as_of,
+                d.mean_s / 60,
+                d.p10_s / 60,
+                d.p90_s / 60,
+                busy,
+                len(serving),
+                rate,
+                queue_ahead,
+                basis,
+                occ.stale,
+                occ.last_report,
+                suggested,
             )
 
         if occ.stale or all(v.status == "unknown" for v in serving):  # nothing live to go on
@@ -298,7 +319,11 @@ class OccupancyBook:
         return make(dist, queue.mean_length(), basis, suggested)
 
     def _queue_and_slots(
-        self, st: _Station, occ: StationOccupancy, states: dict[int, PositionState], model: StationModel,
+        self,
+        st: _Station,
+        occ: StationOccupancy,
+        states: dict[int, PositionState],
+        model: StationModel,
         as_of: float,
         seed: int,
     ) -> tuple[list[Slot], QueueFilter]:
@@ -315,7 +340,9 @@ class OccupancyBook:
                 slots.append(Slot(v.number, v.grades, "claimed", elapsed))
         first = min((log.tss[0] for log in st.nozzles.values() if log.tss), default=as_of)
         window = max(as_of - LOOKBACK_S, first)
-        reports = st.reports[bisect_right(st.reports, (window, -1)) : bisect_right(st.reports, (as_of, QMAX_REPORT))]
+        reports = st.reports[
+            bisect_right(st.reports, (window, -1)) : bisect_right(st.reports, (as_of, QMAX_REPORT))
+        ]
         starts: list[Retake] = []
         windows: list[FreeWindow] = []
         for pos, nz in st.by_position.items():
@@ -330,8 +357,9 @@ class OccupancyBook:
                 windows.append(FreeWindow(v.since, as_of, v.grades))
             elif v.status == "free" and v.since is not None:
                 just_freed.append((v.grades, as_of - v.since))
-        return slots, run_filter(model, self.utc_offset_s, as_of, starts, windows, reports, window, seed,
-                                 just_freed)
+        return slots, run_filter(
+            model, self.utc_offset_s, as_of, starts, windows, reports, window, seed, just_freed
+        )
 
     def wait_minutes(self, station_id: int, grade: str, as_of: float) -> tuple[float, bool] | None:
         """(expected minutes, stale) for list views: cached per (station, grade, as_of, state version), so

@@ -83,7 +83,12 @@ def _residual(rng: np.random.Generator, model: StationModel, slot: Slot, n: int)
 
 
 def simulate_wait(
-    model: StationModel, slots: Sequence[Slot], grade: str, queues: Ints, queue_grades: Sequence[str], seed: int,
+    model: StationModel,
+    slots: Sequence[Slot],
+    grade: str,
+    queues: Ints,
+    queue_grades: Sequence[str],
+    seed: int,
 ) -> Distribution:
     """Seconds until a vehicle of `grade` arriving now gets a position, first come first served behind
     `queues` (one sampled queue per Monte Carlo row: indexes into `queue_grades`, -1 past the end)."""

@@ -58,7 +58,10 @@ class Remote(Protocol):
 
 
 def score_station(
-    sim: SimulatedStation, learn_days: int, stale_after_s: float = 300.0, remote: Remote | None = None,
+    sim: SimulatedStation,
+    learn_days: int,
+    stale_after_s: float = 300.0,
+    remote: Remote | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Scored]:
     """Replay one simulated station into a fresh book (and `remote`, when given, whose answers are then
@@ -97,13 +100,28 @@ def score_station(
             model = book.model(sid, v.arrival)
             assert est is not None and occ is not None and model is not None
             minutes, p10, p90, basis = (
-                remote.wait(sid, v.grade, v.arrival) if remote is not None
+                remote.wait(sid, v.grade, v.arrival)
+                if remote is not None
                 else (est.minutes, est.p10_minutes, est.p90_minutes, est.basis)
             )
             n = sum(day_n[:day])
             hist = sum(day_sum[:day]) / n / 60 if n else 0.0
-            out.append(Scored(sid, v.arrival, v.grade, is_peak(sim.spec, v.arrival), v.wait_s / 60, minutes, p10,
-                              p90, naive_minutes(occ, model, v.grade), hist, basis, est.minutes))
+            out.append(
+                Scored(
+                    sid,
+                    v.arrival,
+                    v.grade,
+                    is_peak(sim.spec, v.arrival),
+                    v.wait_s / 60,
+                    minutes,
+                    p10,
+                    p90,
+                    naive_minutes(occ, model, v.grade),
+                    hist,
+                    basis,
+                    est.minutes,
+                )
+            )
             if progress is not None:
                 progress(len(out), len(vehicles))
         day_sum[day] += v.wait_s
@@ -150,12 +168,24 @@ def summary(rows: Sequence[Scored]) -> dict[str, dict[str, float]]:
 
 
 def table(results: dict[str, dict[str, float]]) -> str:
-    cols = ["n", "mean_real_min", "mae", "p90_err", "naive_mae", "naive_p90_err", "hist_mae", "hist_p90_err",
-            "coverage", "coverage_nonzero"]
+    cols = [
+        "n",
+        "mean_real_min",
+        "mae",
+        "p90_err",
+        "naive_mae",
+        "naive_p90_err",
+        "hist_mae",
+        "hist_p90_err",
+        "coverage",
+        "coverage_nonzero",
+    ]
     lines = [f"{'':22}" + "".join(f"{c:>15}" for c in cols)]
     for name, m in results.items():
-        lines.append(f"{name:22}" + "".join(f"{m.get(c, 0):>15.3f}" if c != "n" else f"{int(m['n']):>15d}"
-                                            for c in cols))
+        lines.append(
+            f"{name:22}"
+            + "".join(f"{m.get(c, 0):>15.3f}" if c != "n" else f"{int(m['n']):>15d}" for c in cols)
+        )
     return "\n".join(lines)
 
 
@@ -172,8 +202,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         sim = simulate(spec, args.days, seed=args.seed * 1000 + spec.station_id)
         scored = score_station(sim, args.learn_days)
         rows.extend(scored)
-        print(f"station {spec.station_id}: {len(sim.vehicles)} vehicles, {len(sim.deliveries)} deliveries, "
-              f"{len(scored)} scored in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+        print(
+            f"station {spec.station_id}: {len(sim.vehicles)} vehicles, {len(sim.deliveries)} deliveries, "
+            f"{len(scored)} scored in {time.perf_counter() - t0:.1f}s",
+            file=sys.stderr,
+        )
     results = summary(rows)
     print(table(results))
     if args.json:

@@ -34,7 +34,9 @@ ALLOWED_NEXT: dict[NozzleState, frozenset[NozzleState]] = {
 }
 
 # States in which a vehicle stands at the position.
-OCCUPIED = frozenset({NozzleState.CALLING, NozzleState.AUTHORIZED, NozzleState.FUELING, NozzleState.COMPLETED})
+OCCUPIED = frozenset(
+    {NozzleState.CALLING, NozzleState.AUTHORIZED, NozzleState.FUELING, NozzleState.COMPLETED}
+)
 
 
 def transition_allowed(before: NozzleState, after: NozzleState, seq_gap: int) -> bool:

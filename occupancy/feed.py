@@ -89,39 +89,57 @@ class _Table:
 # Event times leave the database as epoch seconds (float8): cheaper than datetimes, and what the book uses.
 TABLES = (
     _Table(
-        sa.text("SELECT id, station_id, position, nozzle, seq, state, extract(epoch FROM ts)::float8 "
-                "FROM occupancy_events WHERE id > :last ORDER BY id LIMIT :limit"),
-        sa.text("SELECT id, station_id, position, nozzle, seq, state, extract(epoch FROM ts)::float8 "
-                "FROM occupancy_events JOIN unnest(CAST(:lows AS bigint[]), CAST(:highs AS bigint[])) AS r(lo, hi) "
-                "ON id BETWEEN r.lo AND r.hi"),
-        sa.text("SELECT id, station_id, position, nozzle, seq, state, extract(epoch FROM ts)::float8 "
-                "FROM occupancy_events WHERE ts >= :cutoff ORDER BY id"),
+        sa.text(
+            "SELECT id, station_id, position, nozzle, seq, state, extract(epoch FROM ts)::float8 "
+            "FROM occupancy_events WHERE id > :last ORDER BY id LIMIT :limit"
+        ),
+        sa.text(
+            "SELECT id, station_id, position, nozzle, seq, state, extract(epoch FROM ts)::float8 "
+            "FROM occupancy_events JOIN unnest(CAST(:lows AS bigint[]), CAST(:highs AS bigint[])) AS r(lo, hi) "
+            "ON id BETWEEN r.lo AND r.hi"
+        ),
+        sa.text(
+            "SELECT id, station_id, position, nozzle, seq, state, extract(epoch FROM ts)::float8 "
+            "FROM occupancy_events WHERE ts >= :cutoff ORDER BY id"
+        ),
         sa.text("SELECT coalesce(max(id), 0) FROM occupancy_events"),
         lambda r: NozzleEvent(r[1], r[2], r[3], _STATES[r[5]], r[6], r[4]),
     ),
     _Table(
-        sa.text("SELECT id, station_id, waiting_vehicles, extract(epoch FROM ts)::float8 "
-                "FROM waiting_reports WHERE id > :last ORDER BY id LIMIT :limit"),
-        sa.text("SELECT id, station_id, waiting_vehicles, extract(epoch FROM ts)::float8 "
-                "FROM waiting_reports JOIN unnest(CAST(:lows AS bigint[]), CAST(:highs AS bigint[])) AS r(lo, hi) "
-                "ON id BETWEEN r.lo AND r.hi"),
-        sa.text("SELECT id, station_id, waiting_vehicles, extract(epoch FROM ts)::float8 "
-                "FROM waiting_reports WHERE ts >= :cutoff ORDER BY id"),
+        sa.text(
+            "SELECT id, station_id, waiting_vehicles, extract(epoch FROM ts)::float8 "
+            "FROM waiting_reports WHERE id > :last ORDER BY id LIMIT :limit"
+        ),
+        sa.text(
+            "SELECT id, station_id, waiting_vehicles, extract(epoch FROM ts)::float8 "
+            "FROM waiting_reports JOIN unnest(CAST(:lows AS bigint[]), CAST(:highs AS bigint[])) AS r(lo, hi) "
+            "ON id BETWEEN r.lo AND r.hi"
+        ),
+        sa.text(
+            "SELECT id, station_id, waiting_vehicles, extract(epoch FROM ts)::float8 "
+            "FROM waiting_reports WHERE ts >= :cutoff ORDER BY id"
+        ),
         sa.text("SELECT coalesce(max(id), 0) FROM waiting_reports"),
         lambda r: WaitingReport(r[1], r[2], r[3]),
     ),
     _Table(
-        sa.text("SELECT id, station_id, position, ref, extract(epoch FROM ts)::float8 "
-                "FROM position_claims WHERE id > :last ORDER BY id LIMIT :limit"),
-        sa.text("SELECT id, station_id, position, ref, extract(epoch FROM ts)::float8 "
-                "FROM position_claims JOIN unnest(CAST(:lows AS bigint[]), CAST(:highs AS bigint[])) AS r(lo, hi) "
-                "ON id BETWEEN r.lo AND r.hi"),
-        sa.text("SELECT id, station_id, position, ref, extract(epoch FROM ts)::float8 "
-                "FROM position_claims WHERE ts >= :cutoff ORDER BY id"),
+        sa.text(
+            "SELECT id, station_id, position, ref, extract(epoch FROM ts)::float8 "
+            "FROM position_claims WHERE id > :last ORDER BY id LIMIT :limit"
+        ),
+        sa.text(
+            "SELECT id, station_id, position, ref, extract(epoch FROM ts)::float8 "
+            "FROM position_claims JOIN unnest(CAST(:lows AS bigint[]), CAST(:highs AS bigint[])) AS r(lo, hi) "
+            "ON id BETWEEN r.lo AND r.hi"
+        ),
+        sa.text(
+            "SELECT id, station_id, position, ref, extract(epoch FROM ts)::float8 "
+            "FROM position_claims WHERE ts >= :cutoff ORDER BY id"
+        ),
         sa.text("SELECT coalesce(max(id), 0) FROM position_claims"),
         lambda r: PositionClaim(r[1], r[2], r[3], r[4]),
     ),
-)  # fmt: skip
+)
 TRACK_BACK_IDS = 10_000  # at start-up, gaps among the newest ids are waited for like the tail's
 _GENERATION = sa.text(
     "SELECT pg_relation_filenode('occupancy_events'), pg_relation_filenode('waiting_reports'), "
@@ -140,9 +158,17 @@ class LiveFeed:
     """Fetches what the book has not seen yet; `book_factory` makes a fresh book after a reset. `clock`
     decides which history is recent; waits for rows of uncommitted transactions (`hold_s`) are real time."""
 
-    def __init__(self, engine: sa.Engine, book_factory: Callable[[], Book], layouts: LayoutCache, *,
-                 history_days: int, hold_s: float = 10.0, chunk: int = 50_000,
-                 clock: Clock | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        engine: sa.Engine,
+        book_factory: Callable[[], Book],
+        layouts: LayoutCache,
+        *,
+        history_days: int,
+        hold_s: float = 10.0,
+        chunk: int = 50_000,
+        clock: Clock | None = None,
+    ) -> None:
         self.engine = engine
         self.clock = clock or SystemClock()
         self.layouts = layouts
@@ -181,8 +207,12 @@ class LiveFeed:
         self.book, self.trackers, self.own = book, trackers, [{} for _ in TABLES]
         self.generation = (int(generation[0]), int(generation[1]), int(generation[2]))
         self.loaded = True
-        log.info("occupancy: %d items of the last %d days in %.1fs", count, self.history_days,
-                 time.perf_counter() - started)  # fmt: skip
+        log.info(
+            "occupancy: %d items of the last %d days in %.1fs",
+            count,
+            self.history_days,
+            time.perf_counter() - started,
+        )
         return count
 
     # ---- tail --------------------------------------------------------------------------------------
@@ -236,8 +266,13 @@ class LiveFeed:
         _apply(self.book, delta)
 
     # ---- this worker's own writes -------------------------------------------------------------------
-    def apply_own(self, layout: tuple[int, Layout] | None, events: Sequence[tuple[int, Item]],
-                  reports: Sequence[tuple[int, Item]] = (), claims: Sequence[tuple[int, Item]] = ()) -> None:  # fmt: skip
+    def apply_own(
+        self,
+        layout: tuple[int, Layout] | None,
+        events: Sequence[tuple[int, Item]],
+        reports: Sequence[tuple[int, Item]] = (),
+        claims: Sequence[tuple[int, Item]] = (),
+    ) -> None:
         """What a request of this worker just committed: into the book now, skipped later by the tail."""
         now = time.time()
         if layout is not None and not self.book.has_layout(layout[0]):

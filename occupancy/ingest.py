@@ -73,10 +73,16 @@ def ingest_batch(
     result = IngestResult(rejects=list(batch.rejects))
     latest = now + FUTURE_TOLERANCE
     nozzles: dict[tuple[int, int], list[EventItem]] = {}
-    valid = {(number, n) for number, p in layout.items() for n in p.nozzle_grades} if layout is not None else set()
+    valid = (
+        {(number, n) for number, p in layout.items() for n in p.nozzle_grades}
+        if layout is not None
+        else set()
+    )
     for ev in batch.events:
         key = (ev.position, ev.nozzle)
-        if key in valid and ev.station_id == station_id and ev.ts <= latest:  # the usual case, checked at once
+        if (
+            key in valid and ev.station_id == station_id and ev.ts <= latest
+        ):  # the usual case, checked at once
             group = nozzles.get(key)
             if group is None:
                 nozzles[key] = [ev]
@@ -126,13 +132,18 @@ def _static_problem(
 
 
 def _store_events(
-    conn: sa.Connection, station_id: int, nozzles: dict[tuple[int, int], list[EventItem]], result: IngestResult
+    conn: sa.Connection,
+    station_id: int,
+    nozzles: dict[tuple[int, int], list[EventItem]],
+    result: IngestResult,
 ) -> None:
     heads = {
         (int(r.position), int(r.nozzle)): _Known(int(r.seq), NozzleState(r.state), r.ts)
         for r in conn.execute(_HEADS, {"station_id": station_id})
     }
-    late = [ev for key, evs in nozzles.items() if (head := heads.get(key)) for ev in evs if ev.seq <= head.seq]
+    late = [
+        ev for key, evs in nozzles.items() if (head := heads.get(key)) for ev in evs if ev.seq <= head.seq
+    ]
     same: dict[tuple[int, int, int], _Known] = {}
     lower: dict[tuple[int, int, int], _Known] = {}
     upper: dict[tuple[int, int, int], _Known] = {}
@@ -188,35 +199,50 @@ def _store_events(
     if not accepted:
         return
     by_key = {(ev.position, ev.nozzle, ev.seq): ev for ev in accepted}
-    rows = conn.execute(_INSERT_EVENTS, {
-        "station_id": station_id,
-        "positions": _ints([ev.position for ev in accepted]),
-        "nozzles": _ints([ev.nozzle for ev in accepted]),
-        "seqs": _ints([ev.seq for ev in accepted]),
-        "states": _texts([ev.state for ev in accepted]),
-        "ts": _texts([ev.ts_text for ev in accepted]),
-    }).all()  # fmt: skip
+    rows = conn.execute(
+        _INSERT_EVENTS,
+        {
+            "station_id": station_id,
+            "positions": _ints([ev.position for ev in accepted]),
+            "nozzles": _ints([ev.nozzle for ev in accepted]),
+            "seqs": _ints([ev.seq for ev in accepted]),
+            "states": _texts([ev.state for ev in accepted]),
+            "ts": _texts([ev.ts_text for ev in accepted]),
+        },
+    ).all()
     for row_id, position, nozzle, seq in rows:
         ev = by_key[(position, nozzle, seq)]
-        result.events.append((int(row_id), NozzleEvent(station_id, ev.position, ev.nozzle, ev.state, ev.ts.timestamp(), ev.seq)))
+        result.events.append(
+            (
+                int(row_id),
+                NozzleEvent(station_id, ev.position, ev.nozzle, ev.state, ev.ts.timestamp(), ev.seq),
+            )
+        )
     result.accepted += len(rows)
-    result.duplicates += len(accepted) - len(rows)  # only a concurrent writer without the lock could cause this
+    result.duplicates += len(accepted) - len(
+        rows
+    )  # only a concurrent writer without the lock could cause this
     if new_heads:
-        conn.execute(_MOVE_HEADS, {
-            "station_id": station_id,
-            "positions": _ints([ev.position for ev in new_heads]),
-            "nozzles": _ints([ev.nozzle for ev in new_heads]),
-            "seqs": _ints([ev.seq for ev in new_heads]),
-            "states": _texts([ev.state for ev in new_heads]),
-            "ts": _texts([ev.ts_text for ev in new_heads]),
-        })  # fmt: skip
+        conn.execute(
+            _MOVE_HEADS,
+            {
+                "station_id": station_id,
+                "positions": _ints([ev.position for ev in new_heads]),
+                "nozzles": _ints([ev.nozzle for ev in new_heads]),
+                "seqs": _ints([ev.seq for ev in new_heads]),
+                "states": _texts([ev.state for ev in new_heads]),
+                "ts": _texts([ev.ts_text for ev in new_heads]),
+            },
+        )
 
 
 def _seq_then_index(ev: EventItem) -> tuple[int, int]:
     return (ev.seq, ev.index)
 
 
-def _in_order(evs: list[EventItem], head: _Known | None, accepted: list[EventItem], result: IngestResult) -> EventItem | None:
+def _in_order(
+    evs: list[EventItem], head: _Known | None, accepted: list[EventItem], result: IngestResult
+) -> EventItem | None:
     """One nozzle's events, all above its stored head, in seq order: each checked against the one before
     (the head first). Returns the last accepted one (the new head), if any. Same rules as the general
     path, without its neighbour lookups."""
@@ -228,7 +254,9 @@ def _in_order(evs: list[EventItem], head: _Known | None, accepted: list[EventIte
             if ev.seq == prev_seq:
                 _same_or_conflict(ev, _Known(prev_seq, prev_state, prev_ts), result)
                 continue
-            if ev.ts < prev_ts or not (ev.seq - prev_seq > 1 or ev.state is prev_state or ev.state in allowed[prev_state]):
+            if ev.ts < prev_ts or not (
+                ev.seq - prev_seq > 1 or ev.state is prev_state or ev.state in allowed[prev_state]
+            ):
                 problem = _transition_problem(_Known(prev_seq, prev_state, prev_ts), ev, None)
                 assert problem is not None
                 result.rejects.append(Reject(ev.index, *problem))
@@ -243,11 +271,14 @@ def _same_or_conflict(ev: EventItem, known: _Known, result: IngestResult) -> Non
     if known.state == ev.state and known.ts == ev.ts:
         result.duplicates += 1
     else:
-        result.rejects.append(Reject(
-            ev.index, "seq_conflict",
-            f"seq {ev.seq} of position {ev.position} nozzle {ev.nozzle} is already {known.state.value} at "
-            f"{known.ts.isoformat()}",
-        ))  # fmt: skip
+        result.rejects.append(
+            Reject(
+                ev.index,
+                "seq_conflict",
+                f"seq {ev.seq} of position {ev.position} nozzle {ev.nozzle} is already {known.state.value} at "
+                f"{known.ts.isoformat()}",
+            )
+        )
 
 
 def _transition_problem(below: _Known | None, ev: EventItem, above: _Known | None) -> tuple[str, str] | None:
@@ -255,18 +286,26 @@ def _transition_problem(below: _Known | None, ev: EventItem, above: _Known | Non
         if ev.ts < below.ts:
             return ("ts_order", f"ts {ev.ts.isoformat()} is before seq {below.seq}'s {below.ts.isoformat()}")
         if not transition_allowed(below.state, ev.state, ev.seq - below.seq):
-            return ("impossible_transition", f"{below.state.value} (seq {below.seq}) cannot be followed by "
-                                             f"{ev.state.value} (seq {ev.seq})")  # fmt: skip
+            return (
+                "impossible_transition",
+                f"{below.state.value} (seq {below.seq}) cannot be followed by "
+                f"{ev.state.value} (seq {ev.seq})",
+            )
     if above is not None:
         if ev.ts > above.ts:
             return ("ts_order", f"ts {ev.ts.isoformat()} is after seq {above.seq}'s {above.ts.isoformat()}")
         if not transition_allowed(ev.state, above.state, above.seq - ev.seq):
-            return ("impossible_transition", f"{ev.state.value} (seq {ev.seq}) cannot be followed by "
-                                             f"stored {above.state.value} (seq {above.seq})")  # fmt: skip
+            return (
+                "impossible_transition",
+                f"{ev.state.value} (seq {ev.seq}) cannot be followed by "
+                f"stored {above.state.value} (seq {above.seq})",
+            )
     return None
 
 
-def _store_reports(conn: sa.Connection, station_id: int, reports: list[ReportItem], result: IngestResult) -> None:
+def _store_reports(
+    conn: sa.Connection, station_id: int, reports: list[ReportItem], result: IngestResult
+) -> None:
     first: dict[datetime, ReportItem] = {}
     fresh: list[ReportItem] = []
     for rep in reports:
@@ -276,22 +315,28 @@ def _store_reports(conn: sa.Connection, station_id: int, reports: list[ReportIte
             fresh.append(rep)
         else:
             _report_same_or_conflict(rep, seen.waiting_vehicles, result)
-    rows = conn.execute(_INSERT_REPORTS, {
-        "station_id": station_id,
-        "counts": _ints([rep.waiting_vehicles for rep in fresh]),
-        "ts": _texts([rep.ts.isoformat() for rep in fresh]),
-    }).all()  # fmt: skip
+    rows = conn.execute(
+        _INSERT_REPORTS,
+        {
+            "station_id": station_id,
+            "counts": _ints([rep.waiting_vehicles for rep in fresh]),
+            "ts": _texts([rep.ts.isoformat() for rep in fresh]),
+        },
+    ).all()
     stored = {ts: int(row_id) for row_id, ts in rows}
     clashing = [rep for rep in fresh if rep.ts not in stored]
     for rep in fresh:
         if rep.ts in stored:
-            result.reports.append((stored[rep.ts], WaitingReport(station_id, rep.waiting_vehicles, rep.ts.timestamp())))
+            result.reports.append(
+                (stored[rep.ts], WaitingReport(station_id, rep.waiting_vehicles, rep.ts.timestamp()))
+            )
     result.accepted += len(stored)
     if clashing:
         existing = {
             r.ts: int(r.waiting_vehicles)
             for r in conn.execute(
-                _EXISTING_REPORTS, {"station_id": station_id, "ts": _texts([rep.ts.isoformat() for rep in clashing])}
+                _EXISTING_REPORTS,
+                {"station_id": station_id, "ts": _texts([rep.ts.isoformat() for rep in clashing])},
             )
         }
         for rep in clashing:
@@ -302,6 +347,10 @@ def _report_same_or_conflict(rep: ReportItem, known: int, result: IngestResult) 
     if known == rep.waiting_vehicles:
         result.duplicates += 1
     else:
-        result.rejects.append(Reject(
-            rep.index, "report_conflict", f"a report at {rep.ts.isoformat()} already says {known} waiting vehicles"
-        ))  # fmt: skip
+        result.rejects.append(
+            Reject(
+                rep.index,
+                "report_conflict",
+                f"a report at {rep.ts.isoformat()} already says {known} waiting vehicles",
+            )
+        )

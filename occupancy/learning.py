@@ -31,8 +31,11 @@ PRIOR_RETAKE_S = 45.0
 PRIOR_RATE_PER_POSITION_H = 4.0
 # phases of a transaction (keyed by the state it is in): lifted/authorised, fueling, completed (paying)
 PHASES = (NozzleState.CALLING, NozzleState.FUELING, NozzleState.COMPLETED)
-PRIOR_PHASES = {NozzleState.CALLING: (math.log(15.0), 0.6), NozzleState.FUELING: (math.log(150.0), 0.5),
-                NozzleState.COMPLETED: (math.log(75.0), 0.6)}
+PRIOR_PHASES = {
+    NozzleState.CALLING: (math.log(15.0), 0.6),
+    NozzleState.FUELING: (math.log(150.0), 0.5),
+    NozzleState.COMPLETED: (math.log(75.0), 0.6),
+}
 
 
 def day_of(ts: float, utc_offset_s: float) -> int:
@@ -123,8 +126,12 @@ class StationModel:
 
 
 def build_model(days: Sequence[DaySummary], n_positions: int, grades: Iterable[str]) -> StationModel:
-    mu, sigma = _lognormal(sum(d.n for d in days), sum(d.sum_log for d in days), sum(d.sum_log2 for d in days),
-                           (PRIOR_MU, PRIOR_SIGMA))
+    mu, sigma = _lognormal(
+        sum(d.n for d in days),
+        sum(d.sum_log for d in days),
+        sum(d.sum_log2 for d in days),
+        (PRIOR_MU, PRIOR_SIGMA),
+    )
     gap, retake, shares = turnover([sum(d.gaps[b] for d in days) for b in range(GAP_BINS)])
     if days:
         rate = tuple(sum(d.starts[b] for d in days) / len(days) * (3600.0 / BUCKET_S) for b in range(BUCKETS))

@@ -128,8 +128,16 @@ def _int(item: dict[str, Any], name: str, low: int, high: int) -> int:
 def parse_ts(value: object, name: str = "ts") -> datetime:
     if value is None:
         raise _Bad("missing_field", f"{name} is required")
-    if not isinstance(value, str) or len(value) < 20 or value[10] not in "Tt " or value[4] != "-" or value[7] != "-":
-        raise _Bad("invalid_field", f"{name} must be an RFC 3339 time with offset, e.g. 2026-11-22T08:00:01+08:00")
+    if (
+        not isinstance(value, str)
+        or len(value) < 20
+        or value[10] not in "Tt "
+        or value[4] != "-"
+        or value[7] != "-"
+    ):
+        raise _Bad(
+            "invalid_field", f"{name} must be an RFC 3339 time with offset, e.g. 2026-11-22T08:00:01+08:00"
+        )
     try:
         ts = datetime.fromisoformat(value)
     except ValueError:
@@ -146,9 +154,19 @@ def _event(index: int, item: dict[str, Any]) -> EventItem:
     sid, pos, noz, seq = item.get("station_id"), item.get("position"), item.get("nozzle"), item.get("seq")
     raw_ts, raw_state = item.get("ts"), item.get("state")
     state = _STATES.get(raw_state) if type(raw_state) is str else None
-    if (type(sid) is int and type(pos) is int and type(noz) is int and type(seq) is int and state is not None
-            and type(raw_ts) is str and 0 < sid <= _BIGINT_MAX and 0 < pos <= _SMALLINT_MAX
-            and 0 < noz <= _SMALLINT_MAX and 0 <= seq <= _BIGINT_MAX and _RFC3339.match(raw_ts)):
+    if (
+        type(sid) is int
+        and type(pos) is int
+        and type(noz) is int
+        and type(seq) is int
+        and state is not None
+        and type(raw_ts) is str
+        and 0 < sid <= _BIGINT_MAX
+        and 0 < pos <= _SMALLINT_MAX
+        and 0 < noz <= _SMALLINT_MAX
+        and 0 <= seq <= _BIGINT_MAX
+        and _RFC3339.match(raw_ts)
+    ):
         try:
             ts = datetime.fromisoformat(raw_ts)
             if ts >= EARLIEST_TS:

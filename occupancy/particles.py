@@ -39,7 +39,9 @@ class Retake:
 
 
 class QueueFilter:
-    def __init__(self, model: StationModel, utc_offset_s: float, windows: Sequence[FreeWindow], seed: int) -> None:
+    def __init__(
+        self, model: StationModel, utc_offset_s: float, windows: Sequence[FreeWindow], seed: int
+    ) -> None:
         self.model = model
         self.utc_offset_s = utc_offset_s
         self.grades = sorted(model.grade_mix)
@@ -56,7 +58,9 @@ class QueueFilter:
         self._usable_by: dict[frozenset[str], npt.NDArray[np.bool_]] = {}
         self._cdf_by: dict[frozenset[str], npt.NDArray[np.float64] | None] = {}
         mix_sum = self.mix.sum()
-        self._fallback_cdf = np.cumsum(self.mix / mix_sum / (self.mix / mix_sum).sum()) if mix_sum > 0 else None
+        self._fallback_cdf = (
+            np.cumsum(self.mix / mix_sum / (self.mix / mix_sum).sum()) if mix_sum > 0 else None
+        )
 
     def _usable(self, grades: frozenset[str] | set[str]) -> npt.NDArray[np.bool_]:
         """Lookup over grade index (+ a trailing False for -1 = empty slot); read only (memoised)."""
@@ -177,8 +181,14 @@ class QueueFilter:
 
 
 def run_filter(
-    model: StationModel, utc_offset_s: float, as_of: float, starts: Sequence[Retake],
-    windows: Sequence[FreeWindow], reports: Sequence[tuple[float, int]], window_start: float, seed: int,
+    model: StationModel,
+    utc_offset_s: float,
+    as_of: float,
+    starts: Sequence[Retake],
+    windows: Sequence[FreeWindow],
+    reports: Sequence[tuple[float, int]],
+    window_start: float,
+    seed: int,
     just_freed: Sequence[tuple[frozenset[str], float]] = (),
 ) -> QueueFilter:
     """The filter run up to as_of; `just_freed`: (grades, seconds) of positions freed within the retake

@@ -70,7 +70,9 @@ class Arrivals:
         i = bisect_right(edges, t) - 1
         if i >= len(self.cover):
             return self.cum[-1] + self.model.arrivals_between(edges[-1], t, self.utc_offset_s)
-        return self.cum[i] + (1.0 - self.cover[i]) * self.model.arrivals_between(edges[i], t, self.utc_offset_s)
+        return self.cum[i] + (1.0 - self.cover[i]) * self.model.arrivals_between(
+            edges[i], t, self.utc_offset_s
+        )
 
     def mean(self, a: float, b: float) -> float:
         if not self.edges:

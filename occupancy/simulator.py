@@ -89,9 +89,13 @@ class SimulatedStation:
 
 def rate_at(spec: StationSpec, local_hour: float) -> float:
     """Arrivals per hour at a local time of day (before the day's jitter)."""
-    day = 1.0 / (1.0 + math.exp(-(local_hour - 6.0) * 2.0)) - 1.0 / (1.0 + math.exp(-(local_hour - 22.0) * 2.0))
+    day = 1.0 / (1.0 + math.exp(-(local_hour - 6.0) * 2.0)) - 1.0 / (
+        1.0 + math.exp(-(local_hour - 22.0) * 2.0)
+    )
     base = spec.day_rate_per_h * (spec.night_share + (1.0 - spec.night_share) * day)
-    return base + sum(p.extra_per_h * math.exp(-((local_hour - p.hour) ** 2) / (2 * p.width_h**2)) for p in spec.peaks)
+    return base + sum(
+        p.extra_per_h * math.exp(-((local_hour - p.hour) ** 2) / (2 * p.width_h**2)) for p in spec.peaks
+    )
 
 
 def is_peak(spec: StationSpec, ts: float) -> bool:
@@ -100,8 +104,13 @@ def is_peak(spec: StationSpec, ts: float) -> bool:
     return any(abs(hour - p.hour) <= p.width_h for p in spec.peaks)
 
 
-def simulate(spec: StationSpec, days: int, seed: int, faults: Faults = Faults(), start: float = EPOCH_CST_MIDNIGHT,
-             ) -> SimulatedStation:
+def simulate(
+    spec: StationSpec,
+    days: int,
+    seed: int,
+    faults: Faults = Faults(),
+    start: float = EPOCH_CST_MIDNIGHT,
+) -> SimulatedStation:
     rng = random.Random(seed)
     out = SimulatedStation(spec, start, days)
     arrivals = _arrivals(spec, days, start, rng)
@@ -153,8 +162,13 @@ def simulate(spec: StationSpec, days: int, seed: int, faults: Faults = Faults(),
         t3 = t2 + rng.uniform(*spec.start_flow_s)
         t4 = t3 + spec.fuel_median_s * math.exp(spec.fuel_sigma * rng.gauss(0, 1))
         t5 = t4 + spec.pay_median_s * math.exp(spec.pay_sigma * rng.gauss(0, 1))
-        for state, ts in ((NozzleState.CALLING, t1), (NozzleState.AUTHORIZED, t2), (NozzleState.FUELING, t3),
-                          (NozzleState.COMPLETED, t4), (NozzleState.IDLE, t5)):
+        for state, ts in (
+            (NozzleState.CALLING, t1),
+            (NozzleState.AUTHORIZED, t2),
+            (NozzleState.FUELING, t3),
+            (NozzleState.COMPLETED, t4),
+            (NozzleState.IDLE, t5),
+        ):
             pending.append((pos, noz, state))
             heapq.heappush(heap, (ts, order, "nozzle", len(pending) - 1))
             order += 1
@@ -227,15 +241,34 @@ def _deliver(
 def standard_stations() -> list[StationSpec]:
     """The evaluation's stations: small and large, with and without queue reports."""
     p = PositionLayout
-    small = (p(1, {1: "92", 2: "95"}), p(2, {1: "92", 2: "95"}), p(3, {1: "92", 2: "95", 3: "98"}),
-             p(4, {1: "0", 2: "92"}))
-    large = (*(p(n, {1: "92", 2: "95"}) for n in range(1, 5)), p(5, {1: "92", 2: "95", 3: "98"}),
-             p(6, {1: "92", 2: "95", 3: "98"}), p(7, {1: "0", 2: "92"}), p(8, {1: "0"}))
+    small = (
+        p(1, {1: "92", 2: "95"}),
+        p(2, {1: "92", 2: "95"}),
+        p(3, {1: "92", 2: "95", 3: "98"}),
+        p(4, {1: "0", 2: "92"}),
+    )
+    large = (
+        *(p(n, {1: "92", 2: "95"}) for n in range(1, 5)),
+        p(5, {1: "92", 2: "95", 3: "98"}),
+        p(6, {1: "92", 2: "95", 3: "98"}),
+        p(7, {1: "0", 2: "92"}),
+        p(8, {1: "0"}),
+    )
     return [
         StationSpec(9001, small, day_rate_per_h=14.0, peaks=(Peak(8.0, 0.75, 22.0), Peak(18.0, 1.0, 26.0))),
-        StationSpec(9002, small, day_rate_per_h=14.0, peaks=(Peak(8.0, 0.75, 22.0), Peak(18.0, 1.0, 26.0)),
-                    reports_every_s=60.0),
+        StationSpec(
+            9002,
+            small,
+            day_rate_per_h=14.0,
+            peaks=(Peak(8.0, 0.75, 22.0), Peak(18.0, 1.0, 26.0)),
+            reports_every_s=60.0,
+        ),
         StationSpec(9003, large, day_rate_per_h=30.0, peaks=(Peak(8.0, 0.75, 45.0), Peak(18.0, 1.0, 55.0))),
-        StationSpec(9004, large, day_rate_per_h=30.0, peaks=(Peak(8.0, 0.75, 45.0), Peak(18.0, 1.0, 55.0)),
-                    reports_every_s=60.0),
+        StationSpec(
+            9004,
+            large,
+            day_rate_per_h=30.0,
+            peaks=(Peak(8.0, 0.75, 45.0), Peak(18.0, 1.0, 55.0)),
+            reports_every_s=60.0,
+        ),
     ]

@@ -138,13 +138,17 @@ class PositionState:
     phase_since: float | None = None  # occupied: when the nozzle in use entered its current state
 
 
-_RANK = {_OFFLINE: 0, _IDLE: 1, NozzleState.CALLING: 2, NozzleState.AUTHORIZED: 3, NozzleState.FUELING: 4,
-         _COMPLETED: 5}
+_RANK = {
+    _OFFLINE: 0,
+    _IDLE: 1,
+    NozzleState.CALLING: 2,
+    NozzleState.AUTHORIZED: 3,
+    NozzleState.FUELING: 4,
+    _COMPLETED: 5,
+}
 
 
-def position_state(
-    nozzles: list[tuple[str, NozzleLog]], as_of: float, stuck_after_s: float
-) -> PositionState:
+def position_state(nozzles: list[tuple[str, NozzleLog]], as_of: float, stuck_after_s: float) -> PositionState:
     """Combine the nozzles of a position. An occupied nozzle silent for longer than `stuck_after_s`
     counts as idle (its closing event was lost); when several nozzles look occupied the latest session wins."""
     best: NozzleState | None = None

@@ -23,8 +23,13 @@ def rfc3339(ts: float) -> str:
 
 def item_json(item: NozzleEvent | WaitingReport) -> dict[str, Any]:
     if isinstance(item, NozzleEvent):
-        body: dict[str, Any] = {"station_id": item.station_id, "position": item.position,
-                                "nozzle": item.nozzle, "state": item.state.value, "seq": item.seq}
+        body: dict[str, Any] = {
+            "station_id": item.station_id,
+            "position": item.position,
+            "nozzle": item.nozzle,
+            "state": item.state.value,
+            "seq": item.seq,
+        }
     else:
         body = {"station_id": item.station_id, "waiting_vehicles": item.waiting_vehicles}
     body["ts"] = rfc3339(item.ts)

@@ -38,8 +38,13 @@ def main(argv: list[str] | None = None) -> int:
     except UnsafeSettings as exc:
         print(f"python -m ordercore serve: {exc}", file=sys.stderr)
         return 2
-    uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port,
-                log_level="info", http=BoundedHttpToolsProtocol)  # fmt: skip
+    uvicorn.run(
+        app,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_level="info",
+        http=BoundedHttpToolsProtocol,
+    )
     return 0
 
 

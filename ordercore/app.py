@@ -44,9 +44,13 @@ def create_app(settings: OrdercoreSettings | None = None, clock: Clock | None = 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.dsn(), pool_size=settings.db_pool_size)
-        core = OrderCore(engine, qr_secret=settings.qr_secret.get_secret_value().encode(),
-                         payment_ttl_seconds=settings.payment_ttl_seconds, callback_url=settings.callback_url,
-                         clock=clock)  # fmt: skip
+        core = OrderCore(
+            engine,
+            qr_secret=settings.qr_secret.get_secret_value().encode(),
+            payment_ttl_seconds=settings.payment_ttl_seconds,
+            callback_url=settings.callback_url,
+            clock=clock,
+        )
         sender = OutboxSender(
             engine,
             url=settings.callback_url,
@@ -82,7 +86,9 @@ def create_app(settings: OrdercoreSettings | None = None, clock: Clock | None = 
     app.state.faults = FaultInjector()
     problems.install(app)
     # Bounded requests (httpguard/limits.py): its bodies are a few KB; refusals in its own problem form.
-    limits = Limits(MAX_BODY_BYTES, invalid_status=422, invalid_slug="invalid-request", invalid_title="Invalid request")
+    limits = Limits(
+        MAX_BODY_BYTES, invalid_status=422, invalid_slug="invalid-request", invalid_title="Invalid request"
+    )
     app.add_middleware(RequestLimits, limits=limits, problem=problems.problem)
     app.include_router(routes.health)
     app.include_router(routes.router)

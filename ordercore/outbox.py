@@ -71,8 +71,18 @@ def backoff_seconds(attempts: int, base: float, cap: float) -> float:
 
 
 class OutboxSender:
-    def __init__(self, engine: Engine, *, url: str, secret: bytes, timeout: float, backoff_base: float,
-                 backoff_cap: float, batch: int = 50, clock: Clock | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        url: str,
+        secret: bytes,
+        timeout: float,
+        backoff_base: float,
+        backoff_cap: float,
+        batch: int = 50,
+        clock: Clock | None = None,
+    ) -> None:
         self.engine = engine
         self.clock = clock or SystemClock()  # the signature's time (receivers refuse stale ones)
         self.url = url
@@ -103,7 +113,9 @@ class OutboxSender:
             signing.HEADER: signing.sign(self.secret, pending.body, int(self.clock.now().timestamp())),
         }
         try:
-            response = await client.post(self.url, content=pending.body, headers=headers, timeout=self.timeout)
+            response = await client.post(
+                self.url, content=pending.body, headers=headers, timeout=self.timeout
+            )
         except httpx.HTTPError as exc:
             return Outcome(pending, f"{type(exc).__name__}: {exc}")
         if 200 <= response.status_code < 300:
@@ -119,8 +131,12 @@ class OutboxSender:
         await asyncio.to_thread(self.record, outcomes)
         for o in outcomes:
             if o.error is not None:
-                log.warning("callback %s not delivered (attempt %d): %s", o.pending.event_id,
-                            o.pending.attempts + 1, o.error)  # fmt: skip
+                log.warning(
+                    "callback %s not delivered (attempt %d): %s",
+                    o.pending.event_id,
+                    o.pending.attempts + 1,
+                    o.error,
+                )
         return sum(o.error is None for o in outcomes)
 
     async def run_forever(self, poll_seconds: float) -> None:
@@ -137,5 +153,7 @@ class OutboxSender:
 
 def pending_count(engine: Engine) -> int:
     with engine.connect() as conn:
-        count: Any = conn.execute(text("SELECT count(*) FROM ordercore.outbox WHERE delivered_at IS NULL")).scalar()
+        count: Any = conn.execute(
+            text("SELECT count(*) FROM ordercore.outbox WHERE delivered_at IS NULL")
+        ).scalar()
         return int(count)

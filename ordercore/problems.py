@@ -41,8 +41,9 @@ class InjectedFault(Exception):
         self.status = status
 
 
-def problem(status: int, slug: str, title: str, detail: str, instance: str | None = None,
-            **extra: Any) -> Response:  # fmt: skip
+def problem(
+    status: int, slug: str, title: str, detail: str, instance: str | None = None, **extra: Any
+) -> Response:
     body: dict[str, Any] = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
     if instance:
         body["instance"] = instance
@@ -56,8 +57,9 @@ def _domain(request: Request, exc: Exception) -> Response:
         if cls in DOMAIN_ERRORS:
             status, slug, title = DOMAIN_ERRORS[cls]
             state = getattr(exc, "state", None)
-            return problem(status, slug, title, str(exc), request.url.path,
-                           state=None if state is None else state.value)  # fmt: skip
+            return problem(
+                status, slug, title, str(exc), request.url.path, state=None if state is None else state.value
+            )
     raise exc
 
 
@@ -72,8 +74,14 @@ def _validation(request: Request, exc: Exception) -> Response:
         for err in exc.errors()
     ]
     names = ", ".join(e["name"] or e["in"] for e in errors)
-    return problem(422, "invalid-request", "Invalid request", f"invalid value for: {names}", request.url.path,
-                   errors=errors)  # fmt: skip
+    return problem(
+        422,
+        "invalid-request",
+        "Invalid request",
+        f"invalid value for: {names}",
+        request.url.path,
+        errors=errors,
+    )
 
 
 def _unauthorized(request: Request, exc: Exception) -> Response:
@@ -93,7 +101,9 @@ def _http(request: Request, exc: Exception) -> Response:
 
 def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
-    return problem(500, "internal-error", "Internal error", "the order core failed to answer", request.url.path)
+    return problem(
+        500, "internal-error", "Internal error", "the order core failed to answer", request.url.path
+    )
 
 
 def install(app: FastAPI) -> None:

@@ -48,7 +48,10 @@ def order_json(row: Mapping[Any, Any], qr_secret: bytes) -> dict[str, Any]:
         }
     dispensed = None
     if row["dispensed_amount"] is not None:
-        dispensed = {"litres": decimal_text(row["dispensed_litres"]), "amount": money_text(row["dispensed_amount"])}
+        dispensed = {
+            "litres": decimal_text(row["dispensed_litres"]),
+            "amount": money_text(row["dispensed_amount"]),
+        }
     return {
         "order_id": row["id"],
         "idempotency_key": row["idempotency_key"],

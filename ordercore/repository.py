@@ -60,10 +60,16 @@ _UPDATE = text(
     """
 )
 _UPDATE_DEFAULTS: dict[str, Any] = {
-    "payment_method": None, "payment_transaction_id": None, "payment_amount": None, "paid": False,
-    "redeemed": False, "completed": False, "dispensed_litres": None, "dispensed_amount": None,
+    "payment_method": None,
+    "payment_transaction_id": None,
+    "payment_amount": None,
+    "paid": False,
+    "redeemed": False,
+    "completed": False,
+    "dispensed_litres": None,
+    "dispensed_amount": None,
     "cancel_reason": None,
-}  # fmt: skip
+}
 
 _INSERT_TRANSITION = text(
     """
@@ -128,15 +134,24 @@ def update(conn: Connection, order_id: str, state: str, now: datetime, **fields:
     conn.execute(_UPDATE, {**_UPDATE_DEFAULTS, **fields, "id": order_id, "state": state, "now": now})
 
 
-def add_transition(conn: Connection, order_id: str, from_state: str | None, to_state: str,
-                   reason: str | None) -> None:  # fmt: skip
+def add_transition(
+    conn: Connection, order_id: str, from_state: str | None, to_state: str, reason: str | None
+) -> None:
     conn.execute(
-        _INSERT_TRANSITION, {"order_id": order_id, "from_state": from_state, "to_state": to_state, "reason": reason}
+        _INSERT_TRANSITION,
+        {"order_id": order_id, "from_state": from_state, "to_state": to_state, "reason": reason},
     )
 
 
-def add_event(conn: Connection, event_id: str, order_id: str, target_url: str, body: Mapping[str, Any]) -> None:
-    params = {"event_id": event_id, "order_id": order_id, "target_url": target_url, "body": orjson.dumps(body).decode()}
+def add_event(
+    conn: Connection, event_id: str, order_id: str, target_url: str, body: Mapping[str, Any]
+) -> None:
+    params = {
+        "event_id": event_id,
+        "order_id": order_id,
+        "target_url": target_url,
+        "body": orjson.dumps(body).decode(),
+    }
     conn.execute(_INSERT_EVENT, params)
 
 
@@ -144,9 +159,14 @@ def add_invoice_request(conn: Connection, order_id: str, invoice: Mapping[str, A
     """Record the order's e-invoice request; False when it already has one."""
     row = conn.execute(
         _INSERT_INVOICE,
-        {"order_id": order_id, "title": invoice["title"], "tax_id": invoice.get("tax_id"),
-         "email": invoice["email"], "amount": amount},
-    ).first()  # fmt: skip
+        {
+            "order_id": order_id,
+            "title": invoice["title"],
+            "tax_id": invoice.get("tax_id"),
+            "email": invoice["email"],
+            "amount": amount,
+        },
+    ).first()
     return row is not None
 
 

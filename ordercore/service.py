@@ -45,8 +45,15 @@ class Created:
 
 
 class OrderCore:
-    def __init__(self, engine: Engine, *, qr_secret: bytes, payment_ttl_seconds: int, callback_url: str,
-                 clock: Clock | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        qr_secret: bytes,
+        payment_ttl_seconds: int,
+        callback_url: str,
+        clock: Clock | None = None,
+    ) -> None:
         self.engine = engine
         self.clock = clock or SystemClock()
         # The callbacks of the orders this order core creates go there (whichever order core changes them).
@@ -95,25 +102,45 @@ class OrderCore:
                 raise IdempotencyConflict(f"idempotency key {key!r} was used with a different request body")
             return Created(self._json(self._expire_if_due(conn, existing, now)), new=False)
 
-    def _insert(self, conn: Connection, key: str, digest: str, body: CreateOrder, now: datetime) -> str | None:
+    def _insert(
+        self, conn: Connection, key: str, digest: str, body: CreateOrder, now: datetime
+    ) -> str | None:
         values = {
-            "idempotency_key": key, "request_sha256": digest, "station_id": body.station_id,
-            "position": body.position, "nozzle": body.nozzle, "grade": body.grade, "fill_kind": body.fill.kind,
-            "fill_value": body.fill.value, "litres": body.litres, "list_amount": money(body.list_amount),
-            "payable": money(body.payable), "currency": body.currency, "coupons": list(body.coupons),
-            "points_used": body.points_used, "driver_id": body.driver_id, "quote_id": body.quote_id,
-            "quote_token": body.quote_token, "ttl": self.payment_ttl_seconds, "now": now, "callback_url": self.callback_url,
+            "idempotency_key": key,
+            "request_sha256": digest,
+            "station_id": body.station_id,
+            "position": body.position,
+            "nozzle": body.nozzle,
+            "grade": body.grade,
+            "fill_kind": body.fill.kind,
+            "fill_value": body.fill.value,
+            "litres": body.litres,
+            "list_amount": money(body.list_amount),
+            "payable": money(body.payable),
+            "currency": body.currency,
+            "coupons": list(body.coupons),
+            "points_used": body.points_used,
+            "driver_id": body.driver_id,
+            "quote_id": body.quote_id,
+            "quote_token": body.quote_token,
+            "ttl": self.payment_ttl_seconds,
+            "now": now,
+            "callback_url": self.callback_url,
             "invoice": None if body.invoice is None else body.invoice.model_dump(mode="json"),
-        }  # fmt: skip
+        }
         for _ in range(_CODE_ATTEMPTS):
             order_id = _new_id("ord")
             try:
                 with conn.begin_nested():  # a code taken by another live order of the station: draw again
-                    inserted = repository.insert(conn, {**values, "id": order_id, "verification_code": codes.new_code()})
+                    inserted = repository.insert(
+                        conn, {**values, "id": order_id, "verification_code": codes.new_code()}
+                    )
             except IntegrityError:
                 continue
             return order_id if inserted else None
-        raise RuntimeError(f"no free verification code at station {body.station_id} after {_CODE_ATTEMPTS} draws")
+        raise RuntimeError(
+            f"no free verification code at station {body.station_id} after {_CODE_ATTEMPTS} draws"
+        )
 
     # --- transitions ----------------------------------------------------------------------------------
 
@@ -127,9 +154,17 @@ class OrderCore:
             check_transition(state, State.PAID)
             if money(body.amount) != row["payable"]:
                 raise AmountMismatch(f"amount {body.amount} is not the order's payable {row['payable']}")
-            return self._transition(conn, row, now, State.PAID, None, payment_method=body.method,
-                                    payment_transaction_id=_new_id("txn"), payment_amount=row["payable"],
-                                    paid=True)  # fmt: skip
+            return self._transition(
+                conn,
+                row,
+                now,
+                State.PAID,
+                None,
+                payment_method=body.method,
+                payment_transaction_id=_new_id("txn"),
+                payment_amount=row["payable"],
+                paid=True,
+            )
 
     def redeem(self, body: RedeemIn) -> Order:
         now = self.clock.now()
@@ -143,7 +178,9 @@ class OrderCore:
                 if found is None:
                     raise OrderNotFound(f"no order with this code at station {body.station_id}")
                 order_id, code = found, body.code
-            row = self._locked(conn, order_id, now, missing=f"no order with this code at station {body.station_id}")
+            row = self._locked(
+                conn, order_id, now, missing=f"no order with this code at station {body.station_id}"
+            )
             if row["station_id"] != body.station_id or row["verification_code"] != code:
                 raise OrderNotFound(f"no order with this code at station {body.station_id}")
             state = State(row["state"])
@@ -164,9 +201,18 @@ class OrderCore:
             check_transition(state, State.COMPLETED)
             amount = money(body.amount)
             if amount > row["payable"]:
-                raise AmountExceedsPayable(f"amount {amount} is more than the order's payable {row['payable']}")
-            repository.update(conn, order_id, State.COMPLETED.value, now, completed=True,
-                              dispensed_litres=body.litres, dispensed_amount=amount)  # fmt: skip
+                raise AmountExceedsPayable(
+                    f"amount {amount} is more than the order's payable {row['payable']}"
+                )
+            repository.update(
+                conn,
+                order_id,
+                State.COMPLETED.value,
+                now,
+                completed=True,
+                dispensed_litres=body.litres,
+                dispensed_amount=amount,
+            )
             if row["invoice"] is not None:
                 repository.add_invoice_request(conn, order_id, row["invoice"], amount)
             updated = self._reload(conn, order_id, now)
@@ -181,9 +227,13 @@ class OrderCore:
             if state in (State.CANCELLED, State.REFUNDED):
                 return self._json(row)
             if state is State.CREATED:
-                return self._transition(conn, row, now, State.CANCELLED, body.reason, cancel_reason=body.reason)
+                return self._transition(
+                    conn, row, now, State.CANCELLED, body.reason, cancel_reason=body.reason
+                )
             if state is State.PAID:
-                return self._transition(conn, row, now, State.REFUNDED, body.reason, cancel_reason=body.reason)
+                return self._transition(
+                    conn, row, now, State.REFUNDED, body.reason, cancel_reason=body.reason
+                )
             raise IllegalTransition(state, State.CANCELLED.value)
 
     def refund(self, order_id: str, body: CancelIn) -> Order:
@@ -229,7 +279,9 @@ class OrderCore:
         assert row is not None
         return row
 
-    def _locked(self, conn: Connection, order_id: str, now: datetime, missing: str | None = None) -> RowMapping:
+    def _locked(
+        self, conn: Connection, order_id: str, now: datetime, missing: str | None = None
+    ) -> RowMapping:
         """The order, row-locked for this transaction, expired first if it is unpaid past its expiry at `now`."""
         row = repository.get(conn, order_id, now, lock=True)
         if row is None:
@@ -244,8 +296,15 @@ class OrderCore:
         self._record(conn, State.CREATED, updated, EXPIRED_REASON)
         return updated
 
-    def _transition(self, conn: Connection, row: RowMapping, now: datetime, target: State, reason: str | None,
-                    **fields: Any) -> Order:  # fmt: skip
+    def _transition(
+        self,
+        conn: Connection,
+        row: RowMapping,
+        now: datetime,
+        target: State,
+        reason: str | None,
+        **fields: Any,
+    ) -> Order:
         previous = State(row["state"])
         check_transition(previous, target)
         repository.update(conn, row["id"], target.value, now, **fields)

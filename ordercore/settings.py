@@ -73,7 +73,8 @@ class OrdercoreSettings(BaseSettings):
         problems = self.unsafe()
         if problems:
             raise UnsafeSettings(
-                "refusing to start outside development mode: " + "; ".join(problems)
+                "refusing to start outside development mode: "
+                + "; ".join(problems)
                 + " (set each secret to a long random value of its own, or ORDERCORE_MODE=development locally)"
             )
 

@@ -26,8 +26,9 @@ def sign(secret: bytes, body: bytes, timestamp: int) -> str:
     return f"t={timestamp},v1={_mac(secret, timestamp, body)}"
 
 
-def verify(secret: bytes, header: str | None, body: bytes, now: float,
-           tolerance: int = TOLERANCE_SECONDS) -> int:  # fmt: skip
+def verify(
+    secret: bytes, header: str | None, body: bytes, now: float, tolerance: int = TOLERANCE_SECONDS
+) -> int:
     """The header's timestamp when it signs `body` with `secret` within `tolerance` s of `now`."""
     match = _HEADER.match(header or "")
     if match is None:

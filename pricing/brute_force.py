@@ -42,4 +42,6 @@ def brute_force(
                         best = quote
     assert best is not None
     _, volume, start = base(fill, price_ctx, driver_ctx, policy)
-    return dataclasses.replace(best, unused=explain_unused(driver_ctx, price_ctx, at, best.coupon_ids, start, volume))
+    return dataclasses.replace(
+        best, unused=explain_unused(driver_ctx, price_ctx, at, best.coupon_ids, start, volume)
+    )

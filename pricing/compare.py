@@ -54,9 +54,24 @@ class Ranked:
     breakdowns: dict[int, Breakdown] = field(default_factory=dict)  # by snapshot position, engine path only
 
     def take(self, index: np.ndarray) -> Ranked:
-        picked = {name: getattr(self, name)[index] for name in (
-            "positions", "distance_m", "pump", "platform", "stale", "currency", "gross", "litres_cl",
-            "payable", "effective_milli", "detour_fuel_cl", "detour_cost", "total")}  # fmt: skip
+        picked = {
+            name: getattr(self, name)[index]
+            for name in (
+                "positions",
+                "distance_m",
+                "pump",
+                "platform",
+                "stale",
+                "currency",
+                "gross",
+                "litres_cl",
+                "payable",
+                "effective_milli",
+                "detour_fuel_cl",
+                "detour_cost",
+                "total",
+            )
+        }
         return Ranked(**picked, breakdowns=self.breakdowns)
 
 
@@ -76,14 +91,24 @@ def rank(
     has_price, pump, platform, stale = prices.shown(positions, fresh_since, request.include_stale)
     keep = has_price if request.include_stale else has_price & ~stale
     positions, distance_m, pump, platform, stale = (
-        positions[keep], distance_m[keep], pump[keep], platform[keep], stale[keep]
+        positions[keep],
+        distance_m[keep],
+        pump[keep],
+        platform[keep],
+        stale[keep],
     )
     currency = prices.currency[positions]
     breakdowns: dict[int, Breakdown] = {}
     if engine_quote is None:
-        quote = vector_quote(request.fill, pump, platform, np.full(len(pump), request.member_cut_milli), currency)
+        quote = vector_quote(
+            request.fill, pump, platform, np.full(len(pump), request.member_cut_milli), currency
+        )
         ok, gross, litres_cl, payable, effective = (
-            quote.ok, quote.gross, quote.litres_cl, quote.payable, quote.effective_milli
+            quote.ok,
+            quote.gross,
+            quote.litres_cl,
+            quote.payable,
+            quote.effective_milli,
         )
     else:
         breakdowns = engine_quote(positions.tolist(), pump, platform)
@@ -98,9 +123,21 @@ def rank(
     detour_fuel_cl = np.rint(2 * distance_m * per_100km / 1000).astype(np.int64)
     detour_cost = _half_up(detour_fuel_cl * effective, 1000)
     ranked = Ranked(
-        positions, distance_m, pump, platform, stale, currency, gross, litres_cl, payable, effective,
-        detour_fuel_cl, detour_cost, payable + detour_cost, breakdowns,
-    )  # fmt: skip
+        positions,
+        distance_m,
+        pump,
+        platform,
+        stale,
+        currency,
+        gross,
+        litres_cl,
+        payable,
+        effective,
+        detour_fuel_cl,
+        detour_cost,
+        payable + detour_cost,
+        breakdowns,
+    )
     if not ok.all():
         ranked = ranked.take(np.flatnonzero(ok))
     key = ranked.total if request.sort == "total" else ranked.payable

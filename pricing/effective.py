@@ -34,10 +34,16 @@ class PricingRequest:
     use_points: bool = True
 
 
-def price_context(conn: Connection, station_id: int, grade: str, at: datetime, rules: Rules = DEFAULT_RULES) -> PriceContext:
-    station = conn.execute(
-        text("SELECT brand, adcode, city, status FROM stations WHERE id = :id"), {"id": station_id}
-    ).mappings().first()
+def price_context(
+    conn: Connection, station_id: int, grade: str, at: datetime, rules: Rules = DEFAULT_RULES
+) -> PriceContext:
+    station = (
+        conn.execute(
+            text("SELECT brand, adcode, city, status FROM stations WHERE id = :id"), {"id": station_id}
+        )
+        .mappings()
+        .first()
+    )
     if station is None:
         raise PriceUnavailable(f"station {station_id} does not exist")
     if station["status"] == "closed":
@@ -53,7 +59,9 @@ def price_context(conn: Connection, station_id: int, grade: str, at: datetime, r
     platform = tiers.get("platform")
     fresh_platform = platform is not None and not is_stale(platform.confirmed_at, at, rules)
     pump_price = price_per_litre(pump.price, pump.currency)
-    platform_price = price_per_litre(platform.price, pump.currency) if platform and fresh_platform else pump_price
+    platform_price = (
+        price_per_litre(platform.price, pump.currency) if platform and fresh_platform else pump_price
+    )
     return PriceContext(
         station_id=str(station_id),
         brand=station["brand"],
@@ -71,7 +79,11 @@ def driver_context(conn: Connection, request: PricingRequest) -> DriverContext:
     if request.driver_id is None:
         return DriverContext(driver_id="", use_points=False)
     return store.load_driver_context(
-        conn, request.driver_id, request.at, payment_channels=request.payment_channels, use_points=request.use_points
+        conn,
+        request.driver_id,
+        request.at,
+        payment_channels=request.payment_channels,
+        use_points=request.use_points,
     )
 
 

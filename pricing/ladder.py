@@ -94,9 +94,10 @@ def _overlay(siblings: Siblings, item: PriceUpdate, context: Context) -> Context
     """Pump/platform prices accepted earlier in the same batch count like stored ones."""
     for tier in ("pump", "platform"):
         mine = [
-            (at, price) for at, price in siblings.get((item.station_id, item.grade, item.currency, tier), [])
+            (at, price)
+            for at, price in siblings.get((item.station_id, item.grade, item.currency, tier), [])
             if at <= item.effective_from
-        ]  # fmt: skip
+        ]
         if mine:
             latest = max(mine)[1]
             context = replace(context, pump=latest) if tier == "pump" else replace(context, platform=latest)
@@ -173,17 +174,34 @@ def ladder(
     with engine.connect() as conn:
         rows = repository.ladder_rows(conn, station_id, grade, at)
     rungs = sorted(
-        (Rung(r.tier, r.price, r.currency, r.source, r.effective_from, r.confirmed_at,
-              is_stale(r.confirmed_at, at, rules), r.zone_code) for r in rows),
+        (
+            Rung(
+                r.tier,
+                r.price,
+                r.currency,
+                r.source,
+                r.effective_from,
+                r.confirmed_at,
+                is_stale(r.confirmed_at, at, rules),
+                r.zone_code,
+            )
+            for r in rows
+        ),
         key=lambda r: (ORDER.get(r.tier, 4), r.tier),
-    )  # fmt: skip
+    )
     return Ladder(station_id, grade, at, tuple(rungs))
 
 
 def cheapest(
-    engine: Engine, grade: str, *, tier: str = "pump", limit: int = 10, include_stale: bool = False,
-    as_of: datetime | None = None, rules: Rules = DEFAULT_RULES,
-) -> list[repository.CurrentPrice]:  # fmt: skip
+    engine: Engine,
+    grade: str,
+    *,
+    tier: str = "pump",
+    limit: int = 10,
+    include_stale: bool = False,
+    as_of: datetime | None = None,
+    rules: Rules = DEFAULT_RULES,
+) -> list[repository.CurrentPrice]:
     at = _now(as_of)
     return repository.cheapest(
         engine, grade, at, at - rules.stale_after, tier=tier, limit=limit, include_stale=include_stale
@@ -191,9 +209,15 @@ def cheapest(
 
 
 def regional_stats(
-    engine: Engine, *, province: str | None = None, city: str | None = None, tier: str = "pump",
-    include_stale: bool = False, as_of: datetime | None = None, rules: Rules = DEFAULT_RULES,
-) -> list[repository.GradeStats]:  # fmt: skip
+    engine: Engine,
+    *,
+    province: str | None = None,
+    city: str | None = None,
+    tier: str = "pump",
+    include_stale: bool = False,
+    as_of: datetime | None = None,
+    rules: Rules = DEFAULT_RULES,
+) -> list[repository.GradeStats]:
     at = _now(as_of)
     return repository.regional_stats(
         engine,

@@ -35,11 +35,15 @@ class LivePrices:
         """Read every current price and align it with a snapshot's stations."""
         with self._lock:
             version = repository.price_version(self._engine)
-            book = build_pricebook(station_ids, repository.current_prices(self._engine), catalogue_version, version)
+            book = build_pricebook(
+                station_ids, repository.current_prices(self._engine), catalogue_version, version
+            )
             if self._book is not None and self._book.catalogue_version != catalogue_version:
                 self._previous = self._book
             self._book = book
-            log.info("price book v%d for catalogue v%d: %d grades", version, catalogue_version, len(book.grades))
+            log.info(
+                "price book v%d for catalogue v%d: %d grades", version, catalogue_version, len(book.grades)
+            )
             return book
 
     def refresh_if_changed(self, station_ids: np.ndarray, catalogue_version: int) -> bool:

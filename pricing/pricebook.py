@@ -27,7 +27,6 @@ class GradePrices:
     platform_confirmed: np.ndarray  # int64
     currency: np.ndarray  # int8 index into CURRENCIES
 
-
     def shown(
         self, positions: np.ndarray, fresh_since: float, include_stale: bool = False
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

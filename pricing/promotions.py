@@ -41,7 +41,12 @@ class NotAllowed(ValueError):
 def tie_key(quote: Breakdown) -> TieKey:
     """Lowest payable first; then fewer instruments; then the lower sorted coupon ids, payment ids."""
     count = len(quote.coupon_ids) + len(quote.payment_promotion_ids)
-    return quote.payable.amount, count, tuple(sorted(quote.coupon_ids)), tuple(sorted(quote.payment_promotion_ids))
+    return (
+        quote.payable.amount,
+        count,
+        tuple(sorted(quote.coupon_ids)),
+        tuple(sorted(quote.payment_promotion_ids)),
+    )
 
 
 def _candidates(
@@ -62,7 +67,12 @@ def _candidates(
 
 
 def explain_unused(
-    driver: DriverContext, price: PriceContext, at: datetime, chosen: Sequence[str], start: Running, volume: Decimal
+    driver: DriverContext,
+    price: PriceContext,
+    at: datetime,
+    chosen: Sequence[str],
+    start: Running,
+    volume: Decimal,
 ) -> tuple[UnusedCoupon, ...]:
     """For each of the driver's coupons not chosen, the first reason it was not: an eligibility problem,
     then 'below minimum spend' (measured alone on the subtotal at the coupon step), else 'not optimal'."""
@@ -137,7 +147,9 @@ def price_with(
     raises NotAllowed when they may not be used together for this fill."""
     held = {c.id: c for c in driver_ctx.coupons}
     offered = {p.id: p for p in promotions.payment}
-    missing = [i for i in coupon_ids if i not in held] + [i for i in payment_promotion_ids if i not in offered]
+    missing = [i for i in coupon_ids if i not in held] + [
+        i for i in payment_promotion_ids if i not in offered
+    ]
     if missing:
         raise NotAllowed(f"unknown coupon or payment promotion ids: {missing}")
     coupons = [held[i] for i in coupon_ids]
@@ -157,4 +169,6 @@ def price_with(
     if quote is None:
         raise NotAllowed(f"{Reason.BELOW_MIN_SPEND.value}: a minimum spend or threshold is not reached")
     _, volume, start = base(fill, price_ctx, driver_ctx, policy)
-    return dataclasses.replace(quote, unused=explain_unused(driver_ctx, price_ctx, at, quote.coupon_ids, start, volume))
+    return dataclasses.replace(
+        quote, unused=explain_unused(driver_ctx, price_ctx, at, quote.coupon_ids, start, volume)
+    )

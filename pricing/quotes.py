@@ -109,7 +109,8 @@ def breakdown_json(price: PriceContext, breakdown: Breakdown) -> dict[str, Any]:
         "payment_channel": breakdown.payment_channel,
         "points_used": breakdown.points_used,
         "unused_coupons": [
-            {"instance_id": u.instance_id, "reason": u.reason.value, "detail": u.detail} for u in breakdown.unused
+            {"instance_id": u.instance_id, "reason": u.reason.value, "detail": u.detail}
+            for u in breakdown.unused
         ],
     }
 
@@ -144,11 +145,17 @@ def issue(
             "issued_at, expires_at) VALUES (:id, :h, :s, :d, :p, :c, CAST(:payload AS jsonb), :i, :e)"
         ),
         {
-            "id": payload["quote_id"], "h": _token_hash(token),
-            "s": payload["station_id"], "d": driver_id, "p": payload["payable"], "c": payload["currency"],
-            "payload": orjson.dumps(payload).decode(), "i": now, "e": now + ttl,
+            "id": payload["quote_id"],
+            "h": _token_hash(token),
+            "s": payload["station_id"],
+            "d": driver_id,
+            "p": payload["payable"],
+            "c": payload["currency"],
+            "payload": orjson.dumps(payload).decode(),
+            "i": now,
+            "e": now + ttl,
         },
-    )  # fmt: skip
+    )
     return payload, token
 
 
@@ -176,7 +183,9 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def verify_stored(conn: Connection, keys: SigningKeys, token: str, now: datetime) -> tuple[dict[str, Any], bool]:
+def verify_stored(
+    conn: Connection, keys: SigningKeys, token: str, now: datetime
+) -> tuple[dict[str, Any], bool]:
     """The payload of a quote this service issued, intact and unexpired, and whether it was used. A token
     that verifies but is not the stored one (re-signed with a leaked key, say) is invalid."""
     payload = verify(keys, token, now)

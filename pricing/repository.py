@@ -92,9 +92,15 @@ def price_version(engine: Engine) -> int:
 
 
 def cheapest(
-    engine: Engine, grade: str, as_of: datetime, fresh_since: datetime, *, tier: str, limit: int,
+    engine: Engine,
+    grade: str,
+    as_of: datetime,
+    fresh_since: datetime,
+    *,
+    tier: str,
+    limit: int,
     include_stale: bool,
-) -> list[CurrentPrice]:  # fmt: skip
+) -> list[CurrentPrice]:
     """Lowest prices of a grade in force at as_of; stale ones (confirmed before fresh_since) left out unless asked."""
     with engine.connect() as conn:
         rows = conn.execute(
@@ -105,18 +111,36 @@ def cheapest(
                 "AND (:include_stale OR confirmed_at >= :fresh_since) "
                 "ORDER BY price, station_id LIMIT :limit"
             ),
-            {"grade": grade, "tier": tier, "as_of": as_of, "fresh_since": fresh_since,
-             "include_stale": include_stale, "limit": limit},
-        )  # fmt: skip
+            {
+                "grade": grade,
+                "tier": tier,
+                "as_of": as_of,
+                "fresh_since": fresh_since,
+                "include_stale": include_stale,
+                "limit": limit,
+            },
+        )
         return [CurrentPrice(int(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
 
 def regional_stats(
-    engine: Engine, as_of: datetime, fresh_since: datetime, *, province: str | None, city: str | None,
-    tier: str, include_stale: bool,
-) -> list[GradeStats]:  # fmt: skip
-    params = {"as_of": as_of, "fresh_since": fresh_since, "province": province, "city": city,
-              "tier": tier, "include_stale": include_stale}  # fmt: skip
+    engine: Engine,
+    as_of: datetime,
+    fresh_since: datetime,
+    *,
+    province: str | None,
+    city: str | None,
+    tier: str,
+    include_stale: bool,
+) -> list[GradeStats]:
+    params = {
+        "as_of": as_of,
+        "fresh_since": fresh_since,
+        "province": province,
+        "city": city,
+        "tier": tier,
+        "include_stale": include_stale,
+    }
     with engine.connect() as conn:
         rows = conn.execute(text(sql("regional_stats.sql")), params).all()
     return [

@@ -41,7 +41,9 @@ class AmountOff:
     rank = 0  # order of application among instruments of one step: fixed amounts first
 
     def __post_init__(self) -> None:
-        if self.amount <= Money.zero(self.amount.currency) or self.threshold < Money.zero(self.amount.currency):
+        if self.amount <= Money.zero(self.amount.currency) or self.threshold < Money.zero(
+            self.amount.currency
+        ):
             raise ValueError("amount_off needs amount > 0 and threshold >= 0")
 
     def label(self) -> str:

@@ -43,9 +43,9 @@ def clamp(amount: Money, subtotal: Money, reason: str) -> tuple[Money, str]:
     return amount, reason
 
 
-def base(fill: FillRequest, price: PriceContext, driver: DriverContext, policy: StackingPolicy) -> tuple[
-    Money, Decimal, Running
-]:
+def base(
+    fill: FillRequest, price: PriceContext, driver: DriverContext, policy: StackingPolicy
+) -> tuple[Money, Decimal, Running]:
     """Gross and litres, then the station's 直降 and the member discount (both litres × per-litre)."""
     gross, volume = fill.resolve(price.pump_price, price.currency)
     running = Running((), gross)
@@ -91,13 +91,19 @@ def apply_rules(
 
 def coupon_rules(coupons: Sequence[CouponInstance]) -> list[tuple[LineKind, str, str, Discount, Conditions]]:
     ordered = sorted(coupons, key=coupon_order)
-    return [(LineKind.COUPON, c.id, c.template.name, c.template.discount, c.template.conditions) for c in ordered]
+    return [
+        (LineKind.COUPON, c.id, c.template.name, c.template.discount, c.template.conditions) for c in ordered
+    ]
 
 
-def payment_rules(payments: Sequence[PaymentPromotion]) -> list[tuple[LineKind, str, str, Discount, Conditions]]:
+def payment_rules(
+    payments: Sequence[PaymentPromotion],
+) -> list[tuple[LineKind, str, str, Discount, Conditions]]:
     ordered = sorted(payments, key=payment_order)
-    return [(LineKind.PAYMENT, p.id, p.name or f"{p.channel} {p.discount.label()}", p.discount, p.conditions)
-            for p in ordered]
+    return [
+        (LineKind.PAYMENT, p.id, p.name or f"{p.channel} {p.discount.label()}", p.discount, p.conditions)
+        for p in ordered
+    ]
 
 
 def points_step(running: Running, driver: DriverContext, rule: PointsRule | None) -> tuple[Running, int]:
@@ -112,8 +118,10 @@ def points_step(running: Running, driver: DriverContext, rule: PointsRule | None
         return running, 0
     points = fen * rule.points_per_fen
     amount = Money(unit * fen, subtotal.currency)
-    reason = (f"{points} points = {amount} ({rule.points_per_yuan} points = {Money(Decimal(1), subtotal.currency)}; balance {driver.points_balance}; "
-              f"cap {plain(rule.max_share * 100)}% of {subtotal} = {Money(cap, subtotal.currency)})")
+    reason = (
+        f"{points} points = {amount} ({rule.points_per_yuan} points = {Money(Decimal(1), subtotal.currency)}; balance {driver.points_balance}; "
+        f"cap {plain(rule.max_share * 100)}% of {subtotal} = {Money(cap, subtotal.currency)})"
+    )
     line = DiscountLine(LineKind.POINTS, "points", f"积分抵扣 {points}", amount, reason, subtotal)
     return Running((*running.lines, line), subtotal - amount), points
 

@@ -96,13 +96,26 @@ def _conditions(r: RowMapping) -> Conditions:
 
 def template_from_row(r: RowMapping) -> CouponTemplate:
     return CouponTemplate(
-        r["id"], _discount(r), _conditions(r), r["exclusive"], r["stacks_with_payment"], r["name"], r["currency"]
+        r["id"],
+        _discount(r),
+        _conditions(r),
+        r["exclusive"],
+        r["stacks_with_payment"],
+        r["name"],
+        r["currency"],
     )
 
 
 def payment_from_row(r: RowMapping) -> PaymentPromotion:
-    return PaymentPromotion(r["id"], r["channel"], _discount(r), _conditions(r), r["stacks_with_coupons"], r["name"],
-                            r["currency"])  # fmt: skip
+    return PaymentPromotion(
+        r["id"],
+        r["channel"],
+        _discount(r),
+        _conditions(r),
+        r["stacks_with_coupons"],
+        r["name"],
+        r["currency"],
+    )
 
 
 def currency_of(discount: Discount, conditions: Conditions, default: str = "CNY") -> str:
@@ -116,7 +129,9 @@ def currency_of(discount: Discount, conditions: Conditions, default: str = "CNY"
 
 def _rule_params(name: str, discount: Discount, conditions: Conditions, currency: str) -> dict[str, Any]:
     scope = conditions.scope
-    params: dict[str, Any] = dict.fromkeys(("threshold", "amount", "percent", "cap", "per_litre", "litre_cap"))
+    params: dict[str, Any] = dict.fromkeys(
+        ("threshold", "amount", "percent", "cap", "per_litre", "litre_cap")
+    )
     if isinstance(discount, AmountOff):
         params.update(kind="amount_off", threshold=discount.threshold.amount, amount=discount.amount.amount)
     elif isinstance(discount, PercentOff):
@@ -124,12 +139,18 @@ def _rule_params(name: str, discount: Discount, conditions: Conditions, currency
     else:
         params.update(kind="per_litre_off", per_litre=discount.per_litre, litre_cap=discount.litre_cap)
     params.update(
-        name=name, currency=currency_of(discount, conditions, currency),
-        grades=sorted(scope.grades), stations=sorted(scope.stations), brands=sorted(scope.brands),
-        cities=sorted(scope.cities), valid_from=conditions.valid_from, valid_to=conditions.valid_to,
+        name=name,
+        currency=currency_of(discount, conditions, currency),
+        grades=sorted(scope.grades),
+        stations=sorted(scope.stations),
+        brands=sorted(scope.brands),
+        cities=sorted(scope.cities),
+        valid_from=conditions.valid_from,
+        valid_to=conditions.valid_to,
         min_spend=conditions.min_spend and conditions.min_spend.amount,
-        first_order_only=conditions.first_order_only, per_user_limit=conditions.per_user_limit,
-    )  # fmt: skip
+        first_order_only=conditions.first_order_only,
+        per_user_limit=conditions.per_user_limit,
+    )
     return params
 
 
@@ -137,8 +158,10 @@ def _save(conn: Connection, table: str, extra: dict[str, Any], params: dict[str,
     row = {**params, **extra}
     names = [n for n in row if n != "id"]
     if create:
-        sql = (f"INSERT INTO {table} (id, {', '.join(names)}) VALUES (:id, {', '.join(':' + n for n in names)}) "  # noqa: S608
-               "ON CONFLICT (id) DO NOTHING RETURNING id")
+        sql = (
+            f"INSERT INTO {table} (id, {', '.join(names)}) VALUES (:id, {', '.join(':' + n for n in names)}) "  # noqa: S608
+            "ON CONFLICT (id) DO NOTHING RETURNING id"
+        )
     else:
         sets = ", ".join(f"{n} = :{n}" for n in names)
         sql = f"UPDATE {table} SET {sets}, updated_at = now() WHERE id = :id RETURNING id"  # noqa: S608
@@ -154,7 +177,11 @@ def _save(conn: Connection, table: str, extra: dict[str, Any], params: dict[str,
 def save_template(conn: Connection, template: CouponTemplate, *, create: bool, currency: str = "CNY") -> None:
     """Create (AlreadyExists when the id is taken) or replace (TemplateNotFound) a coupon template."""
     params = _rule_params(template.name, template.discount, template.conditions, currency)
-    extra = {"id": template.id, "exclusive": template.exclusive, "stacks_with_payment": template.stacks_with_payment}
+    extra = {
+        "id": template.id,
+        "exclusive": template.exclusive,
+        "stacks_with_payment": template.stacks_with_payment,
+    }
     _save(conn, "coupon_templates", extra, params, create)
 
 
@@ -169,8 +196,10 @@ def save_payment_promotion(
 def templates(conn: Connection, ids: Sequence[str] | None = None) -> list[tuple[CouponTemplate, str]]:
     """(template, currency) by id; all of them when ids is None."""
     rows = conn.execute(
-        text(f"SELECT id, exclusive, stacks_with_payment, {RULE_COLUMNS} FROM coupon_templates "  # noqa: S608
-             "WHERE CAST(:ids AS text[]) IS NULL OR id = ANY(:ids) ORDER BY id"),
+        text(
+            f"SELECT id, exclusive, stacks_with_payment, {RULE_COLUMNS} FROM coupon_templates "  # noqa: S608
+            "WHERE CAST(:ids AS text[]) IS NULL OR id = ANY(:ids) ORDER BY id"
+        ),
         {"ids": None if ids is None else list(ids)},
     ).mappings()
     return [(template_from_row(r), r["currency"]) for r in rows]
@@ -180,12 +209,16 @@ def put_driver(
     conn: Connection, driver_id: str, *, member_level: str | None, completed_orders: int, points_balance: int
 ) -> bool:
     """Create or replace a driver's level, order count and points; True when the driver is new."""
-    return bool(conn.execute(
-        text("INSERT INTO drivers (id, member_level, completed_orders, points_balance) VALUES (:id, :l, :o, :p) "
-             "ON CONFLICT (id) DO UPDATE SET member_level = :l, completed_orders = :o, points_balance = :p, "
-             "updated_at = now() RETURNING (xmax = 0)"),
-        {"id": driver_id, "l": member_level, "o": completed_orders, "p": points_balance},
-    ).scalar_one())  # fmt: skip
+    return bool(
+        conn.execute(
+            text(
+                "INSERT INTO drivers (id, member_level, completed_orders, points_balance) VALUES (:id, :l, :o, :p) "
+                "ON CONFLICT (id) DO UPDATE SET member_level = :l, completed_orders = :o, points_balance = :p, "
+                "updated_at = now() RETURNING (xmax = 0)"
+            ),
+            {"id": driver_id, "l": member_level, "o": completed_orders, "p": points_balance},
+        ).scalar_one()
+    )
 
 
 def issue_coupons(
@@ -197,10 +230,12 @@ def issue_coupons(
     if not templates(conn, [template_id]):
         raise TemplateNotFound(f"coupon template {template_id!r} not found")
     rows = conn.execute(
-        text("INSERT INTO coupon_instances (template_id, driver_id, expires_at) "
-             "SELECT :t, :d, :e FROM generate_series(1, :n) RETURNING id"),
+        text(
+            "INSERT INTO coupon_instances (template_id, driver_id, expires_at) "
+            "SELECT :t, :d, :e FROM generate_series(1, :n) RETURNING id"
+        ),
         {"t": template_id, "d": driver_id, "e": expires_at, "n": count},
-    )  # fmt: skip
+    )
     return sorted((str(r[0]) for r in rows), key=int)
 
 
@@ -218,14 +253,23 @@ def set_policy(conn: Connection, policy: Policy, points: PointsRule | None) -> N
     """The stacking policy and points rule (None: points are not accepted)."""
     rule = points or PointsRule()
     conn.execute(
-        text("INSERT INTO promotion_policy VALUES (true, :mc, :mp, :cp, :sd, :md, :pe, :ppy, :share, now()) "
-             "ON CONFLICT (singleton) DO UPDATE SET max_coupons = :mc, max_payment_promotions = :mp, "
-             "coupons_with_payment = :cp, station_discount = :sd, member_discount = :md, points_enabled = :pe, "
-             "points_per_yuan = :ppy, points_max_share = :share, updated_at = now()"),
-        {"mc": policy.max_coupons, "mp": policy.max_payment_promotions, "cp": policy.coupons_with_payment,
-         "sd": policy.station_discount, "md": policy.member_discount, "pe": points is not None,
-         "ppy": rule.points_per_yuan, "share": rule.max_share},
-    )  # fmt: skip
+        text(
+            "INSERT INTO promotion_policy VALUES (true, :mc, :mp, :cp, :sd, :md, :pe, :ppy, :share, now()) "
+            "ON CONFLICT (singleton) DO UPDATE SET max_coupons = :mc, max_payment_promotions = :mp, "
+            "coupons_with_payment = :cp, station_discount = :sd, member_discount = :md, points_enabled = :pe, "
+            "points_per_yuan = :ppy, points_max_share = :share, updated_at = now()"
+        ),
+        {
+            "mc": policy.max_coupons,
+            "mp": policy.max_payment_promotions,
+            "cp": policy.coupons_with_payment,
+            "sd": policy.station_discount,
+            "md": policy.member_discount,
+            "pe": points is not None,
+            "ppy": rule.points_per_yuan,
+            "share": rule.max_share,
+        },
+    )
 
 
 # ---- reads for the engine --------------------------------------------------------------------------------
@@ -234,19 +278,26 @@ def load_policy(conn: Connection) -> tuple[Policy, PointsRule | None]:
     r = conn.execute(text("SELECT * FROM promotion_policy")).mappings().first()
     if r is None:
         return Policy(), PointsRule()
-    policy = Policy(r["max_coupons"], r["max_payment_promotions"], r["coupons_with_payment"],
-                    r["station_discount"], r["member_discount"])  # fmt: skip
+    policy = Policy(
+        r["max_coupons"],
+        r["max_payment_promotions"],
+        r["coupons_with_payment"],
+        r["station_discount"],
+        r["member_discount"],
+    )
     return policy, PointsRule(r["points_per_yuan"], r["points_max_share"]) if r["points_enabled"] else None
 
 
 def payment_promotions(conn: Connection, at: datetime | None = None) -> list[tuple[PaymentPromotion, str]]:
     """(promotion, currency): those whose window contains `at`, or all of them when at is None."""
     rows = conn.execute(
-        text(f"SELECT id, channel, stacks_with_coupons, {RULE_COLUMNS} FROM payment_promotions "  # noqa: S608
-             "WHERE CAST(:at AS timestamptz) IS NULL OR ((valid_from IS NULL OR valid_from <= :at) "
-             "AND (valid_to IS NULL OR valid_to > :at)) ORDER BY id"),
+        text(
+            f"SELECT id, channel, stacks_with_coupons, {RULE_COLUMNS} FROM payment_promotions "  # noqa: S608
+            "WHERE CAST(:at AS timestamptz) IS NULL OR ((valid_from IS NULL OR valid_from <= :at) "
+            "AND (valid_to IS NULL OR valid_to > :at)) ORDER BY id"
+        ),
         {"at": at},
-    ).mappings()  # fmt: skip
+    ).mappings()
     return [(payment_from_row(r), r["currency"]) for r in rows]
 
 
@@ -258,10 +309,12 @@ def load_promotions(conn: Connection, at: datetime) -> Promotions:
 def member_per_litre(conn: Connection, grade: str) -> dict[tuple[str, str], Decimal]:
     """PriceContext.member_per_litre for one grade: the grade's own row, else the level's all-grades row."""
     rows = conn.execute(
-        text("SELECT DISTINCT ON (level) level, per_litre_discount FROM member_levels "
-             "WHERE grade = :g OR grade IS NULL ORDER BY level, grade NULLS LAST"),
+        text(
+            "SELECT DISTINCT ON (level) level, per_litre_discount FROM member_levels "
+            "WHERE grade = :g OR grade IS NULL ORDER BY level, grade NULLS LAST"
+        ),
         {"g": grade},
-    )  # fmt: skip
+    )
     return {(r[0], grade): r[1] for r in rows}
 
 
@@ -278,17 +331,24 @@ def effective_state(r: RowMapping, at: datetime, holding_ref: str | None = None)
 
 
 def _instances(conn: Connection, driver_id: str, *, lock: bool) -> list[RowMapping]:
-    sql = (f"SELECT i.id AS instance_id, i.template_id, i.state, i.expires_at, i.reserved_until, i.reservation_ref, "  # noqa: S608
-           f"t.id, t.exclusive, t.stacks_with_payment, t.{RULE_COLUMNS.replace(', ', ', t.')} "
-           "FROM coupon_instances i JOIN coupon_templates t ON t.id = i.template_id WHERE i.driver_id = :d "
-           "ORDER BY i.id" + (" FOR UPDATE OF i" if lock else ""))
+    sql = (
+        f"SELECT i.id AS instance_id, i.template_id, i.state, i.expires_at, i.reserved_until, i.reservation_ref, "  # noqa: S608
+        f"t.id, t.exclusive, t.stacks_with_payment, t.{RULE_COLUMNS.replace(', ', ', t.')} "
+        "FROM coupon_instances i JOIN coupon_templates t ON t.id = i.template_id WHERE i.driver_id = :d "
+        "ORDER BY i.id" + (" FOR UPDATE OF i" if lock else "")
+    )
     return list(conn.execute(text(sql), {"d": driver_id}).mappings())
 
 
 def load_driver_context(
-    conn: Connection, driver_id: str, at: datetime, *, payment_channels: Iterable[str] = (),
-    holding_ref: str | None = None, use_points: bool = True,
-) -> DriverContext:  # fmt: skip
+    conn: Connection,
+    driver_id: str,
+    at: datetime,
+    *,
+    payment_channels: Iterable[str] = (),
+    holding_ref: str | None = None,
+    use_points: bool = True,
+) -> DriverContext:
     """The driver as the engine sees it at `at`. Used instances are left out (usage_counts counts them, and
     live reservations); instances held under `holding_ref` read as available (re-pricing at checkout)."""
     d = conn.execute(text("SELECT * FROM drivers WHERE id = :d"), {"d": driver_id}).mappings().first()
@@ -301,11 +361,20 @@ def load_driver_context(
         if r["state"] == "used" or state is CouponState.RESERVED:
             usage[r["template_id"]] = usage.get(r["template_id"], 0) + 1
         if state is not CouponState.USED:
-            coupons.append(CouponInstance(str(r["instance_id"]), template_from_row(r), state, r["expires_at"]))
+            coupons.append(
+                CouponInstance(str(r["instance_id"]), template_from_row(r), state, r["expires_at"])
+            )
     return DriverContext(
-        driver_id, d["member_level"], d["completed_orders"] == 0, tuple(coupons), usage, {},
-        int(d["points_balance"]), frozenset(payment_channels), use_points,
-    )  # fmt: skip
+        driver_id,
+        d["member_level"],
+        d["completed_orders"] == 0,
+        tuple(coupons),
+        usage,
+        {},
+        int(d["points_balance"]),
+        frozenset(payment_channels),
+        use_points,
+    )
 
 
 # ---- coupon state transitions (checkout) ------------------------------------------------------------------
@@ -334,8 +403,13 @@ def reserve(
         if limit is None or r["instance_id"] not in wanted:
             continue
         same = [o for o in rows if o["template_id"] == r["template_id"]]
-        taken = sum(1 for o in same if o["instance_id"] in wanted or o["state"] == "used"
-                    or effective_state(o, at, ref) is CouponState.RESERVED)  # fmt: skip
+        taken = sum(
+            1
+            for o in same
+            if o["instance_id"] in wanted
+            or o["state"] == "used"
+            or effective_state(o, at, ref) is CouponState.RESERVED
+        )
         if taken > limit:
             raise CouponsUnavailable(
                 f"template {r['template_id']!r}: per-user limit {limit} reached",
@@ -343,20 +417,24 @@ def reserve(
             )
     until = at + timedelta(seconds=hold_seconds)
     conn.execute(
-        text("UPDATE coupon_instances SET state = 'reserved', reservation_ref = :ref, reserved_until = :until "
-             "WHERE id = ANY(:ids)"),
+        text(
+            "UPDATE coupon_instances SET state = 'reserved', reservation_ref = :ref, reserved_until = :until "
+            "WHERE id = ANY(:ids)"
+        ),
         {"ref": ref, "until": until, "ids": sorted(wanted)},
-    )  # fmt: skip
+    )
     return until
 
 
 def release(conn: Connection, ref: str) -> list[str]:
     """Give back what `ref` holds (idempotent); the ids released."""
     rows = conn.execute(
-        text("UPDATE coupon_instances SET state = 'available', reservation_ref = NULL, reserved_until = NULL "
-             "WHERE reservation_ref = :ref AND state = 'reserved' RETURNING id"),
+        text(
+            "UPDATE coupon_instances SET state = 'available', reservation_ref = NULL, reserved_until = NULL "
+            "WHERE reservation_ref = :ref AND state = 'reserved' RETURNING id"
+        ),
         {"ref": ref},
-    )  # fmt: skip
+    )
     return sorted((str(r[0]) for r in rows), key=int)
 
 
@@ -364,10 +442,12 @@ def release_expired(conn: Connection, at: datetime) -> list[str]:
     """Put every reservation whose hold ran out back to available (reads already treat it so; this makes
     the rows say it too); the ids released."""
     rows = conn.execute(
-        text("UPDATE coupon_instances SET state = 'available', reservation_ref = NULL, reserved_until = NULL "
-             "WHERE state = 'reserved' AND reserved_until <= :at RETURNING id"),
+        text(
+            "UPDATE coupon_instances SET state = 'available', reservation_ref = NULL, reserved_until = NULL "
+            "WHERE state = 'reserved' AND reserved_until <= :at RETURNING id"
+        ),
         {"at": at},
-    )  # fmt: skip
+    )
     return sorted((str(r[0]) for r in rows), key=int)
 
 
@@ -375,17 +455,21 @@ def consume(conn: Connection, ref: str, at: datetime) -> list[str]:
     """Mark what `ref` holds as used. Idempotent once used; ReservationExpired when a hold ran out,
     ReservationNotFound when `ref` holds nothing."""
     rows = conn.execute(
-        text("SELECT id, state, reserved_until FROM coupon_instances WHERE reservation_ref = :ref "
-             "ORDER BY id FOR UPDATE"),
+        text(
+            "SELECT id, state, reserved_until FROM coupon_instances WHERE reservation_ref = :ref "
+            "ORDER BY id FOR UPDATE"
+        ),
         {"ref": ref},
-    ).all()  # fmt: skip
+    ).all()
     if not rows:
         raise ReservationNotFound(f"no coupons held under {ref!r}")
     if any(r.state == "reserved" and r.reserved_until <= at for r in rows):
         raise ReservationExpired(f"the hold under {ref!r} ran out")
     conn.execute(
-        text("UPDATE coupon_instances SET state = 'used', used_at = :at WHERE reservation_ref = :ref "
-             "AND state = 'reserved'"),
+        text(
+            "UPDATE coupon_instances SET state = 'used', used_at = :at WHERE reservation_ref = :ref "
+            "AND state = 'reserved'"
+        ),
         {"ref": ref, "at": at},
-    )  # fmt: skip
+    )
     return [str(r.id) for r in rows]

@@ -87,9 +87,17 @@ def write(cur: Any, table: Table, entries: Sequence[Entry]) -> list[str]:
                 if covers:
                     close.append((entry.effective_from, prev_id))
                 insert.append(
-                    (*entry.key, entry.price, entry.currency, entry.effective_from, next_from,
-                     entry.source, entry.confirmed_at, *entry.extra)
-                )  # fmt: skip
+                    (
+                        *entry.key,
+                        entry.price,
+                        entry.currency,
+                        entry.effective_from,
+                        next_from,
+                        entry.source,
+                        entry.confirmed_at,
+                        *entry.extra,
+                    )
+                )
                 outcome = "inserted" if prev_id is None else "updated"
             outcomes[indexes[j]] = outcome
         if confirm:

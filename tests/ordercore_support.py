@@ -36,7 +36,9 @@ from timekeeping.clock import Clock, ManualClock, SystemClock
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = ROOT / "contracts" / "ordercore.openapi.yaml"
-ORDERCORE_TABLES = "ordercore.outbox, ordercore.invoice_requests, ordercore.order_transitions, ordercore.orders"
+ORDERCORE_TABLES = (
+    "ordercore.outbox, ordercore.invoice_requests, ordercore.order_transitions, ordercore.orders"
+)
 API_TOKEN = "test-ordercore-token"
 CALLBACK_SECRET = "test-callback-secret"
 
@@ -106,7 +108,9 @@ class OrdercoreServer:
         self.settings = settings
         self.clock = clock  # the order core's clock: the test sets and advances it
         token = settings.api_token.get_secret_value()
-        self.client = httpx.Client(base_url=base_url, timeout=10, headers={"Authorization": f"Bearer {token}"})
+        self.client = httpx.Client(
+            base_url=base_url, timeout=10, headers={"Authorization": f"Bearer {token}"}
+        )
 
     def create(self, key: str, body: dict[str, Any]) -> httpx.Response:
         return self.client.post("/v1/orders", json=body, headers={"Idempotency-Key": key})
@@ -115,7 +119,9 @@ class OrdercoreServer:
         return self.client.post(path, json=body)
 
     def pay(self, order: dict[str, Any]) -> httpx.Response:
-        return self.post(f"/v1/orders/{order['order_id']}/pay", {"method": "sandbox", "amount": order["payable"]})
+        return self.post(
+            f"/v1/orders/{order['order_id']}/pay", {"method": "sandbox", "amount": order["payable"]}
+        )
 
     def redeem(self, station_id: int, code: str) -> httpx.Response:
         return self.post("/v1/attendant/redeem", {"station_id": station_id, "code": code})
@@ -132,7 +138,9 @@ class OrdercoreServer:
 
 
 @contextmanager
-def running_ordercore(settings: OrdercoreSettings, clock: ManualClock | None = None) -> Iterator[OrdercoreServer]:
+def running_ordercore(
+    settings: OrdercoreSettings, clock: ManualClock | None = None
+) -> Iterator[OrdercoreServer]:
     """The real order core app (its background sender and sweep included) on a free port, reading the
     time from `clock` (a new ManualClock by default)."""
     clock = clock or ManualClock()
@@ -183,8 +191,9 @@ class CallbackReceiver:
     core's), 500 to the first `fail_first` well-signed deliveries, 200 afterwards. `events` are the accepted
     ones, first delivery of each event_id."""
 
-    def __init__(self, secret: str = CALLBACK_SECRET, fail_first: int = 0, port: int = 0,
-                 clock: Clock | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, secret: str = CALLBACK_SECRET, fail_first: int = 0, port: int = 0, clock: Clock | None = None
+    ) -> None:
         self.secret = secret.encode()
         self.clock = clock or SystemClock()
         self.fail_first = fail_first
@@ -237,7 +246,9 @@ class CallbackReceiver:
     def events_of(self, order_id: str) -> list[dict[str, Any]]:
         return [e for e in self.events if e["order_id"] == order_id]
 
-    def wait_for_states(self, order_id: str, states: list[str], timeout: float = 15.0) -> list[dict[str, Any]]:
+    def wait_for_states(
+        self, order_id: str, states: list[str], timeout: float = 15.0
+    ) -> list[dict[str, Any]]:
         """The order's accepted events once their states are exactly `states` (in this order)."""
         wait_until(lambda: len(self.events_of(order_id)) >= len(states), timeout, f"callbacks {states}")
         events = self.events_of(order_id)

@@ -39,7 +39,9 @@ def insert_records(engine: Engine, records: Sequence[StationRecord]) -> list[int
     with engine.begin() as conn:
         for record in records:
             row = record.station_row()
-            row["opening_hours"] = orjson.dumps(row["opening_hours"]).decode() if row["opening_hours"] else None
+            row["opening_hours"] = (
+                orjson.dumps(row["opening_hours"]).decode() if row["opening_hours"] else None
+            )
             station_id = int(conn.execute(_INSERT_STATION, row).scalar_one())
             ids.append(station_id)
             for source, external_id in record.identifiers:
@@ -80,8 +82,9 @@ class ThreadServer:
 
     def start(self) -> None:
         self.app = self.make_app()
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                http=BoundedHttpToolsProtocol)  # as bin/run serves both services
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=self.port, log_level="warning", http=BoundedHttpToolsProtocol
+        )  # as bin/run serves both services
         self._server = server = uvicorn.Server(config)
         self._thread = thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
@@ -125,8 +128,9 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(database_url: str, engine: Engine, clock: ManualClock | None = None,
-                **overrides: Any) -> Iterator[LiveServer]:  # fmt: skip
+def live_server(
+    database_url: str, engine: Engine, clock: ManualClock | None = None, **overrides: Any
+) -> Iterator[LiveServer]:
     """The real app on a free port, reading the time from `clock` (a new ManualClock by default)."""
     # List views show waits as of the last whole second (tests post events seconds before they look).
     base = {"DATABASE_URL": database_url, "index_refresh_seconds": 0.1, "occupancy_list_wait_seconds": 1.0}

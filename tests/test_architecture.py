@@ -8,7 +8,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAIN_PACKAGES = ["geo", "ingest", "demodata", "db", "pricing", "occupancy", "ordercore", "checkout", "timekeeping"]
+DOMAIN_PACKAGES = [
+    "geo",
+    "ingest",
+    "demodata",
+    "db",
+    "pricing",
+    "occupancy",
+    "ordercore",
+    "checkout",
+    "timekeeping",
+]
 # The HTTP edge of packages that also hold a service: only these modules may import the web stack.
 HTTP_EDGE = {"ordercore/app.py", "ordercore/routes.py", "ordercore/problems.py", "ordercore/__main__.py"}
 HTTP_MODULES = ("fastapi", "starlette", "uvicorn")
@@ -46,7 +56,9 @@ def test_no_package_shadows_the_standard_library() -> None:
 def test_the_order_core_does_not_import_the_station_service() -> None:
     """The reference order core deploys on its own: it shares only neutral packages (httpguard, db, ...)."""
     offenders = {
-        str(path.relative_to(ROOT)): sorted(m for m in _imports(path) if m.split(".")[0] in ("api", "pricing", "geo"))
+        str(path.relative_to(ROOT)): sorted(
+            m for m in _imports(path) if m.split(".")[0] in ("api", "pricing", "geo")
+        )
         for path in (ROOT / "ordercore").rglob("*.py")
     }
     assert {k: v for k, v in offenders.items() if v} == {}

@@ -37,14 +37,26 @@ def test_api_settings_outside_development_mode_need_their_own_secrets() -> None:
     with pytest.raises(UnsafeSettings, match="refusing to start outside development mode"):
         create_app(defaults)
     short = Settings.model_validate(
-        {"mode": "production", "operator_token": "short", "ordercore_token": STRONG,
-         "ordercore_callback_secret": STRONG, "quote_signing_keys": {"k1": STRONG}, "quote_key_id": "k1"}
-    )  # fmt: skip
+        {
+            "mode": "production",
+            "operator_token": "short",
+            "ordercore_token": STRONG,
+            "ordercore_callback_secret": STRONG,
+            "quote_signing_keys": {"k1": STRONG},
+            "quote_key_id": "k1",
+        }
+    )
     assert short.unsafe() == ["STATIONS_OPERATOR_TOKEN is shorter than 16 characters"]
     own = Settings.model_validate(
-        {"mode": "production", "operator_token": STRONG, "ordercore_token": STRONG,
-         "ordercore_callback_secret": STRONG, "quote_signing_keys": {"k1": STRONG}, "quote_key_id": "k1"}
-    )  # fmt: skip
+        {
+            "mode": "production",
+            "operator_token": STRONG,
+            "ordercore_token": STRONG,
+            "ordercore_callback_secret": STRONG,
+            "quote_signing_keys": {"k1": STRONG},
+            "quote_key_id": "k1",
+        }
+    )
     assert own.unsafe() == []
     create_app(own)  # builds (the lifespan, which needs the database, has not run)
     assert Settings.model_validate({"mode": "development"}).unsafe() == []
@@ -69,7 +81,9 @@ def test_ordercore_settings_outside_development_mode() -> None:
 
 def test_the_api_process_refuses_to_start_with_development_secrets() -> None:
     command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(free_port())]
-    done = subprocess.run(command, cwd=ROOT, env=production_env(), capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        command, cwd=ROOT, env=production_env(), capture_output=True, text=True, timeout=120
+    )
     assert done.returncode != 0
     assert "STATIONS_OPERATOR_TOKEN is the development value" in done.stderr, done.stderr
 

@@ -48,7 +48,9 @@ def upgrade() -> None:
         sa.Column("content_hash", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.CheckConstraint("status IN ('open', 'temporarily_closed', 'closed')", name=op.f("ck_stations_status")),
+        sa.CheckConstraint(
+            "status IN ('open', 'temporarily_closed', 'closed')", name=op.f("ck_stations_status")
+        ),
         sa.CheckConstraint("adcode IS NULL OR adcode ~ '^[0-9]{6}$'", name=op.f("ck_stations_adcode")),
         sa.CheckConstraint("length(btrim(name)) > 0", name=op.f("ck_stations_name_not_blank")),
         sa.CheckConstraint(
@@ -69,8 +71,10 @@ def upgrade() -> None:
         sa.Column("external_id", sa.Text(), nullable=False),
         sa.Column("station_id", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["station_id"], ["stations.id"],
-            name=op.f("fk_station_identifiers_station_id_stations"), ondelete="CASCADE",
+            ["station_id"],
+            ["stations.id"],
+            name=op.f("fk_station_identifiers_station_id_stations"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("source", "external_id", name=op.f("pk_station_identifiers")),
     )
@@ -83,8 +87,10 @@ def upgrade() -> None:
         sa.Column("number", sa.SmallInteger(), nullable=False),
         sa.CheckConstraint("number > 0", name=op.f("ck_fueling_positions_number_positive")),
         sa.ForeignKeyConstraint(
-            ["station_id"], ["stations.id"],
-            name=op.f("fk_fueling_positions_station_id_stations"), ondelete="CASCADE",
+            ["station_id"],
+            ["stations.id"],
+            name=op.f("fk_fueling_positions_station_id_stations"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_fueling_positions")),
         sa.UniqueConstraint("station_id", "number", name=op.f("uq_fueling_positions_station_id_number")),
@@ -97,8 +103,10 @@ def upgrade() -> None:
         sa.Column("grade", sa.Text(), nullable=False),
         sa.CheckConstraint("number > 0", name=op.f("ck_nozzles_number_positive")),
         sa.ForeignKeyConstraint(
-            ["position_id"], ["fueling_positions.id"],
-            name=op.f("fk_nozzles_position_id_fueling_positions"), ondelete="CASCADE",
+            ["position_id"],
+            ["fueling_positions.id"],
+            name=op.f("fk_nozzles_position_id_fueling_positions"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_nozzles")),
         sa.UniqueConstraint("position_id", "number", name=op.f("uq_nozzles_position_id_number")),

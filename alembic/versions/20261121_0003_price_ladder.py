@@ -82,10 +82,13 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_guide_prices")),
         sa.UniqueConstraint(
-            "province_code", "zone_code", "grade", "effective_from",
+            "province_code",
+            "zone_code",
+            "grade",
+            "effective_from",
             name=op.f("uq_guide_prices_province_code_zone_code_grade_effective_from"),
         ),
-    )  # fmt: skip
+    )
     op.create_table(
         "station_prices",
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
@@ -95,8 +98,10 @@ def upgrade() -> None:
         *_price_columns(),
         sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["station_id"], ["stations.id"],
-            name=op.f("fk_station_prices_station_id_stations"), ondelete="CASCADE",
+            ["station_id"],
+            ["stations.id"],
+            name=op.f("fk_station_prices_station_id_stations"),
+            ondelete="CASCADE",
         ),
         sa.CheckConstraint("price > 0", name=op.f("ck_station_prices_price_positive")),
         sa.CheckConstraint(
@@ -107,14 +112,19 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_station_prices")),
         sa.UniqueConstraint(
-            "station_id", "grade", "tier", "effective_from",
+            "station_id",
+            "grade",
+            "tier",
+            "effective_from",
             name=op.f("uq_station_prices_station_id_grade_tier_effective_from"),
         ),
-    )  # fmt: skip
+    )
     op.create_index(
-        "ix_station_prices_current", "station_prices", ["station_id"],
+        "ix_station_prices_current",
+        "station_prices",
+        ["station_id"],
         postgresql_where=sa.text("effective_to IS NULL"),
-    )  # fmt: skip
+    )
     for table, key in (
         ("guide_prices", "province_code WITH =, zone_code WITH =, grade WITH ="),
         ("station_prices", "station_id WITH =, grade WITH =, tier WITH ="),
@@ -130,12 +140,14 @@ def upgrade() -> None:
         sa.Column("zone_code", sa.Text(), nullable=False),
         sa.Column("resolved_by", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["station_id"], ["stations.id"],
-            name=op.f("fk_station_price_zones_station_id_stations"), ondelete="CASCADE",
+            ["station_id"],
+            ["stations.id"],
+            name=op.f("fk_station_price_zones_station_id_stations"),
+            ondelete="CASCADE",
         ),
         _zone_fk("station_price_zones"),
         sa.PrimaryKeyConstraint("station_id", name=op.f("pk_station_price_zones")),
-    )  # fmt: skip
+    )
     op.create_table(
         "station_credentials",
         sa.Column("key_id", sa.Text(), nullable=False),
@@ -144,11 +156,13 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["station_id"], ["stations.id"],
-            name=op.f("fk_station_credentials_station_id_stations"), ondelete="CASCADE",
+            ["station_id"],
+            ["stations.id"],
+            name=op.f("fk_station_credentials_station_id_stations"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("key_id", name=op.f("pk_station_credentials")),
-    )  # fmt: skip
+    )
     op.create_index("ix_station_credentials_station_id", "station_credentials", ["station_id"])
 
     op.create_table(

@@ -26,11 +26,11 @@ depends_on: str | Sequence[str] | None = None
 DISCOUNT_CHECK = (
     "(kind = 'amount_off' AND amount > 0 AND threshold >= 0 AND percent IS NULL AND cap IS NULL AND "
     "per_litre IS NULL AND litre_cap IS NULL) OR (kind = 'percent_off' AND percent > 0 AND percent < "
-    '100 AND (cap IS NULL OR cap > 0) AND amount IS NULL AND threshold IS NULL AND per_litre IS NULL '
+    "100 AND (cap IS NULL OR cap > 0) AND amount IS NULL AND threshold IS NULL AND per_litre IS NULL "
     "AND litre_cap IS NULL) OR (kind = 'per_litre_off' AND per_litre > 0 AND (litre_cap IS NULL OR "
-    'litre_cap > 0) AND amount IS NULL AND threshold IS NULL AND percent IS NULL AND cap IS NULL)'
+    "litre_cap > 0) AND amount IS NULL AND threshold IS NULL AND percent IS NULL AND cap IS NULL)"
 )
-WINDOW_CHECK = 'valid_from IS NULL OR valid_to IS NULL OR valid_to > valid_from'
+WINDOW_CHECK = "valid_from IS NULL OR valid_to IS NULL OR valid_to > valid_from"
 
 
 def _now() -> sa.TextClause:
@@ -54,7 +54,10 @@ def _rule(table: str) -> list[SchemaItem]:
         sa.Column("cap", sa.Numeric(12, 2), nullable=True),
         sa.Column("per_litre", sa.Numeric(10, 3), nullable=True),
         sa.Column("litre_cap", sa.Numeric(10, 2), nullable=True),
-        arr("grades"), arr("stations"), arr("brands"), arr("cities"),
+        arr("grades"),
+        arr("stations"),
+        arr("brands"),
+        arr("cities"),
         sa.Column("valid_from", sa.DateTime(timezone=True), nullable=True),
         sa.Column("valid_to", sa.DateTime(timezone=True), nullable=True),
         sa.Column("min_spend", sa.Numeric(12, 2), nullable=True),
@@ -67,7 +70,7 @@ def _rule(table: str) -> list[SchemaItem]:
         ck("min_spend IS NULL OR min_spend > 0", "min_spend_positive"),
         ck("per_user_limit IS NULL OR per_user_limit >= 0", "per_user_limit"),
         ck("currency IN ('CNY', 'EUR')", "currency"),
-    ]  # fmt: skip
+    ]
 
 
 def upgrade() -> None:
@@ -98,13 +101,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_member_levels")),
     )
     op.create_index(
-        "uq_member_levels_level_grade", "member_levels", ["level", "grade"], unique=True,
+        "uq_member_levels_level_grade",
+        "member_levels",
+        ["level", "grade"],
+        unique=True,
         postgresql_where=sa.text("grade IS NOT NULL"),
-    )  # fmt: skip
+    )
     op.create_index(
-        "uq_member_levels_level_all_grades", "member_levels", ["level"], unique=True,
+        "uq_member_levels_level_all_grades",
+        "member_levels",
+        ["level"],
+        unique=True,
         postgresql_where=sa.text("grade IS NULL"),
-    )  # fmt: skip
+    )
     op.create_table(
         "coupon_templates",
         sa.Column("id", sa.Text(), nullable=False),
@@ -134,19 +143,26 @@ def upgrade() -> None:
             name=op.f("ck_coupon_instances_state_fields"),
         ),
         sa.ForeignKeyConstraint(
-            ["template_id"], ["coupon_templates.id"],
-            name=op.f("fk_coupon_instances_template_id_coupon_templates"), ondelete="RESTRICT",
+            ["template_id"],
+            ["coupon_templates.id"],
+            name=op.f("fk_coupon_instances_template_id_coupon_templates"),
+            ondelete="RESTRICT",
         ),
         sa.ForeignKeyConstraint(
-            ["driver_id"], ["drivers.id"], name=op.f("fk_coupon_instances_driver_id_drivers"), ondelete="CASCADE",
+            ["driver_id"],
+            ["drivers.id"],
+            name=op.f("fk_coupon_instances_driver_id_drivers"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_coupon_instances")),
-    )  # fmt: skip
+    )
     op.create_index("ix_coupon_instances_driver_id", "coupon_instances", ["driver_id"])
     op.create_index(
-        "ix_coupon_instances_reservation_ref", "coupon_instances", ["reservation_ref"],
+        "ix_coupon_instances_reservation_ref",
+        "coupon_instances",
+        ["reservation_ref"],
         postgresql_where=sa.text("reservation_ref IS NOT NULL"),
-    )  # fmt: skip
+    )
     op.create_table(
         "payment_promotions",
         sa.Column("id", sa.Text(), nullable=False),
@@ -172,10 +188,12 @@ def upgrade() -> None:
             "max_coupons >= 0 AND max_payment_promotions >= 0", name=op.f("ck_promotion_policy_maxima")
         ),
         sa.CheckConstraint(
-            "points_per_yuan > 0 AND points_per_yuan % 100 = 0", name=op.f("ck_promotion_policy_points_per_yuan")
+            "points_per_yuan > 0 AND points_per_yuan % 100 = 0",
+            name=op.f("ck_promotion_policy_points_per_yuan"),
         ),
         sa.CheckConstraint(
-            "points_max_share >= 0 AND points_max_share <= 1", name=op.f("ck_promotion_policy_points_max_share")
+            "points_max_share >= 0 AND points_max_share <= 1",
+            name=op.f("ck_promotion_policy_points_max_share"),
         ),
         sa.PrimaryKeyConstraint("singleton", name=op.f("pk_promotion_policy")),
     )

@@ -34,16 +34,23 @@ def upgrade() -> None:
         sa.Column("received_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.CheckConstraint(STATES, name=op.f("ck_occupancy_events_state")),
         sa.ForeignKeyConstraint(
-            ["station_id"], ["stations.id"],
-            name=op.f("fk_occupancy_events_station_id_stations"), ondelete="CASCADE",
+            ["station_id"],
+            ["stations.id"],
+            name=op.f("fk_occupancy_events_station_id_stations"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_occupancy_events")),
         sa.UniqueConstraint(
-            "station_id", "position", "nozzle", "seq",
+            "station_id",
+            "position",
+            "nozzle",
+            "seq",
             name=op.f("uq_occupancy_events_station_id_position_nozzle_seq"),
         ),
     )
-    op.create_index("ix_occupancy_events_station_id_ts", "occupancy_events", ["station_id", "ts"], unique=False)
+    op.create_index(
+        "ix_occupancy_events_station_id_ts", "occupancy_events", ["station_id", "ts"], unique=False
+    )
     op.create_table(
         "nozzle_heads",
         sa.Column("station_id", sa.BigInteger(), nullable=False),
@@ -54,8 +61,10 @@ def upgrade() -> None:
         sa.Column("ts", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(STATES, name=op.f("ck_nozzle_heads_state")),
         sa.ForeignKeyConstraint(
-            ["station_id"], ["stations.id"],
-            name=op.f("fk_nozzle_heads_station_id_stations"), ondelete="CASCADE",
+            ["station_id"],
+            ["stations.id"],
+            name=op.f("fk_nozzle_heads_station_id_stations"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("station_id", "position", "nozzle", name=op.f("pk_nozzle_heads")),
     )
@@ -70,8 +79,10 @@ def upgrade() -> None:
             "waiting_vehicles BETWEEN 0 AND 500", name=op.f("ck_waiting_reports_waiting_vehicles_range")
         ),
         sa.ForeignKeyConstraint(
-            ["station_id"], ["stations.id"],
-            name=op.f("fk_waiting_reports_station_id_stations"), ondelete="CASCADE",
+            ["station_id"],
+            ["stations.id"],
+            name=op.f("fk_waiting_reports_station_id_stations"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_waiting_reports")),
         sa.UniqueConstraint("station_id", "ts", name=op.f("uq_waiting_reports_station_id_ts")),
@@ -85,8 +96,10 @@ def upgrade() -> None:
         sa.Column("ts", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.ForeignKeyConstraint(
-            ["station_id"], ["stations.id"],
-            name=op.f("fk_position_claims_station_id_stations"), ondelete="CASCADE",
+            ["station_id"],
+            ["stations.id"],
+            name=op.f("fk_position_claims_station_id_stations"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_position_claims")),
         sa.UniqueConstraint("ref", name=op.f("uq_position_claims_ref")),

@@ -53,13 +53,18 @@ def upgrade() -> None:
         sa.CheckConstraint("payable >= 0.01", name=op.f("ck_checkouts_payable_positive")),
         sa.CheckConstraint("points_used >= 0", name=op.f("ck_checkouts_points_used")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_checkouts")),
-        sa.UniqueConstraint("driver_id", "idempotency_key", name=op.f("uq_checkouts_driver_id_idempotency_key")),
+        sa.UniqueConstraint(
+            "driver_id", "idempotency_key", name=op.f("uq_checkouts_driver_id_idempotency_key")
+        ),
     )
     op.create_index("ix_checkouts_state", "checkouts", ["state"], unique=False)
     op.create_index(
-        "uq_checkouts_order_id", "checkouts", ["order_id"], unique=True,
+        "uq_checkouts_order_id",
+        "checkouts",
+        ["order_id"],
+        unique=True,
         postgresql_where=sa.text("order_id IS NOT NULL"),
-    )  # fmt: skip
+    )
     op.create_table(
         "ordercore_events",
         sa.Column("event_id", sa.Text(), nullable=False),

@@ -33,9 +33,11 @@ CHECKOUT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The stored outcome of this Idempotency-Key (same order)"},
     401: _problem("driver-required: no X-Driver-Id"),
     403: _problem("quote-not-yours"),
-    409: _problem("quote-already-used, coupons-unavailable (names each coupon and why), points-unavailable, "
-                  "idempotency-conflict, checkout-in-progress (Retry-After), checkout-cancelled, "
-                  "station-closed, nozzle-offline, order-core-conflict"),  # fmt: skip
+    409: _problem(
+        "quote-already-used, coupons-unavailable (names each coupon and why), points-unavailable, "
+        "idempotency-conflict, checkout-in-progress (Retry-After), checkout-cancelled, "
+        "station-closed, nozzle-offline, order-core-conflict"
+    ),
     410: _problem("quote-expired"),
     422: _problem("unknown-nozzle, nozzle-grade-mismatch"),
     502: _problem("order-core-rejected: the order core refused the order (reservations released)"),
@@ -44,9 +46,11 @@ CHECKOUT_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 @router.post(
-    "/v1/checkout", status_code=201, responses=CHECKOUT_RESPONSES,
+    "/v1/checkout",
+    status_code=201,
+    responses=CHECKOUT_RESPONSES,
     summary="Turn a quote into an order at the order core (idempotent per driver and Idempotency-Key)",
-)  # fmt: skip
+)
 async def create_checkout(
     body: CheckoutBody,
     request: Request,
@@ -64,8 +68,11 @@ async def create_checkout(
     return result.body
 
 
-@router.get("/v1/checkout/{checkout_id}", summary="A checkout and its order, as the callbacks left it",
-            responses=CHECKOUT_RESPONSES)  # fmt: skip
+@router.get(
+    "/v1/checkout/{checkout_id}",
+    summary="A checkout and its order, as the callbacks left it",
+    responses=CHECKOUT_RESPONSES,
+)
 async def get_checkout(
     checkout_id: Annotated[str, Path(max_length=64)], request: Request, driver_id: DriverHeader = None
 ) -> dict[str, Any]:
@@ -74,9 +81,10 @@ async def get_checkout(
 
 
 @router.post(
-    "/v1/ordercore/events", summary="Order-core callback (signed, idempotent by event_id)",
+    "/v1/ordercore/events",
+    summary="Order-core callback (signed, idempotent by event_id)",
     responses={401: _problem("invalid-signature"), 400: _problem("invalid-event")},
-)  # fmt: skip
+)
 async def ordercore_event(
     request: Request,
     signature: Annotated[str | None, Header(alias="X-Ordercore-Signature")] = None,

@@ -33,10 +33,15 @@ router = APIRouter(tags=["prices"])
 _OPEN = {1: True, 0: False, -1: None}
 
 
-def _fill(amount: Decimal | None, litres: Decimal | None, tank: Decimal | None, level: Decimal | None) -> Fill:
+def _fill(
+    amount: Decimal | None, litres: Decimal | None, tank: Decimal | None, level: Decimal | None
+) -> Fill:
     try:
-        return Fill(by_amount=amount, by_litres=litres,
-                    fill_up=FillUp(tank_capacity=tank, level=level or Decimal(0)) if tank is not None else None)  # fmt: skip
+        return Fill(
+            by_amount=amount,
+            by_litres=litres,
+            fill_up=FillUp(tank_capacity=tank, level=level or Decimal(0)) if tank is not None else None,
+        )
     except ValueError as exc:
         raise InvalidFill("give exactly one of amount, litres or tank_capacity (with level)") from exc
 
@@ -71,22 +76,31 @@ async def compare(request: Request) -> Response:
     driver_id = request.headers.get("x-driver-id")
     if driver_id is not None:
         if len(driver_id) > 64:
-            raise ParameterErrors([{"in": "header", "name": "X-Driver-Id", "message": "at most 64 characters"}])
+            raise ParameterErrors(
+                [{"in": "header", "name": "X-Driver-Id", "message": "at most 64 characters"}]
+            )
         engine_quote, member_cut = await run_in_threadpool(
             driver_pricer, request, snap, driver_id, code, now, frozenset(params.pay), fill_request
         )
     prices = book.for_grade(code)
     compare_request = CompareRequest(
-        grade=code, fill=fill_request, now=now, stale_after_seconds=DEFAULT_RULES.stale_after.total_seconds(),
-        include_stale=params.include_stale, sort="price" if params.sort == "wait" else params.sort,
+        grade=code,
+        fill=fill_request,
+        now=now,
+        stale_after_seconds=DEFAULT_RULES.stale_after.total_seconds(),
+        include_stale=params.include_stale,
+        sort="price" if params.sort == "wait" else params.sort,
         limit=len(positions) if params.sort == "wait" else params.limit,
-        consumption_l_per_100km=params.consumption_l_per_100km, road_factor=params.road_factor,
+        consumption_l_per_100km=params.consumption_l_per_100km,
+        road_factor=params.road_factor,
         member_cut_milli=member_cut,
-    )  # fmt: skip
+    )
     ranked = None
     if prices is not None and len(positions):
         if engine_quote is not None:
-            ranked = await run_in_threadpool(rank, prices, positions, chord_to_metres(chords), compare_request, engine_quote)
+            ranked = await run_in_threadpool(
+                rank, prices, positions, chord_to_metres(chords), compare_request, engine_quote
+            )
         else:
             ranked = rank(prices, positions, chord_to_metres(chords), compare_request)
     waits = None
@@ -97,13 +111,37 @@ async def compare(request: Request) -> Response:
             ranked = ranked.take(order)
             minutes, stale = [minutes[i] for i in order.tolist()], [stale[i] for i in order.tolist()]
         waits = wait_members(minutes, stale)
-    body = _body(snap, ranked, coord, (lon, lat), code, params.radius_m, params.sort, open_state, now, len(positions),
-                 waits)  # fmt: skip
+    body = _body(
+        snap,
+        ranked,
+        coord,
+        (lon, lat),
+        code,
+        params.radius_m,
+        params.sort,
+        open_state,
+        now,
+        len(positions),
+        waits,
+    )
     return Response(body, media_type="application/json")
 
 
-_COLUMNS = ("positions", "distance_m", "pump", "platform", "stale", "currency", "gross", "litres_cl", "payable",
-            "effective_milli", "detour_fuel_cl", "detour_cost", "total")  # fmt: skip
+_COLUMNS = (
+    "positions",
+    "distance_m",
+    "pump",
+    "platform",
+    "stale",
+    "currency",
+    "gross",
+    "litres_cl",
+    "payable",
+    "effective_milli",
+    "detour_fuel_cl",
+    "detour_cost",
+    "total",
+)
 
 
 _ITEM = (
@@ -115,9 +153,19 @@ _ITEM = (
 _JSON = {True: b"true", False: b"false", None: b"null"}
 
 
-def _body(snap: Snapshot, ranked: Ranked | None, coord: coords.CoordSystem, origin: tuple[float, float],
-          grade: str, radius_m: float, sort: str, open_state: np.ndarray, now: datetime, nearby: int,
-          waits: list[bytes] | None = None) -> bytes:  # fmt: skip
+def _body(
+    snap: Snapshot,
+    ranked: Ranked | None,
+    coord: coords.CoordSystem,
+    origin: tuple[float, float],
+    grade: str,
+    radius_m: float,
+    sort: str,
+    open_state: np.ndarray,
+    now: datetime,
+    nearby: int,
+    waits: list[bytes] | None = None,
+) -> bytes:
     items = []
     if ranked is not None and len(ranked.positions):
         lons, lats = snap.lonlat[coord]
@@ -128,33 +176,59 @@ def _body(snap: Snapshot, ranked: Ranked | None, coord: coords.CoordSystem, orig
         for i, pos in enumerate(c["positions"]):
             ccy = c["currency"][i]
             breakdown = ranked.breakdowns.get(pos)
-            detail = b"," + orjson.dumps(breakdown_json_lines(breakdown))[1:-1] if breakdown is not None else b""
-            items.append(_ITEM % (
-                snap.fragments[pos], xs[i], ys[i], c["distance_m"][i], _JSON[_OPEN[opens[i]]],
-                CURRENCIES[ccy].encode(), price_text(c["pump"][i], ccy).encode(), price_text(c["platform"][i], ccy).encode(),
-                _JSON[c["stale"][i]], *divmod(c["gross"][i], 100), *divmod(c["litres_cl"][i], 100),
-                *divmod(c["payable"][i], 100), price_text(c["effective_milli"][i], ccy).encode(),
-                *divmod(c["detour_fuel_cl"][i], 100), *divmod(c["detour_cost"][i], 100),
-                *divmod(c["total"][i], 100), detail, waits[i] if waits is not None else b"",
-            ))  # fmt: skip
-    head = orjson.dumps({
-        "coord": coord.value, "origin": {"lon": origin[0], "lat": origin[1]}, "grade": grade,
-        "radius_m": radius_m, "sort": sort, "as_of": now.isoformat(timespec="seconds"),
-        "stations_in_radius": nearby, "count": len(items),
-    })  # fmt: skip
+            detail = (
+                b"," + orjson.dumps(breakdown_json_lines(breakdown))[1:-1] if breakdown is not None else b""
+            )
+            items.append(
+                _ITEM
+                % (
+                    snap.fragments[pos],
+                    xs[i],
+                    ys[i],
+                    c["distance_m"][i],
+                    _JSON[_OPEN[opens[i]]],
+                    CURRENCIES[ccy].encode(),
+                    price_text(c["pump"][i], ccy).encode(),
+                    price_text(c["platform"][i], ccy).encode(),
+                    _JSON[c["stale"][i]],
+                    *divmod(c["gross"][i], 100),
+                    *divmod(c["litres_cl"][i], 100),
+                    *divmod(c["payable"][i], 100),
+                    price_text(c["effective_milli"][i], ccy).encode(),
+                    *divmod(c["detour_fuel_cl"][i], 100),
+                    *divmod(c["detour_cost"][i], 100),
+                    *divmod(c["total"][i], 100),
+                    detail,
+                    waits[i] if waits is not None else b"",
+                )
+            )
+    head = orjson.dumps(
+        {
+            "coord": coord.value,
+            "origin": {"lon": origin[0], "lat": origin[1]},
+            "grade": grade,
+            "radius_m": radius_m,
+            "sort": sort,
+            "as_of": now.isoformat(timespec="seconds"),
+            "stations_in_radius": nearby,
+            "count": len(items),
+        }
+    )
     return head[:-1] + b',"items":[' + b",".join(items) + b"]}"
 
 
 def breakdown_json_lines(breakdown: Breakdown) -> dict[str, Any]:
     return {
         "lines": [
-            {"kind": line.kind.value, "rule_id": line.rule_id, "description": line.description,
-             "amount": format(line.amount.amount, "f")}  # fmt: skip
+            {
+                "kind": line.kind.value,
+                "rule_id": line.rule_id,
+                "description": line.description,
+                "amount": format(line.amount.amount, "f"),
+            }
             for line in breakdown.lines
         ],
         "coupon_ids": list(breakdown.coupon_ids),
         "payment_promotion_ids": list(breakdown.payment_promotion_ids),
         "points_used": breakdown.points_used,
     }
-
-

@@ -25,7 +25,10 @@ from occupancy.parse import parse_batch
 
 router = APIRouter(tags=["occupancy"])
 StationId = Annotated[int, Path(ge=1, le=2**63 - 1, description="station id")]
-AsOf = Annotated[str | None, Query(description="RFC 3339 time with offset (default now); only events at or before it count")]
+AsOf = Annotated[
+    str | None,
+    Query(description="RFC 3339 time with offset (default now); only events at or before it count"),
+]
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
 _EVENTS_DOC = """A batch of nozzle events `{station_id, position, nozzle, state, ts, seq}` (state: idle, calling,
 authorized, fueling, completed, offline; ts RFC 3339 with offset; seq increasing per nozzle) and waiting
@@ -51,10 +54,15 @@ async def _body(request: Request, limit: int) -> bytes:
 
 
 @router.post(
-    "/v1/occupancy/events", summary="A station's controller posts nozzle events and queue counts",
-    description=_EVENTS_DOC, responses={**PROBLEM_RESPONSES, 401: {"description": "No or unknown credential"},
-                                        413: {"description": "Too many items or bytes"}},
-)  # fmt: skip
+    "/v1/occupancy/events",
+    summary="A station's controller posts nozzle events and queue counts",
+    description=_EVENTS_DOC,
+    responses={
+        **PROBLEM_RESPONSES,
+        401: {"description": "No or unknown credential"},
+        413: {"description": "Too many items or bytes"},
+    },
+)
 async def post_events(request: Request, station_id: StationAuthDep) -> Response:
     settings = request.app.state.settings
     body = await _body(request, settings.occupancy_max_body_bytes)
@@ -74,14 +82,19 @@ async def post_events(request: Request, station_id: StationAuthDep) -> Response:
     layout, result = await run_in_threadpool(store)
     feed.apply_own((station_id, layout) if layout is not None else None, result.events, result.reports)
     answer = {
-        "accepted": result.accepted, "duplicates": result.duplicates, "rejected": len(result.rejects),
+        "accepted": result.accepted,
+        "duplicates": result.duplicates,
+        "rejected": len(result.rejects),
         "rejects": [{"index": r.index, "code": r.code, "reason": r.reason} for r in result.rejects],
-    }  # fmt: skip
+    }
     return Response(orjson.dumps(answer), media_type="application/json")
 
 
-@router.get("/v1/stations/{station_id}/occupancy", summary="Live state of each fueling position",
-            responses=PROBLEM_RESPONSES)  # fmt: skip
+@router.get(
+    "/v1/stations/{station_id}/occupancy",
+    summary="Live state of each fueling position",
+    responses=PROBLEM_RESPONSES,
+)
 async def station_occupancy(request: Request, station_id: StationId, as_of: AsOf = None) -> dict[str, Any]:
     at = parse_as_of(as_of, clock_of(request).now())
     book = await book_with_layout(request, station_id)
@@ -92,12 +105,17 @@ async def station_occupancy(request: Request, station_id: StationId, as_of: AsOf
 
 
 @router.get(
-    "/v1/stations/{station_id}/wait", summary="Expected wait for a grade for a vehicle arriving at as_of",
-    responses={**PROBLEM_RESPONSES, 422: {"description": "The station sells no such grade",
-                                          "content": {PROBLEM_MEDIA_TYPE: {}}}},
-)  # fmt: skip
+    "/v1/stations/{station_id}/wait",
+    summary="Expected wait for a grade for a vehicle arriving at as_of",
+    responses={
+        **PROBLEM_RESPONSES,
+        422: {"description": "The station sells no such grade", "content": {PROBLEM_MEDIA_TYPE: {}}},
+    },
+)
 async def station_wait(
-    request: Request, station_id: StationId, grade: Annotated[str, Query(description="92, 95, 0 ...")],
+    request: Request,
+    station_id: StationId,
+    grade: Annotated[str, Query(description="92, 95, 0 ...")],
     as_of: AsOf = None,
 ) -> dict[str, Any]:
     code = normalize_grade(grade)

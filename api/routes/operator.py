@@ -23,9 +23,14 @@ from pricing.offers import CouponTemplate, PaymentPromotion, PointsRule, Stackin
 from pricing.rules import AmountOff, Conditions, Discount, PercentOff, PerLitreOff, Scope
 
 router = APIRouter(
-    prefix="/v1/operator", tags=["operator"], dependencies=[Depends(require_operator)],
-    responses={401: {"description": "Operator token missing or wrong (problem details)"}, **PROBLEM_RESPONSES},
-)  # fmt: skip
+    prefix="/v1/operator",
+    tags=["operator"],
+    dependencies=[Depends(require_operator)],
+    responses={
+        401: {"description": "Operator token missing or wrong (problem details)"},
+        **PROBLEM_RESPONSES,
+    },
+)
 T = TypeVar("T")
 ID = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 LEVEL = r"^[a-z0-9_-]+$"
@@ -39,11 +44,21 @@ def _no_float(value: Any) -> Any:
 
 # Decimal strings at the precision of their column (NUMERIC(digits, places)): more decimal places or digits
 # are refused (400 naming the field), never rounded into something the operator did not write.
-Yuan = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, max_digits=12, decimal_places=2)]
-Percent = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, max_digits=5, decimal_places=2)]
-PerLitre = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, max_digits=10, decimal_places=3)]
-Litres = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, max_digits=10, decimal_places=2)]
-Share = Annotated[Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, max_digits=4, decimal_places=3)]
+Yuan = Annotated[
+    Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, max_digits=12, decimal_places=2)
+]
+Percent = Annotated[
+    Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, max_digits=5, decimal_places=2)
+]
+PerLitre = Annotated[
+    Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, max_digits=10, decimal_places=3)
+]
+Litres = Annotated[
+    Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, max_digits=10, decimal_places=2)
+]
+Share = Annotated[
+    Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, max_digits=4, decimal_places=3)
+]
 
 
 class _Body(BaseModel):
@@ -103,10 +118,12 @@ class RuleBody(_Body):
             raise ValueError("valid_to must be after valid_from")
         return Conditions(
             Scope(frozenset(s.grades), frozenset(s.stations), frozenset(s.brands), frozenset(s.cities)),
-            self.valid_from, self.valid_to,
+            self.valid_from,
+            self.valid_to,
             None if self.min_spend is None else Money(self.min_spend, self.currency),
-            self.first_order_only, self.per_user_limit,
-        )  # fmt: skip
+            self.first_order_only,
+            self.per_user_limit,
+        )
 
 
 class TemplateFields(RuleBody):
@@ -115,7 +132,12 @@ class TemplateFields(RuleBody):
 
     def template(self, template_id: str) -> CouponTemplate:
         return CouponTemplate(
-            template_id, self.engine_discount(), self.conditions(), self.exclusive, self.stacks_with_payment, self.name
+            template_id,
+            self.engine_discount(),
+            self.conditions(),
+            self.exclusive,
+            self.stacks_with_payment,
+            self.name,
         )
 
     @model_validator(mode="after")
@@ -135,7 +157,12 @@ class PaymentBody(RuleBody):
 
     def promotion(self) -> PaymentPromotion:
         return PaymentPromotion(
-            self.id, self.channel, self.engine_discount(), self.conditions(), self.stacks_with_coupons, self.name
+            self.id,
+            self.channel,
+            self.engine_discount(),
+            self.conditions(),
+            self.stacks_with_coupons,
+            self.name,
         )
 
     @model_validator(mode="after")
@@ -198,20 +225,34 @@ def _rule_json(rule: CouponTemplate | PaymentPromotion, currency: str) -> dict[s
     d, c = rule.discount, rule.conditions
     discount: dict[str, str | None]
     if isinstance(d, AmountOff):
-        discount = {"kind": "amount_off", "threshold": str(d.threshold.amount), "amount": str(d.amount.amount)}
+        discount = {
+            "kind": "amount_off",
+            "threshold": str(d.threshold.amount),
+            "amount": str(d.amount.amount),
+        }
     elif isinstance(d, PercentOff):
-        discount = {"kind": "percent_off", "percent": str(d.percent), "cap": None if d.cap is None else str(d.cap.amount)}
+        discount = {
+            "kind": "percent_off",
+            "percent": str(d.percent),
+            "cap": None if d.cap is None else str(d.cap.amount),
+        }
     else:
         litre_cap = None if d.litre_cap is None else str(d.litre_cap)
         discount = {"kind": "per_litre_off", "per_litre": str(d.per_litre), "litre_cap": litre_cap}
     s = c.scope
     return {
-        "id": rule.id, "name": rule.name, "label": d.label(), "currency": currency, "discount": discount,
+        "id": rule.id,
+        "name": rule.name,
+        "label": d.label(),
+        "currency": currency,
+        "discount": discount,
         "scope": {k: sorted(getattr(s, k)) for k in ("grades", "stations", "brands", "cities")},
-        "valid_from": c.valid_from and c.valid_from.isoformat(), "valid_to": c.valid_to and c.valid_to.isoformat(),
-        "min_spend": c.min_spend and str(c.min_spend.amount), "first_order_only": c.first_order_only,
+        "valid_from": c.valid_from and c.valid_from.isoformat(),
+        "valid_to": c.valid_to and c.valid_to.isoformat(),
+        "min_spend": c.min_spend and str(c.min_spend.amount),
+        "first_order_only": c.first_order_only,
         "per_user_limit": c.per_user_limit,
-    }  # fmt: skip
+    }
 
 
 def _template_json(t: CouponTemplate, currency: str) -> dict[str, Any]:
@@ -223,18 +264,40 @@ def _payment_json(p: PaymentPromotion, currency: str) -> dict[str, Any]:
 
 
 def _driver_json(d: DriverContext) -> dict[str, Any]:
-    coupons = [{"id": c.id, "template_id": c.template.id, "state": c.state.value,
-                "expires_at": c.expires_at and c.expires_at.isoformat()} for c in d.coupons]  # fmt: skip
-    return {"id": d.driver_id, "member_level": d.member_level, "first_order": d.is_first_order,
-            "points_balance": d.points_balance, "coupons": coupons, "usage_counts": dict(d.usage_counts)}  # fmt: skip
+    coupons = [
+        {
+            "id": c.id,
+            "template_id": c.template.id,
+            "state": c.state.value,
+            "expires_at": c.expires_at and c.expires_at.isoformat(),
+        }
+        for c in d.coupons
+    ]
+    return {
+        "id": d.driver_id,
+        "member_level": d.member_level,
+        "first_order": d.is_first_order,
+        "points_balance": d.points_balance,
+        "coupons": coupons,
+        "usage_counts": dict(d.usage_counts),
+    }
 
 
 def _policy_json(conn: Connection) -> dict[str, Any]:
     p, points = store.load_policy(conn)
-    rule = None if points is None else {"points_per_yuan": points.points_per_yuan, "max_share": str(points.max_share)}
-    return {"max_coupons": p.max_coupons, "max_payment_promotions": p.max_payment_promotions,
-            "coupons_with_payment": p.coupons_with_payment, "station_discount": p.station_discount,
-            "member_discount": p.member_discount, "points": rule}  # fmt: skip
+    rule = (
+        None
+        if points is None
+        else {"points_per_yuan": points.points_per_yuan, "max_share": str(points.max_share)}
+    )
+    return {
+        "max_coupons": p.max_coupons,
+        "max_payment_promotions": p.max_payment_promotions,
+        "coupons_with_payment": p.coupons_with_payment,
+        "station_discount": p.station_discount,
+        "member_discount": p.member_discount,
+        "points": rule,
+    }
 
 
 async def _tx(engine: EngineDep, work: Callable[[Connection], T]) -> T:
@@ -257,7 +320,9 @@ DriverId = Annotated[str, Path(pattern=ID)]
 
 
 # ---- routes ---------------------------------------------------------------------------------------------
-@router.post("/coupon-templates", status_code=201, summary="Create a coupon template (409 if the id is taken)")
+@router.post(
+    "/coupon-templates", status_code=201, summary="Create a coupon template (409 if the id is taken)"
+)
 async def create_template(engine: EngineDep, body: TemplateBody) -> dict[str, Any]:
     def work(conn: Connection) -> dict[str, Any]:
         store.save_template(conn, body.template(body.id), create=True, currency=body.currency)
@@ -267,7 +332,9 @@ async def create_template(engine: EngineDep, body: TemplateBody) -> dict[str, An
 
 
 @router.put("/coupon-templates/{template_id}", summary="Replace a coupon template")
-async def replace_template(engine: EngineDep, template_id: TemplateId, body: TemplateFields) -> dict[str, Any]:
+async def replace_template(
+    engine: EngineDep, template_id: TemplateId, body: TemplateFields
+) -> dict[str, Any]:
     def work(conn: Connection) -> dict[str, Any]:
         store.save_template(conn, body.template(template_id), create=False, currency=body.currency)
         return _one_template(conn, template_id)
@@ -287,7 +354,9 @@ async def get_template(engine: EngineDep, template_id: TemplateId) -> dict[str, 
 
 
 @router.put("/drivers/{driver_id}", summary="Create or replace a driver's level, order count and points")
-async def put_driver(engine: EngineDep, clock: ClockDep, driver_id: DriverId, body: DriverBody) -> dict[str, Any]:
+async def put_driver(
+    engine: EngineDep, clock: ClockDep, driver_id: DriverId, body: DriverBody
+) -> dict[str, Any]:
     def work(conn: Connection) -> dict[str, Any]:
         store.put_driver(conn, driver_id, **body.model_dump())
         return _driver_json(store.load_driver_context(conn, driver_id, clock.now()))
@@ -297,12 +366,18 @@ async def put_driver(engine: EngineDep, clock: ClockDep, driver_id: DriverId, bo
 
 @router.get("/drivers/{driver_id}", summary="A driver with the coupons held (states as of now)")
 async def get_driver(engine: EngineDep, clock: ClockDep, driver_id: DriverId) -> dict[str, Any]:
-    return await _tx(engine, lambda conn: _driver_json(store.load_driver_context(conn, driver_id, clock.now())))
+    return await _tx(
+        engine, lambda conn: _driver_json(store.load_driver_context(conn, driver_id, clock.now()))
+    )
 
 
-@router.post("/drivers/{driver_id}/coupons", status_code=201, summary="Issue coupons of a template to a driver")
+@router.post(
+    "/drivers/{driver_id}/coupons", status_code=201, summary="Issue coupons of a template to a driver"
+)
 async def issue(engine: EngineDep, driver_id: DriverId, body: IssueBody) -> dict[str, Any]:
-    ids = await _tx(engine, lambda c: store.issue_coupons(c, driver_id, body.template_id, body.count, body.expires_at))
+    ids = await _tx(
+        engine, lambda c: store.issue_coupons(c, driver_id, body.template_id, body.count, body.expires_at)
+    )
     return {"driver_id": driver_id, "template_id": body.template_id, "coupon_ids": ids}
 
 
@@ -310,8 +385,13 @@ async def issue(engine: EngineDep, driver_id: DriverId, body: IssueBody) -> dict
 async def put_level(
     engine: EngineDep, level: Annotated[str, Path(pattern=LEVEL)], body: LevelBody
 ) -> dict[str, Any]:
-    await _tx(engine, lambda c: store.set_member_level(c, level, {d.grade: d.per_litre for d in body.discounts}))
-    return {"level": level, "discounts": [{"grade": d.grade, "per_litre": str(d.per_litre)} for d in body.discounts]}
+    await _tx(
+        engine, lambda c: store.set_member_level(c, level, {d.grade: d.per_litre for d in body.discounts})
+    )
+    return {
+        "level": level,
+        "discounts": [{"grade": d.grade, "per_litre": str(d.per_litre)} for d in body.discounts],
+    }
 
 
 @router.post("/payment-promotions", status_code=201, summary="Create a payment-channel promotion")
@@ -331,8 +411,13 @@ async def list_payments(engine: EngineDep) -> dict[str, Any]:
 
 @router.put("/policy", summary="Declare the stacking policy and the points rule")
 async def put_policy(engine: EngineDep, body: PolicyBody) -> dict[str, Any]:
-    policy = StackingPolicy(body.max_coupons, body.max_payment_promotions, body.coupons_with_payment,
-                            body.station_discount, body.member_discount)  # fmt: skip
+    policy = StackingPolicy(
+        body.max_coupons,
+        body.max_payment_promotions,
+        body.coupons_with_payment,
+        body.station_discount,
+        body.member_discount,
+    )
 
     def work(conn: Connection) -> dict[str, Any]:
         store.set_policy(conn, policy, body.rule())

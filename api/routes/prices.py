@@ -24,7 +24,11 @@ router = APIRouter(tags=["prices"])
 StationId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 DriverHeader = Annotated[
     str | None,
-    Header(alias="X-Driver-Id", max_length=64, description="the signed-in driver, set by the mini-program gateway"),
+    Header(
+        alias="X-Driver-Id",
+        max_length=64,
+        description="the signed-in driver, set by the mini-program gateway",
+    ),
 ]
 
 
@@ -34,12 +38,21 @@ def _request(body: PriceQuestion, driver_id: str | None, at: datetime) -> Pricin
     except ValueError as exc:
         raise InvalidFill(str(exc)) from None
     return PricingRequest(
-        station_id=body.station_id, grade=normalize_grade(body.grade), fill=fill, at=at, driver_id=driver_id,
-        payment_channels=frozenset(body.payment_channels), use_points=body.use_points,
-    )  # fmt: skip
+        station_id=body.station_id,
+        grade=normalize_grade(body.grade),
+        fill=fill,
+        at=at,
+        driver_id=driver_id,
+        payment_channels=frozenset(body.payment_channels),
+        use_points=body.use_points,
+    )
 
 
-@router.post("/v1/prices/effective", summary="What this driver pays for this fill (itemised)", responses=PROBLEM_RESPONSES)
+@router.post(
+    "/v1/prices/effective",
+    summary="What this driver pays for this fill (itemised)",
+    responses=PROBLEM_RESPONSES,
+)
 async def effective(
     body: PriceQuestion, engine: EngineDep, clock: ClockDep, driver_id: DriverHeader = None
 ) -> dict[str, Any]:
@@ -49,16 +62,22 @@ async def effective(
     def compute() -> dict[str, Any]:
         with engine.connect() as conn:
             price, breakdown = effective_price(conn, request)
-        return {"station_id": body.station_id, "grade": request.grade, "as_of": at.isoformat(),
-                **breakdown_json(price, breakdown)}  # fmt: skip
+        return {
+            "station_id": body.station_id,
+            "grade": request.grade,
+            "as_of": at.isoformat(),
+            **breakdown_json(price, breakdown),
+        }
 
     return await run_in_threadpool(compute)
 
 
 @router.post(
-    "/v1/quotes", status_code=201, summary="A signed quote checkout will honour until it expires",
+    "/v1/quotes",
+    status_code=201,
+    summary="A signed quote checkout will honour until it expires",
     responses=PROBLEM_RESPONSES,
-)  # fmt: skip
+)
 async def create_quote(
     body: PriceQuestion, engine: EngineDep, request: Request, driver_id: DriverHeader = None
 ) -> dict[str, Any]:
@@ -70,15 +89,23 @@ async def create_quote(
         with engine.begin() as conn:
             price, breakdown = effective_price(conn, pricing_request)
             payload, token = quotes.issue(
-                conn, settings.quote_keys(), price=price, breakdown=breakdown, fill=pricing_request.fill,
-                driver_id=driver_id, now=now, ttl=timedelta(seconds=settings.quote_ttl_seconds),
-            )  # fmt: skip
+                conn,
+                settings.quote_keys(),
+                price=price,
+                breakdown=breakdown,
+                fill=pricing_request.fill,
+                driver_id=driver_id,
+                now=now,
+                ttl=timedelta(seconds=settings.quote_ttl_seconds),
+            )
         return {**payload, "token": token}
 
     return await run_in_threadpool(issue)
 
 
-@router.post("/v1/quotes/verify", summary="Check a quote token: intact, unexpired, unused", responses=PROBLEM_RESPONSES)
+@router.post(
+    "/v1/quotes/verify", summary="Check a quote token: intact, unexpired, unused", responses=PROBLEM_RESPONSES
+)
 async def verify_quote(body: TokenBody, engine: EngineDep, request: Request) -> dict[str, Any]:
     keys, now = request.app.state.settings.quote_keys(), clock_of(request).now()
 
@@ -90,7 +117,9 @@ async def verify_quote(body: TokenBody, engine: EngineDep, request: Request) -> 
     return {"valid": True, "used": used, "quote": payload}
 
 
-@router.get("/v1/stations/{station_id}/prices", summary="A station's price ladder for a grade, as of any time")
+@router.get(
+    "/v1/stations/{station_id}/prices", summary="A station's price ladder for a grade, as of any time"
+)
 async def station_ladder(
     station_id: StationId,
     engine: EngineDep,
@@ -106,8 +135,12 @@ async def station_ladder(
         "grade": code,
         "as_of": found.as_of.isoformat(),
         "rungs": [
-            {**asdict(r), "price": plain(r.price), "effective_from": r.effective_from.isoformat(),
-             "confirmed_at": r.confirmed_at.isoformat()}  # fmt: skip
+            {
+                **asdict(r),
+                "price": plain(r.price),
+                "effective_from": r.effective_from.isoformat(),
+                "confirmed_at": r.confirmed_at.isoformat(),
+            }
             for r in found.rungs
         ],
     }
@@ -119,7 +152,10 @@ async def station_ladder(
     responses=PROBLEM_RESPONSES,
 )
 async def post_prices(
-    station_id: StationId, body: StationPrices, engine: EngineDep, clock: ClockDep,
+    station_id: StationId,
+    body: StationPrices,
+    engine: EngineDep,
+    clock: ClockDep,
     authenticated: StationAuthDep,
 ) -> dict[str, Any]:
     if authenticated != station_id:
@@ -129,13 +165,25 @@ async def post_prices(
     for item in body.prices:
         updates.append(
             ladder.PriceUpdate(
-                station_id=station_id, grade=normalize_grade(item.grade), tier=item.tier, price=item.price,
-                effective_from=item.effective_from or now, source=f"station:{station_id}", confirmed_at=now,
-            )  # fmt: skip
+                station_id=station_id,
+                grade=normalize_grade(item.grade),
+                tier=item.tier,
+                price=item.price,
+                effective_from=item.effective_from or now,
+                source=f"station:{station_id}",
+                confirmed_at=now,
+            )
         )
     outcomes = await run_in_threadpool(lambda: ladder.write_prices(engine, updates, now=now))
     results = [
-        {"index": i, "grade": u.grade, "tier": u.tier, "price": plain(u.price), "status": o.status, "reason": o.reason}
+        {
+            "index": i,
+            "grade": u.grade,
+            "tier": u.tier,
+            "price": plain(u.price),
+            "status": o.status,
+            "reason": o.reason,
+        }
         for i, (u, o) in enumerate(zip(updates, outcomes, strict=True))
     ]
     return {
@@ -157,14 +205,24 @@ async def stats(
     if (city is None) == (province is None):
         raise InvalidFill("give exactly one of city or province")
     found = await run_in_threadpool(
-        lambda: ladder.regional_stats(engine, province=province, city=city, tier=tier, include_stale=include_stale,
-                                      as_of=clock.now())
-    )  # fmt: skip
+        lambda: ladder.regional_stats(
+            engine, province=province, city=city, tier=tier, include_stale=include_stale, as_of=clock.now()
+        )
+    )
     return {
-        "city": city, "province": province, "tier": tier, "include_stale": include_stale,
+        "city": city,
+        "province": province,
+        "tier": tier,
+        "include_stale": include_stale,
         "grades": [
-            {"grade": g.grade, "currency": g.currency, "stations": g.stations,
-             "min": plain(g.min), "avg": plain(g.avg), "max": plain(g.max)}  # fmt: skip
+            {
+                "grade": g.grade,
+                "currency": g.currency,
+                "stations": g.stations,
+                "min": plain(g.min),
+                "avg": plain(g.avg),
+                "max": plain(g.max),
+            }
             for g in found
         ],
-    }  # fmt: skip
+    }

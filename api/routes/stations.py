@@ -65,8 +65,9 @@ async def nearby(request: Request) -> Response:
         result = NearbyResult(ranked, ranked_chords, None)
     elif params.sort == "wait":
         within, chords = stations_within(snap, query, open_state)
-        ranked, ranked_chords = by_wait(request, snap.ids, normalize_grade(params.grade or ""), within, chords,
-                                        params.limit)  # fmt: skip
+        ranked, ranked_chords = by_wait(
+            request, snap.ids, normalize_grade(params.grade or ""), within, chords, params.limit
+        )
         result = NearbyResult(ranked, ranked_chords, None)
     else:
         result = nearest_stations(snap, query, open_state)
@@ -78,7 +79,9 @@ async def nearby(request: Request) -> Response:
     if params.effective:
         extras = [a + b for a, b in zip(extras or [b""] * len(effective), effective, strict=True)]
     if params.wait:
-        waits = wait_members(*wait_columns(request, snap.ids[result.positions], normalize_grade(params.grade or "")))
+        waits = wait_members(
+            *wait_columns(request, snap.ids[result.positions], normalize_grade(params.grade or ""))
+        )
         extras = [a + b for a, b in zip(extras or [b""] * len(waits), waits, strict=True)]
     body = nearby_body(snap, result, coord, (lon, lat), params.radius_m, open_state, now, extras)
     return Response(body, media_type="application/json")

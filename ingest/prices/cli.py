@@ -47,8 +47,10 @@ def _connect(url: str) -> Engine | None:
             conn.execute(text("SELECT 1 FROM station_prices LIMIT 0"))
     except SQLAlchemyError as exc:
         first = str(exc.orig if hasattr(exc, "orig") else exc).strip().splitlines()[0]
-        print(f"stations-ingest: database unreachable or not migrated: {exc.__class__.__name__}: {first}",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"stations-ingest: database unreachable or not migrated: {exc.__class__.__name__}: {first}",
+            file=sys.stderr,
+        )
         engine.dispose()
         return None
     return engine
@@ -75,8 +77,12 @@ def main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         name = args.path.name if args.path.is_file() else args.path.resolve().name
         rejects = args.rejects or Path(f"{name}.rejects.csv")
         try:
-            result = run(_progress(ADAPTERS[args.format](args.path, engine)), engine, rejects,
-                         batch_size=args.batch_size)  # fmt: skip
+            result = run(
+                _progress(ADAPTERS[args.format](args.path, engine)),
+                engine,
+                rejects,
+                batch_size=args.batch_size,
+            )
         except (SourceError, OSError, UnicodeDecodeError) as exc:
             print(f"stations-ingest: cannot read {args.path}: {exc}", file=sys.stderr)
             return 2

@@ -75,9 +75,16 @@ def read(path: Path, engine: Engine) -> Iterator[PriceItem]:
                     )
                     continue
                 update = GuideUpdate(
-                    code, zone["zone_code"], str(product), Decimal(str(price)), effective, SOURCE, confirmed,
-                    url, currency,
-                )  # fmt: skip
+                    code,
+                    zone["zone_code"],
+                    str(product),
+                    Decimal(str(price)),
+                    effective,
+                    SOURCE,
+                    confirmed,
+                    url,
+                    currency,
+                )
                 guides.append(GuidePrice(line, raw, update))
     yield from _regions(path.parent / "regions" / "regions.json", zones_of)
     yield from guides

@@ -112,10 +112,18 @@ class _Run:
             else:
                 self.reject(item.line, f"unknown station {item.id_source} {item.external_id!r}", item.raw)
         updates = [
-            PriceUpdate(ids[(i.id_source, i.external_id)], i.grade, i.tier, i.price, i.effective_from, i.source,
-                        i.currency, i.effective_from)
+            PriceUpdate(
+                ids[(i.id_source, i.external_id)],
+                i.grade,
+                i.tier,
+                i.price,
+                i.effective_from,
+                i.source,
+                i.currency,
+                i.effective_from,
+            )
             for i in known
-        ]  # fmt: skip
+        ]
         for item, outcome in zip(
             known, write_prices(self.engine, updates, now=self.now, rules=self.rules), strict=True
         ):
@@ -126,9 +134,14 @@ class _Run:
 
 
 def run(
-    items: Iterable[PriceItem], engine: Engine, rejects_path: Path, *, batch_size: int = 500,
-    now: datetime | None = None, rules: Rules = DEFAULT_RULES,
-) -> PriceSummary:  # fmt: skip
+    items: Iterable[PriceItem],
+    engine: Engine,
+    rejects_path: Path,
+    *,
+    batch_size: int = 500,
+    now: datetime | None = None,
+    rules: Rules = DEFAULT_RULES,
+) -> PriceSummary:
     started = time.monotonic()
     summary = PriceSummary(rejects_path=rejects_path)
     seen: dict[tuple[object, ...], int] = {}

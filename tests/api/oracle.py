@@ -22,7 +22,9 @@ def scan(engine: Engine, lon: float, lat: float, radius_m: float, limit: int) ->
     return [(int(r.id), float(r.d)) for r in rows if r.d <= radius_m][:limit]
 
 
-def assert_same_answer(items: list[dict[str, Any]], expected: list[tuple[int, float]], radius_m: float) -> None:
+def assert_same_answer(
+    items: list[dict[str, Any]], expected: list[tuple[int, float]], radius_m: float
+) -> None:
     """Same stations in the same order, distances within 1 m. Where two stations are within 1 cm of each
     other (a tie the two distance algorithms may break differently), either order is accepted, and a
     station within 1 cm of the radius may be in or out."""

@@ -21,20 +21,36 @@ from tests.support import LiveServer, insert_records
 def price(engine: Engine, station_id: int, pump: str, platform: str, at: datetime | None = None) -> None:
     """92# prices of a station confirmed at `at` (default an hour ago: fresh by the session server's clock)."""
     at = at or datetime.now(UTC) - timedelta(hours=1)
-    outcomes = write_prices(engine, [
-        PriceUpdate(station_id, "92", "pump", Decimal(pump), at, "test"),
-        PriceUpdate(station_id, "92", "platform", Decimal(platform), at, "test"),
-    ], now=at)  # fmt: skip
+    outcomes = write_prices(
+        engine,
+        [
+            PriceUpdate(station_id, "92", "pump", Decimal(pump), at, "test"),
+            PriceUpdate(station_id, "92", "platform", Decimal(platform), at, "test"),
+        ],
+        now=at,
+    )
     assert all(o.status != "rejected" for o in outcomes), outcomes
 
 
 @pytest.fixture
 def town(engine: Engine, server: LiveServer) -> dict[str, int]:
     names = ["near", "cheap-far", "out-of-radius", "no-92", "stale"]
-    ids = dict(zip(names, insert_records(engine, [
-        station("near", 100), station("cheap-far", 2_000), station("out-of-radius", 8_000),
-        station("no-92", 3_000, grades=("0",)), station("stale", 500),
-    ]), strict=True))  # fmt: skip
+    ids = dict(
+        zip(
+            names,
+            insert_records(
+                engine,
+                [
+                    station("near", 100),
+                    station("cheap-far", 2_000),
+                    station("out-of-radius", 8_000),
+                    station("no-92", 3_000, grades=("0",)),
+                    station("stale", 500),
+                ],
+            ),
+            strict=True,
+        )
+    )
     price(engine, ids["near"], "7.89", "7.59")
     price(engine, ids["cheap-far"], "7.89", "7.29")
     price(engine, ids["out-of-radius"], "7.69", "7.09")
@@ -66,11 +82,22 @@ def test_ranked_by_what_the_driver_pays(server: LiveServer, town: dict[str, int]
     assert [i["name"] for i in body["items"]] == ["cheap-far", "near"]
     assert body["stations_in_radius"] == 3  # near, cheap-far, stale offer 92 within 5 km
     for item in body["items"]:  # the vectorised ranking agrees with the engine's itemised price
-        effective = server.client.post("/v1/prices/effective", json={
-            "station_id": item["id"], "grade": "92", "fill": {"by_amount": "300"},
-        }).json()  # fmt: skip
-        assert (item["price"]["payable"], item["price"]["litres"], item["price"]["effective_price_per_litre"]) == (
-            effective["payable"], effective["litres"], effective["effective_price_per_litre"],
+        effective = server.client.post(
+            "/v1/prices/effective",
+            json={
+                "station_id": item["id"],
+                "grade": "92",
+                "fill": {"by_amount": "300"},
+            },
+        ).json()
+        assert (
+            item["price"]["payable"],
+            item["price"]["litres"],
+            item["price"]["effective_price_per_litre"],
+        ) == (
+            effective["payable"],
+            effective["litres"],
+            effective["effective_price_per_litre"],
         )
 
 
@@ -94,26 +121,45 @@ def test_total_cost_counts_the_detour(server: LiveServer, town: dict[str, int]) 
     assert [i["name"] for i in frugal["items"]] == ["cheap-far", "near"]
 
 
-def test_a_drivers_coupon_can_change_the_ranking(server: LiveServer, town: dict[str, int], engine: Engine) -> None:
+def test_a_drivers_coupon_can_change_the_ranking(
+    server: LiveServer, town: dict[str, int], engine: Engine
+) -> None:
     with engine.begin() as conn:
         store.put_driver(conn, "d7", member_level=None, completed_orders=2, points_balance=0)
         only_near = Scope(stations=frozenset({str(town["near"])}))
-        store.save_template(conn, CouponTemplate(
-            "near-30", AmountOff(Money.of("100"), Money.of("30")), Conditions(scope=only_near)
-        ), create=True)  # fmt: skip
+        store.save_template(
+            conn,
+            CouponTemplate(
+                "near-30", AmountOff(Money.of("100"), Money.of("30")), Conditions(scope=only_near)
+            ),
+            create=True,
+        )
         store.issue_coupons(conn, "d7", "near-30", 1)
     anonymous = compare(server)
     assert [i["name"] for i in anonymous["items"]] == ["cheap-far", "near"]
     response = server.get("/v1/prices/compare", lon=KUNMING[0], lat=KUNMING[1], grade="92", amount="300")
     assert response.status_code == 200
-    body = server.client.get("/v1/prices/compare", params={
-        "lon": KUNMING[0], "lat": KUNMING[1], "grade": "92", "amount": "300",
-    }, headers={"X-Driver-Id": "d7"}).json()  # fmt: skip
+    body = server.client.get(
+        "/v1/prices/compare",
+        params={
+            "lon": KUNMING[0],
+            "lat": KUNMING[1],
+            "grade": "92",
+            "amount": "300",
+        },
+        headers={"X-Driver-Id": "d7"},
+    ).json()
     assert [i["name"] for i in body["items"]] == ["near", "cheap-far"]
     assert body["items"][0]["price"]["coupon_ids"] and body["items"][1]["price"]["coupon_ids"] == []
-    effective = server.client.post("/v1/prices/effective", json={
-        "station_id": town["near"], "grade": "92", "fill": {"by_amount": "300"},
-    }, headers={"X-Driver-Id": "d7"}).json()  # fmt: skip
+    effective = server.client.post(
+        "/v1/prices/effective",
+        json={
+            "station_id": town["near"],
+            "grade": "92",
+            "fill": {"by_amount": "300"},
+        },
+        headers={"X-Driver-Id": "d7"},
+    ).json()
     assert body["items"][0]["price"]["payable"] == effective["payable"]
 
 
@@ -133,7 +179,9 @@ def test_new_prices_reach_the_comparison(server: LiveServer, town: dict[str, int
         ({"amount": "-5"}, "invalid-parameter"),
     ],
 )
-def test_bad_comparisons(server: LiveServer, town: dict[str, int], params: dict[str, object], slug: str) -> None:
+def test_bad_comparisons(
+    server: LiveServer, town: dict[str, int], params: dict[str, object], slug: str
+) -> None:
     query = {"lon": KUNMING[0], "lat": KUNMING[1], "grade": "92", "amount": "300"} | params
     response = server.get("/v1/prices/compare", **query)
     assert response.status_code == 400, response.text
@@ -141,7 +189,9 @@ def test_bad_comparisons(server: LiveServer, town: dict[str, int], params: dict[
 
 
 def test_nearby_shows_prices_and_sorts_by_price(server: LiveServer, town: dict[str, int]) -> None:
-    near = server.get("/v1/stations/nearby", lon=KUNMING[0], lat=KUNMING[1], radius_m=5000, prices=True).json()
+    near = server.get(
+        "/v1/stations/nearby", lon=KUNMING[0], lat=KUNMING[1], radius_m=5000, prices=True
+    ).json()
     shown = {i["name"]: i.get("prices") for i in near["items"]}
     assert shown["near"] == {"92": {"currency": "CNY", "pump": "7.89", "platform": "7.59", "stale": False}}
     assert shown["stale"]["92"]["stale"] is True and shown["no-92"] == {}
@@ -158,25 +208,37 @@ def test_nearby_shows_and_sorts_by_what_this_driver_pays(
     with engine.begin() as conn:
         store.put_driver(conn, "d8", member_level=None, completed_orders=2, points_balance=0)
         only_near = Scope(stations=frozenset({str(town["near"])}))
-        store.save_template(conn, CouponTemplate(
-            "near-40", AmountOff(Money.of("100"), Money.of("40")), Conditions(scope=only_near)
-        ), create=True)  # fmt: skip
+        store.save_template(
+            conn,
+            CouponTemplate(
+                "near-40", AmountOff(Money.of("100"), Money.of("40")), Conditions(scope=only_near)
+            ),
+            create=True,
+        )
         store.issue_coupons(conn, "d8", "near-40", 1)
     where: dict[str, str | float] = {"lon": KUNMING[0], "lat": KUNMING[1], "radius_m": 5000, "grade": "92"}
     plain = server.get("/v1/stations/nearby", **where, effective=True).json()
     by_name = {i["name"]: i["effective"] for i in plain["items"]}
     assert by_name["stale"] is None and "no-92" not in by_name  # grade=92 filters it out
     for name in ("near", "cheap-far"):
-        expected = server.client.post("/v1/prices/effective", json={
-            "station_id": town[name], "grade": "92", "fill": {"by_amount": "300"},
-        }).json()  # fmt: skip
+        expected = server.client.post(
+            "/v1/prices/effective",
+            json={
+                "station_id": town[name],
+                "grade": "92",
+                "fill": {"by_amount": "300"},
+            },
+        ).json()
         assert by_name[name]["payable"] == expected["payable"]
         assert by_name[name]["effective_price_per_litre"] == expected["effective_price_per_litre"]
     ranked = server.get("/v1/stations/nearby", **where, sort="effective").json()
     assert [i["name"] for i in ranked["items"]] == ["cheap-far", "near"]
-    mine = server.client.get("/v1/stations/nearby", params=where | {"sort": "effective"},
-                             headers={"X-Driver-Id": "d8"}).json()  # fmt: skip
+    mine = server.client.get(
+        "/v1/stations/nearby", params=where | {"sort": "effective"}, headers={"X-Driver-Id": "d8"}
+    ).json()
     assert [i["name"] for i in mine["items"]] == ["near", "cheap-far"]
     litres = server.get("/v1/stations/nearby", **where, effective=True, litres="40").json()
     assert {i["effective"]["litres"] for i in litres["items"] if i["effective"]} == {"40.00"}
-    assert server.get("/v1/stations/nearby", lon=KUNMING[0], lat=KUNMING[1], effective=True).status_code == 400
+    assert (
+        server.get("/v1/stations/nearby", lon=KUNMING[0], lat=KUNMING[1], effective=True).status_code == 400
+    )

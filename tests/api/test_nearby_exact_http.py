@@ -51,7 +51,9 @@ def test_random_points_and_radii_match_the_scan(clusters: LiveServer) -> None:
 def test_french_national_list_200_points(
     engine: Engine, server: LiveServer, shared_data: Path, tmp_path: Path
 ) -> None:
-    summary = ingest(engine, "fr", shared_data / "fr-prix-carburants-20221012" / "stations.csv", tmp_path / "r")
+    summary = ingest(
+        engine, "fr", shared_data / "fr-prix-carburants-20221012" / "stations.csv", tmp_path / "r"
+    )
     assert summary.counts.inserted > 13_000
     server.wait_for_catalogue()
     with engine.connect() as conn:

@@ -16,13 +16,17 @@ from tests.support import LiveServer, insert_records
 
 KUNMING = (102.7123, 25.0406)  # WGS-84
 TUESDAY_MORNING = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # Tuesday 10:00 in Shanghai
-JUST_AFTER_MIDNIGHT = datetime(2026, 11, 23, 16, 0, 30, tzinfo=UTC)  # Tuesday 00:00:30 in Shanghai, Monday in UTC
+JUST_AFTER_MIDNIGHT = datetime(
+    2026, 11, 23, 16, 0, 30, tzinfo=UTC
+)  # Tuesday 00:00:30 in Shanghai, Monday in UTC
 
 
 def station(name: str, dx_m: float, **extra: Any) -> StationRecord:
     lon = KUNMING[0] + dx_m / 101_000.0  # ~1 m east per 1/101000 degree at this latitude
     fields: dict[str, Any] = {
-        "brand": "sinopec", "grades": ("92", "95", "0"), "opening_hours": OpeningHours(always_open=True),
+        "brand": "sinopec",
+        "grades": ("92", "95", "0"),
+        "opening_hours": OpeningHours(always_open=True),
     }
     fields.update(extra)
     return StationRecord(name=name, lon=lon, lat=KUNMING[1], **fields)
@@ -64,7 +68,9 @@ def test_answers_in_the_requested_coordinate_system(server: LiveServer, street: 
         assert distance_m(first["location"]["lon"], first["location"]["lat"], *want) < 0.2
 
 
-def test_a_point_in_the_wrong_system_lands_hundreds_of_metres_away(server: LiveServer, street: list[int]) -> None:
+def test_a_point_in_the_wrong_system_lands_hundreds_of_metres_away(
+    server: LiveServer, street: list[int]
+) -> None:
     gcj = coords.wgs84_to_gcj02(*KUNMING)
     as_if_wgs = server.get("/v1/stations/nearby", lon=gcj[0], lat=gcj[1], radius_m=50).json()
     as_gcj = server.get("/v1/stations/nearby", lon=gcj[0], lat=gcj[1], coord="gcj02", radius_m=150).json()
@@ -78,7 +84,9 @@ def test_closed_stations_are_not_found_and_others_are_in_order(server: LiveServe
 
 def test_filters(server: LiveServer, street: list[int]) -> None:
     def search(**params: object) -> list[str]:
-        return names(server.get("/v1/stations/nearby", lon=KUNMING[0], lat=KUNMING[1], radius_m=2000, **params))
+        return names(
+            server.get("/v1/stations/nearby", lon=KUNMING[0], lat=KUNMING[1], radius_m=2000, **params)
+        )
 
     assert search(grade="98#") == ["中国石油 B"]
     assert search(grade="0") == ["中国石化 A", "民营 D", "中国石化 E"]
@@ -90,7 +98,9 @@ def test_filters(server: LiveServer, street: list[int]) -> None:
 def test_open_now_in_station_local_time(server: LiveServer, street: list[int]) -> None:
     def open_now() -> tuple[dict[str, bool | None], list[str]]:
         body = server.get("/v1/stations/nearby", lon=KUNMING[0], lat=KUNMING[1], radius_m=2000).json()
-        opened = names(server.get("/v1/stations/nearby", lon=KUNMING[0], lat=KUNMING[1], radius_m=2000, open_now=True))
+        opened = names(
+            server.get("/v1/stations/nearby", lon=KUNMING[0], lat=KUNMING[1], radius_m=2000, open_now=True)
+        )
         return {item["name"]: item["open_now"] for item in body["items"]}, opened
 
     state, opened = open_now()
@@ -130,8 +140,14 @@ def test_catalogue_changes_reach_the_index(server: LiveServer, street: list[int]
 
 def test_station_detail(server: LiveServer, engine: Engine) -> None:
     record = station(
-        "中国石化昆明五华站", 0, adcode="530102", province="云南省", city="昆明市", county="五华区",
-        services=("car_wash", "convenience_store"), positions=(("92", "95"), ("92", "95", "98"), ("0",)),
+        "中国石化昆明五华站",
+        0,
+        adcode="530102",
+        province="云南省",
+        city="昆明市",
+        county="五华区",
+        services=("car_wash", "convenience_store"),
+        positions=(("92", "95"), ("92", "95", "98"), ("0",)),
         identifiers=(("amap", "B0FFTEST01"), ("demo-feed", "km-1")),
     )
     [station_id] = insert_records(engine, [record])
@@ -143,7 +159,8 @@ def test_station_detail(server: LiveServer, engine: Engine) -> None:
     assert body["positions"][1]["nozzles"][2] == {"number": 3, "grade": "98"}
     assert body["grades"] == ["0", "92", "95", "98"] and body["open_now"] is True
     assert {(i["source"], i["external_id"]) for i in body["identifiers"]} == {
-        ("amap", "B0FFTEST01"), ("demo-feed", "km-1"),
+        ("amap", "B0FFTEST01"),
+        ("demo-feed", "km-1"),
     }
     assert body["opening_hours"] == {"always_open": True} and body["timezone"] == "Asia/Shanghai"
     with engine.connect() as conn:  # the row's time is the database's (its default now() at insert)

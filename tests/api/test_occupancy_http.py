@@ -54,7 +54,9 @@ def eventually(check: Any, timeout: float = 10.0) -> None:
         time.sleep(0.05)
 
 
-def test_batch_applies_the_good_items_and_rejects_the_rest_by_index(server: LiveServer, two: list[tuple[int, str]]) -> None:
+def test_batch_applies_the_good_items_and_rejects_the_rest_by_index(
+    server: LiveServer, two: list[tuple[int, str]]
+) -> None:
     (a, token), (b, _) = two
     good = session(a, 1, 1, 1, 200, ("calling", "authorized", "fueling"))
     items = [
@@ -62,19 +64,30 @@ def test_batch_applies_the_good_items_and_rejects_the_rest_by_index(server: Live
         event(a, 9, 1, "calling", 1, at(100)),  # 3: no position 9
         event(a, 3, 2, "calling", 1, at(100)),  # 4: position 3 has one nozzle
         event(b, 1, 1, "calling", 1, at(100)),  # 5: another station
-        event(a, 2, 1, "idle", 1, at(100)), event(a, 2, 1, "fueling", 2, at(90)),  # 7: idle -> fueling
+        event(a, 2, 1, "idle", 1, at(100)),
+        event(a, 2, 1, "fueling", 2, at(90)),  # 7: idle -> fueling
         event(a, 2, 2, "calling", 1, at(-3600)),  # 8: an hour ahead
         event(a, 2, 3, "parked", 1, at(50)),  # 9: no such state
         {"station_id": a, "position": 2, "nozzle": 3, "seq": 1},  # 10: no state, no ts
         [1, 2],  # 11: not an object
         event(a, 2, 3, "calling", 1, "2026-11-22 08:00"),  # 12: no offset
-        event(a, 2, 3, "calling", 5, at(80)), event(a, 2, 3, "authorized", 6, at(95)),  # 14: time goes back
+        event(a, 2, 3, "calling", 5, at(80)),
+        event(a, 2, 3, "authorized", 6, at(95)),  # 14: time goes back
     ]
     body = ok(post(server, token, items))
     codes = {r["index"]: r["code"] for r in body["rejects"]}
-    assert codes == {3: "unknown_position", 4: "unknown_nozzle", 5: "other_station", 7: "impossible_transition",
-                     8: "future_ts", 9: "invalid_field", 10: "missing_field", 11: "invalid_item", 12: "invalid_field",
-                     14: "ts_order"}  # fmt: skip
+    assert codes == {
+        3: "unknown_position",
+        4: "unknown_nozzle",
+        5: "other_station",
+        7: "impossible_transition",
+        8: "future_ts",
+        9: "invalid_field",
+        10: "missing_field",
+        11: "invalid_item",
+        12: "invalid_field",
+        14: "ts_order",
+    }
     assert all(r["reason"] for r in body["rejects"])
     assert (body["accepted"], body["duplicates"], body["rejected"]) == (5, 0, 10)
     assert statuses(server, a) == {1: "occupied", 2: "occupied", 3: "unknown"}  # 3 never reported
@@ -85,7 +98,9 @@ def test_batch_applies_the_good_items_and_rejects_the_rest_by_index(server: Live
     assert [r["code"] for r in conflict["rejects"]] == ["seq_conflict"]
 
 
-def test_events_are_applied_in_seq_order_within_and_across_batches(server: LiveServer, two: list[tuple[int, str]]) -> None:
+def test_events_are_applied_in_seq_order_within_and_across_batches(
+    server: LiveServer, two: list[tuple[int, str]]
+) -> None:
     (a, token), _ = two
     s = session(a, 2, 3, 10, 300)  # seq 10..14: calling, authorized, fueling, completed, idle
     assert ok(post(server, token, [s[2], s[0], s[1]]))["accepted"] == 3
@@ -102,7 +117,10 @@ def test_events_are_applied_in_seq_order_within_and_across_batches(server: LiveS
 
 def test_ndjson_and_unreadable_bodies(server: LiveServer, two: list[tuple[int, str]]) -> None:
     (a, token), _ = two
-    items = [*session(a, 1, 2, 1, 100, ("calling", "authorized")), {"station_id": a, "waiting_vehicles": 3, "ts": at(30)}]
+    items = [
+        *session(a, 1, 2, 1, 100, ("calling", "authorized")),
+        {"station_id": a, "waiting_vehicles": 3, "ts": at(30)},
+    ]
     body = ok(post(server, token, items, ndjson=True))
     assert (body["accepted"], body["rejected"]) == (3, 0)
     assert ok(server.get(f"/v1/stations/{a}/occupancy"))["waiting_vehicles"] == 3
@@ -111,12 +129,17 @@ def test_ndjson_and_unreadable_bodies(server: LiveServer, two: list[tuple[int, s
         assert response.status_code == 400, response.text
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["type"] == "/problems/unreadable-batch"
-    broken = server.client.post("/v1/occupancy/events", content=b'{"a": 1}\n{oops\n',
-                                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"})
+    broken = server.client.post(
+        "/v1/occupancy/events",
+        content=b'{"a": 1}\n{oops\n',
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"},
+    )
     assert broken.status_code == 400 and "line 2" in broken.json()["detail"]
 
 
-def test_too_large_batches_are_refused_and_nothing_is_stored(server: LiveServer, two: list[tuple[int, str]]) -> None:
+def test_too_large_batches_are_refused_and_nothing_is_stored(
+    server: LiveServer, two: list[tuple[int, str]]
+) -> None:
     (a, token), _ = two
     many = [event(a, 1, 1, "calling" if i % 2 else "idle", i, at(20_000 - i)) for i in range(10_001)]
     response = post(server, token, many)
@@ -138,19 +161,36 @@ def test_credentials(server: LiveServer, two: list[tuple[int, str]]) -> None:
 
 def test_silent_station_is_unknown_not_free(server: LiveServer, two: list[tuple[int, str]]) -> None:
     (a, token), (b, _) = two
-    ok(post(server, token, session(a, 1, 1, 1, 900, ("calling", "authorized", "fueling", "completed", "idle"))))
+    ok(
+        post(
+            server, token, session(a, 1, 1, 1, 900, ("calling", "authorized", "fueling", "completed", "idle"))
+        )
+    )
     body = ok(server.get(f"/v1/stations/{a}/occupancy"))  # last event 820 s ago > 300 s
     assert body["stale"] is True and {p["status"] for p in body["positions"]} == {"unknown"}
     fresh = ok(server.get(f"/v1/stations/{a}/occupancy", as_of=at(815)))
-    assert fresh["stale"] is False and [p["status"] for p in fresh["positions"]] == ["free", "unknown", "unknown"]
+    assert fresh["stale"] is False and [p["status"] for p in fresh["positions"]] == [
+        "free",
+        "unknown",
+        "unknown",
+    ]
     never = ok(server.get(f"/v1/stations/{b}/wait", grade="95"))
     assert never["stale"] is True and never["basis"] == "history_only" and never["suggested_position"] is None
 
 
 def test_wait_answers_and_problems(server: LiveServer, two: list[tuple[int, str]]) -> None:
     (a, token), _ = two
-    ok(post(server, token, [*session(a, 1, 2, 1, 120, ("calling", "authorized", "fueling")),
-                            *session(a, 2, 1, 1, 60, ("calling",)), event(a, 3, 1, "idle", 1, at(200))]))  # fmt: skip
+    ok(
+        post(
+            server,
+            token,
+            [
+                *session(a, 1, 2, 1, 120, ("calling", "authorized", "fueling")),
+                *session(a, 2, 1, 1, 60, ("calling",)),
+                event(a, 3, 1, "idle", 1, at(200)),
+            ],
+        )
+    )
     wait = ok(server.get(f"/v1/stations/{a}/wait", grade="95#"))
     assert wait["grade"] == "95" and wait["stale"] is False
     assert (wait["busy_positions"], wait["total_positions"]) == (2, 2)
@@ -173,20 +213,25 @@ def test_wait_answers_and_problems(server: LiveServer, two: list[tuple[int, str]
         assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_events_stored_by_another_worker_reach_this_one(server: LiveServer, two: list[tuple[int, str]],
-                                                        engine: Engine) -> None:  # fmt: skip
+def test_events_stored_by_another_worker_reach_this_one(
+    server: LiveServer, two: list[tuple[int, str]], engine: Engine
+) -> None:
     (a, _), _ = two
     assert statuses(server, a)[3] == "unknown"
     with engine.begin() as conn:  # as the other worker's ingest would, behind this one's back
-        conn.execute(text(
-            "INSERT INTO occupancy_events (station_id, position, nozzle, seq, state, ts) "
-            "VALUES (:a, 3, 1, 1, 'calling', :ts)"
-        ), {"a": a, "ts": server.clock.now() - timedelta(seconds=5)})  # fmt: skip
+        conn.execute(
+            text(
+                "INSERT INTO occupancy_events (station_id, position, nozzle, seq, state, ts) "
+                "VALUES (:a, 3, 1, 1, 'calling', :ts)"
+            ),
+            {"a": a, "ts": server.clock.now() - timedelta(seconds=5)},
+        )
     eventually(lambda: statuses(server, a)[3] == "occupied")
 
 
-def test_claims_hold_a_position_until_the_pump_reports(server: LiveServer, two: list[tuple[int, str]],
-                                                       engine: Engine) -> None:  # fmt: skip
+def test_claims_hold_a_position_until_the_pump_reports(
+    server: LiveServer, two: list[tuple[int, str]], engine: Engine
+) -> None:
     (a, token), _ = two
     ok(post(server, token, [event(a, p, 1, "idle", 1, at(60)) for p in (1, 2, 3)]))
     with engine.begin() as conn:
@@ -207,11 +252,20 @@ def test_claims_hold_a_position_until_the_pump_reports(server: LiveServer, two: 
     assert statuses(server, a)[2] == "occupied"
 
 
-def test_a_restarted_service_answers_the_same(server: LiveServer, two: list[tuple[int, str]], engine: Engine,
-                                              database_url: str) -> None:  # fmt: skip
+def test_a_restarted_service_answers_the_same(
+    server: LiveServer, two: list[tuple[int, str]], engine: Engine, database_url: str
+) -> None:
     (a, token), _ = two
-    ok(post(server, token, [*session(a, 1, 1, 1, 100, ("calling", "authorized", "fueling")),
-                            *session(a, 3, 1, 1, 50, ("calling", "authorized", "fueling", "completed", "idle"), 5)]))  # fmt: skip
+    ok(
+        post(
+            server,
+            token,
+            [
+                *session(a, 1, 1, 1, 100, ("calling", "authorized", "fueling")),
+                *session(a, 3, 1, 1, 50, ("calling", "authorized", "fueling", "completed", "idle"), 5),
+            ],
+        )
+    )
     as_of = at(0)
     before = ok(server.get(f"/v1/stations/{a}/occupancy", as_of=as_of))
     with live_server(database_url, engine) as fresh:
@@ -220,8 +274,9 @@ def test_a_restarted_service_answers_the_same(server: LiveServer, two: list[tupl
     assert [p["status"] for p in after["positions"]] == ["occupied", "unknown", "free"]  # 2 never reported
 
 
-def test_a_revoked_credential_stops_working_within_the_cache_time(two: list[tuple[int, str]], engine: Engine,
-                                                                  database_url: str) -> None:  # fmt: skip
+def test_a_revoked_credential_stops_working_within_the_cache_time(
+    two: list[tuple[int, str]], engine: Engine, database_url: str
+) -> None:
     (a, token), _ = two
     with live_server(database_url, engine, station_auth_cache_seconds=30) as fresh:
         fresh.clock.set(fresh.clock.now())  # stopped: only the test ages the cache entry

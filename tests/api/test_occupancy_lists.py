@@ -15,16 +15,26 @@ from tests.support import LiveServer
 
 @pytest.fixture
 def three(engine: Engine, server: LiveServer) -> dict[str, int]:
-    made = stations_with_tokens(engine, [forecourt_station("busy", 100), forecourt_station("silent", 500),
-                                         forecourt_station("free", 1_000)])  # fmt: skip
+    made = stations_with_tokens(
+        engine,
+        [forecourt_station("busy", 100), forecourt_station("silent", 500), forecourt_station("free", 1_000)],
+    )
     (busy, busy_token), (silent, _), (free, free_token) = made
     for sid in (busy, silent, free):
         price(engine, sid, "7.89", "7.59")
     server.wait_for_catalogue()
     wait_for_price(server, free, "7.59")
-    ok(post(server, busy_token, [*session(busy, 1, 1, 1, 60, ("calling", "authorized", "fueling"), 5),
-                                 *session(busy, 2, 1, 1, 50, ("calling", "authorized", "fueling"), 5),
-                                 event(busy, 3, 1, "idle", 1, at(400))]))  # fmt: skip
+    ok(
+        post(
+            server,
+            busy_token,
+            [
+                *session(busy, 1, 1, 1, 60, ("calling", "authorized", "fueling"), 5),
+                *session(busy, 2, 1, 1, 50, ("calling", "authorized", "fueling"), 5),
+                event(busy, 3, 1, "idle", 1, at(400)),
+            ],
+        )
+    )
     ok(post(server, free_token, [event(free, p, 1, "idle", 1, at(200)) for p in (1, 2, 3)]))
     return {"busy": busy, "silent": silent, "free": free}
 
@@ -42,7 +52,9 @@ def test_nearby_shows_and_sorts_by_wait(server: LiveServer, three: dict[str, int
     ranked = _get(server, "/v1/stations/nearby", grade="92", sort="wait")
     assert [i["name"] for i in ranked["items"]] == ["free", "busy", "silent"]
     plain = _get(server, "/v1/stations/nearby", grade="92")
-    assert [i["name"] for i in plain["items"]] == ["busy", "silent", "free"] and "wait_minutes" not in plain["items"][0]
+    assert [i["name"] for i in plain["items"]] == ["busy", "silent", "free"] and "wait_minutes" not in plain[
+        "items"
+    ][0]
     missing_grade = server.get("/v1/stations/nearby", lon=KUNMING[0], lat=KUNMING[1], wait="true")
     assert missing_grade.status_code == 400 and missing_grade.json()["errors"][0]["name"] == "grade"
 

@@ -45,8 +45,12 @@ def assert_problem(response: httpx.Response, status: int, slug: str) -> dict[str
 def test_operator_routes_need_the_token(server: LiveServer, headers: dict[str, str]) -> None:
     assert_problem(call(server, "GET", "/v1/operator/coupon-templates", headers=headers), 401, "unauthorized")
     # authentication comes before body validation, and nothing is written
-    assert_problem(call(server, "POST", "/v1/operator/coupon-templates", {"x": 1}, headers), 401, "unauthorized")
-    assert_problem(call(server, "POST", "/v1/operator/coupon-templates", TEMPLATE, headers), 401, "unauthorized")
+    assert_problem(
+        call(server, "POST", "/v1/operator/coupon-templates", {"x": 1}, headers), 401, "unauthorized"
+    )
+    assert_problem(
+        call(server, "POST", "/v1/operator/coupon-templates", TEMPLATE, headers), 401, "unauthorized"
+    )
     with server.engine.connect() as conn:
         assert store.templates(conn) == []
 
@@ -66,15 +70,24 @@ def test_template_create_read_replace(server: LiveServer) -> None:
     update = {"discount": {"kind": "percent_off", "percent": "8.5", "cap": "12"}, "exclusive": True}
     replaced = call(server, "PUT", "/v1/operator/coupon-templates/t-200-20", update).json()
     assert replaced["discount"] == {"kind": "percent_off", "percent": "8.50", "cap": "12.00"}
-    assert replaced["exclusive"] is True and replaced["valid_to"] is None and replaced["per_user_limit"] is None
-    assert_problem(call(server, "PUT", "/v1/operator/coupon-templates/nope", update), 404, "coupon-template-not-found")
-    assert_problem(call(server, "GET", "/v1/operator/coupon-templates/nope"), 404, "coupon-template-not-found")
+    assert (
+        replaced["exclusive"] is True and replaced["valid_to"] is None and replaced["per_user_limit"] is None
+    )
+    assert_problem(
+        call(server, "PUT", "/v1/operator/coupon-templates/nope", update), 404, "coupon-template-not-found"
+    )
+    assert_problem(
+        call(server, "GET", "/v1/operator/coupon-templates/nope"), 404, "coupon-template-not-found"
+    )
 
 
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"discount": {"kind": "amount_off", "threshold": "200", "amount": 20.5}}, "discount.amount_off.amount"),
+        (
+            {"discount": {"kind": "amount_off", "threshold": "200", "amount": 20.5}},
+            "discount.amount_off.amount",
+        ),
         ({"discount": {"kind": "percent_off", "percent": "100"}}, ""),
         ({"discount": {"kind": "per_litre_off", "per_litre": "-0.5"}}, ""),
         ({"discount": {"kind": "free_fuel"}}, "discount"),
@@ -88,7 +101,9 @@ def test_template_create_read_replace(server: LiveServer) -> None:
 )
 def test_bad_template_bodies_are_400_problems(server: LiveServer, change: dict[str, Any], field: str) -> None:
     problem = assert_problem(
-        call(server, "POST", "/v1/operator/coupon-templates", {**TEMPLATE, **change}), 400, "invalid-parameter"
+        call(server, "POST", "/v1/operator/coupon-templates", {**TEMPLATE, **change}),
+        400,
+        "invalid-parameter",
     )
     names = [e["name"] for e in problem["errors"]]
     assert all(e["in"] == "body" for e in problem["errors"])
@@ -104,16 +119,27 @@ def test_drivers_and_their_coupons(server: LiveServer) -> None:
     assert_problem(call(server, "POST", "/v1/operator/drivers/d1/coupons", issue), 404, "driver-not-found")
     put = call(server, "PUT", "/v1/operator/drivers/d1", {"member_level": "gold", "points_balance": 500})
     assert put.status_code == 200, put.text
-    assert put.json() == {"id": "d1", "member_level": "gold", "first_order": True, "points_balance": 500,
-                          "coupons": [], "usage_counts": {}}  # fmt: skip
+    assert put.json() == {
+        "id": "d1",
+        "member_level": "gold",
+        "first_order": True,
+        "points_balance": 500,
+        "coupons": [],
+        "usage_counts": {},
+    }
     issued = call(server, "POST", "/v1/operator/drivers/d1/coupons", issue)
     assert issued.status_code == 201, issued.text
     ids = issued.json()["coupon_ids"]
     assert len(ids) == 3
     missing = {"template_id": "nope"}
-    assert_problem(call(server, "POST", "/v1/operator/drivers/d1/coupons", missing), 404, "coupon-template-not-found")
-    assert_problem(call(server, "POST", "/v1/operator/drivers/d1/coupons", {**issue, "count": 0}), 400,
-                   "invalid-parameter")  # fmt: skip
+    assert_problem(
+        call(server, "POST", "/v1/operator/drivers/d1/coupons", missing), 404, "coupon-template-not-found"
+    )
+    assert_problem(
+        call(server, "POST", "/v1/operator/drivers/d1/coupons", {**issue, "count": 0}),
+        400,
+        "invalid-parameter",
+    )
     call(server, "PUT", "/v1/operator/drivers/d1", {"member_level": "silver", "completed_orders": 4})
     with server.engine.begin() as conn:
         store.reserve(conn, "d1", ids[:1], "order-1", 600, server.clock.now())
@@ -121,7 +147,9 @@ def test_drivers_and_their_coupons(server: LiveServer) -> None:
     assert (driver["member_level"], driver["first_order"], driver["points_balance"]) == ("silver", False, 0)
 
     def states() -> list[tuple[str, str]]:
-        return [(c["id"], c["state"]) for c in call(server, "GET", "/v1/operator/drivers/d1").json()["coupons"]]
+        return [
+            (c["id"], c["state"]) for c in call(server, "GET", "/v1/operator/drivers/d1").json()["coupons"]
+        ]
 
     assert states() == [(ids[0], "reserved"), (ids[1], "available"), (ids[2], "available")]
     server.clock.advance(timedelta(seconds=600))  # the hold ends
@@ -131,7 +159,9 @@ def test_drivers_and_their_coupons(server: LiveServer) -> None:
     with server.engine.begin() as conn, pytest.raises(store.CouponsUnavailable):
         store.reserve(conn, "d1", ids[1:2], "order-2", 600, server.clock.now())
     assert_problem(call(server, "GET", "/v1/operator/drivers/ghost"), 404, "driver-not-found")
-    assert_problem(call(server, "PUT", "/v1/operator/drivers/d1", {"points_balance": -1}), 400, "invalid-parameter")
+    assert_problem(
+        call(server, "PUT", "/v1/operator/drivers/d1", {"points_balance": -1}), 400, "invalid-parameter"
+    )
 
 
 def test_member_levels_payment_promotions_policy(server: LiveServer) -> None:
@@ -143,15 +173,26 @@ def test_member_levels_payment_promotions_policy(server: LiveServer) -> None:
     assert_problem(call(server, "PUT", "/v1/operator/member-levels/gold", dup), 400, "invalid-parameter")
     assert_problem(call(server, "PUT", "/v1/operator/member-levels/Gold!", level), 400, "invalid-parameter")
 
-    promo = {"id": "wx-5", "channel": "wechat_pay", "discount": {"kind": "amount_off", "amount": "5"},
-             "min_spend": "50", "stacks_with_coupons": False}  # fmt: skip
+    promo = {
+        "id": "wx-5",
+        "channel": "wechat_pay",
+        "discount": {"kind": "amount_off", "amount": "5"},
+        "min_spend": "50",
+        "stacks_with_coupons": False,
+    }
     created = call(server, "POST", "/v1/operator/payment-promotions", promo)
     assert created.status_code == 201, created.text
     assert created.json()["discount"] == {"kind": "amount_off", "threshold": "0.00", "amount": "5.00"}
-    assert call(server, "GET", "/v1/operator/payment-promotions").json()["payment_promotions"] == [created.json()]
+    assert call(server, "GET", "/v1/operator/payment-promotions").json()["payment_promotions"] == [
+        created.json()
+    ]
     assert_problem(call(server, "POST", "/v1/operator/payment-promotions", promo), 409, "already-exists")
 
-    policy = {"max_coupons": 2, "coupons_with_payment": False, "points": {"points_per_yuan": 200, "max_share": "0.3"}}
+    policy = {
+        "max_coupons": 2,
+        "coupons_with_payment": False,
+        "points": {"points_per_yuan": 200, "max_share": "0.3"},
+    }
     put = call(server, "PUT", "/v1/operator/policy", policy)
     assert put.status_code == 200, put.text
     assert put.json()["points"] == {"points_per_yuan": 200, "max_share": "0.300"}
@@ -163,7 +204,8 @@ def test_member_levels_payment_promotions_policy(server: LiveServer) -> None:
         (wx,) = store.load_promotions(conn, server.clock.now()).payment
         assert wx.channel == "wechat_pay" and not wx.stacks_with_coupons
         assert store.load_policy(conn) == (
-            StackingPolicy(max_coupons=2, coupons_with_payment=False), PointsRule(200, D("0.3"))
+            StackingPolicy(max_coupons=2, coupons_with_payment=False),
+            PointsRule(200, D("0.3")),
         )
     off = call(server, "PUT", "/v1/operator/policy", {"points": None})
     assert off.json()["points"] is None and call(server, "GET", "/v1/operator/policy").json() == off.json()
@@ -173,8 +215,14 @@ def test_issued_coupons_reach_the_engine(server: LiveServer) -> None:
     template = {"id": "t-5", "discount": {"kind": "amount_off", "amount": "5"}}
     assert call(server, "POST", "/v1/operator/coupon-templates", template).status_code == 201
     call(server, "PUT", "/v1/operator/drivers/d9", {})
-    (cid,) = call(server, "POST", "/v1/operator/drivers/d9/coupons", {"template_id": "t-5"}).json()["coupon_ids"]
+    (cid,) = call(server, "POST", "/v1/operator/drivers/d9/coupons", {"template_id": "t-5"}).json()[
+        "coupon_ids"
+    ]
     with server.engine.connect() as conn:
         driver = store.load_driver_context(conn, "d9", server.clock.now())
     (coupon,) = driver.coupons
-    assert (coupon.id, coupon.state, coupon.template.discount.label()) == (cid, CouponState.AVAILABLE, "立减5")
+    assert (coupon.id, coupon.state, coupon.template.discount.label()) == (
+        cid,
+        CouponState.AVAILABLE,
+        "立减5",
+    )

@@ -30,7 +30,9 @@ def post_prices(engine: Engine, station_id: int, pump: str, platform: str, at: d
         ],
         now=at,
     )
-    assert [o.status for o in outcomes] == ["inserted", "inserted"] or all(o.status != "rejected" for o in outcomes)
+    assert [o.status for o in outcomes] == ["inserted", "inserted"] or all(
+        o.status != "rejected" for o in outcomes
+    )
 
 
 @pytest.fixture
@@ -57,17 +59,24 @@ def test_effective_price_without_a_driver(server: LiveServer, priced: int) -> No
     # 300 / 7.89 = 38.0228 -> 38.02 L; 直降 38.02 × 0.30 = 11.406 -> 11.41; 300 − 11.41 = 288.59;
     # 288.59 / 38.02 = 7.5905 -> 7.59 per litre.
     assert (body["gross"], body["litres"], body["payable"], body["effective_price_per_litre"]) == (
-        "300.00", "38.02", "288.59", "7.59",
+        "300.00",
+        "38.02",
+        "288.59",
+        "7.59",
     )
     assert [(line["kind"], line["amount"]) for line in body["lines"]] == [("station", "11.41")]
 
 
 def test_effective_price_for_a_member_with_a_coupon(server: LiveServer, priced: int) -> None:
-    response = server.client.post("/v1/prices/effective", json=fill_300(priced), headers={"X-Driver-Id": "d1"})
+    response = server.client.post(
+        "/v1/prices/effective", json=fill_300(priced), headers={"X-Driver-Id": "d1"}
+    )
     body = response.json()
     # member 38.02 × 0.10 = 3.802 -> 3.80; subtotal 288.59 − 3.80 = 284.79 ≥ 200: coupon −20 -> 264.79.
     assert [(line["kind"], line["amount"]) for line in body["lines"]] == [
-        ("station", "11.41"), ("member", "3.80"), ("coupon", "20.00"),
+        ("station", "11.41"),
+        ("member", "3.80"),
+        ("coupon", "20.00"),
     ]
     assert body["payable"] == "264.79" and body["coupon_ids"] and body["unused_coupons"] == []
 
@@ -94,7 +103,9 @@ def test_tampered_quote_is_refused(server: LiveServer, priced: int, where: str) 
 
         payload = orjson.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
         payload["payable"] = "1.00"
-        body = base64.urlsafe_b64encode(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).decode().rstrip("=")
+        body = (
+            base64.urlsafe_b64encode(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).decode().rstrip("=")
+        )
     elif where == "signature":
         signature = signature[:-2] + ("AA" if not signature.endswith("AA") else "BB")
     else:
@@ -125,7 +136,9 @@ def test_a_quote_is_used_once(server: LiveServer, priced: int, engine: Engine) -
     assert server.client.post("/v1/quotes/verify", json={"token": token}).json()["used"] is True
 
 
-def test_a_price_change_does_not_change_a_valid_quote(server: LiveServer, priced: int, engine: Engine) -> None:
+def test_a_price_change_does_not_change_a_valid_quote(
+    server: LiveServer, priced: int, engine: Engine
+) -> None:
     before = server.client.post("/v1/quotes", json=fill_300(priced)).json()
     post_prices(engine, priced, "8.09", "7.99", datetime.now(UTC))
     after = server.client.post("/v1/quotes", json=fill_300(priced)).json()
@@ -159,15 +172,21 @@ def test_stations_post_their_own_prices(server: LiveServer, priced: int, engine:
     token = credentials.issue(engine, priced).token
     [other] = insert_records(engine, [station("中国石油另一站", 500)])
     url = f"/v1/stations/{priced}/prices"
-    batch = {"prices": [
-        {"grade": "92", "tier": "pump", "price": "7.95"},
-        {"grade": "92", "tier": "platform", "price": "7.65"},
-        {"grade": "95", "tier": "pump", "price": "0"},
-        {"grade": "95", "tier": "pump", "price": "845"},
-    ]}  # fmt: skip
+    batch = {
+        "prices": [
+            {"grade": "92", "tier": "pump", "price": "7.95"},
+            {"grade": "92", "tier": "platform", "price": "7.65"},
+            {"grade": "95", "tier": "pump", "price": "0"},
+            {"grade": "95", "tier": "pump", "price": "845"},
+        ]
+    }
     assert server.client.put(url, json=batch).status_code == 401
-    assert server.client.put(url, json=batch, headers={"Authorization": "Bearer nope.nope"}).status_code == 401
-    foreign = server.client.put(f"/v1/stations/{other}/prices", json=batch, headers={"Authorization": f"Bearer {token}"})
+    assert (
+        server.client.put(url, json=batch, headers={"Authorization": "Bearer nope.nope"}).status_code == 401
+    )
+    foreign = server.client.put(
+        f"/v1/stations/{other}/prices", json=batch, headers={"Authorization": f"Bearer {token}"}
+    )
     assert foreign.status_code == 403
     result = server.client.put(url, json=batch, headers={"Authorization": f"Bearer {token}"}).json()
     assert (result["accepted"], result["rejected"]) == (2, 2)
@@ -190,7 +209,9 @@ def test_a_quote_re_signed_with_a_leaked_key_is_not_one_we_issued(
     kid, body, _ = token.split(".")
     payload = orjson.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     payload["payable"] = "0.01"
-    forged_body = base64.urlsafe_b64encode(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).decode().rstrip("=")
+    forged_body = (
+        base64.urlsafe_b64encode(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).decode().rstrip("=")
+    )
     mac = hmac.new(KEYS.keys[kid], f"{kid}.{forged_body}".encode(), hashlib.sha256).digest()
     forged = f"{kid}.{forged_body}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
     quotes.verify(KEYS, forged, datetime.now(UTC))  # the signature alone holds: the key is known

@@ -42,7 +42,9 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(server: LiveServer) 
     response = server.client.post("/v1/operator/coupon-templates", json=big, headers=OPERATOR)
     assert "at most 1048576" in problem_of(response, 413, "body-too-large")["detail"]
     assert response.headers["connection"] == "close" and templates_stored(server) == 0
-    under = server.client.post("/v1/operator/coupon-templates", json=template("x" * 100_000), headers=OPERATOR)
+    under = server.client.post(
+        "/v1/operator/coupon-templates", json=template("x" * 100_000), headers=OPERATOR
+    )
     assert under.status_code == 201, under.text
 
 
@@ -51,14 +53,19 @@ def test_a_streamed_body_is_counted_as_it_arrives(server: LiveServer) -> None:
         for _ in range(5):
             yield b" " * (BODY_LIMIT // 4)
 
-    response = server.client.post("/v1/quotes/verify", content=chunks(), headers={"Content-Type": "application/json"})
+    response = server.client.post(
+        "/v1/quotes/verify", content=chunks(), headers={"Content-Type": "application/json"}
+    )
     assert "passed 1048576 bytes" in problem_of(response, 413, "body-too-large")["detail"]
 
 
 def test_the_occupancy_route_keeps_its_own_larger_limit(server: LiveServer) -> None:
     """2 MB is over the general limit, within occupancy's 4 MB: the route reads it (and wants a credential)."""
-    response = server.client.post("/v1/occupancy/events", content=b"[" + b" " * 2_000_000 + b"]",
-                                  headers={"Content-Type": "application/json"})  # fmt: skip
+    response = server.client.post(
+        "/v1/occupancy/events",
+        content=b"[" + b" " * 2_000_000 + b"]",
+        headers={"Content-Type": "application/json"},
+    )
     assert problem_of(response, 401, "unauthorized")
 
 
@@ -69,7 +76,12 @@ def test_header_fields_over_the_limit_are_431(server: LiveServer) -> None:
     many = raw_request(server.base_url, b"GET /healthz HTTP/1.1\r\nHost: t" + fields)
     problem_of(many, 431, "headers-too-large")
     just_under = b"\r\nX-Big: " + b"a" * (MAX_HEADER_BYTES - 200)
-    assert raw_request(server.base_url, b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close" + just_under).status == 200
+    assert (
+        raw_request(
+            server.base_url, b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close" + just_under
+        ).status
+        == 200
+    )
 
 
 @pytest.mark.parametrize("size", [MAX_URL_BYTES + 1, 70_000, 1_000_000])
@@ -82,15 +94,22 @@ def test_a_request_target_over_the_limit_is_414_with_a_problem_body(server: Live
 
 def test_a_target_just_within_the_limit_is_served(server: LiveServer) -> None:
     target = b"/healthz?x=" + b"a" * (MAX_URL_BYTES - 20)
-    assert raw_request(server.base_url, b"GET " + target + b" HTTP/1.1\r\nHost: t\r\nConnection: close").status == 200
+    assert (
+        raw_request(server.base_url, b"GET " + target + b" HTTP/1.1\r\nHost: t\r\nConnection: close").status
+        == 200
+    )
 
 
 @pytest.mark.parametrize(
     "head",
-    [b"GARBAGE", b"FOO /healthz HTTP/1.1\r\nHost: t", b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-D: a\x00b",
-     b"POST /v1/quotes/verify HTTP/1.1\r\nHost: t\r\nContent-Length: abc"],
+    [
+        b"GARBAGE",
+        b"FOO /healthz HTTP/1.1\r\nHost: t",
+        b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-D: a\x00b",
+        b"POST /v1/quotes/verify HTTP/1.1\r\nHost: t\r\nContent-Length: abc",
+    ],
     ids=["not-http", "unknown-method", "nul-in-a-field", "bad-content-length"],
-)  # fmt: skip
+)
 def test_what_the_parser_refuses_is_a_problem_too(server: LiveServer, head: bytes) -> None:
     problem_of(raw_request(server.base_url, head), 400, "invalid-http-request")
 
@@ -102,7 +121,10 @@ def nested(depth: int) -> bytes:
 def test_deeply_nested_json_is_refused_before_parsing(server: LiveServer) -> None:
     headers = {"Content-Type": "application/json"}
     too_deep = server.client.post("/v1/quotes/verify", content=nested(MAX_JSON_DEPTH + 1), headers=headers)
-    assert f"more than {MAX_JSON_DEPTH}" in problem_of(too_deep, 400, "invalid-parameter")["errors"][0]["message"]
+    assert (
+        f"more than {MAX_JSON_DEPTH}"
+        in problem_of(too_deep, 400, "invalid-parameter")["errors"][0]["message"]
+    )
     at_limit = server.client.post("/v1/quotes/verify", content=nested(MAX_JSON_DEPTH), headers=headers)
     body = problem_of(at_limit, 400, "invalid-parameter")  # parsed, then refused by the body's schema
     assert [e["name"] for e in body["errors"]] == ["token"]

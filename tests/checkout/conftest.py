@@ -50,37 +50,60 @@ class Shop:
         return quote
 
     def checkout(
-        self, token: str, key: str | None, driver_id: str = "d1", position: int = 1, nozzle: int = 1,
+        self,
+        token: str,
+        key: str | None,
+        driver_id: str = "d1",
+        position: int = 1,
+        nozzle: int = 1,
         client: httpx.Client | None = None,
-    ) -> httpx.Response:  # fmt: skip
+    ) -> httpx.Response:
         headers = {"X-Driver-Id": driver_id} | ({"Idempotency-Key": key} if key is not None else {})
         body = {"quote_token": token, "position": position, "nozzle": nozzle}
         return (client or self.stack.main.client).post("/v1/checkout", json=body, headers=headers)
 
     def checkout_row(self, checkout_id: str) -> dict[str, Any]:
         with self.engine.connect() as conn:
-            row = conn.execute(text("SELECT * FROM checkouts WHERE id = :id"), {"id": checkout_id}).mappings().one()
+            row = (
+                conn.execute(text("SELECT * FROM checkouts WHERE id = :id"), {"id": checkout_id})
+                .mappings()
+                .one()
+            )
             return dict(row)
 
     def checkout_row_by_key(self, key: str, driver_id: str = "d1") -> dict[str, Any]:
         with self.engine.connect() as conn:
-            row = conn.execute(
-                text("SELECT * FROM checkouts WHERE driver_id = :d AND idempotency_key = :k"), {"d": driver_id, "k": key}
-            ).mappings().one()
+            row = (
+                conn.execute(
+                    text("SELECT * FROM checkouts WHERE driver_id = :d AND idempotency_key = :k"),
+                    {"d": driver_id, "k": key},
+                )
+                .mappings()
+                .one()
+            )
             return dict(row)
 
     def coupon(self, instance_id: str) -> dict[str, Any]:
         with self.engine.connect() as conn:
-            row = conn.execute(
-                text("SELECT state, reservation_ref, reserved_until, used_at FROM coupon_instances WHERE id = :i"),
-                {"i": int(instance_id)},
-            ).mappings().one()
+            row = (
+                conn.execute(
+                    text(
+                        "SELECT state, reservation_ref, reserved_until, used_at FROM coupon_instances WHERE id = :i"
+                    ),
+                    {"i": int(instance_id)},
+                )
+                .mappings()
+                .one()
+            )
             return dict(row)
 
     def points(self, driver_id: str) -> int:
         with self.engine.connect() as conn:
-            return int(conn.execute(text("SELECT points_balance FROM drivers WHERE id = :d"), {"d": driver_id})
-                       .scalar_one())  # fmt: skip
+            return int(
+                conn.execute(
+                    text("SELECT points_balance FROM drivers WHERE id = :d"), {"d": driver_id}
+                ).scalar_one()
+            )
 
 
 @pytest.fixture
@@ -91,11 +114,19 @@ def shop(engine: Engine, stack: Stack) -> Shop:
     stack.clock.reset()
     [station_id] = insert_records(engine, [station("中国石化昆明站", 0, positions=(("92", "95"), ("0",)))])
     at = stack.clock.now() - timedelta(hours=1)
-    write_prices(engine, [PriceUpdate(station_id, "92", "pump", Decimal("7.89"), at, "test"),
-                          PriceUpdate(station_id, "92", "platform", Decimal("7.59"), at, "test")], now=at)  # fmt: skip
+    write_prices(
+        engine,
+        [
+            PriceUpdate(station_id, "92", "pump", Decimal("7.89"), at, "test"),
+            PriceUpdate(station_id, "92", "platform", Decimal("7.59"), at, "test"),
+        ],
+        now=at,
+    )
     with engine.begin() as conn:
         store.set_member_level(conn, "gold", {None: Decimal("0.10")})
-        template = CouponTemplate("mj200", AmountOff(Money.of("200"), Money.of("20")), Conditions(), name="满200减20")
+        template = CouponTemplate(
+            "mj200", AmountOff(Money.of("200"), Money.of("20")), Conditions(), name="满200减20"
+        )
         store.save_template(conn, template, create=True)
     stack.clear_faults()
     stack.service.client.breaker.record_success()

@@ -31,11 +31,17 @@ CALLBACK_SECRET = "test-callback-secret"
 READ_TIMEOUT_S = 2.0
 BREAKER_COOLDOWN_S = 60.0
 MAIN_OVERRIDES: dict[str, Any] = {
-    "index_refresh_seconds": 0.1, "ordercore_token": CORE_TOKEN, "ordercore_callback_secret": CALLBACK_SECRET,
-    "ordercore_connect_timeout": 0.5, "ordercore_read_timeout": READ_TIMEOUT_S, "ordercore_attempts": 2,
-    "ordercore_backoff_seconds": 0.05, "ordercore_breaker_threshold": 4,
-    "ordercore_breaker_cooldown_seconds": BREAKER_COOLDOWN_S, "checkout_sweep_seconds": 0.3,
-}  # fmt: skip
+    "index_refresh_seconds": 0.1,
+    "ordercore_token": CORE_TOKEN,
+    "ordercore_callback_secret": CALLBACK_SECRET,
+    "ordercore_connect_timeout": 0.5,
+    "ordercore_read_timeout": READ_TIMEOUT_S,
+    "ordercore_attempts": 2,
+    "ordercore_backoff_seconds": 0.05,
+    "ordercore_breaker_threshold": 4,
+    "ordercore_breaker_cooldown_seconds": BREAKER_COOLDOWN_S,
+    "checkout_sweep_seconds": 0.3,
+}
 
 
 @dataclass
@@ -70,12 +76,20 @@ class Stack:
 def running_stack(database_url: str, engine: Engine) -> Iterator[Stack]:
     upgrade_ordercore(database_url)
     main_port, core_port = free_port(), free_port()
-    core_settings = OrdercoreSettings.model_validate({
-        "database_url": database_url, "port": core_port, "api_token": CORE_TOKEN,
-        "callback_url": f"http://127.0.0.1:{main_port}/v1/ordercore/events", "callback_secret": CALLBACK_SECRET,
-        "callback_backoff_base_seconds": 0.1, "callback_backoff_cap_seconds": 1.0, "outbox_poll_seconds": 0.05,
-        "mode": "development", "sandbox_admin": True,  # the fault tests inject faults
-    })  # fmt: skip
+    core_settings = OrdercoreSettings.model_validate(
+        {
+            "database_url": database_url,
+            "port": core_port,
+            "api_token": CORE_TOKEN,
+            "callback_url": f"http://127.0.0.1:{main_port}/v1/ordercore/events",
+            "callback_secret": CALLBACK_SECRET,
+            "callback_backoff_base_seconds": 0.1,
+            "callback_backoff_cap_seconds": 1.0,
+            "outbox_poll_seconds": 0.05,
+            "mode": "development",
+            "sandbox_admin": True,  # the fault tests inject faults
+        }
+    )
     main_settings = Settings.model_validate(
         {"DATABASE_URL": database_url, "ordercore_url": f"http://127.0.0.1:{core_port}", **MAIN_OVERRIDES}
     )
@@ -84,8 +98,11 @@ def running_stack(database_url: str, engine: Engine) -> Iterator[Stack]:
     main_server = ThreadServer(lambda: create_app(main_settings, clock), main_port)
     core_server.start()
     main_server.start()
-    core = httpx.Client(base_url=f"http://127.0.0.1:{core_port}", timeout=10,
-                        headers={"Authorization": f"Bearer {CORE_TOKEN}"})  # fmt: skip
+    core = httpx.Client(
+        base_url=f"http://127.0.0.1:{core_port}",
+        timeout=10,
+        headers={"Authorization": f"Bearer {CORE_TOKEN}"},
+    )
     main = LiveServer(f"http://127.0.0.1:{main_port}", engine, clock)
     try:
         yield Stack(main, main_server, core, core_server, clock)

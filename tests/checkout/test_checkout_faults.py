@@ -40,8 +40,10 @@ def assert_consistent(shop: Shop) -> None:
             {"now": now},
         ).scalar_one()
         held = conn.execute(
-            text("SELECT i.id, c.state FROM coupon_instances i JOIN checkouts c ON c.id = i.reservation_ref "
-                 "WHERE i.state = 'reserved'")  # fmt: skip
+            text(
+                "SELECT i.id, c.state FROM coupon_instances i JOIN checkouts c ON c.id = i.reservation_ref "
+                "WHERE i.state = 'reserved'"
+            )
         ).all()
     assert stuck == 0
     assert all(state in ("pending", "ordered") for _, state in held), held
@@ -98,14 +100,19 @@ def test_answer_after_the_client_gave_up_finds_the_order(shop: Shop) -> None:
     """The order is committed, then the answer is lost (500) or comes after the timeout, on every
     attempt: checkout asks the order core by key and answers with that order."""
     shop.add_driver("d1", coupons=2)
-    for key, faults in (("after-500", {"fail_status": 500, "fail_count": -1}), ("after-slow", {"hold": True})):
+    for key, faults in (
+        ("after-500", {"fail_status": 500, "fail_count": -1}),
+        ("after-slow", {"hold": True}),
+    ):
         quote = shop.quote("d1")
         shop.stack.set_faults(fail_after_commit=True, **faults)
         created = shop.checkout(quote["token"], key)
         shop.stack.clear_faults()
         assert created.status_code == 201, created.text
         body = created.json()
-        assert [o["order_id"] for o in shop.stack.orders_by_key(body["checkout_id"])] == [body["order"]["order_id"]]
+        assert [o["order_id"] for o in shop.stack.orders_by_key(body["checkout_id"])] == [
+            body["order"]["order_id"]
+        ]
     assert_consistent(shop)
 
 
@@ -168,7 +175,9 @@ def test_held_coupon_is_released_at_its_hold_time(shop: Shop) -> None:
     created = shop.checkout(shop.quote("d1")["token"], "held")
     assert created.status_code == 201 and shop.coupon(coupon)["state"] == "reserved"
     with shop.engine.begin() as conn:
-        conn.execute(text("UPDATE coupon_instances SET reserved_until = :t WHERE id = :i"),
-                     {"t": shop.stack.clock.now() - timedelta(seconds=1), "i": int(coupon)})  # fmt: skip
+        conn.execute(
+            text("UPDATE coupon_instances SET reserved_until = :t WHERE id = :i"),
+            {"t": shop.stack.clock.now() - timedelta(seconds=1), "i": int(coupon)},
+        )
     wait_until(lambda: shop.coupon(coupon)["state"] == "available", "the sweeper")
     assert_consistent(shop)

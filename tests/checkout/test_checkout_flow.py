@@ -28,7 +28,10 @@ def test_nearby_quote_checkout_pay_redeem_complete_invoice(shop: Shop) -> None:
     quote = shop.quote("d1")
     # 300 at 7.89 = 38.02 L; 直降 11.41, member 3.80, coupon 20.00, points 1000 = 10.00 -> 254.79
     assert (quote["gross"], quote["payable"], quote["coupon_ids"], quote["points_used"]) == (
-        "300.00", "254.79", [coupon], 1000,
+        "300.00",
+        "254.79",
+        [coupon],
+        1000,
     )
 
     created = shop.checkout(quote["token"], "e2e-1")
@@ -36,11 +39,26 @@ def test_nearby_quote_checkout_pay_redeem_complete_invoice(shop: Shop) -> None:
     body = created.json()
     order = body["order"]
     assert body["state"] == "ordered" and order["state"] == "created"
-    assert (order["payable"], order["list_amount"], order["litres"], order["currency"]) == ("254.79", "300.00", "38.02", "CNY")
-    assert (order["station_id"], order["position"], order["nozzle"], order["grade"]) == (shop.station_id, 1, 1, "92")
-    assert order["coupons"] == [coupon] and order["points_used"] == 1000 and len(order["verification_code"]) == 6
+    assert (order["payable"], order["list_amount"], order["litres"], order["currency"]) == (
+        "254.79",
+        "300.00",
+        "38.02",
+        "CNY",
+    )
+    assert (order["station_id"], order["position"], order["nozzle"], order["grade"]) == (
+        shop.station_id,
+        1,
+        1,
+        "92",
+    )
+    assert (
+        order["coupons"] == [coupon] and order["points_used"] == 1000 and len(order["verification_code"]) == 6
+    )
     assert order["idempotency_key"] == body["checkout_id"] and order["qr_payload"].startswith("ocv1.")
-    assert shop.coupon(coupon)["state"] == "reserved" and shop.coupon(coupon)["reservation_ref"] == body["checkout_id"]
+    assert (
+        shop.coupon(coupon)["state"] == "reserved"
+        and shop.coupon(coupon)["reservation_ref"] == body["checkout_id"]
+    )
 
     again = shop.checkout(quote["token"], "e2e-1")
     assert again.status_code == 200 and again.json()["order"]["order_id"] == order["order_id"]
@@ -54,16 +72,22 @@ def test_nearby_quote_checkout_pay_redeem_complete_invoice(shop: Shop) -> None:
     used = shop.coupon(coupon)
     assert used["state"] == "used" and used["used_at"] is not None and shop.points("d1") == 0
     with shop.engine.connect() as conn:
-        claims = conn.execute(text("SELECT station_id, position FROM position_claims WHERE ref = :o"), {"o": oid}).all()
+        claims = conn.execute(
+            text("SELECT station_id, position FROM position_claims WHERE ref = :o"), {"o": oid}
+        ).all()
     assert [tuple(c) for c in claims] == [(shop.station_id, 1)]
 
-    redeemed = core.post("/v1/attendant/redeem", json={"station_id": shop.station_id, "code": order["verification_code"]})
+    redeemed = core.post(
+        "/v1/attendant/redeem", json={"station_id": shop.station_id, "code": order["verification_code"]}
+    )
     assert redeemed.status_code == 200 and redeemed.json()["state"] == "fueling", redeemed.text
     wait_until(lambda: state_of(shop, body["checkout_id"]) == "fueling", "the fueling callback")
     done = core.post(f"/v1/orders/{oid}/complete", json={"litres": "38.02", "amount": quote["payable"]})
     assert done.status_code == 200 and done.json()["state"] == "completed", done.text
     wait_until(lambda: state_of(shop, body["checkout_id"]) == "completed", "the completed callback")
-    invoice = core.post(f"/v1/orders/{oid}/invoice-request", json={"title": "个人", "email": "d1@example.com"})
+    invoice = core.post(
+        f"/v1/orders/{oid}/invoice-request", json={"title": "个人", "email": "d1@example.com"}
+    )
     assert invoice.status_code == 201 and invoice.json()["invoice_request"]["amount"] == quote["payable"]
 
     [at_core] = shop.stack.orders_by_key(body["checkout_id"])
@@ -95,7 +119,9 @@ def test_checkout_refuses_what_it_cannot_honour(shop: Shop) -> None:
     problem_of(shop.checkout(token, "k1", position=7, nozzle=1), 422, "unknown-nozzle")
     problem_of(shop.checkout(token[:-3] + "AAA", "k1"), 400, "invalid-quote")
     with shop.engine.begin() as conn:
-        conn.execute(text("UPDATE stations SET status = 'temporarily_closed' WHERE id = :s"), {"s": shop.station_id})
+        conn.execute(
+            text("UPDATE stations SET status = 'temporarily_closed' WHERE id = :s"), {"s": shop.station_id}
+        )
     problem_of(shop.checkout(token, "k1"), 409, "station-closed")
     with shop.engine.begin() as conn:
         conn.execute(text("UPDATE stations SET status = 'open' WHERE id = :s"), {"s": shop.station_id})
@@ -112,9 +138,17 @@ def test_offline_nozzle_is_refused(shop: Shop) -> None:
     shop.add_driver("d1")
     token = issue(shop.engine, shop.station_id).token
     ts = (shop.stack.clock.now() - timedelta(seconds=5)).isoformat()
-    event = {"station_id": shop.station_id, "position": 1, "nozzle": 1, "seq": 1, "state": "offline", "ts": ts}
-    posted = shop.stack.main.client.post("/v1/occupancy/events", json=[event],
-                                         headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    event = {
+        "station_id": shop.station_id,
+        "position": 1,
+        "nozzle": 1,
+        "seq": 1,
+        "state": "offline",
+        "ts": ts,
+    }
+    posted = shop.stack.main.client.post(
+        "/v1/occupancy/events", json=[event], headers={"Authorization": f"Bearer {token}"}
+    )
     assert posted.status_code == 200 and posted.json()["accepted"] == 1, posted.text
     quote = shop.quote("d1")
     problem_of(shop.checkout(quote["token"], "k-off"), 409, "nozzle-offline")

@@ -36,7 +36,9 @@ def breaker(shop: Shop) -> Iterator[CircuitBreaker]:
         shop.stack.clear_faults()
 
 
-def test_breaker_closed_reports_every_attempt_and_the_order_cores_retry_after(shop: Shop, breaker: CircuitBreaker) -> None:
+def test_breaker_closed_reports_every_attempt_and_the_order_cores_retry_after(
+    shop: Shop, breaker: CircuitBreaker
+) -> None:
     shop.add_driver("d1", coupons=0)
     shop.stack.set_faults(fail_status=503, fail_count=-1)  # the order core answers 503 with Retry-After: 1
     body, retry_after = unavailable(shop.checkout(shop.quote("d1")["token"], "closed-1"))
@@ -44,7 +46,9 @@ def test_breaker_closed_reports_every_attempt_and_the_order_cores_retry_after(sh
     assert "answered 503 after 2 attempt(s)" in body["detail"] and retry_after == 1
 
 
-def test_breaker_opening_after_one_attempt_says_so_and_when_it_calls_again(shop: Shop, breaker: CircuitBreaker) -> None:
+def test_breaker_opening_after_one_attempt_says_so_and_when_it_calls_again(
+    shop: Shop, breaker: CircuitBreaker
+) -> None:
     shop.add_driver("d1", coupons=0)
     for _ in range(breaker.threshold - 1):  # one failed attempt short of opening
         breaker.record_failure()

@@ -9,7 +9,24 @@ import numpy as np
 from demodata.cities import CITIES, ETHANOL_PROVINCES, NORTHERN_PROVINCES
 from geo.coords import in_china
 
-YUNNAN = {"昆明", "曲靖", "玉溪", "保山", "昭通", "丽江", "普洱", "临沧", "楚雄", "红河", "文山", "西双版纳", "大理", "德宏", "怒江", "迪庆"}  # fmt: skip
+YUNNAN = {
+    "昆明",
+    "曲靖",
+    "玉溪",
+    "保山",
+    "昭通",
+    "丽江",
+    "普洱",
+    "临沧",
+    "楚雄",
+    "红河",
+    "文山",
+    "西双版纳",
+    "大理",
+    "德宏",
+    "怒江",
+    "迪庆",
+}
 SHANXI = {"太原", "大同", "阳泉", "长治", "晋城", "朔州", "晋中", "运城", "忻州", "临汾", "吕梁"}
 
 

@@ -21,14 +21,25 @@ MORNING = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 def _demo(k: int, lon: float, lat: float) -> StationRecord:
-    return StationRecord(name=f"演示加油站{k}", brand="sinopec", lon=lon, lat=lat,
-                         positions=(("92", "95"), ("92", "95", "98"), ("0", "92")),
-                         identifiers=((SOURCE, f"feed-test-{k}"),))  # fmt: skip
+    return StationRecord(
+        name=f"演示加油站{k}",
+        brand="sinopec",
+        lon=lon,
+        lat=lat,
+        positions=(("92", "95"), ("92", "95", "98"), ("0", "92")),
+        identifiers=((SOURCE, f"feed-test-{k}"),),
+    )
 
 
 def test_backfill_is_accepted_and_the_wait_is_live(server: LiveServer, engine: Engine) -> None:
-    ids = insert_records(engine, [_demo(1, 102.84, 24.88), _demo(2, 112.55, 37.88),
-                            StationRecord(name="not demo", brand="x", lon=102.83, lat=24.88, positions=(("92",),))])
+    ids = insert_records(
+        engine,
+        [
+            _demo(1, 102.84, 24.88),
+            _demo(2, 112.55, 37.88),
+            StationRecord(name="not demo", brand="x", lon=102.83, lat=24.88, positions=(("92",),)),
+        ],
+    )
     server.wait_for_catalogue()
     stations = prepare(engine, 2)
     assert [s.spec.station_id for s in stations] == ids[:2]  # demo stations only, one per centre
@@ -42,8 +53,12 @@ def test_backfill_is_accepted_and_the_wait_is_live(server: LiveServer, engine: E
     assert counts.accepted + counts.duplicates == counts.posted
 
     spec = stations[0].spec
-    posted = [d.item.ts for m in {cst_midnight(since), cst_midnight(until)} for d in simulate_day(spec, m)
-              if d.item.ts >= since and d.at <= until]  # fmt: skip
+    posted = [
+        d.item.ts
+        for m in {cst_midnight(since), cst_midnight(until)}
+        for d in simulate_day(spec, m)
+        if d.item.ts >= since and d.at <= until
+    ]
     last = max(posted)
     response = server.get(f"/v1/stations/{spec.station_id}/wait", grade="92", as_of=rfc3339(last))
     assert response.status_code == 200, response.text

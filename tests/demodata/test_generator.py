@@ -80,8 +80,16 @@ def test_province_city_and_adcode_come_from_the_city(records: list[StationRecord
 
 def test_brand_shares_match_the_market_within_tolerance(records: list[StationRecord]) -> None:
     shares = {brand: n / N for brand, n in Counter(r.brand for r in records).items()}
-    expected = {"sinopec": 0.30, "petrochina": 0.22, "cnooc": 0.03, "shell": 0.02, "total": 0.01,
-                "bp": 0.01, "sinochem": 0.01, "private": 0.39}  # fmt: skip
+    expected = {
+        "sinopec": 0.30,
+        "petrochina": 0.22,
+        "cnooc": 0.03,
+        "shell": 0.02,
+        "total": 0.01,
+        "bp": 0.01,
+        "sinochem": 0.01,
+        "private": 0.39,
+    }
     for brand, share in expected.items():
         assert abs(shares.get(brand, 0.0) - share) <= max(0.015, share * 0.3), (brand, shares)
     assert set(shares) <= set(BRANDS)
@@ -129,7 +137,9 @@ def test_status_hours_and_services(records: list[StationRecord]) -> None:
     assert abs(status["open"] / N - 0.97) < 0.01 and status["temporarily_closed"] > status["closed"] > 0
     always = sum(1 for r in records if r.opening_hours and r.opening_hours.always_open) / N
     assert 0.82 < always < 0.88
-    limited = {str(r.opening_hours.to_json()) for r in records if r.opening_hours and not r.opening_hours.always_open}
+    limited = {
+        str(r.opening_hours.to_json()) for r in records if r.opening_hours and not r.opening_hours.always_open
+    }
     assert len(limited) >= 5
     assert all(set(r.services) <= set(SERVICES) for r in records)
     assert len({r.services for r in islice(records, 2000)}) > 100
@@ -148,7 +158,9 @@ def _fingerprint_in_subprocess(hash_seed: str) -> str:
         "print(hashlib.sha256(''.join(r.content_hash() for r in generate(1500, 3)).encode()).hexdigest())\n"
     )
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
     return done.stdout.strip()
 
 

@@ -65,7 +65,12 @@ def test_rows_are_related_as_in_the_records(engine: Engine, loaded: list[Station
     assert len(rows) == 200
     for ext, name, brand, grades, content_hash, lon, lat, r5, r7, r9, nozzle_grades in rows:
         record = by_external[ext]
-        assert (name, brand, list(record.grades), content_hash) == (record.name, record.brand, grades, record.content_hash())
+        assert (name, brand, list(record.grades), content_hash) == (
+            record.name,
+            record.brand,
+            grades,
+            record.content_hash(),
+        )
         assert (lon, lat) == (record.lon, record.lat)
         assert {5: r5, 7: r7, 9: r9} == cells_of(lon, lat)
         assert nozzle_grades == [g for nozzles in record.positions for g in nozzles]
@@ -115,7 +120,9 @@ def _failing(records: list[StationRecord], after: int) -> Iterator[StationRecord
     raise RuntimeError("feed broke")
 
 
-def test_a_failure_leaves_nothing_loaded_and_keeps_the_foreign_keys(engine: Engine, database_url: str) -> None:
+def test_a_failure_leaves_nothing_loaded_and_keeps_the_foreign_keys(
+    engine: Engine, database_url: str
+) -> None:
     before = _schema(engine)
     records = list(generate(2500, SEED))
     conn = psycopg2.connect(database_url)
@@ -127,16 +134,27 @@ def test_a_failure_leaves_nothing_loaded_and_keeps_the_foreign_keys(engine: Engi
     for table in ("stations", "station_identifiers", "fueling_positions", "nozzles"):
         assert _scalar(engine, f"SELECT count(*) FROM {table}") == 0  # noqa: S608 - fixed table names
     assert _schema(engine) == before
-    assert _scalar(engine, "SELECT count(*) FROM pg_constraint WHERE contype = 'f' "
-                           "AND conrelid = ANY('{stations,station_identifiers,fueling_positions,nozzles}'::regclass[])") == 3  # fmt: skip
+    assert (
+        _scalar(
+            engine,
+            "SELECT count(*) FROM pg_constraint WHERE contype = 'f' "
+            "AND conrelid = ANY('{stations,station_identifiers,fueling_positions,nozzles}'::regclass[])",
+        )
+        == 3
+    )
 
 
 def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": database_url}
     return subprocess.run(
         [sys.executable, "-m", "demodata.cli", "load", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_cli_if_empty_leaves_a_loaded_catalogue_unchanged(

@@ -89,10 +89,15 @@ def test_province_bases_are_ordered_and_in_the_2026_ranges() -> None:
         assert b["89"] < b["92"] < b["95"] < b["98"] and b["0"] < b["-10"] < b["-20"]
         assert (b["E92"], b["E95"]) == (b["92"], b["95"])
         assert province_bases(province, SEED) == b
-    assert len({province_bases(p, SEED)["92"] for p in ("北京市", "广东省", "海南省", "西藏自治区", "上海市")}) > 1
+    assert (
+        len({province_bases(p, SEED)["92"] for p in ("北京市", "广东省", "海南省", "西藏自治区", "上海市")})
+        > 1
+    )
 
 
-def test_about_three_percent_are_stale_and_timestamps_are_in_their_windows(records: list[StationRecord]) -> None:
+def test_about_three_percent_are_stale_and_timestamps_are_in_their_windows(
+    records: list[StationRecord],
+) -> None:
     priced = station_prices(records, seed=SEED, start=0, loaded_at=LOADED_AT)
     assert 0.02 < float(np.mean(priced.stale)) < 0.04
     for k, stale in enumerate(priced.stale.tolist()):
@@ -111,7 +116,9 @@ def _scalar(engine: Engine, query: str) -> object:
         return conn.execute(text(query)).scalar_one()
 
 
-def _load(database_url: str, records: list[StationRecord], prices: Prices | None, chunk_size: int = 700) -> int:
+def _load(
+    database_url: str, records: list[StationRecord], prices: Prices | None, chunk_size: int = 700
+) -> int:
     conn = psycopg2.connect(database_url)
     try:
         counts = load(conn, records, prices=prices, chunk_size=chunk_size)
@@ -121,7 +128,9 @@ def _load(database_url: str, records: list[StationRecord], prices: Prices | None
     return counts.prices
 
 
-def test_load_puts_prices_beside_the_stations_and_bumps_price_version(engine: Engine, database_url: str) -> None:
+def test_load_puts_prices_beside_the_stations_and_bumps_price_version(
+    engine: Engine, database_url: str
+) -> None:
     records = list(generate(1500, SEED))
     version = _scalar(engine, "SELECT version FROM price_version")
     assert isinstance(version, int)
@@ -149,9 +158,17 @@ def test_load_puts_prices_beside_the_stations_and_bumps_price_version(engine: En
             datetime.fromisoformat(conf),
         )
     # The foreign key, keys, no-overlap exclusion constraint and indexes of station_prices are back.
-    assert _scalar(engine, "SELECT count(*) FROM pg_constraint WHERE conrelid = 'station_prices'::regclass "
-                           "AND contype IN ('f', 'p', 'u', 'x')") == 4  # fmt: skip
-    assert _scalar(engine, "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_station_prices_current'") == 1
+    assert (
+        _scalar(
+            engine,
+            "SELECT count(*) FROM pg_constraint WHERE conrelid = 'station_prices'::regclass "
+            "AND contype IN ('f', 'p', 'u', 'x')",
+        )
+        == 4
+    )
+    assert (
+        _scalar(engine, "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_station_prices_current'") == 1
+    )
 
 
 def test_ladder_reads_pump_and_platform_of_a_loaded_station(engine: Engine, database_url: str) -> None:
@@ -184,24 +201,40 @@ def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": database_url}
     return subprocess.run(
         [sys.executable, "-m", "demodata.cli", "load", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
-def test_cli_loads_prices_counts_them_and_if_empty_then_does_nothing(engine: Engine, database_url: str) -> None:
+def test_cli_loads_prices_counts_them_and_if_empty_then_does_nothing(
+    engine: Engine, database_url: str
+) -> None:
     first = _cli(database_url, "--stations", "250", "--seed", "4")
     assert first.returncode == 0, first.stderr
     rows = _scalar(engine, "SELECT count(*) FROM station_prices")
     assert isinstance(rows, int) and rows > 250
     assert f"{rows} synthetic prices" in first.stdout
     version = _scalar(engine, "SELECT version FROM price_version")
-    stamp = _scalar(engine, "SELECT md5(string_agg(id || price::text || confirmed_at::text, ',' ORDER BY id)) "
-                            "FROM station_prices")  # fmt: skip
+    stamp = _scalar(
+        engine,
+        "SELECT md5(string_agg(id || price::text || confirmed_at::text, ',' ORDER BY id)) "
+        "FROM station_prices",
+    )
     again = _cli(database_url, "--stations", "250", "--seed", "9", "--if-empty")
     assert again.returncode == 0 and "nothing loaded" in again.stdout
     assert _scalar(engine, "SELECT version FROM price_version") == version
-    assert _scalar(engine, "SELECT md5(string_agg(id || price::text || confirmed_at::text, ',' ORDER BY id)) "
-                           "FROM station_prices") == stamp  # fmt: skip
+    assert (
+        _scalar(
+            engine,
+            "SELECT md5(string_agg(id || price::text || confirmed_at::text, ',' ORDER BY id)) "
+            "FROM station_prices",
+        )
+        == stamp
+    )
     bare = _cli(database_url, "--stations", "120", "--seed", "5", "--replace", "--no-prices")
     assert bare.returncode == 0, bare.stderr
     assert " 0 synthetic prices" in bare.stdout

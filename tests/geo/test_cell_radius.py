@@ -24,6 +24,8 @@ def test_bound_holds_worldwide_and_over_china(res: int) -> None:
     world_lat = np.degrees(np.arcsin(rng.uniform(-1, 1, 15_000)))
     world_lon = rng.uniform(-180, 180, 15_000)
     china_lon, china_lat = rng.uniform(73, 135, 10_000), rng.uniform(18, 54, 10_000)
-    worst = max(_largest_circumradius(world_lon, world_lat, res), _largest_circumradius(china_lon, china_lat, res))
+    worst = max(
+        _largest_circumradius(world_lon, world_lat, res), _largest_circumradius(china_lon, china_lat, res)
+    )
     assert worst < cells.CIRCUMRADIUS_BOUND_M[res]
     assert worst > 0.9 * cells.CIRCUMRADIUS_BOUND_M[res] / 1.02 * 0.85  # the bound is not wildly loose

@@ -14,8 +14,12 @@ from hypothesis import strategies as st
 from geo import coords
 from geo.coords import CoordSystem
 
-lons = st.floats(-180.0, 180.0, allow_nan=False) | st.sampled_from([-180.0, 180.0, 0.0, 5e-324, -5e-324, 1e-300])
-lats = st.floats(-90.0, 90.0, allow_nan=False) | st.sampled_from([-90.0, 90.0, -89.99999999, 89.99999999, 0.0])
+lons = st.floats(-180.0, 180.0, allow_nan=False) | st.sampled_from(
+    [-180.0, 180.0, 0.0, 5e-324, -5e-324, 1e-300]
+)
+lats = st.floats(-90.0, 90.0, allow_nan=False) | st.sampled_from(
+    [-90.0, 90.0, -89.99999999, 89.99999999, 0.0]
+)
 
 
 def in_range(lon: float, lat: float) -> bool:
@@ -25,7 +29,9 @@ def in_range(lon: float, lat: float) -> bool:
 @settings(max_examples=300, deadline=None)
 @given(lons, lats, st.sampled_from(list(CoordSystem)))
 @example(8.61870895019928e-50, -89.9479161965582, CoordSystem.GCJ02)  # the 500
-def test_every_in_range_point_converts_to_an_in_range_point(lon: float, lat: float, system: CoordSystem) -> None:
+def test_every_in_range_point_converts_to_an_in_range_point(
+    lon: float, lat: float, system: CoordSystem
+) -> None:
     wlon, wlat = coords.to_wgs84(lon, lat, system)
     assert in_range(wlon, wlat)
     vlon, vlat = coords.to_wgs84(np.array([lon]), np.array([lat]), system)

@@ -47,11 +47,21 @@ points = st.one_of(
     open_now=st.booleans(),
 )
 def test_ring_search_equals_full_scan(
-    point: tuple[float, float], radius: float, limit: int, grade: str | None, brand: str | None, open_now: bool
+    point: tuple[float, float],
+    radius: float,
+    limit: int,
+    grade: str | None,
+    brand: str | None,
+    open_now: bool,
 ) -> None:
     query = NearbyQuery(
-        lon=point[0], lat=point[1], radius_m=radius, limit=limit,
-        grade_bit=GRADE_BITS[grade] if grade else None, brand=brand, open_now=open_now,
+        lon=point[0],
+        lat=point[1],
+        radius_m=radius,
+        limit=limit,
+        grade_bit=GRADE_BITS[grade] if grade else None,
+        brand=brand,
+        open_now=open_now,
     )
     assert_same(SNAP, query)
 
@@ -83,7 +93,9 @@ def test_pages_walk_the_same_order_as_one_long_scan() -> None:
     seen: list[int] = []
     after = None
     while True:
-        page = nearest_stations(SNAP, NearbyQuery(lon=lon, lat=lat, radius_m=50_000, limit=7, after=after), OPEN)
+        page = nearest_stations(
+            SNAP, NearbyQuery(lon=lon, lat=lat, radius_m=50_000, limit=7, after=after), OPEN
+        )
         seen.extend(SNAP.ids[page.positions].tolist())
         if page.next_cursor is None:
             break

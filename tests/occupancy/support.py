@@ -19,10 +19,18 @@ CHINA = ZoneInfo("Asia/Shanghai")
 FORECOURT = (("92", "95"), ("92", "95", "0"), ("0",))
 
 
-def forecourt_station(name: str = "中国石化 测试站", dx_m: float = 0.0, positions: tuple[tuple[str, ...], ...] = FORECOURT,
-                      **extra: Any) -> StationRecord:  # fmt: skip
-    fields: dict[str, Any] = {"brand": "sinopec", "grades": tuple(sorted({g for p in positions for g in p})),
-                              "opening_hours": OpeningHours(always_open=True), "positions": positions}  # fmt: skip
+def forecourt_station(
+    name: str = "中国石化 测试站",
+    dx_m: float = 0.0,
+    positions: tuple[tuple[str, ...], ...] = FORECOURT,
+    **extra: Any,
+) -> StationRecord:
+    fields: dict[str, Any] = {
+        "brand": "sinopec",
+        "grades": tuple(sorted({g for p in positions for g in p})),
+        "opening_hours": OpeningHours(always_open=True),
+        "positions": positions,
+    }
     fields.update(extra)
     return StationRecord(name=name, lon=KUNMING[0] + dx_m / 101_000.0, lat=KUNMING[1], **fields)
 
@@ -38,14 +46,26 @@ def at(seconds_ago: float, now: datetime | None = None) -> str:
     return when.astimezone(CHINA).isoformat(timespec="milliseconds")
 
 
-
 def event(station_id: int, position: int, nozzle: int, state: str, seq: int, ts: str) -> dict[str, Any]:
-    return {"station_id": station_id, "position": position, "nozzle": nozzle, "state": state, "ts": ts, "seq": seq}
+    return {
+        "station_id": station_id,
+        "position": position,
+        "nozzle": nozzle,
+        "state": state,
+        "ts": ts,
+        "seq": seq,
+    }
 
 
-def session(station_id: int, position: int, nozzle: int, first_seq: int, start_ago: float,
-            states: tuple[str, ...] = ("calling", "authorized", "fueling", "completed", "idle"),
-            step_s: float = 20.0) -> list[dict[str, Any]]:  # fmt: skip
+def session(
+    station_id: int,
+    position: int,
+    nozzle: int,
+    first_seq: int,
+    start_ago: float,
+    states: tuple[str, ...] = ("calling", "authorized", "fueling", "completed", "idle"),
+    step_s: float = 20.0,
+) -> list[dict[str, Any]]:
     """One vehicle's fueling as a controller reports it: consecutive seqs, `step_s` apart."""
     return [
         event(station_id, position, nozzle, state, first_seq + i, at(start_ago - i * step_s))

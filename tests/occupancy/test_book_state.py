@@ -29,8 +29,13 @@ def _view(book: OccupancyBook, number: int, dt: float) -> PositionView:
 
 
 SESSION = [
-    _ev(1, 1, S.IDLE, 0, 1), _ev(2, 1, S.IDLE, 0, 1), _ev(1, 1, S.CALLING, 10, 2), _ev(1, 1, S.AUTHORIZED, 20, 3),
-    _ev(1, 1, S.FUELING, 25, 4), _ev(1, 1, S.COMPLETED, 200, 5), _ev(1, 1, S.IDLE, 260, 6),
+    _ev(1, 1, S.IDLE, 0, 1),
+    _ev(2, 1, S.IDLE, 0, 1),
+    _ev(1, 1, S.CALLING, 10, 2),
+    _ev(1, 1, S.AUTHORIZED, 20, 3),
+    _ev(1, 1, S.FUELING, 25, 4),
+    _ev(1, 1, S.COMPLETED, 200, 5),
+    _ev(1, 1, S.IDLE, 260, 6),
 ]
 
 

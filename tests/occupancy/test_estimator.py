@@ -20,8 +20,13 @@ EXACT = 1e-4  # a log-normal sigma small enough to make durations exact
 
 def _model(**phases: float) -> StationModel:
     return StationModel(
-        mu=math.log(phases.get("session", 300.0)), sigma=EXACT, gap_s=20.0, retake_s=45.0,
-        rate_per_h=tuple([20.0] * BUCKETS), grade_mix={"92": 1.0}, days=3,
+        mu=math.log(phases.get("session", 300.0)),
+        sigma=EXACT,
+        gap_s=20.0,
+        retake_s=45.0,
+        rate_per_h=tuple([20.0] * BUCKETS),
+        grade_mix={"92": 1.0},
+        days=3,
         phases={
             S.CALLING: (math.log(phases.get("pre", 10.0)), EXACT),
             S.FUELING: (math.log(phases.get("fuel", 150.0)), EXACT),
@@ -71,7 +76,10 @@ def test_queue_of_three_on_two_positions_with_fixed_durations() -> None:
 def test_queued_vehicles_of_other_grades_only_take_positions_they_can_use() -> None:
     model = _model(pay=60.0, session=300.0)
     diesel_only = frozenset({"0"})
-    slots = [Slot(1, G92, "busy", 200.0, S.COMPLETED, 30.0), Slot(2, diesel_only, "busy", 200.0, S.COMPLETED, 50.0)]
+    slots = [
+        Slot(1, G92, "busy", 200.0, S.COMPLETED, 30.0),
+        Slot(2, diesel_only, "busy", 200.0, S.COMPLETED, 50.0),
+    ]
     q = np.full((100, 40), -1, dtype=np.int64)
     q[:, :2] = 0  # two diesel vehicles ahead: they wait for position 2, not ours
     d = simulate_wait(model, slots, "92", q, ["0", "92"], seed=1)
@@ -90,7 +98,13 @@ def _history(book: OccupancyBook, days: int) -> dict[tuple[int, int], int]:
     for pos in (1, 2):
         t = start
         while t < T0 - 10 * 3600:
-            for dt, state in ((0, S.CALLING), (5, S.AUTHORIZED), (10, S.FUELING), (190, S.COMPLETED), (250, S.IDLE)):
+            for dt, state in (
+                (0, S.CALLING),
+                (5, S.AUTHORIZED),
+                (10, S.FUELING),
+                (190, S.COMPLETED),
+                (250, S.IDLE),
+            ):
                 seqs[(pos, 1)] = seqs.get((pos, 1), 0) + 1
                 items.append(NozzleEvent(SID, pos, 1, state, t + dt + pos, seqs[(pos, 1)]))
             t += 400.0
@@ -104,7 +118,9 @@ def _book_with_history() -> tuple[OccupancyBook, dict[tuple[int, int], int]]:
     return book, _history(book, 2)
 
 
-def _emit(book: OccupancyBook, seqs: dict[tuple[int, int], int], pos: int, state: NozzleState, ts: float) -> None:
+def _emit(
+    book: OccupancyBook, seqs: dict[tuple[int, int], int], pos: int, state: NozzleState, ts: float
+) -> None:
     seqs[(pos, 1)] += 1
     book.apply([NozzleEvent(SID, pos, 1, state, ts, seqs[(pos, 1)])])
 
@@ -150,8 +166,12 @@ def test_replay_gives_the_same_answers() -> None:
     _emit(first, seqs, 1, S.CALLING, T0 - 100)
     _emit(first, seqs, 2, S.CALLING, T0 - 50)
     second, _ = _book_with_history()
-    second.apply([NozzleEvent(SID, 1, 1, S.CALLING, T0 - 100, seqs[(1, 1)]),
-                  NozzleEvent(SID, 2, 1, S.CALLING, T0 - 50, seqs[(2, 1)])])
+    second.apply(
+        [
+            NozzleEvent(SID, 1, 1, S.CALLING, T0 - 100, seqs[(1, 1)]),
+            NozzleEvent(SID, 2, 1, S.CALLING, T0 - 50, seqs[(2, 1)]),
+        ]
+    )
     for dt in (-60, 0, 30, 120):
         assert first.wait(SID, "92", T0 + dt) == second.wait(SID, "92", T0 + dt)
     est = first.wait(SID, "92", T0)

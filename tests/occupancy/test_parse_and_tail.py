@@ -9,7 +9,14 @@ from occupancy.errors import BatchTooLarge, UnreadableBatch
 from occupancy.feed import IdTracker
 from occupancy.parse import parse_batch
 
-EVENT = {"station_id": 7, "position": 1, "nozzle": 2, "state": "calling", "seq": 3, "ts": "2026-11-22T08:00:01.250+08:00"}
+EVENT = {
+    "station_id": 7,
+    "position": 1,
+    "nozzle": 2,
+    "state": "calling",
+    "seq": 3,
+    "ts": "2026-11-22T08:00:01.250+08:00",
+}
 
 
 def test_json_and_ndjson_read_the_same_items() -> None:
@@ -22,12 +29,20 @@ def test_json_and_ndjson_read_the_same_items() -> None:
     assert as_json.reports[0].waiting_vehicles == 4
 
 
-@pytest.mark.parametrize(("change", "code"), [
-    ({"state": "parked"}, "invalid_field"), ({"seq": -1}, "invalid_field"), ({"position": True}, "invalid_field"),
-    ({"nozzle": 1.0}, "invalid_field"), ({"ts": "2026-11-22T08:00:01"}, "invalid_field"),
-    ({"ts": "2026-W47-1T08:00:00+08:00"}, "invalid_field"), ({"ts": 1795795201}, "invalid_field"),
-    ({"station_id": None}, "missing_field"), ({"position": 40_000}, "invalid_field"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"state": "parked"}, "invalid_field"),
+        ({"seq": -1}, "invalid_field"),
+        ({"position": True}, "invalid_field"),
+        ({"nozzle": 1.0}, "invalid_field"),
+        ({"ts": "2026-11-22T08:00:01"}, "invalid_field"),
+        ({"ts": "2026-W47-1T08:00:00+08:00"}, "invalid_field"),
+        ({"ts": 1795795201}, "invalid_field"),
+        ({"station_id": None}, "missing_field"),
+        ({"position": 40_000}, "invalid_field"),
+    ],
+)
 def test_each_bad_item_is_named_by_index_and_code(change: dict[str, object], code: str) -> None:
     parsed = parse_batch(orjson.dumps([EVENT, {**EVENT, **change}, EVENT]), False, 10)
     assert [(r.index, r.code) for r in parsed.rejects] == [(1, code)] and len(parsed.events) == 2

@@ -16,8 +16,14 @@ PETROL = frozenset({"92", "95"})
 
 def _model(rate_per_h: float = 36.0) -> StationModel:
     return StationModel(
-        mu=math.log(300.0), sigma=0.3, gap_s=20.0, retake_s=40.0, rate_per_h=tuple([rate_per_h] * BUCKETS),
-        grade_mix={"92": 0.5, "95": 0.3, "0": 0.2}, days=3, phases=dict(PRIOR_PHASES),
+        mu=math.log(300.0),
+        sigma=0.3,
+        gap_s=20.0,
+        retake_s=40.0,
+        rate_per_h=tuple([rate_per_h] * BUCKETS),
+        grade_mix={"92": 0.5, "95": 0.3, "0": 0.2},
+        days=3,
+        phases=dict(PRIOR_PHASES),
     )
 
 
@@ -28,7 +34,9 @@ def test_arrivals_that_find_a_free_position_do_not_queue() -> None:
     petrol_free = Arrivals(model, 8 * 3600.0, [FreeWindow(T + 50, T + 100, PETROL)])
     assert abs(petrol_free.mean(T, T + 100) - (0.5 + 0.5 * 0.2)) < 1e-9  # only diesel queues while free
     assert petrol_free.open_grades(T + 60) == PETROL and petrol_free.open_grades(T + 10) == frozenset()
-    everything = Arrivals(model, 8 * 3600.0, [FreeWindow(T, T + 30, PETROL), FreeWindow(T + 10, T + 20, DIESEL)])
+    everything = Arrivals(
+        model, 8 * 3600.0, [FreeWindow(T, T + 30, PETROL), FreeWindow(T + 10, T + 20, DIESEL)]
+    )
     assert everything.last_all_free(T + 100) == T + 20
 
 
@@ -52,7 +60,9 @@ def test_quick_retakes_imply_a_queue_that_long_free_spells_deny() -> None:
     model = _model(60.0)
     quick = [Retake(T - 600 + 60 * k, PETROL, "92", 20.0) for k in range(8)]
     busy = run_filter(model, 8 * 3600.0, T, quick, [], [], T - 900, seed=2)
-    idle = run_filter(model, 8 * 3600.0, T, [], [FreeWindow(T - 900, T, PETROL | DIESEL)], [], T - 900, seed=2)
+    idle = run_filter(
+        model, 8 * 3600.0, T, [], [FreeWindow(T - 900, T, PETROL | DIESEL)], [], T - 900, seed=2
+    )
     assert idle.mean_length() == 0.0
     assert busy.mean_length() > 0.5
 

@@ -35,8 +35,9 @@ def receiver(clock: ManualClock) -> Iterator[CallbackReceiver]:
 
 
 @pytest.fixture
-def core(ordercore_engine: Engine, database_url: str, receiver: CallbackReceiver,
-         clock: ManualClock) -> Iterator[OrdercoreServer]:  # fmt: skip
+def core(
+    ordercore_engine: Engine, database_url: str, receiver: CallbackReceiver, clock: ManualClock
+) -> Iterator[OrdercoreServer]:
     with running_ordercore(ordercore_settings(database_url, receiver.url), clock) as server:
         yield server
 

@@ -46,20 +46,29 @@ def test_an_order_with_a_nul_in_any_text_is_refused_and_nothing_is_stored(
 ) -> None:
     body = order_body(driver_id="d\x00", quote_id="q\x00")
     response = core.client.post("/v1/orders", json=body, headers={"Idempotency-Key": "nul-order"})
-    assert {e["name"] for e in problem_of(response, 422, "invalid-request")["errors"]} == {"driver_id", "quote_id"}
+    assert {e["name"] for e in problem_of(response, 422, "invalid-request")["errors"]} == {
+        "driver_id",
+        "quote_id",
+    }
     with ordercore_engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM ordercore.orders")).scalar_one() == 0
 
 
 def test_bodies_heads_and_targets_are_bounded(core: OrdercoreServer) -> None:
     big = order_body(quote_token="t" * MAX_BODY_BYTES)
-    problem_of(core.client.post("/v1/orders", json=big, headers={"Idempotency-Key": "big"}), 413, "body-too-large")
+    problem_of(
+        core.client.post("/v1/orders", json=big, headers={"Idempotency-Key": "big"}), 413, "body-too-large"
+    )
     deep = b'{"reason": ' + b"[" * 100 + b"]" * 100 + b"}"
     refused = problem_of(post_raw(core, "/v1/orders/ord_1/cancel", deep), 422, "invalid-request")
     assert "nested more than 32" in refused["errors"][0]["message"]
     head = b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Big: " + b"a" * 50_000
     problem_of(raw_request(core.base_url, head), 431, "headers-too-large")
-    problem_of(raw_request(core.base_url, b"GET /healthz?" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: t"), 414, "uri-too-long")
+    problem_of(
+        raw_request(core.base_url, b"GET /healthz?" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: t"),
+        414,
+        "uri-too-long",
+    )
     problem_of(raw_request(core.base_url, b"NOT HTTP"), 400, "invalid-http-request")
 
 
@@ -71,9 +80,14 @@ def order_id(core: OrdercoreServer, ordercore_engine: Engine) -> str:
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_random_bodies_never_fail_and_never_poison_reads(core: OrdercoreServer, order_id: str, data: st.DataObject) -> None:
+def test_random_bodies_never_fail_and_never_poison_reads(
+    core: OrdercoreServer, order_id: str, data: st.DataObject
+) -> None:
     routes: list[tuple[str, dict[str, Any]]] = [
-        ("/v1/orders", order_body(invoice={"title": "ACME", "tax_id": "91310000MA1K4ABC12", "email": "a@b.cn"})),
+        (
+            "/v1/orders",
+            order_body(invoice={"title": "ACME", "tax_id": "91310000MA1K4ABC12", "email": "a@b.cn"}),
+        ),
         (f"/v1/orders/{order_id}/cancel", {"reason": "changed my mind"}),
         (f"/v1/orders/{order_id}/pay", {"method": "sandbox", "amount": "188.40"}),
         (f"/v1/orders/{order_id}/complete", {"litres": "26.12", "amount": "188.40"}),

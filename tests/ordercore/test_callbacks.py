@@ -33,7 +33,9 @@ def flaky_receiver() -> Iterator[CallbackReceiver]:
 def _outbox(engine: Engine) -> list[tuple[str, int, bool, str | None]]:
     with engine.connect() as conn:
         rows = conn.execute(
-            text("SELECT event_id, attempts, delivered_at IS NOT NULL AS done, last_error FROM ordercore.outbox ORDER BY id")
+            text(
+                "SELECT event_id, attempts, delivered_at IS NOT NULL AS done, last_error FROM ordercore.outbox ORDER BY id"
+            )
         )
         return [(r.event_id, r.attempts, r.done, r.last_error) for r in rows]
 
@@ -66,7 +68,9 @@ def test_callbacks_are_retried_until_2xx_and_stay_in_order(
         core.pay(order)
         core.redeem(7, order["verification_code"])
         core.complete(order)
-        events = flaky_receiver.wait_for_states(order["order_id"], ["created", "paid", "fueling", "completed"])
+        events = flaky_receiver.wait_for_states(
+            order["order_id"], ["created", "paid", "fueling", "completed"]
+        )
         wait_until(lambda: all(done for _, _, done, _ in _outbox(ordercore_engine)), what="outbox drained")
     first = events[0]["event_id"]
     tries = [d for d in flaky_receiver.deliveries if d.event["event_id"] == first]
@@ -83,18 +87,21 @@ def test_callbacks_are_retried_until_2xx_and_stay_in_order(
 def test_a_receiver_with_another_secret_never_gets_the_event_accepted(
     ordercore_engine: Engine, database_url: str
 ) -> None:
-    with CallbackReceiver(secret="not-the-secret") as receiver, running_ordercore(
-        ordercore_settings(database_url, receiver.url)
-    ) as core:
+    with (
+        CallbackReceiver(secret="not-the-secret") as receiver,
+        running_ordercore(ordercore_settings(database_url, receiver.url)) as core,
+    ):
         core.create("bad-secret", order_body())
         wait_until(lambda: len(receiver.rejected) >= 2, what="two rejected deliveries")
         assert receiver.events == []
-    (_, attempts, done, error), = _outbox(ordercore_engine)
+    ((_, attempts, done, error),) = _outbox(ordercore_engine)
     assert attempts >= 2 and not done
     assert error is not None and error.startswith("HTTP 401")
 
 
-def test_events_wait_while_the_receiver_is_down_then_arrive(ordercore_engine: Engine, database_url: str) -> None:
+def test_events_wait_while_the_receiver_is_down_then_arrive(
+    ordercore_engine: Engine, database_url: str
+) -> None:
     port = free_port()
     down_url = f"http://127.0.0.1:{port}/v1/ordercore/events"
     with running_ordercore(ordercore_settings(database_url, down_url)) as core:
@@ -111,12 +118,17 @@ def test_events_wait_while_the_receiver_is_down_then_arrive(ordercore_engine: En
 def test_an_order_core_delivers_only_the_events_of_its_own_orders(
     ordercore_engine: Engine, database_url: str
 ) -> None:
-    mine_settings: dict[str, Any] = {"payment_ttl_seconds": 60, "expiry_sweep_seconds": 3600}  # sweeps once, at start-up
+    mine_settings: dict[str, Any] = {
+        "payment_ttl_seconds": 60,
+        "expiry_sweep_seconds": 3600,
+    }  # sweeps once, at start-up
     other_settings: dict[str, Any] = {"payment_ttl_seconds": 60, "expiry_sweep_seconds": 0.1}
     clock = ManualClock()  # both order cores' and both receivers'
     with CallbackReceiver(clock=clock) as mine, CallbackReceiver(clock=clock) as theirs:
-        with running_ordercore(ordercore_settings(database_url, mine.url, **mine_settings), clock) as core, \
-                running_ordercore(ordercore_settings(database_url, theirs.url, **other_settings), clock) as other:
+        with (
+            running_ordercore(ordercore_settings(database_url, mine.url, **mine_settings), clock) as core,
+            running_ordercore(ordercore_settings(database_url, theirs.url, **other_settings), clock) as other,
+        ):
             order = core.create("mine", order_body()).json()
             other_order = other.create("theirs", order_body()).json()
             clock.advance(timedelta(seconds=60))

@@ -28,11 +28,15 @@ def test_every_operation_is_implemented_and_documented(contract: Contract) -> No
 
 def test_request_bodies_the_contract_accepts_the_service_accepts(contract: Contract) -> None:
     contract.validate(order_body(), "CreateOrder")
-    contract.validate(order_body(fill={"kind": "full", "value": None}, litres=None, coupons=[]), "CreateOrder")
+    contract.validate(
+        order_body(fill={"kind": "full", "value": None}, litres=None, coupons=[]), "CreateOrder"
+    )
     invoice = {"title": "ACME", "tax_id": "91310000MA1K4ABC12", "email": "a@b.cn"}
     contract.validate(order_body(invoice=invoice), "CreateOrder")
     contract.validate({"station_id": 7, "code": "012345"}, "RedeemRequest")
-    contract.validate({"delay_ms": 100, "fail_status": 503, "fail_count": -1, "fail_after_commit": True}, "Faults")
+    contract.validate(
+        {"delay_ms": 100, "fail_status": 503, "fail_count": -1, "fail_after_commit": True}, "Faults"
+    )
 
 
 @pytest.mark.parametrize(

@@ -18,11 +18,16 @@ START = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # the clock stands here until 
 def test_unpaid_order_expires_with_a_callback(
     ordercore_engine: Engine, database_url: str, receiver: CallbackReceiver, clock: ManualClock
 ) -> None:
-    settings = ordercore_settings(database_url, receiver.url, payment_ttl_seconds=900, expiry_sweep_seconds=0.1)
+    settings = ordercore_settings(
+        database_url, receiver.url, payment_ttl_seconds=900, expiry_sweep_seconds=0.1
+    )
     clock.set(START)
     with running_ordercore(settings, clock) as core:
         unpaid = core.create("expire-me", order_body()).json()
-        assert (unpaid["created_at"], unpaid["expires_at"]) == ("2026-11-24T02:00:00Z", "2026-11-24T02:15:00Z")
+        assert (unpaid["created_at"], unpaid["expires_at"]) == (
+            "2026-11-24T02:00:00Z",
+            "2026-11-24T02:15:00Z",
+        )
         paid = core.create("pay-me", order_body()).json()
         assert core.pay(paid).status_code == 200
         clock.advance(TTL - timedelta(seconds=1))  # not yet: the sweep leaves it alone
@@ -42,7 +47,9 @@ def test_an_expired_order_not_yet_swept_reads_as_cancelled(
     ordercore_engine: Engine, database_url: str, receiver: CallbackReceiver, clock: ManualClock
 ) -> None:
     # The sweep runs at start-up only (every hour): reading the order must expire it.
-    settings = ordercore_settings(database_url, receiver.url, payment_ttl_seconds=900, expiry_sweep_seconds=3600)
+    settings = ordercore_settings(
+        database_url, receiver.url, payment_ttl_seconds=900, expiry_sweep_seconds=3600
+    )
     clock.set(START)
     with running_ordercore(settings, clock) as core:
         first = core.create("read-1", order_body()).json()

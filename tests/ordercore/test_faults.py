@@ -18,15 +18,22 @@ from tests.ordercore_support import (
 
 
 def _items(core: OrdercoreServer, key: str) -> list[dict[str, object]]:
-    items: list[dict[str, object]] = core.client.get("/v1/orders", params={"idempotency_key": key}).json()["items"]
+    items: list[dict[str, object]] = core.client.get("/v1/orders", params={"idempotency_key": key}).json()[
+        "items"
+    ]
     return items
 
 
 def test_failures_before_commit_store_nothing(core: OrdercoreServer, contract: Contract) -> None:
     set_ = core.set_faults(fail_status=503, fail_count=2)
     contract.validate_response("POST", "/sandbox/faults", set_)
-    assert set_.json() == {"delay_ms": 0, "fail_status": 503, "fail_count": 2, "fail_after_commit": False,
-                           "hold": False}  # fmt: skip
+    assert set_.json() == {
+        "delay_ms": 0,
+        "fail_status": 503,
+        "fail_count": 2,
+        "fail_after_commit": False,
+        "hold": False,
+    }
     for _ in range(2):
         failed = core.create("f-1", order_body())
         assert failed.status_code == 503

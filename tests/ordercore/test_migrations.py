@@ -20,13 +20,20 @@ def test_migrate_command_is_idempotent_and_versions_in_its_schema(
     env = {**os.environ, "DATABASE_URL": database_url}
     env.pop("ORDERCORE_DATABASE_URL", None)
     result = subprocess.run(
-        [sys.executable, "-m", "ordercore", "migrate"], env=env, cwd=ROOT, capture_output=True, text=True,
-        timeout=120, check=False,
-    )  # fmt: skip
+        [sys.executable, "-m", "ordercore", "migrate"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "migrated to head" in result.stderr
     with ordercore_migrated.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM ordercore.alembic_version")).scalar_one() == "oc0002"
+        assert (
+            conn.execute(text("SELECT version_num FROM ordercore.alembic_version")).scalar_one() == "oc0002"
+        )
         tables = set(
             conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'ordercore'")).scalars()
         )

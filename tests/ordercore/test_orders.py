@@ -42,7 +42,9 @@ def test_same_key_different_body_is_a_conflict(core: OrdercoreServer, contract: 
     contract.validate_response("POST", "/v1/orders", response)
 
 
-def test_concurrent_creates_with_one_key_make_one_order(core: OrdercoreServer, ordercore_engine: Engine) -> None:
+def test_concurrent_creates_with_one_key_make_one_order(
+    core: OrdercoreServer, ordercore_engine: Engine
+) -> None:
     results: list[httpx.Response] = []
     lock = threading.Lock()
 

@@ -36,7 +36,9 @@ def _problem(response: Any, status: int, slug: str) -> dict[str, Any]:
 def test_full_flow_with_history_and_callbacks(
     core: OrdercoreServer, receiver: CallbackReceiver, contract: Contract, ordercore_engine: Engine
 ) -> None:
-    order = _created(core, "flow", invoice={"title": "ACME Ltd", "tax_id": "91310000MA1K4ABC12", "email": "a@b.cn"})
+    order = _created(
+        core, "flow", invoice={"title": "ACME Ltd", "tax_id": "91310000MA1K4ABC12", "email": "a@b.cn"}
+    )
     paid = core.pay(order)
     contract.validate_response("POST", "/v1/orders/{order_id}/pay", paid)
     assert paid.json()["state"] == "paid"
@@ -66,7 +68,10 @@ def test_full_flow_with_history_and_callbacks(
     with ordercore_engine.connect() as conn:
         history = repository.transitions(conn, order["order_id"])
     assert [(f, t) for f, t, _ in history] == [
-        (None, "created"), ("created", "paid"), ("paid", "fueling"), ("fueling", "completed")
+        (None, "created"),
+        ("created", "paid"),
+        ("paid", "fueling"),
+        ("fueling", "completed"),
     ]
 
 
@@ -87,7 +92,10 @@ def test_invoice_request_only_after_completion_and_once(core: OrdercoreServer, c
     again = core.post(path, {**invoice, "title": "Someone else"})
     assert again.status_code == 200
     assert again.json() == first.json()
-    assert core.client.get(f"/v1/orders/{order['order_id']}").json()["invoice_request"] == first.json()["invoice_request"]
+    assert (
+        core.client.get(f"/v1/orders/{order['order_id']}").json()["invoice_request"]
+        == first.json()["invoice_request"]
+    )
 
 
 def test_code_is_redeemable_once_and_only_when_paid(core: OrdercoreServer, contract: Contract) -> None:
@@ -129,7 +137,9 @@ def test_qr_redeems_once_and_forged_qr_is_refused(core: OrdercoreServer, contrac
     assert ok.status_code == 200 and ok.json()["state"] == "fueling"
     again = core.post("/v1/attendant/redeem", {"station_id": 7, "qr_payload": order["qr_payload"]})
     _problem(again, 409, "code-already-redeemed")
-    both = core.post("/v1/attendant/redeem", {"station_id": 7, "code": code, "qr_payload": order["qr_payload"]})
+    both = core.post(
+        "/v1/attendant/redeem", {"station_id": 7, "code": code, "qr_payload": order["qr_payload"]}
+    )
     _problem(both, 422, "invalid-request")
 
 
@@ -184,7 +194,9 @@ def test_illegal_transitions_are_409(core: OrdercoreServer, contract: Contract) 
     cancel = core.post(f"/v1/orders/{fueling['order_id']}/cancel", {"reason": "x"})
     _problem(cancel, 409, "illegal-transition")
     contract.validate_response("POST", "/v1/orders/{order_id}/cancel", cancel)
-    _problem(core.post(f"/v1/orders/{fueling['order_id']}/refund", {"reason": "x"}), 409, "illegal-transition")
+    _problem(
+        core.post(f"/v1/orders/{fueling['order_id']}/refund", {"reason": "x"}), 409, "illegal-transition"
+    )
     over = core.complete(fueling, amount="188.41")
     _problem(over, 422, "amount-exceeds-payable")
 
@@ -202,7 +214,9 @@ def test_concurrent_redeems_of_one_code_let_exactly_one_through(core: OrdercoreS
 
     def redeem() -> None:
         with httpx.Client(base_url=core.base_url, headers=core.client.headers, timeout=10) as client:
-            r = client.post("/v1/attendant/redeem", json={"station_id": 7, "code": order["verification_code"]})
+            r = client.post(
+                "/v1/attendant/redeem", json={"station_id": 7, "code": order["verification_code"]}
+            )
         with lock:
             statuses.append(r.status_code)
 

@@ -25,11 +25,20 @@ CITIES = {
 
 def city_stations(engine: Engine, *names: str) -> dict[str, int]:
     records = [
-        StationRecord(name=n, brand="sinopec", lon=lon, lat=lat, province=p, city=c, county=k, adcode=a,
-                      identifiers=(("test", key),))
+        StationRecord(
+            name=n,
+            brand="sinopec",
+            lon=lon,
+            lat=lat,
+            province=p,
+            city=c,
+            county=k,
+            adcode=a,
+            identifiers=(("test", key),),
+        )
         for key in names
         for n, p, c, k, a, lon, lat in [CITIES[key]]
-    ]  # fmt: skip
+    ]
     return dict(zip(names, insert_records(engine, records), strict=True))
 
 

@@ -63,8 +63,19 @@ def test_official_tables_resolve_yunnan_zones_and_shanxi(
 
 def test_history_windows_and_cli(engine: Engine, shared_data: Path, tmp_path: Path) -> None:
     km = city_stations(engine, "kunming")["kunming"]
-    assert main(["prices", "--format", "cn-official", str(shared_data / OFFICIAL), "--rejects",
-                 str(tmp_path / "o.csv")]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "prices",
+                "--format",
+                "cn-official",
+                str(shared_data / OFFICIAL),
+                "--rejects",
+                str(tmp_path / "o.csv"),
+            ]
+        )
+        == 0
+    )
     summary = ingest_prices(engine, "cn-history", shared_data / HISTORY, tmp_path / "h.csv")
     # 1,257 rows x 4 grades (89# ignored) = 5,028 prices; 98# is '0' in 38 and '-' in 7 -> rejected.
     reasons = Counter(r.split(":")[0] for _, r, _ in rejects_of(tmp_path / "h.csv"))

@@ -19,9 +19,11 @@ FR = "fr-prix-carburants-20221012"
 
 def _station(engine: Engine, source: str, external_id: str) -> int:
     return scalar(
-        engine, "SELECT station_id FROM station_identifiers WHERE source = :s AND external_id = :e",
-        s=source, e=external_id,
-    )  # fmt: skip
+        engine,
+        "SELECT station_id FROM station_identifiers WHERE source = :s AND external_id = :e",
+        s=source,
+        e=external_id,
+    )
 
 
 def test_france_prices(engine: Engine, shared_data: Path, tmp_path: Path) -> None:

@@ -31,8 +31,9 @@ def setup(engine: Engine) -> Engine:
         store.put_driver(conn, "d1", member_level="gold", completed_orders=3, points_balance=1000)
         store.save_template(conn, _template("t-200-20", amount_off(200, 20)), create=True)
         store.save_template(conn, _template("t-pct", percent_off(10, 15)), create=True)
-        store.save_template(conn, _template("t-95", per_litre_off("0.50"), scope=Scope(grades=frozenset({"95"}))),
-                            create=True)  # fmt: skip
+        store.save_template(
+            conn, _template("t-95", per_litre_off("0.50"), scope=Scope(grades=frozenset({"95"}))), create=True
+        )
         store.set_member_level(conn, "gold", {None: D("0.10"), "92": D("0.20")})
         promo = PaymentPromotion("wx-5", "wechat_pay", amount_off(0, 5), Conditions(min_spend=yuan(100)))
         store.save_payment_promotion(conn, promo, create=True)

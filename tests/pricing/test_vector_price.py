@@ -41,10 +41,14 @@ def test_vector_quote_equals_the_engine(fill: FillRequest, stations: list[tuple[
     got = vector_quote(fill, pump, platform, member, np.zeros(len(stations), dtype=np.int8))
     for i in range(len(stations)):
         price = PriceContext(
-            station_id=str(i), brand="sinopec", city="530100", grade="92",
-            pump_price=Decimal(int(pump[i])) / 1000, platform_price=Decimal(int(platform[i])) / 1000,
+            station_id=str(i),
+            brand="sinopec",
+            city="530100",
+            grade="92",
+            pump_price=Decimal(int(pump[i])) / 1000,
+            platform_price=Decimal(int(platform[i])) / 1000,
             member_per_litre={("gold", "92"): Decimal(int(member[i])) / 1000},
-        )  # fmt: skip
+        )
         driver = DriverContext(driver_id="d", member_level="gold", use_points=False)
         try:
             quote = quote_price(fill, price, driver, Promotions(points=None), StackingPolicy(), AT)
