@@ -175,7 +175,8 @@ NEARBY_PARAMETERS = [
     _param(
         "coord",
         {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"},
-        "coordinate system of the request and the response: wgs84 (GPS), gcj02 (Amap, Tencent, WeChat), bd09 (Baidu)",
+        "coordinate system of the request and the response: wgs84 (GPS), gcj02 (Amap, Tencent, WeChat), "
+        "bd09 (Baidu)",
     ),
     _param(
         "radius_m",
@@ -324,7 +325,8 @@ COMPARE_PARAMETERS = [
     _param(
         "sort",
         {"type": "string", "enum": ["price", "total", "wait"], "default": "price"},
-        "price: payable; total: payable + the detour's fuel; wait: shortest expected wait first, unknown last",
+        "price: payable; total: payable + the detour's fuel; wait: shortest expected wait first, "
+        "unknown last",
     ),
     _param(
         "wait",

@@ -107,7 +107,8 @@ class Settings(BaseSettings):
             raise UnsafeSettings(
                 "refusing to start outside development mode: "
                 + "; ".join(problems)
-                + " (set each to a long random value of its own, or STATIONS_MODE=development for a local run)"
+                + " (set each to a long random value of its own,"
+                + " or STATIONS_MODE=development for a local run)"
             )
 
     def dsn(self) -> str:

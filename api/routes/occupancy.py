@@ -30,9 +30,9 @@ AsOf = Annotated[
     Query(description="RFC 3339 time with offset (default now); only events at or before it count"),
 ]
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
-_EVENTS_DOC = """A batch of nozzle events `{station_id, position, nozzle, state, ts, seq}` (state: idle, calling,
-authorized, fueling, completed, offline; ts RFC 3339 with offset; seq increasing per nozzle) and waiting
-reports `{station_id, waiting_vehicles, ts}`, as a JSON array (`application/json`) or NDJSON
+_EVENTS_DOC = """A batch of nozzle events `{station_id, position, nozzle, state, ts, seq}` (state: idle,
+calling, authorized, fueling, completed, offline; ts RFC 3339 with offset; seq increasing per nozzle) and
+waiting reports `{station_id, waiting_vehicles, ts}`, as a JSON array (`application/json`) or NDJSON
 (`application/x-ndjson`), with the station's credential. Every item is accepted, counted as a duplicate,
 or rejected with its index, a code (other_station, unknown_station, unknown_position, unknown_nozzle,
 impossible_transition, ts_order, seq_conflict, report_conflict, future_ts, missing_field, invalid_field,

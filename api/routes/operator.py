@@ -92,7 +92,8 @@ class ScopeBody(_Body):
 
 class RuleBody(_Body):
     name: str = ""
-    # A CNY-only service: templates and promotions stored in EUR earlier still show and never apply to a CNY price.
+    # A CNY-only service: templates and promotions stored in EUR earlier still show and never apply to a
+    # CNY price.
     currency: Literal["CNY"] = "CNY"
     discount: Annotated[AmountOffBody | PercentOffBody | PerLitreOffBody, Field(discriminator="kind")]
     scope: ScopeBody = ScopeBody()

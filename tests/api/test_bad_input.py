@@ -1,6 +1,7 @@
 """Issue 9, item 3: every input class that answered 500 now gets a 4xx problem body on the live HTTP server;
 a coordinate near the pole is answered (200); a coupon stored in another currency leaves the correct price,
-with that coupon listed as unusable and why. (The order core's cancel with a NUL: tests/ordercore/test_bad_input.py.)"""
+with that coupon listed as unusable and why. (The order core's cancel with a NUL:
+tests/ordercore/test_bad_input.py.)"""
 
 from __future__ import annotations
 
@@ -149,7 +150,8 @@ CLASSES: list[tuple[str, str, str, dict[str, str], bytes | None, int, str, set[s
         "POST",
         "/v1/operator/coupon-templates",
         OPERATOR,
-        b'{"id": "t1", "discount": {"kind": "amount_off", "amount": "5"}, "scope": {"grades": ["9\\u00002"]}}',
+        b'{"id": "t1", "discount": {"kind": "amount_off", "amount": "5"}, '
+        b'"scope": {"grades": ["9\\u00002"]}}',
         400,
         "invalid-parameter",
         {"scope.grades.0"},
@@ -219,7 +221,8 @@ CLASSES: list[tuple[str, str, str, dict[str, str], bytes | None, int, str, set[s
         "POST",
         "/v1/operator/coupon-templates",
         OPERATOR,
-        b'{"id": "t1", "discount": {"kind": "amount_off", "amount": "5"}, "valid_from": "0001-01-01T00:00:00+14:00"}',
+        b'{"id": "t1", "discount": {"kind": "amount_off", "amount": "5"}, '
+        b'"valid_from": "0001-01-01T00:00:00+14:00"}',
         400,
         "invalid-parameter",
         {"valid_from"},

@@ -19,7 +19,8 @@ from tests.support import LiveServer, insert_records
 
 
 def price(engine: Engine, station_id: int, pump: str, platform: str, at: datetime | None = None) -> None:
-    """92# prices of a station confirmed at `at` (default an hour ago: fresh by the session server's clock)."""
+    """92# prices of a station confirmed at `at` (default an hour ago: fresh by the session server's
+    clock)."""
     at = at or datetime.now(UTC) - timedelta(hours=1)
     outcomes = write_prices(
         engine,

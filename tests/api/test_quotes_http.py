@@ -1,4 +1,5 @@
-"""Effective price, signed quotes (tamper, expiry, replay, price change) and station price posts, over HTTP."""
+"""Effective price, signed quotes (tamper, expiry, replay, price change) and station price posts, over
+HTTP."""
 
 from __future__ import annotations
 

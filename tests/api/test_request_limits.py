@@ -60,7 +60,8 @@ def test_a_streamed_body_is_counted_as_it_arrives(server: LiveServer) -> None:
 
 
 def test_the_occupancy_route_keeps_its_own_larger_limit(server: LiveServer) -> None:
-    """2 MB is over the general limit, within occupancy's 4 MB: the route reads it (and wants a credential)."""
+    """2 MB is over the general limit, within occupancy's 4 MB: the route reads it (and wants a
+    credential)."""
     response = server.client.post(
         "/v1/occupancy/events",
         content=b"[" + b" " * 2_000_000 + b"]",

@@ -1,0 +1,1 @@
+"""Station lists, transport-free: select (geo/) -> rank -> optional columns (prices, effective price, wait)."""
