@@ -63,7 +63,8 @@ def verify(engine: Engine, token: str) -> int | None:
     with engine.connect() as conn:
         row = conn.execute(
             text(
-                "SELECT station_id, secret_hash FROM station_credentials WHERE key_id = :k AND revoked_at IS NULL"
+                "SELECT station_id, secret_hash FROM station_credentials "
+                "WHERE key_id = :k AND revoked_at IS NULL"
             ),
             {"k": key_id},
         ).first()

@@ -64,7 +64,7 @@ class Reconciler:
 
         return await asyncio.to_thread(run)
 
-    # ---- callbacks ------------------------------------------------------------------------------------------
+    # ---- callbacks -----------------------------------------------------------------------------------------
     async def handle_event(self, signature: str | None, body: bytes, now: datetime) -> dict[str, Any]:
         verify_signature(self.secret, signature, body, now.timestamp())
         event = parse_event(body)
@@ -86,7 +86,7 @@ class Reconciler:
         await self._db(lambda c: repo.set_state(c, checkout_id, self.clock.now(), cancel_reason=None))
         return True
 
-    # ---- the sweep ------------------------------------------------------------------------------------------
+    # ---- the sweep -----------------------------------------------------------------------------------------
     async def sweep_once(self, now: datetime) -> SweepReport:
         report = SweepReport()
         report.holds_released = await self._db(lambda c: store.release_expired(c, now))

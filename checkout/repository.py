@@ -50,7 +50,8 @@ def claim_retry(conn: Connection, checkout_id: str, now: datetime, lease_until: 
             text(
                 "UPDATE checkouts SET state = 'pending', attempt_until = :lease, problem = NULL, "
                 "reconcile_until = NULL, updated_at = :now "
-                "WHERE id = :id AND (state = 'failed' OR (state = 'pending' AND attempt_until < :now)) RETURNING id"
+                "WHERE id = :id AND (state = 'failed' OR (state = 'pending' AND attempt_until < :now)) "
+                "RETURNING id"
             ),
             {"id": checkout_id, "now": now, "lease": lease_until},
         ).first()
@@ -113,8 +114,8 @@ def unconsume_quote(conn: Connection, quote_id: str, ref: str) -> None:
 def store_order(conn: Connection, checkout_id: str, state: str, order: dict[str, Any], now: datetime) -> None:
     conn.execute(
         text(
-            "UPDATE checkouts SET state = :st, order_id = :o, order_json = CAST(:j AS jsonb), problem = NULL, "
-            "attempt_until = NULL, reconcile_until = NULL, updated_at = :now WHERE id = :id"
+            "UPDATE checkouts SET state = :st, order_id = :o, order_json = CAST(:j AS jsonb), "
+            "problem = NULL, attempt_until = NULL, reconcile_until = NULL, updated_at = :now WHERE id = :id"
         ),
         {
             "id": checkout_id,
@@ -146,8 +147,8 @@ def record_event(conn: Connection, event_id: str, order_id: str, state: str, now
     return (
         conn.execute(
             text(
-                "INSERT INTO ordercore_events (event_id, order_id, state, received_at) VALUES (:e, :o, :s, :now) "
-                "ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+                "INSERT INTO ordercore_events (event_id, order_id, state, received_at) "
+                "VALUES (:e, :o, :s, :now) ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
             ),
             {"e": event_id, "o": order_id, "s": state, "now": now},
         ).first()
@@ -199,8 +200,8 @@ def abandoned_attempts(conn: Connection, now: datetime, limit: int = 50) -> list
     """Pending checkouts whose attempt lease ran out (the worker died or hung mid-attempt)."""
     rows = conn.execute(
         text(
-            "SELECT id FROM checkouts WHERE state = 'pending' AND attempt_until < :now ORDER BY attempt_until "
-            "LIMIT :n"
+            "SELECT id FROM checkouts WHERE state = 'pending' AND attempt_until < :now "
+            "ORDER BY attempt_until LIMIT :n"
         ),
         {"now": now, "n": limit},
     )

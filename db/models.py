@@ -360,8 +360,10 @@ coupon_instances = Table(
     Column("issued_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("state IN ('available', 'reserved', 'used', 'expired')", name="state"),
     CheckConstraint(
-        "(state = 'available' AND reserved_until IS NULL AND reservation_ref IS NULL AND used_at IS NULL) OR "
-        "(state = 'reserved' AND reserved_until IS NOT NULL AND reservation_ref IS NOT NULL AND used_at IS NULL) OR "
+        "(state = 'available' AND reserved_until IS NULL AND reservation_ref IS NULL "
+        "AND used_at IS NULL) OR "
+        "(state = 'reserved' AND reserved_until IS NOT NULL AND reservation_ref IS NOT NULL "
+        "AND used_at IS NULL) OR "
         "(state = 'used' AND reservation_ref IS NOT NULL AND used_at IS NOT NULL) OR state = 'expired'",
         name="state_fields",
     ),

@@ -63,8 +63,9 @@ def _summary(counts: LoadCounts, seed: int, elapsed: float) -> str:
         for brand, n in sorted(counts.brands.items(), key=lambda kv: (-kv[1], kv[0]))
     )
     return (
-        f"Loaded SYNTHETIC demo network (seed {seed}): {counts.stations} stations, {counts.positions} fueling "
-        f"positions, {counts.nozzles} nozzles, {counts.prices} synthetic prices in {elapsed:.1f} s\nBrands: {split}"
+        f"Loaded SYNTHETIC demo network (seed {seed}): {counts.stations} stations, "
+        f"{counts.positions} fueling positions, {counts.nozzles} nozzles, "
+        f"{counts.prices} synthetic prices in {elapsed:.1f} s\nBrands: {split}"
     )
 
 

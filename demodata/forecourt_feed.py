@@ -45,7 +45,8 @@ _MIX = {"92": 0.5, "95": 0.32, "98": 0.05, "0": 0.13}
 _PICK = text(
     """SELECT s.id FROM stations s WHERE s.status = 'open'
          AND EXISTS (SELECT 1 FROM station_identifiers i WHERE i.station_id = s.id AND i.source = :source)
-         AND EXISTS (SELECT 1 FROM fueling_positions p JOIN nozzles n ON n.position_id = p.id WHERE p.station_id = s.id)
+         AND EXISTS (SELECT 1 FROM fueling_positions p JOIN nozzles n ON n.position_id = p.id
+                     WHERE p.station_id = s.id)
        ORDER BY s.geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), s.id LIMIT :n"""
 )
 
@@ -170,8 +171,8 @@ class Poster:
                 problem = f"{type(exc).__name__}: {exc}"
             out.failures += 1
             say(
-                f"station {station.spec.station_id}: POST failed ({problem}), attempt {attempt}/{self.attempts}; "
-                f"retrying in {delay:.1f} s"
+                f"station {station.spec.station_id}: POST failed ({problem}), "
+                f"attempt {attempt}/{self.attempts}; retrying in {delay:.1f} s"
             )
             if self.stop.wait(delay):
                 return None

@@ -1,4 +1,5 @@
-"""The deterministic SYNTHETIC demo network: invented stations that look like China's, for demos and benchmarks.
+"""The deterministic SYNTHETIC demo network: invented stations that look like China's, for demos and
+benchmarks.
 
 `generate(n, seed)` yields the same records for the same (n, seed) on every run and machine: all randomness
 comes from one numpy Generator seeded with `seed`, drawn in fixed-size chunks, and no draw depends on dict or

@@ -48,7 +48,8 @@ _DONE = object()
 
 @dataclass(frozen=True)
 class Prices:
-    """Load synthetic prices with the stations: seed of the network, and the load time (timestamps' origin)."""
+    """Load synthetic prices with the stations: seed of the network, and the load time
+    (timestamps' origin)."""
 
     seed: int
     loaded_at: datetime
@@ -82,7 +83,8 @@ def _copy(cur: Any, table: str, payload: bytes) -> None:
 def _drop_constraints(
     cur: Any, kinds: list[str], tables: tuple[str, ...] = CATALOGUE_TABLES
 ) -> list[tuple[str, str, str]]:
-    """Drop the constraints of `kinds` (pg_constraint.contype: 'f', 'p', 'u', 'x') of `tables`, foreign keys first.
+    """Drop the constraints of `kinds` (pg_constraint.contype: 'f', 'p', 'u', 'x') of `tables`, foreign keys
+    first.
 
     Returns (table, name, definition) in drop order; re-add them in reverse order.
     """
@@ -206,8 +208,8 @@ def load(
     """COPY `records` into the catalogue on psycopg2 connection `conn` and commit; roll back on any error.
 
     `replace` empties the catalogue first, in the same transaction. `prices` also loads synthetic prices
-    for the records (station i of the stream priced from (prices.seed, i)) and bumps price_version. `progress(k)` is called after each
-    batch with the number of stations just loaded.
+    for the records (station i of the stream priced from (prices.seed, i)) and bumps price_version.
+    `progress(k)` is called after each batch with the number of stations just loaded.
     """
     counts = LoadCounts()
     stop = threading.Event()

@@ -70,8 +70,8 @@ class LiveIndex:
         return True
 
     def open_state(self, now: datetime) -> np.ndarray:
-        """Per snapshot position at `now` (the app clock's): 1 open, 0 closed (or temporarily closed), -1 hours
-        unknown."""
+        """Per snapshot position at `now` (the app clock's): 1 open, 0 closed (or temporarily closed),
+        -1 hours unknown."""
         snap = self.snapshot
         minute = int(now.timestamp() // 60)
         cached = self._open_cache

@@ -1,5 +1,6 @@
-"""The HTTP/1.1 protocol both services run under (uvicorn `--http httpguard.protocol:BoundedHttpToolsProtocol`):
-uvicorn's httptools protocol with bounded request heads and problem bodies for what never reaches the app.
+"""The HTTP/1.1 protocol both services run under (uvicorn
+`--http httpguard.protocol:BoundedHttpToolsProtocol`): uvicorn's httptools protocol with bounded request
+heads and problem bodies for what never reaches the app.
 
 Measured with uvicorn 0.54 / httptools 0.9 by themselves: header fields have no limit at all (a 20 MB
 header is read into memory and served), a request target over 64 KiB fails httptools' URL parser, and

@@ -27,7 +27,10 @@ from sqlalchemy import Engine
 from geo.records import StationRecord
 from ingest.items import Parsed
 
-_STATION_VALUES = "%s, %s, %s, %s, %s, %s, %s, ST_GeomFromEWKT(%s), %s, %s, %s, %s, %s::jsonb, %s::text[], %s::text[], %s, %s"
+_STATION_VALUES = (
+    "%s, %s, %s, %s, %s, %s, %s, ST_GeomFromEWKT(%s), %s, %s, %s, %s, %s::jsonb, %s::text[], %s::text[], "
+    "%s, %s"
+)
 _INSERT_STATIONS = """
 INSERT INTO stations (id, name, brand, address, province, city, county, adcode, geom, h3_r5, h3_r7, h3_r9,
                       timezone, opening_hours, services, grades, status, content_hash)
@@ -36,8 +39,8 @@ VALUES %s
 _UPDATE_STATION = """
 UPDATE stations SET (name, brand, address, province, city, county, adcode, geom, h3_r5, h3_r7, h3_r9,
                      timezone, opening_hours, services, grades, status, content_hash, updated_at)
-  = (%s, %s, %s, %s, %s, %s, %s, ST_GeomFromEWKT(%s), %s, %s, %s, %s, %s::jsonb, %s::text[], %s::text[], %s, %s,
-     now())
+  = (%s, %s, %s, %s, %s, %s, %s, ST_GeomFromEWKT(%s), %s, %s, %s, %s, %s::jsonb, %s::text[], %s::text[],
+     %s, %s, now())
 WHERE id = %s
 """
 _LOOKUP = """
@@ -57,7 +60,8 @@ CROSS JOIN LATERAL (
       AND ST_DWithin(s.geom::geography, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326)::geography, %s)
       AND NOT EXISTS (
           SELECT 1 FROM station_identifiers si WHERE si.station_id = s.id AND si.source = t.source)
-    ORDER BY s.brand <> t.brand, ST_Distance(s.geom::geography, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326)::geography)
+    ORDER BY s.brand <> t.brand,
+             ST_Distance(s.geom::geography, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326)::geography)
     LIMIT 1
 ) AS m
 """

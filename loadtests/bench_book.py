@@ -73,8 +73,8 @@ def main() -> int:
     print(f"  apply: {len(items) / apply_s:,.0f} items/s ({len(items)} items, in order of event time)")
     print(f"  apply of repeats: {len(items) // 10 / dup_s:,.0f} items/s")
     print(
-        f"  wait(): median {statistics.median(waits) * 1e3:.2f} ms, p90 {waits[int(0.9 * len(waits))] * 1e3:.2f} ms "
-        f"over {len(waits)} arrivals"
+        f"  wait(): median {statistics.median(waits) * 1e3:.2f} ms, "
+        f"p90 {waits[int(0.9 * len(waits))] * 1e3:.2f} ms over {len(waits)} arrivals"
     )
     print(f"  wait_minutes() cached: {cached_us:.1f} us")
     return 0

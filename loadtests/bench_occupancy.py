@@ -83,8 +83,10 @@ def posting_stations(url: str, count: int) -> list[tuple[int, list[tuple[int, in
         with engine.connect() as conn:
             rows = conn.execute(
                 text(
-                    "SELECT p.station_id, p.number, n.number FROM fueling_positions p JOIN nozzles n ON n.position_id = p.id "
-                    "WHERE p.station_id IN (SELECT id FROM stations WHERE status = 'open' ORDER BY id LIMIT :n) "
+                    "SELECT p.station_id, p.number, n.number "
+                    "FROM fueling_positions p JOIN nozzles n ON n.position_id = p.id "
+                    "WHERE p.station_id IN "
+                    "(SELECT id FROM stations WHERE status = 'open' ORDER BY id LIMIT :n) "
                     "ORDER BY 1, 2, 3"
                 ),
                 {"n": count},
@@ -301,7 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     probe_station, stations = stations[0], stations[1:]
     feeds = [StationFeed(sid, nz, token) for sid, nz, token in stations]
     say(
-        f"{len(feeds)} posting stations ({sum(len(f.nozzles) for f in feeds):,} nozzles), probe station {probe_station[0]}"
+        f"{len(feeds)} posting stations ({sum(len(f.nozzles) for f in feeds):,} nozzles), "
+        f"probe station {probe_station[0]}"
     )
     stamp = time.strftime("%Y%m%d-%H%M%S")
     server = Server("service", "api.app:create_app", args.port, OUT_DIR / f"server-occupancy-{stamp}.log")
@@ -405,8 +408,8 @@ def main(argv: list[str] | None = None) -> int:
     ok = rate >= 20_000 and not timeouts and percentile(reflections, 0.99) < 1.0 and tally.errors == 0
     ing, ref = results["ingest"], results["reflection"]
     print(
-        f"\n== occupancy ingest at {args.stations:,} stations, {len(feeds)} posting, {args.batch} events/request, "
-        f"{args.clients} clients, {args.duration} s =="
+        f"\n== occupancy ingest at {args.stations:,} stations, {len(feeds)} posting, "
+        f"{args.batch} events/request, {args.clients} clients, {args.duration} s =="
     )
     print(
         f"sustained {ing['events_per_s']:,} accepted events/s ({ing['accepted']:,} in {ing['elapsed_s']} s, "
@@ -414,14 +417,15 @@ def main(argv: list[str] | None = None) -> int:
         f"{ing['request_p50_ms']} ms, p99 {ing['request_p99_ms']} ms"
     )
     print(
-        f"CPU per event: server {ing['server_cpu_us_per_event']} µs, postgres {ing['postgres_cpu_us_per_event']} µs, "
+        f"CPU per event: server {ing['server_cpu_us_per_event']} µs, "
+        f"postgres {ing['postgres_cpu_us_per_event']} µs, "
         f"this client {ing['bench_client_cpu_us_per_event']} µs; other processes used "
         f"{ing['other_processes_machine_share']:.0%} of the machine during the window"
     )
     print(
-        f"reflection on every connection: p50 {ref['p50_ms']} ms, p99 {ref['p99_ms']} ms, max {ref['max_ms']} ms "
-        f"over {ref['probes']} probes ({ref['timeouts']} not shown within 10 s); of which the probe's own POST "
-        f"p50 {ref['post_p50_ms']} ms, p99 {ref['post_p99_ms']} ms"
+        f"reflection on every connection: p50 {ref['p50_ms']} ms, p99 {ref['p99_ms']} ms, "
+        f"max {ref['max_ms']} ms over {ref['probes']} probes ({ref['timeouts']} not shown within 10 s); "
+        f"of which the probe's own POST p50 {ref['post_p50_ms']} ms, p99 {ref['post_p99_ms']} ms"
     )
     print(f"targets: >= 20,000 events/s, reflection p99 < 1 s: {'PASS' if ok else 'FAIL'}")
     OUT_DIR.mkdir(parents=True, exist_ok=True)

@@ -38,14 +38,16 @@ def say(message: str) -> None:
 
 
 def priced_stations(url: str, count: int, seed: int) -> np.ndarray:
-    """(n, 3) id, lon, lat of open stations with a fresh 92# pump price (quotes refuse stale ones), drawn repeatably."""
+    """(n, 3) id, lon, lat of open stations with a fresh 92# pump price (quotes refuse stale ones), drawn
+    repeatably."""
     engine = make_engine(url, pool_size=1)
     try:
         with engine.connect() as conn:
             rows = conn.execute(
                 text(
                     "SELECT s.id, ST_X(s.geom), ST_Y(s.geom) FROM stations s JOIN station_prices p "
-                    "ON p.station_id = s.id AND p.grade = '92' AND p.tier = 'pump' AND p.effective_to IS NULL "
+                    "ON p.station_id = s.id AND p.grade = '92' AND p.tier = 'pump' "
+                    "AND p.effective_to IS NULL "
                     "WHERE s.status = 'open' AND p.confirmed_at > now() - interval '47 hours' ORDER BY s.id"
                 )
             ).all()
@@ -129,8 +131,9 @@ def main(argv: list[str] | None = None) -> int:
                 route[key] = run.as_dict()
                 say(
                     f"{name} c{connections}: {run.requests_per_s:,.0f} req/s, p50 {run.p50_ms:.2f} ms, "
-                    f"p99 {run.p99_ms:.2f} ms; wrk {run.wrk_cpu_share:.0%}, server {run.server_cpu_share:.0%}, "
-                    f"postgres {run.postgres_cpu_share:.0%}, other {run.other_cpu_share:.0%}"
+                    f"p99 {run.p99_ms:.2f} ms; wrk {run.wrk_cpu_share:.0%}, "
+                    f"server {run.server_cpu_share:.0%}, postgres {run.postgres_cpu_share:.0%}, "
+                    f"other {run.other_cpu_share:.0%}"
                 )
             results["routes"][name] = route
         results["memory"] = [{"pid": pid, **memory_kb(pid)} for pid in worker_pids(server)]
@@ -146,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     ok = results["targets"]["compare_vs_nearby"] >= 0.5 and compare["latency"]["p99_ms"] < 25
     print(f"\n== pricing routes at {args.stations:,} stations ({args.duration} s per run) ==")
     print(
-        f"{'route':8s} {'req/s c64':>10s} {'p50 c8':>8s} {'p99 c8':>8s} {'server µs/req':>14s} {'pg µs/req':>10s}"
+        f"{'route':8s} {'req/s c64':>10s} {'p50 c8':>8s} {'p99 c8':>8s} "
+        f"{'server µs/req':>14s} {'pg µs/req':>10s}"
     )
     for name, route in routes.items():
         t, lat = route["throughput"], route["latency"]

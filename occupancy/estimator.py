@@ -3,7 +3,8 @@
 A seeded Monte Carlo of first-come-first-served over the positions: busy ones free after the remaining
 time of the phase their nozzle is in (log-normal, conditioned on what has already elapsed) plus the
 phases still to come; the queued vehicles (one sampled queue per row, grades included) take the first
-position they can use, then a vehicle of `grade` arriving now. When the live data is stale: the M/M/c typical wait.
+position they can use, then a vehicle of `grade` arriving now. When the live data is stale: the M/M/c
+typical wait.
 """
 
 from __future__ import annotations

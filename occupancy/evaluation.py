@@ -50,7 +50,8 @@ def naive_minutes(occ: StationOccupancy, model: StationModel, grade: str) -> flo
 
 
 class Remote(Protocol):
-    """A service under test: it receives the same deliveries and answers the wait (minutes, p10, p90, basis)."""
+    """A service under test: it receives the same deliveries and answers the wait (minutes, p10, p90,
+    basis)."""
 
     def post(self, items: Sequence[NozzleEvent | WaitingReport]) -> None: ...
 

@@ -95,7 +95,8 @@ TABLES = (
         ),
         sa.text(
             "SELECT id, station_id, position, nozzle, seq, state, extract(epoch FROM ts)::float8 "
-            "FROM occupancy_events JOIN unnest(CAST(:lows AS bigint[]), CAST(:highs AS bigint[])) AS r(lo, hi) "
+            "FROM occupancy_events "
+            "JOIN unnest(CAST(:lows AS bigint[]), CAST(:highs AS bigint[])) AS r(lo, hi) "
             "ON id BETWEEN r.lo AND r.hi"
         ),
         sa.text(
@@ -112,7 +113,8 @@ TABLES = (
         ),
         sa.text(
             "SELECT id, station_id, waiting_vehicles, extract(epoch FROM ts)::float8 "
-            "FROM waiting_reports JOIN unnest(CAST(:lows AS bigint[]), CAST(:highs AS bigint[])) AS r(lo, hi) "
+            "FROM waiting_reports "
+            "JOIN unnest(CAST(:lows AS bigint[]), CAST(:highs AS bigint[])) AS r(lo, hi) "
             "ON id BETWEEN r.lo AND r.hi"
         ),
         sa.text(
@@ -129,7 +131,8 @@ TABLES = (
         ),
         sa.text(
             "SELECT id, station_id, position, ref, extract(epoch FROM ts)::float8 "
-            "FROM position_claims JOIN unnest(CAST(:lows AS bigint[]), CAST(:highs AS bigint[])) AS r(lo, hi) "
+            "FROM position_claims "
+            "JOIN unnest(CAST(:lows AS bigint[]), CAST(:highs AS bigint[])) AS r(lo, hi) "
             "ON id BETWEEN r.lo AND r.hi"
         ),
         sa.text(

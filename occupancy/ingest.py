@@ -275,8 +275,8 @@ def _same_or_conflict(ev: EventItem, known: _Known, result: IngestResult) -> Non
             Reject(
                 ev.index,
                 "seq_conflict",
-                f"seq {ev.seq} of position {ev.position} nozzle {ev.nozzle} is already {known.state.value} at "
-                f"{known.ts.isoformat()}",
+                f"seq {ev.seq} of position {ev.position} nozzle {ev.nozzle} is already "
+                f"{known.state.value} at {known.ts.isoformat()}",
             )
         )
 

@@ -150,7 +150,8 @@ _RANK = {
 
 def position_state(nozzles: list[tuple[str, NozzleLog]], as_of: float, stuck_after_s: float) -> PositionState:
     """Combine the nozzles of a position. An occupied nozzle silent for longer than `stuck_after_s`
-    counts as idle (its closing event was lost); when several nozzles look occupied the latest session wins."""
+    counts as idle (its closing event was lost); when several nozzles look occupied the latest session
+    wins."""
     best: NozzleState | None = None
     occ_since: float | None = None
     occ_grade: str | None = None

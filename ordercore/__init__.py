@@ -1,1 +1,2 @@
-"""Reference order core: a separate service implementing contracts/ordercore.openapi.yaml on its own schema."""
+"""Reference order core: a separate service implementing contracts/ordercore.openapi.yaml on its own
+schema."""

@@ -40,7 +40,8 @@ _CLAIM = text(
     """
 )
 _DELIVERED = text(
-    "UPDATE ordercore.outbox SET delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = :id"
+    "UPDATE ordercore.outbox SET delivered_at = now(), attempts = attempts + 1, last_error = NULL "
+    "WHERE id = :id"
 )
 _FAILED = text(
     """

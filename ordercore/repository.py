@@ -1,7 +1,8 @@
 """SQL of the order core (schema `ordercore`). Every function runs on the caller's connection/transaction.
 
 The times an order records and its expiry are the order core's clock (`now`, a bound parameter), not the
-database's: one clock decides, and a test can move it. Delivery scheduling (the outbox) uses the database's."""
+database's: one clock decides, and a test can move it. Delivery scheduling (the outbox) uses the
+database's."""
 
 from __future__ import annotations
 
@@ -32,10 +33,10 @@ _INSERT = text(
         fill_value, litres, list_amount, payable, currency, coupons, points_used, driver_id, quote_id,
         quote_token, invoice, verification_code, callback_url, created_at, updated_at, expires_at)
     VALUES (
-        :id, :idempotency_key, :request_sha256, 'created', :station_id, :position, :nozzle, :grade, :fill_kind,
-        :fill_value, :litres, :list_amount, :payable, :currency, :coupons, :points_used, :driver_id, :quote_id,
-        :quote_token, CAST(:invoice AS jsonb), :verification_code, :callback_url, :now, :now,
-        CAST(:now AS timestamptz) + make_interval(secs => :ttl))
+        :id, :idempotency_key, :request_sha256, 'created', :station_id, :position, :nozzle, :grade,
+        :fill_kind, :fill_value, :litres, :list_amount, :payable, :currency, :coupons, :points_used,
+        :driver_id, :quote_id, :quote_token, CAST(:invoice AS jsonb), :verification_code, :callback_url,
+        :now, :now, CAST(:now AS timestamptz) + make_interval(secs => :ttl))
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING id
     """

@@ -282,7 +282,8 @@ class OrderCore:
     def _locked(
         self, conn: Connection, order_id: str, now: datetime, missing: str | None = None
     ) -> RowMapping:
-        """The order, row-locked for this transaction, expired first if it is unpaid past its expiry at `now`."""
+        """The order, row-locked for this transaction, expired first if it is unpaid past its expiry at
+        `now`."""
         row = repository.get(conn, order_id, now, lock=True)
         if row is None:
             raise OrderNotFound(missing or f"no order {order_id}")

@@ -75,7 +75,10 @@ class OrdercoreSettings(BaseSettings):
             raise UnsafeSettings(
                 "refusing to start outside development mode: "
                 + "; ".join(problems)
-                + " (set each secret to a long random value of its own, or ORDERCORE_MODE=development locally)"
+                + (
+                    " (set each secret to a long random value of its own, "
+                    "or ORDERCORE_MODE=development locally)"
+                )
             )
 
     def dsn(self) -> str:

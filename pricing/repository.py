@@ -101,7 +101,8 @@ def cheapest(
     limit: int,
     include_stale: bool,
 ) -> list[CurrentPrice]:
-    """Lowest prices of a grade in force at as_of; stale ones (confirmed before fresh_since) left out unless asked."""
+    """Lowest prices of a grade in force at as_of; stale ones (confirmed before fresh_since) left out
+    unless asked."""
     with engine.connect() as conn:
         rows = conn.execute(
             text(
@@ -203,7 +204,8 @@ def store_station_zones(
         changed += len(
             execute_values(
                 cur,
-                "INSERT INTO station_price_zones (station_id, province_code, zone_code, resolved_by) VALUES %s "
+                "INSERT INTO station_price_zones (station_id, province_code, zone_code, resolved_by) "
+                "VALUES %s "
                 "ON CONFLICT (station_id) DO UPDATE SET province_code = EXCLUDED.province_code, "
                 "zone_code = EXCLUDED.zone_code, resolved_by = EXCLUDED.resolved_by "
                 "WHERE (station_price_zones.province_code, station_price_zones.zone_code, "

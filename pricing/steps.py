@@ -119,7 +119,9 @@ def points_step(running: Running, driver: DriverContext, rule: PointsRule | None
     points = fen * rule.points_per_fen
     amount = Money(unit * fen, subtotal.currency)
     reason = (
-        f"{points} points = {amount} ({rule.points_per_yuan} points = {Money(Decimal(1), subtotal.currency)}; balance {driver.points_balance}; "
+        f"{points} points = {amount} "
+        f"({rule.points_per_yuan} points = {Money(Decimal(1), subtotal.currency)}; "
+        f"balance {driver.points_balance}; "
         f"cap {plain(rule.max_share * 100)}% of {subtotal} = {Money(cap, subtotal.currency)})"
     )
     line = DiscountLine(LineKind.POINTS, "points", f"积分抵扣 {points}", amount, reason, subtotal)

@@ -212,9 +212,10 @@ def put_driver(
     return bool(
         conn.execute(
             text(
-                "INSERT INTO drivers (id, member_level, completed_orders, points_balance) VALUES (:id, :l, :o, :p) "
-                "ON CONFLICT (id) DO UPDATE SET member_level = :l, completed_orders = :o, points_balance = :p, "
-                "updated_at = now() RETURNING (xmax = 0)"
+                "INSERT INTO drivers (id, member_level, completed_orders, points_balance) "
+                "VALUES (:id, :l, :o, :p) "
+                "ON CONFLICT (id) DO UPDATE SET member_level = :l, completed_orders = :o, "
+                "points_balance = :p, updated_at = now() RETURNING (xmax = 0)"
             ),
             {"id": driver_id, "l": member_level, "o": completed_orders, "p": points_balance},
         ).scalar_one()
@@ -256,8 +257,8 @@ def set_policy(conn: Connection, policy: Policy, points: PointsRule | None) -> N
         text(
             "INSERT INTO promotion_policy VALUES (true, :mc, :mp, :cp, :sd, :md, :pe, :ppy, :share, now()) "
             "ON CONFLICT (singleton) DO UPDATE SET max_coupons = :mc, max_payment_promotions = :mp, "
-            "coupons_with_payment = :cp, station_discount = :sd, member_discount = :md, points_enabled = :pe, "
-            "points_per_yuan = :ppy, points_max_share = :share, updated_at = now()"
+            "coupons_with_payment = :cp, station_discount = :sd, member_discount = :md, "
+            "points_enabled = :pe, points_per_yuan = :ppy, points_max_share = :share, updated_at = now()"
         ),
         {
             "mc": policy.max_coupons,
@@ -332,8 +333,9 @@ def effective_state(r: RowMapping, at: datetime, holding_ref: str | None = None)
 
 def _instances(conn: Connection, driver_id: str, *, lock: bool) -> list[RowMapping]:
     sql = (
-        f"SELECT i.id AS instance_id, i.template_id, i.state, i.expires_at, i.reserved_until, i.reservation_ref, "  # noqa: S608
-        f"t.id, t.exclusive, t.stacks_with_payment, t.{RULE_COLUMNS.replace(', ', ', t.')} "
+        f"SELECT i.id AS instance_id, i.template_id, i.state, i.expires_at, i.reserved_until, "  # noqa: S608
+        f"i.reservation_ref, t.id, t.exclusive, t.stacks_with_payment, "
+        f"t.{RULE_COLUMNS.replace(', ', ', t.')} "
         "FROM coupon_instances i JOIN coupon_templates t ON t.id = i.template_id WHERE i.driver_id = :d "
         "ORDER BY i.id" + (" FOR UPDATE OF i" if lock else "")
     )

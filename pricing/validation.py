@@ -124,7 +124,10 @@ def check(quote: Quote, context: Context, now: datetime, rules: Rules = DEFAULT_
     if guide is not None and guide.currency == cur and price > guide.price:
         return f"above guide {guide.label()}: {money(price, cur)}"
     if quote.effective_from > now + rules.max_future:
-        return f"effective_from {quote.effective_from.isoformat()} is in the future (more than {rules.max_future} ahead)"
+        return (
+            f"effective_from {quote.effective_from.isoformat()} is in the future "
+            f"(more than {rules.max_future} ahead)"
+        )
     if quote.tier == "platform" and context.pump is not None and price > context.pump:
         return f"platform price {money(price, cur)} above pump price {money(context.pump, cur)}"
     if quote.tier.startswith("member:"):

@@ -120,11 +120,17 @@ LEFT JOIN LATERAL (
     SELECT min(p.effective_from) AS effective_from FROM {table} p WHERE {match} AND p.effective_from > t.at
 ) nxt ON true
 """
-_SELECT = "SELECT t.i, prev.id, prev.effective_from, prev.effective_to, prev.price, prev.currency, prev.confirmed_at, nxt.effective_from"
+_SELECT = (
+    "SELECT t.i, prev.id, prev.effective_from, prev.effective_to, prev.price, prev.currency, "
+    "prev.confirmed_at, nxt.effective_from"
+)
 
 STATION_PRICES = Table(
     lookup=_SELECT
-    + " FROM unnest(%s::int[], %s::bigint[], %s::text[], %s::text[], %s::timestamptz[]) AS t(i, station_id, grade, tier, at)"
+    + (
+        " FROM unnest(%s::int[], %s::bigint[], %s::text[], %s::text[], %s::timestamptz[])"
+        " AS t(i, station_id, grade, tier, at)"
+    )
     + _PREV.format(
         table="station_prices", match="p.station_id = t.station_id AND p.grade = t.grade AND p.tier = t.tier"
     ),
@@ -132,12 +138,16 @@ STATION_PRICES = Table(
     "effective_to, source, confirmed_at) VALUES %s",
     close="UPDATE station_prices SET effective_to = %s WHERE id = %s",
     confirm="UPDATE station_prices SET confirmed_at = %s WHERE id = %s",
-    correct="UPDATE station_prices SET price = %s, currency = %s, source = %s, confirmed_at = %s WHERE id = %s",
+    correct="UPDATE station_prices SET price = %s, currency = %s, source = %s, confirmed_at = %s "
+    "WHERE id = %s",
 )
 
 GUIDE_PRICES = Table(
     lookup=_SELECT
-    + " FROM unnest(%s::int[], %s::text[], %s::text[], %s::text[], %s::timestamptz[]) AS t(i, province_code, zone_code, grade, at)"
+    + (
+        " FROM unnest(%s::int[], %s::text[], %s::text[], %s::text[], %s::timestamptz[])"
+        " AS t(i, province_code, zone_code, grade, at)"
+    )
     + _PREV.format(
         table="guide_prices",
         match="p.province_code = t.province_code AND p.zone_code = t.zone_code AND p.grade = t.grade",

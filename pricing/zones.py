@@ -119,7 +119,10 @@ class ZoneSummary:
     unresolved: list[tuple[int, str]]
 
     def line(self) -> str:
-        return f"price zones: {self.resolved} stations resolved ({self.changed} changed), {len(self.unresolved)} unresolved"
+        return (
+            f"price zones: {self.resolved} stations resolved ({self.changed} changed), "
+            f"{len(self.unresolved)} unresolved"
+        )
 
 
 def assign_zones(engine: Engine, station_ids: Sequence[int] | None = None) -> ZoneSummary:

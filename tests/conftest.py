@@ -24,7 +24,12 @@ settings.load_profile("stations")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
-CATALOGUE_TABLES = "stations, station_identifiers, fueling_positions, nozzles, price_zones, price_zone_regions, guide_prices, station_prices, station_price_zones, station_credentials, drivers, member_levels, coupon_templates, coupon_instances, payment_promotions, promotion_policy, quotes, occupancy_events, nozzle_heads, waiting_reports, position_claims, checkouts, ordercore_events"
+CATALOGUE_TABLES = (
+    "stations, station_identifiers, fueling_positions, nozzles, price_zones, price_zone_regions, "
+    "guide_prices, station_prices, station_price_zones, station_credentials, drivers, member_levels, "
+    "coupon_templates, coupon_instances, payment_promotions, promotion_policy, quotes, occupancy_events, "
+    "nozzle_heads, waiting_reports, position_claims, checkouts, ordercore_events"
+)
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,8 @@ class Clock(Protocol):
         ...
 
     def monotonic(self) -> float:
-        """Seconds on a clock that never goes back, for ages and cool-downs (only differences mean anything)."""
+        """Seconds on a clock that never goes back, for ages and cool-downs (only differences mean
+        anything)."""
         ...
 
 

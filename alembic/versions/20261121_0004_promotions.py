@@ -137,8 +137,10 @@ def upgrade() -> None:
             "state IN ('available', 'reserved', 'used', 'expired')", name=op.f("ck_coupon_instances_state")
         ),
         sa.CheckConstraint(
-            "(state = 'available' AND reserved_until IS NULL AND reservation_ref IS NULL AND used_at IS NULL) OR "
-            "(state = 'reserved' AND reserved_until IS NOT NULL AND reservation_ref IS NOT NULL AND used_at IS NULL) OR "
+            "(state = 'available' AND reserved_until IS NULL AND reservation_ref IS NULL "
+            "AND used_at IS NULL) OR "
+            "(state = 'reserved' AND reserved_until IS NOT NULL AND reservation_ref IS NOT NULL "
+            "AND used_at IS NULL) OR "
             "(state = 'used' AND reservation_ref IS NOT NULL AND used_at IS NOT NULL) OR state = 'expired'",
             name=op.f("ck_coupon_instances_state_fields"),
         ),

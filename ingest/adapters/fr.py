@@ -104,7 +104,8 @@ def read(path: Path) -> Iterator[Item]:
             if km > OUTLIER_KM:
                 yield Reject(
                     line,
-                    f"implausible coordinates: {km:.0f} km from the median of département {department}'s stations",
+                    f"implausible coordinates: {km:.0f} km from the median of "
+                    f"département {department}'s stations",
                     item.raw,
                 )
                 continue

@@ -1,8 +1,9 @@
 """Side files of the French feed, keyed by station id: grades, services, opening hours, closures.
 
 prix.csv (priced fuels) and ruptures.csv (fuels out of stock) together give the grades a station sells;
-services_text.csv labels are mapped onto geo/services.py codes where the meaning is clear; jour_and_horaires.csv
-holds one row per day (first interval only); fermetures.csv lists closures, active on the feed date.
+services_text.csv labels are mapped onto geo/services.py codes where the meaning is clear;
+jour_and_horaires.csv holds one row per day (first interval only); fermetures.csv lists closures, active
+on the feed date.
 """
 
 from __future__ import annotations

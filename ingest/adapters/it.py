@@ -19,7 +19,10 @@ from ingest.checks import bbox, locate
 from ingest.items import BadRow, Item, Parsed, Reject, SourceError
 
 SOURCE = "it-mimit"
-HEADER = "idImpianto|Gestore|Bandiera|Tipo Impianto|Nome Impianto|Indirizzo|Comune|Provincia|Latitudine|Longitudine"
+HEADER = (
+    "idImpianto|Gestore|Bandiera|Tipo Impianto|Nome Impianto|Indirizzo|Comune|Provincia|"
+    "Latitudine|Longitudine"
+)
 TYPES = ("Stradale", "Autostradale")
 GRADES = {"Benzina": "95", "Gasolio": "B7", "GPL": "LPG", "Metano": "CNG"}
 # Mainland Italy, Sicily, Sardinia, Lampedusa and Pantelleria (San Marino and Vatican lie inside).

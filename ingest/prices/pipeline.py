@@ -53,8 +53,9 @@ class PriceSummary:
     def line(self) -> str:
         c = self.counts
         text_ = (
-            f"read {self.read}, inserted {c['inserted']}, updated {c['updated']}, confirmed {c['confirmed']}, "
-            f"unchanged {c['unchanged']}, rejected {self.rejected} (rejects: {self.rejects_path})"
+            f"read {self.read}, inserted {c['inserted']}, updated {c['updated']}, "
+            f"confirmed {c['confirmed']}, unchanged {c['unchanged']}, rejected {self.rejected} "
+            f"(rejects: {self.rejects_path})"
         )
         if self.zones:
             text_ += f", zones {self.zones}, regions changed {self.regions_changed}"

@@ -88,7 +88,8 @@ class Shop:
             row = (
                 conn.execute(
                     text(
-                        "SELECT state, reservation_ref, reserved_until, used_at FROM coupon_instances WHERE id = :i"
+                        "SELECT state, reservation_ref, reserved_until, used_at FROM coupon_instances "
+                        "WHERE id = :i"
                     ),
                     {"i": int(instance_id)},
                 )

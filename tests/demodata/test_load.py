@@ -81,7 +81,8 @@ def test_sequences_continue_after_the_loaded_ids(engine: Engine, loaded: list[St
         new_id = conn.execute(
             text(
                 "INSERT INTO stations (name, brand, geom, h3_r5, h3_r7, h3_r9, content_hash) "
-                "VALUES ('x', 'private', ST_GeomFromEWKT('SRID=4326;POINT(102.8 24.9)'), 1, 2, 3, 'h') RETURNING id"
+                "VALUES ('x', 'private', ST_GeomFromEWKT('SRID=4326;POINT(102.8 24.9)'), 1, 2, 3, 'h') "
+                "RETURNING id"
             )
         ).scalar_one()
         assert new_id > conn.execute(text("SELECT max(id) FROM stations WHERE name <> 'x'")).scalar_one()
@@ -90,7 +91,8 @@ def test_sequences_continue_after_the_loaded_ids(engine: Engine, loaded: list[St
 
 SCHEMA_QUERY = text(
     "SELECT array_agg(d ORDER BY d) FROM ("
-    " SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) AS d FROM pg_constraint"
+    " SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) AS d"
+    " FROM pg_constraint"
     " WHERE conrelid = ANY('{stations,station_identifiers,fueling_positions,nozzles}'::regclass[])"
     " OR confrelid = ANY('{stations,station_identifiers,fueling_positions,nozzles}'::regclass[])"
     " UNION ALL SELECT indexdef FROM pg_indexes"

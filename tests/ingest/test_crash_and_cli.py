@@ -35,7 +35,10 @@ def test_crash_after_second_batch_leaves_whole_batches(
             engine, "shanghai-bd09", shared_data / BD09, tmp_path / "r.csv", batch_size=100, after_batch=crash
         )
     assert catalogue_counts(engine)[:2] == (200, 200)
-    orphans = "SELECT count(*) FROM stations s WHERE NOT EXISTS (SELECT 1 FROM station_identifiers i WHERE i.station_id = s.id)"
+    orphans = (
+        "SELECT count(*) FROM stations s "
+        "WHERE NOT EXISTS (SELECT 1 FROM station_identifiers i WHERE i.station_id = s.id)"
+    )
     assert scalar(engine, orphans) == 0
     summary = ingest(engine, "shanghai-bd09", shared_data / BD09, tmp_path / "r.csv", batch_size=100)
     assert (summary.counts.unchanged, summary.counts.inserted) == (200, 215)

@@ -58,13 +58,17 @@ def test_own_csv(engine: Engine, tmp_path: Path) -> None:
         a10 = conn.execute(
             text(
                 "SELECT s.brand, s.status, s.opening_hours, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat "
-                "FROM stations s JOIN station_identifiers i ON i.station_id = s.id WHERE i.external_id = 'A10'"
+                "FROM stations s JOIN station_identifiers i ON i.station_id = s.id "
+                "WHERE i.external_id = 'A10'"
             )
         ).one()
     assert a1.brand == "sinopec" and a1.adcode == "310101" and a1.lon == 121.47
     assert a1.grades == ["0", "92", "95", "98"] and a1.services == ["car_wash", "toilet"]
     assert a1.opening_hours == {"weekly": {"mon": [["06:00", "22:00"]]}}
-    nozzles = "SELECT count(*) FROM nozzles n JOIN fueling_positions p ON p.id = n.position_id WHERE p.station_id = :id"
+    nozzles = (
+        "SELECT count(*) FROM nozzles n JOIN fueling_positions p ON p.id = n.position_id "
+        "WHERE p.station_id = :id"
+    )
     assert scalar(engine, "SELECT count(*) FROM fueling_positions WHERE station_id = :id", id=a1.id) == 2
     assert scalar(engine, nozzles, id=a1.id) == 5
     # BD-09 -> WGS-84 moves the point by roughly -0.011 lon / -0.004 lat around Shanghai.
@@ -114,7 +118,8 @@ def test_own_geojson(engine: Engine, tmp_path: Path) -> None:
         rows: dict[str, float] = dict(
             conn.execute(
                 text(
-                    "SELECT i.external_id, ST_X(s.geom) FROM stations s JOIN station_identifiers i ON i.station_id = s.id"
+                    "SELECT i.external_id, ST_X(s.geom) "
+                    "FROM stations s JOIN station_identifiers i ON i.station_id = s.id"
                 )
             ).all()
         )

@@ -63,7 +63,8 @@ def test_free_position_means_no_wait() -> None:
 
 def test_queue_of_three_on_two_positions_with_fixed_durations() -> None:
     # position 1 frees at 30 s, position 2 at 90 s; each new vehicle holds a position 20 + 300 s:
-    # queued 1 -> p1 at 30 (free again 350), queued 2 -> p2 at 90 (410), queued 3 -> p1 at 350, ours -> p2 at 410
+    # queued 1 -> p1 at 30 (free again 350), queued 2 -> p2 at 90 (410), queued 3 -> p1 at 350,
+    # ours -> p2 at 410
     model = _model(pay=60.0, session=300.0)
     slots = [Slot(1, G92, "busy", 200.0, S.COMPLETED, 30.0), Slot(2, G92, "busy", 200.0, S.FUELING, 120.0)]
     # p2: fueling 150 s of which 120 done -> 30 s + paying 60 s = 90 s
@@ -86,7 +87,7 @@ def test_queued_vehicles_of_other_grades_only_take_positions_they_can_use() -> N
     assert abs(d.mean_s - 30.0) < 0.5
 
 
-# ---- through the book: learned durations, a reported queue, determinism -------------------------------------
+# ---- through the book: learned durations, a reported queue, determinism ------------------------------------
 
 
 def _history(book: OccupancyBook, days: int) -> dict[tuple[int, int], int]:

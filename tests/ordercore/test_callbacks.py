@@ -34,7 +34,8 @@ def _outbox(engine: Engine) -> list[tuple[str, int, bool, str | None]]:
     with engine.connect() as conn:
         rows = conn.execute(
             text(
-                "SELECT event_id, attempts, delivered_at IS NOT NULL AS done, last_error FROM ordercore.outbox ORDER BY id"
+                "SELECT event_id, attempts, delivered_at IS NOT NULL AS done, last_error "
+                "FROM ordercore.outbox ORDER BY id"
             )
         )
         return [(r.event_id, r.attempts, r.done, r.last_error) for r in rows]

@@ -1,4 +1,5 @@
-"""Station prices through pricing.ladder against real PostGIS: every rejection rule, windows, stale, idempotence."""
+"""Station prices through pricing.ladder against real PostGIS: every rejection rule, windows, stale,
+idempotence."""
 
 from __future__ import annotations
 
@@ -54,10 +55,19 @@ def test_each_rejection_rule(engine: Engine, shared_data: Path, tmp_path: Path) 
         "price must be positive, got 0",
         "price must be positive, got -7.61",
         "above guide ¥8.21 (yunnan-1, from 2026-04-22): ¥8.62",
-        "unit error: ¥761 looks like fen given as yuan (x100 of ¥7.61; guide ¥7.93 (yunnan-1, from 2026-04-22))",
-        "unit error: ¥0.0761 looks like yuan given as fen (x0.01 of ¥7.61; guide ¥7.93 (yunnan-1, from 2026-04-22))",
+        (
+            "unit error: ¥761 looks like fen given as yuan "
+            "(x100 of ¥7.61; guide ¥7.93 (yunnan-1, from 2026-04-22))"
+        ),
+        (
+            "unit error: ¥0.0761 looks like yuan given as fen "
+            "(x0.01 of ¥7.61; guide ¥7.93 (yunnan-1, from 2026-04-22))"
+        ),
         "unknown grade 'Blue Diesel'",
-        f"effective_from {(NOW + timedelta(days=3)).isoformat()} is in the future (more than 1 day, 0:00:00 ahead)",
+        (
+            f"effective_from {(NOW + timedelta(days=3)).isoformat()} is in the future "
+            "(more than 1 day, 0:00:00 ahead)"
+        ),
         None,
         "platform price ¥8.45 above pump price ¥8.4",
         None,

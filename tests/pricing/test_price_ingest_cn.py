@@ -1,4 +1,5 @@
-"""The official 2026-04-21 tables and the 2021-2022 history: zones resolved for real cities, windows, re-runs."""
+"""The official 2026-04-21 tables and the 2021-2022 history: zones resolved for real cities, windows,
+re-runs."""
 
 from __future__ import annotations
 
@@ -88,8 +89,8 @@ def test_history_windows_and_cli(engine: Engine, shared_data: Path, tmp_path: Pa
     assert ladder(engine, km, "92", AFTER).get("guide").price == Decimal("8.61")  # type: ignore[union-attr]
     overlaps = scalar(
         engine,
-        "SELECT count(*) FROM guide_prices a JOIN guide_prices b ON a.id < b.id AND a.province_code = b.province_code "
-        "AND a.zone_code = b.zone_code AND a.grade = b.grade "
+        "SELECT count(*) FROM guide_prices a JOIN guide_prices b ON a.id < b.id "
+        "AND a.province_code = b.province_code AND a.zone_code = b.zone_code AND a.grade = b.grade "
         "AND tstzrange(a.effective_from, a.effective_to) && tstzrange(b.effective_from, b.effective_to)",
     )
     assert overlaps == 0

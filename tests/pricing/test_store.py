@@ -217,7 +217,10 @@ def test_two_transactions_race_for_one_coupon(setup: Engine) -> None:
         "kind, percent) VALUES ('bad', 'percent_off', 100",
         "kind, amount, threshold) VALUES ('bad', 'amount_off', 0, 0",
         "kind, per_litre, amount, threshold) VALUES ('bad', 'per_litre_off', 0.5, 5, 0",
-        "kind, percent, valid_from, valid_to) VALUES ('bad', 'percent_off', 5, now(), now() - interval '1 day'",
+        (
+            "kind, percent, valid_from, valid_to) "
+            "VALUES ('bad', 'percent_off', 5, now(), now() - interval '1 day'"
+        ),
         "kind, percent, min_spend) VALUES ('bad', 'percent_off', 5, 0",
     ],
 )

@@ -100,5 +100,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(
-        "DROP TABLE ordercore.outbox, ordercore.invoice_requests, ordercore.order_transitions, ordercore.orders"
+        "DROP TABLE ordercore.outbox, ordercore.invoice_requests, ordercore.order_transitions, "
+        "ordercore.orders"
     )
