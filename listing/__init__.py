@@ -1,1 +1,2 @@
-"""Station lists, transport-free: select (geo/) -> rank -> optional columns (prices, effective price, wait)."""
+"""Station lists, transport-free: select (geo/) -> rank -> optional columns (prices, effective price,
+wait)."""
