@@ -3,7 +3,7 @@
     python -m demodata.forecourt_feed [--stations 200] [--api http://127.0.0.1:8000] [--backfill-days 3]
 
 Picks demo stations (identifier source `synthetic-demo`) nearest to a few city centres, issues each a new
-credential (tokens stay in memory), simulates each forecourt with occupancy.simulator on the station's own
+credential (tokens stay in memory), simulates each forecourt with demodata.forecourt_sim on the station's own
 positions, nozzles and grades, backfills the previous days through POST /v1/occupancy/events in event time
 (so the estimator has history), then posts each station's new telemetry every ~2 s until SIGTERM/SIGINT.
 Every simulated day is seeded by (station, day) and its seq numbers start at day * 10^6, so a restart over
@@ -29,10 +29,10 @@ from sqlalchemy import Engine, text
 from access.credentials import issue
 from db.engine import make_engine
 from demodata.cities import CITIES
+from demodata.forecourt_sim import Delivery, Peak, StationSpec, simulate
 from demodata.generator import SOURCE
 from occupancy.events import NozzleEvent, PositionLayout
 from occupancy.layouts import load_layouts
-from occupancy.simulator import Delivery, Peak, StationSpec, simulate
 from occupancy.wire import NDJSON, ndjson_body
 
 CENTRES = ("昆明", "太原")  # Kunming, Taiyuan (demodata.cities)
@@ -95,7 +95,7 @@ def pick_stations(engine: Engine, n: int) -> list[int]:
 
 
 def station_spec(station_id: int, positions: Sequence[PositionLayout]) -> StationSpec:
-    """Demand per position as in occupancy.simulator.standard_stations (queues at the morning and evening
+    """Demand per position as in demodata.forecourt_sim.standard_stations (queues at the morning and evening
     peaks), a grade mix of what the station sells; a third of stations count their queue."""
     grades = sorted({g for p in positions for g in p.grades})
     size = len(positions)

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m loadtests.bench_book [--stations 200] [--days 2]
 
-Simulated stations (occupancy.simulator) are replayed in delivery order (faults included) into one book;
+Simulated stations (demodata.forecourt_sim) are replayed in delivery order (faults included) into one book;
 then wait() is timed at arrivals of the last day and wait_minutes() over the same (station, grade, second).
 """
 
@@ -13,9 +13,9 @@ import gc
 import statistics
 import time
 
+from demodata.forecourt_sim import StationSpec, simulate, standard_stations
 from occupancy.book import OccupancyBook
 from occupancy.events import NozzleEvent, PositionClaim, WaitingReport
-from occupancy.simulator import StationSpec, simulate, standard_stations
 
 
 def main() -> int:

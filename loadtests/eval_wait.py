@@ -3,7 +3,7 @@
     .venv/bin/python -m loadtests.eval_wait [--days 6 --learn-days 3 --seed 1]
 
 A throwaway database eval_wait is (re)created and migrated; the simulated stations of
-occupancy.simulator.standard_stations (small and large, with and without queue reports) are inserted into
+demodata.forecourt_sim.standard_stations (small and large, with and without queue reports) are inserted into
 the catalogue with their positions and nozzles, each with its own credential. The service runs with one
 worker (STATIONS_WORKERS=1, as bin/run would start it), so an accepted event is in the book that answers the
 next request. Per station, the telemetry is posted as NDJSON batches in delivery order (faults included:
@@ -30,12 +30,12 @@ import httpx
 
 from access.credentials import issue
 from db.engine import make_engine
+from demodata.forecourt_sim import StationSpec, simulate, standard_stations
 from geo.records import StationRecord
 from loadtests import bench_db
 from loadtests.bench_procs import Server, http_status, stop_server
-from occupancy.evaluation import Scored, score_station, summary, table
+from loadtests.wait_scoring import Scored, score_station, summary, table
 from occupancy.events import NozzleEvent, WaitingReport
-from occupancy.simulator import StationSpec, simulate, standard_stations
 from occupancy.wire import NDJSON, ndjson_body, rfc3339
 from tests.support import insert_records
 

@@ -3,7 +3,8 @@ points for one fill (quote_price), and the price of one given combination (price
 
 The search prunes what can never apply (ineligible coupons and payment promotions, interchangeable
 instances of one template beyond what may be used) and prices the coupon step once per coupon set before
-trying each payment promotion on its result. pricing/brute_force.py enumerates everything, for the tests.
+trying each payment promotion on its result. tests/pricing/brute_force.py enumerates everything, for the
+tests.
 """
 
 from __future__ import annotations

@@ -62,3 +62,22 @@ def test_the_order_core_does_not_import_the_station_service() -> None:
         for path in (ROOT / "ordercore").rglob("*.py")
     }
     assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_shipped_packages_hold_no_test_or_evaluation_code() -> None:
+    """What pyproject ships never imports the tests or the load tests and evaluations (which stay out of the
+    wheel: the brute-force pricing oracle lives in tests/, the wait scoring in loadtests/)."""
+    import tomllib
+
+    test_only = ("tests", "loadtests")
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    shipped = [p.rstrip("*") for p in config["tool"]["setuptools"]["packages"]["find"]["include"]]
+    assert "loadtests" not in shipped and "tests" not in shipped
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(m for m in _imports(path) if m.split(".")[0] in test_only)
+        for package in shipped
+        for path in (ROOT / package).rglob("*.py")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+    assert not (ROOT / "pricing" / "brute_force.py").exists()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from occupancy.evaluation import metrics, score_station, summary
+from demodata.forecourt_sim import Faults, Peak, StationSpec, is_peak, rate_at, simulate, standard_stations
+from loadtests.wait_scoring import metrics, score_station, summary
 from occupancy.events import NozzleEvent, WaitingReport, transition_allowed
-from occupancy.simulator import Faults, Peak, StationSpec, is_peak, rate_at, simulate, standard_stations
 
 SMALL = standard_stations()[0]
 REPORTING = standard_stations()[1]

@@ -8,12 +8,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from hypothesis import given, settings
 
 from pricing.breakdown import Breakdown, LineKind
-from pricing.brute_force import brute_force
 from pricing.money import Money
 from pricing.offers import CouponState
 from pricing.promotions import price_with, quote_price
 from pricing.rules import AmountOff, Reason
 from tests.pricing import oracle
+from tests.pricing.brute_force import brute_force
 from tests.pricing.strategies import Scenario, scenarios
 
 PROPERTY = settings(max_examples=300, deadline=None)

@@ -8,11 +8,11 @@ from decimal import Decimal as D
 import pytest
 
 from pricing.breakdown import LineKind
-from pricing.brute_force import brute_force
 from pricing.fills import FillRequest
 from pricing.offers import ALIPAY, WECHAT_PAY, CouponState, PointsRule, Promotions, StackingPolicy
 from pricing.promotions import NotAllowed, price_with, quote_price
 from pricing.rules import Conditions, Reason, Scope
+from tests.pricing.brute_force import brute_force
 from tests.pricing.builders import (
     AT,
     amount_off,

@@ -4,7 +4,7 @@ Telemetry is fed to a book in delivery order; at each vehicle's arrival (on the 
 for its grade at as_of = arrival is compared to the wait it really had. Baselines from the same observable
 state: `naive` (0 when a suitable position is free, else the shortest remaining time among busy suitable
 positions, remaining = learned median duration - elapsed, floored at 0) and `historical` (the station's
-mean true wait over the earlier days). `python -m occupancy.evaluation` runs the standard stations.
+mean true wait over the earlier days). `python -m loadtests.wait_scoring` runs the standard stations.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Protocol
 
+from demodata.forecourt_sim import SimulatedStation, is_peak, simulate, standard_stations
 from occupancy.book import OccupancyBook, StationOccupancy
 from occupancy.events import NozzleEvent, WaitingReport
 from occupancy.learning import StationModel
-from occupancy.simulator import SimulatedStation, is_peak, simulate, standard_stations
 
 
 @dataclass(frozen=True, slots=True)
