@@ -9,16 +9,21 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
-from starlette.routing import Route
 
+from api import services
+from api.auth_station import VerifiedTokens
 from api.checkout_live import running_checkout
+from api.contract import install_contract
+from api.docs_pages import install_docs
 from api.errors import install_error_handlers, problem
 from api.occupancy_live import running_occupancy
-from api.routes import checkout, compare, health, occupancy, operator, prices, stations
+from api.routes import checkout, compare, health, nearby, occupancy, operator, prices, stations
 from api.settings import Settings
 from db.engine import make_engine
 from geo.live_index import LiveIndex
 from httpguard.limits import Limits, RequestLimits
+from listing.sources import ListSources
+from listing.waits import ListWaits
 from pricing.live_prices import LivePrices
 from timekeeping.clock import Clock, SystemClock
 
@@ -61,18 +66,34 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         engine = make_engine(settings.dsn(), pool_size=settings.db_pool_size)
         prices = LivePrices(engine)
         index = LiveIndex(engine, on_new_snapshot=lambda snap: prices.rebuild(snap.ids, snap.version))
-        app.state.engine = engine
-        app.state.index = index
-        app.state.prices = prices
         refresher: asyncio.Task[None] | None = None
         if settings.load_index:
             await run_in_threadpool(index.load)
             refresher = asyncio.create_task(_refresh_forever(index, prices, settings.index_refresh_seconds))
         try:
             async with (
-                running_occupancy(app, engine, settings, clock),
-                running_checkout(app, engine, settings, clock),
+                running_occupancy(engine, settings, clock) as feed,
+                running_checkout(feed, engine, settings, clock) as (checkout_service, reconciler),
             ):
+                services.install(
+                    app,
+                    services.Services(
+                        settings=settings,
+                        clock=clock,
+                        engine=engine,
+                        index=index,
+                        prices=prices,
+                        occupancy=feed,
+                        checkout=checkout_service,
+                        reconciler=reconciler,
+                        lists=ListSources(
+                            index, prices, feed, ListWaits(settings.occupancy_list_wait_seconds), engine
+                        ),
+                        verified_tokens=VerifiedTokens(
+                            settings.station_auth_cache_seconds, monotonic=clock.monotonic
+                        ),
+                    ),
+                )
                 yield
         finally:
             if refresher is not None:
@@ -86,24 +107,22 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
-    app.state.settings = settings
-    app.state.clock = clock
-    # api/occupancy_columns.py: (the book, {(station, grade): (as_of step, wait)})
-    app.state.list_waits = (None, {})
     install_error_handlers(app)
+    install_contract(app)
+    install_docs(app)
     body_limits = {"/v1/occupancy/events": settings.occupancy_max_body_bytes}  # it reads its own body
     app.add_middleware(RequestLimits, limits=Limits(settings.max_body_bytes, body_limits), problem=problem)
+    # The list routes first: routes are matched in order (measured: ~10 µs a route passed over), and
+    # /v1/stations/nearby must come before /v1/stations/{station_id}.
+    app.include_router(nearby.router)
+    app.include_router(compare.router)
     app.include_router(health.router)
     app.include_router(stations.router)
     app.include_router(prices.router)
-    app.include_router(compare.router)
     app.include_router(operator.router)
     app.include_router(occupancy.router)
     app.include_router(checkout.router)
-    # The hottest routes also as a plain Starlette route, matched first: FastAPI's per-request routing
-    # and dependency solving cost more than the search itself (profiled). Same handler, same errors;
-    # the FastAPI route above documents it in OpenAPI.
-    for path, endpoint in (("/v1/stations/nearby", stations.nearby), ("/v1/prices/compare", compare.compare)):
-        app.router.routes.insert(0, Route(path, endpoint, methods=["GET"], include_in_schema=False))
     return app

@@ -8,7 +8,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-_bearer = HTTPBearer(auto_error=False, description="the operator token (STATIONS_OPERATOR_TOKEN)")
+from api.services import services_of
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="operatorToken",
+    description="the operator token (STATIONS_OPERATOR_TOKEN)",
+)
 
 
 class OperatorUnauthorized(Exception):
@@ -18,7 +24,7 @@ class OperatorUnauthorized(Exception):
 def require_operator(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> None:
-    expected: str = request.app.state.settings.operator_token.get_secret_value()
+    expected = services_of(request).settings.operator_token.get_secret_value()
     given = credentials.credentials if credentials is not None else ""
     if not given or not hmac.compare_digest(given.encode(), expected.encode()):
         raise OperatorUnauthorized("an operator token is required: Authorization: Bearer <token>")

@@ -20,8 +20,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from access import credentials
+from api.services import services_of
 
-_bearer = HTTPBearer(auto_error=False, description="the station's API credential (key_id.secret)")
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="stationCredential",
+    bearerFormat="<key_id>.<secret>",
+    description="the station's API credential, issued with `python -m access.cli issue STATION_ID`",
+)
 
 
 class StationUnauthorized(Exception):
@@ -66,36 +72,28 @@ class VerifiedTokens:
             self._entries[key] = (station_id, self._monotonic() + self.ttl_s)
 
 
-def _cache(request: Request) -> VerifiedTokens:
-    state = request.app.state
-    cache: VerifiedTokens | None = getattr(state, "verified_tokens", None)
-    if cache is None:
-        cache = state.verified_tokens = VerifiedTokens(
-            state.settings.station_auth_cache_seconds, monotonic=state.clock.monotonic
-        )
-    return cache
-
-
 async def authenticated_station(
     request: Request, given: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> int:
     if given is None or not given.credentials:
         raise StationUnauthorized("a station credential is required: Authorization: Bearer <key_id>.<secret>")
-    cache = _cache(request)
+    services = services_of(request)
+    cache = services.verified_tokens
     token = given.credentials.strip()
     key = hashlib.sha256(token.encode()).digest()
     known = cache.get(key)
     if known is not None:
         if not known[1]:
             return known[0]
-        engine = request.app.state.engine
-        station_id = await run_in_threadpool(credentials.live_station, engine, token.partition(".")[0])
+        station_id = await run_in_threadpool(
+            credentials.live_station, services.engine, token.partition(".")[0]
+        )
         if station_id != known[0]:
             cache.drop(key)
             raise StationUnauthorized("unknown or revoked station credential")
         cache.put(key, station_id)
         return station_id
-    station_id = await run_in_threadpool(credentials.verify, request.app.state.engine, given.credentials)
+    station_id = await run_in_threadpool(credentials.verify, services.engine, given.credentials)
     if station_id is None:
         raise StationUnauthorized("unknown or revoked station credential")
     cache.put(key, station_id)

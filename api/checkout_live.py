@@ -7,27 +7,24 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI
 from sqlalchemy import Engine
 
+from api.occupancy_live import book_of
 from api.settings import Settings
 from checkout.breaker import CircuitBreaker
 from checkout.client import OrderCoreClient, RetryPolicy, make_http_client
 from checkout.reconcile import Reconciler
 from checkout.service import CheckoutConfig, CheckoutService, NozzleLookup
 from occupancy.events import NozzleState
+from occupancy.feed import LiveFeed
 from timekeeping.clock import Clock
 
 
-def _nozzle_state(app: FastAPI) -> NozzleLookup:
-    """The live state from the worker's occupancy book, when it runs and knows the nozzle."""
+def _nozzle_state(feed: LiveFeed) -> NozzleLookup:
+    """The live state from the worker's occupancy book, when it knows the nozzle."""
 
     def lookup(station_id: int, position: int, nozzle: int, as_of: float) -> NozzleState | None:
-        book = getattr(getattr(app.state, "occupancy", None), "book", None)
-        if book is None:
-            return None
-        state = book.nozzle_state(station_id, position, nozzle, as_of)
-        return state if isinstance(state, NozzleState) else None
+        return book_of(feed).nozzle_state(station_id, position, nozzle, as_of)
 
     return lookup
 
@@ -44,8 +41,8 @@ def checkout_config(settings: Settings) -> CheckoutConfig:
 
 @contextlib.asynccontextmanager
 async def running_checkout(
-    app: FastAPI, engine: Engine, settings: Settings, clock: Clock
-) -> AsyncIterator[CheckoutService]:
+    feed: LiveFeed, engine: Engine, settings: Settings, clock: Clock
+) -> AsyncIterator[tuple[CheckoutService, Reconciler]]:
     """`clock` decides expiry (quotes, holds, leases), callback freshness and the breaker's cool-down."""
     http = make_http_client(
         settings.ordercore_url,
@@ -60,15 +57,14 @@ async def running_checkout(
         http, breaker, RetryPolicy(settings.ordercore_attempts, settings.ordercore_backoff_seconds)
     )
     config = checkout_config(settings)
-    service = CheckoutService(engine, client, config, _nozzle_state(app))
+    service = CheckoutService(engine, client, config, _nozzle_state(feed))
     secret = settings.ordercore_callback_secret.get_secret_value().encode()
-    app.state.checkout = service
-    app.state.checkout_reconciler = reconciler = Reconciler(engine, client, config, secret, clock)
+    reconciler = Reconciler(engine, client, config, secret, clock)
     sweeper = None
     if settings.checkout_sweep_seconds > 0:
         sweeper = asyncio.create_task(reconciler.run_forever(settings.checkout_sweep_seconds))
     try:
-        yield service
+        yield service, reconciler
     finally:
         if sweeper is not None:
             sweeper.cancel()

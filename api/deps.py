@@ -7,29 +7,29 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from sqlalchemy import Engine
 
+from api.coord_text import COORD_PATTERN
+from api.services import ServicesDep, services_of
 from geo.coords import CoordSystem
 from geo.live_index import LiveIndex
 from timekeeping.clock import Clock
 
 
-async def _engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
+# Parts of the one services dependency (api/services.py), for routes that need only one of them.
+async def _engine(services: ServicesDep) -> Engine:
+    return services.engine
 
 
-async def _index(request: Request) -> LiveIndex:
-    index: LiveIndex = request.app.state.index
-    return index
+async def _index(services: ServicesDep) -> LiveIndex:
+    return services.index
 
 
 def clock_of(request: Request) -> Clock:
     """The app's clock (create_app's `clock`): where routes read the time."""
-    clock: Clock = request.app.state.clock
-    return clock
+    return services_of(request).clock
 
 
-async def _clock(request: Request) -> Clock:
-    return clock_of(request)
+async def _clock(services: ServicesDep) -> Clock:
+    return services.clock
 
 
 async def _coord(
@@ -37,7 +37,9 @@ async def _coord(
         str,
         Query(
             description="Coordinate system of the coordinates in the request and the response: "
-            "wgs84 (GPS), gcj02 (Amap, Tencent, WeChat), bd09 (Baidu)."
+            "wgs84 (GPS), gcj02 (Amap, Tencent, WeChat), bd09 (Baidu).",
+            json_schema_extra={"pattern": COORD_PATTERN},  # documented; parse answers invalid-coordinates
+            examples=["gcj02"],
         ),
     ] = "wgs84",
 ) -> CoordSystem:

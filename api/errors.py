@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import math
+import re
+import weakref
 from typing import Any
 
 import orjson
@@ -11,11 +13,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match, Route, compile_path
 
 from api.auth_operator import OperatorUnauthorized
 from api.auth_station import StationForbidden, StationUnauthorized
 from api.pricing_schemas import InvalidFill
-from api.query_params import ParameterErrors
+from api.problems import PROBLEM_MEDIA_TYPE
+from api.query_string import ParameterErrors
 from checkout import errors as checkout_errors
 from geo.errors import (
     GeoError,
@@ -33,7 +37,6 @@ from pricing.live_prices import PricesNotReady
 from pricing.quotes import QuoteAlreadyUsed, QuoteExpired, QuoteInvalid
 
 log = logging.getLogger(__name__)
-PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 # exception class -> (status, problem type slug, title)
 DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
@@ -149,7 +152,33 @@ def _validation_handler(request: Request, exc: Exception) -> Response:
 def _http_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
-    return problem(exc.status_code, slug, str(exc.detail), str(exc.detail), request.url.path)
+    response = problem(exc.status_code, slug, str(exc.detail), str(exc.detail), request.url.path)
+    response.headers.update(exc.headers or {})
+    if exc.status_code == 405:  # every method of the path, not only those of the first route matched
+        response.headers["Allow"] = ", ".join(allowed_methods(request))
+    return response
+
+
+_DOCUMENTED: weakref.WeakKeyDictionary[FastAPI, list[tuple[re.Pattern[str], set[str]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the OpenAPI document declares for the request's path (and those of the plain routes
+    it leaves out, such as /docs)."""
+    app = request.app
+    if app not in _DOCUMENTED:
+        _DOCUMENTED[app] = [
+            (compile_path(path)[0], {m.upper() for m in operations})
+            for path, operations in app.openapi()["paths"].items()
+        ]
+    path = request.url.path
+    methods = {m for regex, declared in _DOCUMENTED[app] if regex.match(path) for m in declared}
+    for route in app.router.routes:
+        if isinstance(route, Route) and route.methods and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods
+    return sorted(methods)
 
 
 def _unexpected_handler(request: Request, exc: Exception) -> Response:
@@ -164,13 +193,3 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ParameterErrors, _parameter_errors_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
     app.add_exception_handler(Exception, _unexpected_handler)
-
-
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {
-        "description": "Invalid parameter (problem details, RFC 9457)",
-        "content": {PROBLEM_MEDIA_TYPE: {}},
-    },
-    404: {"description": "Not found (problem details)", "content": {PROBLEM_MEDIA_TYPE: {}}},
-    503: {"description": "Not ready (problem details, Retry-After)", "content": {PROBLEM_MEDIA_TYPE: {}}},
-}

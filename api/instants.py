@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, WithJsonSchema
 
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
@@ -25,5 +25,19 @@ def within_range(value: datetime) -> datetime:
     return value
 
 
-Instant = Annotated[AwareDatetime, AfterValidator(within_range)]
+# Documented as years 1901 to 8998, which no offset can carry outside the range.
+YEARS = r"^(19[0-9][1-9]|19[1-9]0|[2-7][0-9]{3}|8[0-8][0-9]{2}|89[0-8][0-9]|899[0-8])-"
+_DOC = {"type": "string", "format": "date-time", "pattern": YEARS}
+
+
+def _text_only(value: object) -> object:
+    if isinstance(value, int | float):  # pydantic would read a number as Unix time
+        raise ValueError("a time is an RFC 3339 string with an offset, e.g. 2026-11-22T08:00:00+08:00")
+    return value
+
+
+Instant = Annotated[
+    AwareDatetime, BeforeValidator(_text_only), AfterValidator(within_range), WithJsonSchema(_DOC)
+]
+AS_OF_QUERY = {"format": "date-time", "pattern": YEARS}
 AnyTime = Annotated[datetime, AfterValidator(within_range)]  # naive ones too (read as UTC)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from api.instants import within_range
-from api.query_params import ParameterErrors
+from api.query_string import ParameterErrors
 from occupancy.book import StationOccupancy, WaitEstimate
 
 
@@ -17,7 +17,7 @@ def iso(ts: float | None) -> str | None:
 def parse_as_of(raw: str | None, now: datetime) -> float:
     """`as_of` (RFC 3339 with an offset) as epoch seconds; `now` when absent. A '+' of the offset that the
     query string turned into a space is put back."""
-    if raw is None or raw == "":
+    if raw is None:
         return now.timestamp()
     text = raw.strip()
     if len(text) > 19 and text[-6] == " ":

@@ -9,7 +9,6 @@ import logging
 import time
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI, Request
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
@@ -34,19 +33,18 @@ def live_feed(engine: Engine, settings: Settings, clock: Clock) -> LiveFeed:
     )
 
 
-def book_of(app: FastAPI) -> OccupancyBook:
+def book_of(feed: LiveFeed) -> OccupancyBook:
     """The worker's current book (replaced when the occupancy tables were truncated)."""
-    book = app.state.occupancy.book
+    book = feed.book
     assert isinstance(book, OccupancyBook)
     return book
 
 
-async def book_with_layout(request: Request, station_id: int) -> OccupancyBook:
-    """The worker's book, knowing this station's positions (StationNotFound for an unknown station)."""
-    book = book_of(request.app)
+async def book_with_layout(feed: LiveFeed, engine: Engine, station_id: int) -> OccupancyBook:
+    """The worker's book (feed.book), knowing this station's positions (StationNotFound for an unknown
+    station)."""
+    book = book_of(feed)
     if not book.has_layout(station_id):
-        feed: LiveFeed = request.app.state.occupancy
-        engine: Engine = request.app.state.engine
 
         def load() -> Layout | None:
             with engine.connect() as conn:
@@ -56,7 +54,7 @@ async def book_with_layout(request: Request, station_id: int) -> OccupancyBook:
         if layout is None:
             raise StationNotFound(station_id)
         feed.set_layout(station_id, layout)
-        book = book_of(request.app)
+        book = book_of(feed)
     return book
 
 
@@ -78,12 +76,9 @@ async def _tail_forever(feed: LiveFeed, every: float) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running_occupancy(
-    app: FastAPI, engine: Engine, settings: Settings, clock: Clock
-) -> AsyncIterator[LiveFeed]:
+async def running_occupancy(engine: Engine, settings: Settings, clock: Clock) -> AsyncIterator[LiveFeed]:
     """Load recent history into a new book, then tail the tables until the app stops."""
     feed = live_feed(engine, settings, clock)
-    app.state.occupancy = feed
     await run_in_threadpool(feed.load)
     # Ingest allocates several short-lived containers per event; with the default threshold (700) the
     # collector ran so often, over a heap holding the book, that it cost more per event than the tail

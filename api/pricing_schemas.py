@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.decimal_text import AMOUNT, LEVEL, VOLUME, DecimalText, digits
+from api.grade_text import GradeText
 from api.instants import Instant
+from api.strict_types import MAX_ID, Flag, Whole
 from pricing.fills import FillRequest
 from pricing.money import Money
 
@@ -16,28 +19,26 @@ class InvalidFill(ValueError):
     """A fill the engine cannot price (nothing to fill, an amount below one fen ...)."""
 
 
-def _no_float(value: object) -> object:
-    if isinstance(value, float):
-        raise ValueError('amounts are decimal strings such as "300.00", never JSON numbers with a fraction')
-    return value
-
-
-DecimalText = Annotated[
-    Decimal, BeforeValidator(_no_float), Field(description='a decimal number as a string, e.g. "300.00"')
+AmountText = Annotated[Decimal, DecimalText(AMOUNT, "yuan, 0.01 to 100000, at most 2 places", "300.00")]
+VolumeText = Annotated[Decimal, DecimalText(VOLUME, "litres, 0.01 to 2000, at most 2 places", "40")]
+LevelText = Annotated[
+    Decimal, DecimalText(LEVEL, "how full the tank is, 0 (empty) to 0.999, at most 3 places", "0.2")
 ]
+PriceText = Annotated[Decimal, DecimalText(digits(7, 3), "yuan per litre, at most 3 places", "7.59")]
 
 
 class FillUp(BaseModel):
-    tank_capacity: DecimalText = Field(gt=0, le=2000, description="tank capacity, litres")
-    level: DecimalText = Field(ge=0, lt=1, description="how full the tank is now, 0 (empty) to 1 (full)")
+    model_config = ConfigDict(extra="forbid")
+    tank_capacity: VolumeText = Field(description="tank capacity, litres")
+    level: LevelText = Field(description="how full the tank is now, 0 (empty) to 1 (full)")
 
 
 class Fill(BaseModel):
     """Exactly one of: an amount at the pump price, a volume in litres, or fill up."""
 
     model_config = ConfigDict(extra="forbid")
-    by_amount: DecimalText | None = Field(default=None, gt=0, le=100_000, decimal_places=2)
-    by_litres: DecimalText | None = Field(default=None, gt=0, le=2000)
+    by_amount: AmountText | None = None
+    by_litres: VolumeText | None = None
     fill_up: FillUp | None = None
 
     @model_validator(mode="after")
@@ -55,17 +56,39 @@ class Fill(BaseModel):
         return FillRequest.fill_up(self.fill_up.tank_capacity, self.fill_up.level)
 
 
+def _exactly_one_of(schema: dict[str, Any]) -> None:
+    for prop in schema["properties"].values():  # absent, never null
+        prop.pop("default", None)
+        options = prop.pop("anyOf", None)
+        if options:
+            prop.update(next(o for o in options if o.get("type") != "null"))
+    schema.update(minProperties=1, maxProperties=1)
+
+
+class FillBody(Fill):
+    """A fill in a JSON body: exactly one of the three members, none of them null."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_exactly_one_of, title="Fill")
+
+    @model_validator(mode="before")
+    @classmethod
+    def no_nulls(cls, data: Any) -> Any:
+        if isinstance(data, dict) and any(value is None for value in data.values()):
+            raise ValueError("give exactly one of by_amount, by_litres, fill_up, never null")
+        return data
+
+
 class PriceQuestion(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    station_id: int = Field(ge=1, le=2**63 - 1)
-    grade: str = Field(min_length=1, max_length=16, examples=["92"])
-    fill: Fill
+    station_id: Whole = Field(ge=1, le=MAX_ID)
+    grade: GradeText
+    fill: FillBody
     payment_channels: list[str] = Field(
         default_factory=list,
         max_length=5,
         description="channels the driver can pay with: wechat_pay, alipay, unionpay",
     )
-    use_points: bool = True
+    use_points: Flag = True
 
 
 class TokenBody(BaseModel):
@@ -75,11 +98,11 @@ class TokenBody(BaseModel):
 
 class StationPriceItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    grade: str = Field(min_length=1, max_length=16)
+    grade: GradeText
     tier: str = Field(
         pattern=r"^(pump|platform|member:[A-Za-z0-9_-]{1,32})$", examples=["pump", "platform", "member:gold"]
     )
-    price: DecimalText = Field(description='yuan per litre, e.g. "7.59"')
+    price: PriceText
     effective_from: Instant | None = Field(default=None, description="with an offset; default: now")
 
 

@@ -1,50 +1,75 @@
-"""JSON bodies for the hot path, assembled from each station's pre-serialised static fragment."""
+"""JSON bodies of station lists, assembled from each station's pre-serialised static fragment and the
+members the list's columns computed (listing/columns.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-import numpy as np
 import orjson
 
 from geo.coords import CoordSystem
-from geo.nearby import NearbyResult
-from geo.snapshot import Snapshot
+from listing.lists import StationList
 
 _OPEN = {1: b"true", 0: b"false", -1: b"null"}
 
 
-def nearby_body(
-    snap: Snapshot,
-    result: NearbyResult,
-    coord: CoordSystem,
-    origin: tuple[float, float],
-    radius_m: float,
-    open_state: np.ndarray,
-    now: datetime,
-    extras: list[bytes] | None = None,
-) -> bytes:
+def list_items(found: StationList, coord: CoordSystem) -> list[bytes]:
+    """Each station: its static members, location in `coord`, distance, open now, then the columns."""
+    snap, positions = found.snap, found.positions
     lons, lats = snap.lonlat[coord]
-    positions = result.positions
-    distances = result.distances_m().tolist()
     xs = lons[positions].tolist()
     ys = lats[positions].tolist()
-    opens = open_state[positions].tolist()
-    tails = extras or [b""] * len(xs)
-    items = [
+    opens = found.open_state[positions].tolist()
+    distances = found.distances_m.tolist()
+    tails = found.members if found.members is not None else [b""] * len(xs)
+    fragments = snap.fragments
+    return [
         b'{%s,"location":{"lon":%.6f,"lat":%.6f},"distance_m":%.1f,"open_now":%s%s}'
-        % (snap.fragments[p], x, y, d, _OPEN[o], t)
+        % (fragments[p], x, y, d, _OPEN[o], t)
         for p, x, y, d, o, t in zip(positions.tolist(), xs, ys, distances, opens, tails, strict=True)
     ]
-    head = orjson.dumps(
-        {
-            "coord": coord.value,
-            "origin": {"lon": origin[0], "lat": origin[1]},
-            "radius_m": radius_m,
-            "as_of": now.isoformat(timespec="seconds"),
-            "catalogue_version": snap.version,
-            "count": len(items),
-            "next_cursor": result.next_cursor,
-        }
-    )
-    return head[:-1] + b',"items":[' + b",".join(items) + b"]}"
+
+
+def list_body(head: dict[str, Any], items: list[bytes]) -> bytes:
+    """`head`'s members, then `items`."""
+    return orjson.dumps(head)[:-1] + b',"items":[' + b",".join(items) + b"]}"
+
+
+def nearby_body(
+    found: StationList, coord: CoordSystem, origin: tuple[float, float], radius_m: float, now: datetime
+) -> bytes:
+    items = list_items(found, coord)
+    head = {
+        "coord": coord.value,
+        "origin": {"lon": origin[0], "lat": origin[1]},
+        "radius_m": radius_m,
+        "as_of": now.isoformat(timespec="seconds"),
+        "catalogue_version": found.snap.version,
+        "count": len(items),
+        "next_cursor": found.next_cursor,
+    }
+    return list_body(head, items)
+
+
+def compare_body(
+    found: StationList,
+    coord: CoordSystem,
+    origin: tuple[float, float],
+    grade: str,
+    radius_m: float,
+    sort: str,
+    now: datetime,
+) -> bytes:
+    items = list_items(found, coord)
+    head = {
+        "coord": coord.value,
+        "origin": {"lon": origin[0], "lat": origin[1]},
+        "grade": grade,
+        "radius_m": radius_m,
+        "sort": sort,
+        "as_of": now.isoformat(timespec="seconds"),
+        "stations_in_radius": found.in_radius,
+        "count": len(items),
+    }
+    return list_body(head, items)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from api.column_schemas import EffectiveColumn, ListedPrice
 
 
 class Location(BaseModel):
@@ -25,14 +27,18 @@ class NearbyStation(BaseModel):
     open_now: bool | None = Field(
         description="open at as_of in the station's local time; null: hours unknown"
     )
-    prices: dict[str, dict[str, Any]] | None = Field(
+    prices: dict[str, ListedPrice] | None = Field(
         default=None, description="with prices=true: per grade {currency, pump, platform, stale}"
     )
-    effective: dict[str, Any] | None = Field(
+    effective: EffectiveColumn | None = Field(
         default=None,
         description="with effective=true: what this driver pays for the fill {currency, litres, payable, "
         "effective_price_per_litre}; null where the station has no fresh price",
     )
+    wait_minutes: float | None = Field(
+        default=None, description="with wait=true: expected wait for `grade`, minutes; null when unknown"
+    )
+    wait_stale: bool | None = Field(default=None, description="with wait=true: the station's reports are old")
 
 
 class NearbyPage(BaseModel):
@@ -46,9 +52,45 @@ class NearbyPage(BaseModel):
     items: list[NearbyStation]
 
 
+class Nozzle(BaseModel):
+    number: int
+    grade: str
+
+
 class Position(BaseModel):
     number: int
-    nozzles: list[dict[str, Any]]
+    nozzles: list[Nozzle] | None = Field(description="null: no nozzle recorded")
+
+
+class Identifier(BaseModel):
+    source: str = Field(description="the catalogue the id comes from (amap, fr-roulez-eco, ...)")
+    external_id: str
+
+
+class AlwaysOpen(BaseModel):
+    always_open: Literal[True]
+
+
+class WeeklyHours(BaseModel):
+    weekly: dict[str, list[list[str]]] = Field(
+        description='per day (mon ... sun) the open spans ["HH:MM", "HH:MM"], local time'
+    )
+
+
+class PositionCounts(BaseModel):
+    free: int
+    occupied: int
+    claimed: int
+    offline: int
+    unknown: int
+
+
+class OccupancySummary(BaseModel):
+    as_of: str | None
+    stale: bool
+    last_report: str | None
+    waiting_vehicles: int | None
+    positions: PositionCounts
 
 
 class StationDetail(BaseModel):
@@ -65,15 +107,15 @@ class StationDetail(BaseModel):
     location: Location
     h3_cell: str = Field(description="H3 cell (resolution 9) of the station, hex")
     timezone: str
-    opening_hours: dict[str, Any] | None
+    opening_hours: AlwaysOpen | WeeklyHours | None
     open_now: bool | None
     services: list[str]
     grades: list[str]
     status: str
-    identifiers: list[dict[str, str]]
+    identifiers: list[Identifier]
     positions: list[Position]
     updated_at: str
-    occupancy: dict[str, Any] | None = Field(
+    occupancy: OccupancySummary | None = Field(
         default=None,
         description="live positions: counts per status (free, occupied, claimed, offline, unknown), "
         "stale, last_report, waiting_vehicles",

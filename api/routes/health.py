@@ -2,25 +2,55 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.deps import EngineDep, IndexDep
 from api.errors import problem
+from api.problems import problem_responses
 from geo import repository
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="Liveness: the process answers (no I/O)")
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class IndexState(BaseModel):
+    stations: int
+    catalogue_version: int
+    loaded_at: str | None
+    load_seconds: float | None
+
+
+class Readiness(BaseModel):
+    status: Literal["ready"]
+    index: IndexState
+
+
+@router.get(
+    "/healthz",
+    operation_id="getHealth",
+    summary="Liveness: the process answers (no I/O)",
+    response_model=Health,
+    responses=problem_responses(),
+)
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness: database reachable and station index loaded")
+@router.get(
+    "/readyz",
+    operation_id="getReadiness",
+    summary="Readiness: database reachable and station index loaded",
+    response_model=Readiness,
+    responses=problem_responses({503: ["not-ready"]}),
+)
 async def readyz(engine: EngineDep, index: IndexDep) -> Any:
     reasons = []
     try:

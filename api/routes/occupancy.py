@@ -6,28 +6,35 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Path, Query, Request
-from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.auth_station import StationAuthDep
 from api.deps import clock_of
-from api.errors import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES
+from api.grade_text import GradeQuery
+from api.instants import AS_OF_QUERY
+from api.occupancy_answers import EventsOutcome, StationOccupancy, WaitEstimate
 from api.occupancy_json import occupancy_json, parse_as_of, wait_json
 from api.occupancy_live import book_with_layout
+from api.problems import problem_responses
+from api.services import services_of
+from api.strict_types import MAX_ID
 from geo.errors import StationNotFound
 from geo.grades import normalize_grade
 from occupancy.errors import BatchTooLarge, GradeNotSold, UnreadableBatch
-from occupancy.feed import LiveFeed
 from occupancy.ingest import IngestResult, ingest_batch
 from occupancy.layouts import Layout
 from occupancy.parse import parse_batch
 
 router = APIRouter(tags=["occupancy"])
-StationId = Annotated[int, Path(ge=1, le=2**63 - 1, description="station id")]
+StationId = Annotated[int, Path(ge=1, le=MAX_ID, description="station id")]
 AsOf = Annotated[
     str | None,
-    Query(description="RFC 3339 time with offset (default now); only events at or before it count"),
+    Query(
+        description="RFC 3339 time with offset (default now); only events at or before it count",
+        json_schema_extra=AS_OF_QUERY,
+        examples=["2026-11-22T08:00:00+08:00"],
+    ),
 ]
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
 _EVENTS_DOC = """A batch of nozzle events `{station_id, position, nozzle, state, ts, seq}` (state: idle,
@@ -53,24 +60,49 @@ async def _body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+EVENTS_BODY = {
+    "required": True,
+    "description": "a JSON array; each item is judged on its own (an item that is not a nozzle event or a "
+    "waiting report is rejected in the answer, not refused). The same items as NDJSON "
+    "(application/x-ndjson) are read too.",
+    "content": {
+        "application/json": {
+            "schema": {"type": "array", "items": {}},  # read here, not by httpguard's JSON checks
+            "example": [
+                {
+                    "station_id": 1,
+                    "position": 1,
+                    "nozzle": 1,
+                    "state": "fueling",
+                    "ts": "2026-11-22T08:00:00+08:00",
+                    "seq": 17,
+                },
+                {"station_id": 1, "waiting_vehicles": 2, "ts": "2026-11-22T08:00:00+08:00"},
+            ],
+        }
+    },
+}
+
+
 @router.post(
     "/v1/occupancy/events",
+    operation_id="postOccupancyEvents",
     summary="A station's controller posts nozzle events and queue counts",
     description=_EVENTS_DOC,
-    responses={
-        **PROBLEM_RESPONSES,
-        401: {"description": "No or unknown credential"},
-        413: {"description": "Too many items or bytes"},
-    },
+    response_model=EventsOutcome,
+    responses=problem_responses(
+        {400: ["unreadable-batch"], 401: ["unauthorized"], 413: ["batch-too-large"]}, body=True
+    ),
+    openapi_extra={"requestBody": EVENTS_BODY},
 )
 async def post_events(request: Request, station_id: StationAuthDep) -> Response:
-    settings = request.app.state.settings
+    services = services_of(request)
+    settings = services.settings
     body = await _body(request, settings.occupancy_max_body_bytes)
     media = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if media not in NDJSON_TYPES and media not in ("application/json", ""):
         raise UnreadableBatch(f"content type {media}: send application/json or application/x-ndjson")
-    feed: LiveFeed = request.app.state.occupancy
-    engine: Engine = request.app.state.engine
+    feed, engine = services.occupancy, services.engine
     clock = clock_of(request)
 
     def store() -> tuple[Layout | None, IngestResult]:
@@ -92,12 +124,15 @@ async def post_events(request: Request, station_id: StationAuthDep) -> Response:
 
 @router.get(
     "/v1/stations/{station_id}/occupancy",
+    operation_id="stationOccupancy",
     summary="Live state of each fueling position",
-    responses=PROBLEM_RESPONSES,
+    response_model=StationOccupancy,
+    responses=problem_responses({404: ["station-not-found"]}),
 )
 async def station_occupancy(request: Request, station_id: StationId, as_of: AsOf = None) -> dict[str, Any]:
     at = parse_as_of(as_of, clock_of(request).now())
-    book = await book_with_layout(request, station_id)
+    services = services_of(request)
+    book = await book_with_layout(services.occupancy, services.engine, station_id)
     occ = book.occupancy(station_id, at)
     if occ is None:
         raise StationNotFound(station_id)
@@ -106,21 +141,23 @@ async def station_occupancy(request: Request, station_id: StationId, as_of: AsOf
 
 @router.get(
     "/v1/stations/{station_id}/wait",
+    operation_id="stationWait",
     summary="Expected wait for a grade for a vehicle arriving at as_of",
-    responses={
-        **PROBLEM_RESPONSES,
-        422: {"description": "The station sells no such grade", "content": {PROBLEM_MEDIA_TYPE: {}}},
-    },
+    response_model=WaitEstimate,
+    responses=problem_responses(
+        {400: ["unknown-grade"], 404: ["station-not-found"], 422: ["grade-not-sold"]}
+    ),
 )
 async def station_wait(
     request: Request,
     station_id: StationId,
-    grade: Annotated[str, Query(description="92, 95, 0 ...")],
+    grade: GradeQuery,
     as_of: AsOf = None,
 ) -> dict[str, Any]:
     code = normalize_grade(grade)
     at = parse_as_of(as_of, clock_of(request).now())
-    book = await book_with_layout(request, station_id)
+    services = services_of(request)
+    book = await book_with_layout(services.occupancy, services.engine, station_id)
     est = book.wait(station_id, code, at)
     if est is None:
         raise GradeNotSold(f"station {station_id} has no fueling position serving {code}")

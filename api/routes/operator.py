@@ -4,221 +4,49 @@ the stacking policy. Every route needs `Authorization: Bearer <operator token>`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Path
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from api.auth_operator import require_operator
 from api.deps import ClockDep, EngineDep
-from api.errors import PROBLEM_RESPONSES
-from api.instants import Instant
+from api.operator_answers import (
+    CouponTemplateOut,
+    CouponTemplates,
+    DriverOut,
+    IssuedCoupons,
+    MemberLevelOut,
+    PaymentPromotionOut,
+    PaymentPromotions,
+    PolicyOut,
+)
+from api.operator_bodies import (
+    ID,
+    LEVEL,
+    DriverBody,
+    IssueBody,
+    LevelBody,
+    PaymentBody,
+    PolicyBody,
+    TemplateBody,
+    TemplateFields,
+)
+from api.problems import problem_responses
 from pricing import store
 from pricing.context import DriverContext
-from pricing.money import Money
-from pricing.offers import CouponTemplate, PaymentPromotion, PointsRule, StackingPolicy
-from pricing.rules import AmountOff, Conditions, Discount, PercentOff, PerLitreOff, Scope
+from pricing.offers import CouponTemplate, PaymentPromotion, StackingPolicy
+from pricing.rules import AmountOff, PercentOff
 
 router = APIRouter(
     prefix="/v1/operator",
     tags=["operator"],
     dependencies=[Depends(require_operator)],
-    responses={
-        401: {"description": "Operator token missing or wrong (problem details)"},
-        **PROBLEM_RESPONSES,
-    },
+    responses=problem_responses({401: ["unauthorized"]}),
 )
+_NO_TEMPLATE = {404: ["coupon-template-not-found"]}
 T = TypeVar("T")
-ID = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
-LEVEL = r"^[a-z0-9_-]+$"
-
-
-def _no_float(value: Any) -> Any:
-    if isinstance(value, float | bool | int):
-        raise ValueError('amounts are JSON strings, e.g. "20.00"')
-    return value
-
-
-# Decimal strings at the precision of their column (NUMERIC(digits, places)): more decimal places or digits
-# are refused (400 naming the field), never rounded into something the operator did not write.
-Yuan = Annotated[
-    Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, max_digits=12, decimal_places=2)
-]
-Percent = Annotated[
-    Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, max_digits=5, decimal_places=2)
-]
-PerLitre = Annotated[
-    Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, max_digits=10, decimal_places=3)
-]
-Litres = Annotated[
-    Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, max_digits=10, decimal_places=2)
-]
-Share = Annotated[
-    Decimal, BeforeValidator(_no_float), Field(allow_inf_nan=False, max_digits=4, decimal_places=3)
-]
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class AmountOffBody(_Body):
-    kind: Literal["amount_off"]
-    threshold: Yuan = Decimal(0)
-    amount: Yuan
-
-
-class PercentOffBody(_Body):
-    kind: Literal["percent_off"]
-    percent: Percent
-    cap: Yuan | None = Field(default=None, gt=0)
-
-
-class PerLitreOffBody(_Body):
-    kind: Literal["per_litre_off"]
-    per_litre: PerLitre
-    litre_cap: Litres | None = None
-
-
-class ScopeBody(_Body):
-    grades: list[str] = []
-    stations: list[str] = []
-    brands: list[str] = []
-    cities: list[str] = Field(default=[], description="adcodes or city names")
-
-
-class RuleBody(_Body):
-    name: str = ""
-    # A CNY-only service: templates and promotions stored in EUR earlier still show and never apply to a
-    # CNY price.
-    currency: Literal["CNY"] = "CNY"
-    discount: Annotated[AmountOffBody | PercentOffBody | PerLitreOffBody, Field(discriminator="kind")]
-    scope: ScopeBody = ScopeBody()
-    valid_from: Instant | None = None
-    valid_to: Instant | None = None
-    min_spend: Yuan | None = None
-    first_order_only: bool = False
-    per_user_limit: int | None = Field(default=None, ge=0, le=1_000_000)
-
-    def engine_discount(self) -> Discount:
-        d, cur = self.discount, self.currency
-        if isinstance(d, AmountOffBody):
-            return AmountOff(Money(d.threshold, cur), Money(d.amount, cur))
-        if isinstance(d, PercentOffBody):
-            return PercentOff(d.percent, None if d.cap is None else Money(d.cap, cur))
-        return PerLitreOff(d.per_litre, d.litre_cap)
-
-    def conditions(self) -> Conditions:
-        s = self.scope
-        if self.min_spend is not None and self.min_spend <= 0:
-            raise ValueError("min_spend must be > 0")
-        if self.valid_from and self.valid_to and self.valid_to <= self.valid_from:
-            raise ValueError("valid_to must be after valid_from")
-        return Conditions(
-            Scope(frozenset(s.grades), frozenset(s.stations), frozenset(s.brands), frozenset(s.cities)),
-            self.valid_from,
-            self.valid_to,
-            None if self.min_spend is None else Money(self.min_spend, self.currency),
-            self.first_order_only,
-            self.per_user_limit,
-        )
-
-
-class TemplateFields(RuleBody):
-    exclusive: bool = False
-    stacks_with_payment: bool = True
-
-    def template(self, template_id: str) -> CouponTemplate:
-        return CouponTemplate(
-            template_id,
-            self.engine_discount(),
-            self.conditions(),
-            self.exclusive,
-            self.stacks_with_payment,
-            self.name,
-        )
-
-    @model_validator(mode="after")
-    def _valid(self) -> TemplateFields:
-        self.template("check")  # the engine's own checks (amounts, percent range ...) as field errors
-        return self
-
-
-class TemplateBody(TemplateFields):
-    id: str = Field(pattern=ID)
-
-
-class PaymentBody(RuleBody):
-    id: str = Field(pattern=ID)
-    channel: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$", examples=["wechat_pay", "alipay", "unionpay"])
-    stacks_with_coupons: bool = True
-
-    def promotion(self) -> PaymentPromotion:
-        return PaymentPromotion(
-            self.id,
-            self.channel,
-            self.engine_discount(),
-            self.conditions(),
-            self.stacks_with_coupons,
-            self.name,
-        )
-
-    @model_validator(mode="after")
-    def _valid(self) -> PaymentBody:
-        self.promotion()
-        return self
-
-
-class IssueBody(_Body):
-    template_id: str = Field(pattern=ID)
-    count: int = Field(default=1, ge=1, le=100)
-    expires_at: Instant | None = None
-
-
-class DriverBody(_Body):
-    member_level: str | None = Field(default=None, pattern=LEVEL)
-    completed_orders: int = Field(default=0, ge=0, le=2**31 - 1)
-    points_balance: int = Field(default=0, ge=0, le=2**63 - 1)
-
-
-class LevelDiscount(_Body):
-    grade: str | None = Field(default=None, description="null: every grade without its own row")
-    per_litre: PerLitre = Field(ge=0, le=100)
-
-
-class LevelBody(_Body):
-    discounts: list[LevelDiscount]
-
-    @model_validator(mode="after")
-    def _unique(self) -> LevelBody:
-        if len({d.grade for d in self.discounts}) != len(self.discounts):
-            raise ValueError("one discount per grade")
-        return self
-
-
-class PointsBody(_Body):
-    points_per_yuan: int = Field(default=100, ge=100, le=2_147_483_600, description="a multiple of 100")
-    max_share: Share = Decimal("0.5")
-
-
-class PolicyBody(_Body):
-    max_coupons: int = Field(default=1, ge=0, le=10)
-    max_payment_promotions: int = Field(default=1, ge=0, le=10)
-    coupons_with_payment: bool = True
-    station_discount: bool = True
-    member_discount: bool = True
-    points: PointsBody | None = Field(default=PointsBody(), description="null: points are not accepted")
-
-    def rule(self) -> PointsRule | None:
-        return None if self.points is None else PointsRule(self.points.points_per_yuan, self.points.max_share)
-
-    @model_validator(mode="after")
-    def _valid(self) -> PolicyBody:
-        self.rule()
-        return self
 
 
 # ---- rendering ------------------------------------------------------------------------------------------
@@ -322,7 +150,12 @@ DriverId = Annotated[str, Path(pattern=ID)]
 
 # ---- routes ---------------------------------------------------------------------------------------------
 @router.post(
-    "/coupon-templates", status_code=201, summary="Create a coupon template (409 if the id is taken)"
+    "/coupon-templates",
+    operation_id="createCouponTemplate",
+    status_code=201,
+    summary="Create a coupon template (409 if the id is taken)",
+    response_model=CouponTemplateOut,
+    responses=problem_responses({409: ["already-exists"]}, body=True),
 )
 async def create_template(engine: EngineDep, body: TemplateBody) -> dict[str, Any]:
     def work(conn: Connection) -> dict[str, Any]:
@@ -332,7 +165,13 @@ async def create_template(engine: EngineDep, body: TemplateBody) -> dict[str, An
     return await _tx(engine, work)
 
 
-@router.put("/coupon-templates/{template_id}", summary="Replace a coupon template")
+@router.put(
+    "/coupon-templates/{template_id}",
+    operation_id="replaceCouponTemplate",
+    summary="Replace a coupon template",
+    response_model=CouponTemplateOut,
+    responses=problem_responses(_NO_TEMPLATE, body=True),
+)
 async def replace_template(
     engine: EngineDep, template_id: TemplateId, body: TemplateFields
 ) -> dict[str, Any]:
@@ -343,18 +182,35 @@ async def replace_template(
     return await _tx(engine, work)
 
 
-@router.get("/coupon-templates", summary="All coupon templates")
+@router.get(
+    "/coupon-templates",
+    operation_id="listCouponTemplates",
+    summary="All coupon templates",
+    response_model=CouponTemplates,
+)
 async def list_templates(engine: EngineDep) -> dict[str, Any]:
     rows = await _tx(engine, store.templates)
     return {"templates": [_template_json(t, cur) for t, cur in rows]}
 
 
-@router.get("/coupon-templates/{template_id}", summary="One coupon template")
+@router.get(
+    "/coupon-templates/{template_id}",
+    operation_id="getCouponTemplate",
+    summary="One coupon template",
+    response_model=CouponTemplateOut,
+    responses=problem_responses(_NO_TEMPLATE),
+)
 async def get_template(engine: EngineDep, template_id: TemplateId) -> dict[str, Any]:
     return await _tx(engine, lambda conn: _one_template(conn, template_id))
 
 
-@router.put("/drivers/{driver_id}", summary="Create or replace a driver's level, order count and points")
+@router.put(
+    "/drivers/{driver_id}",
+    operation_id="putDriver",
+    summary="Create or replace a driver's level, order count and points",
+    response_model=DriverOut,
+    responses=problem_responses(body=True),
+)
 async def put_driver(
     engine: EngineDep, clock: ClockDep, driver_id: DriverId, body: DriverBody
 ) -> dict[str, Any]:
@@ -365,7 +221,13 @@ async def put_driver(
     return await _tx(engine, work)
 
 
-@router.get("/drivers/{driver_id}", summary="A driver with the coupons held (states as of now)")
+@router.get(
+    "/drivers/{driver_id}",
+    operation_id="getDriver",
+    summary="A driver with the coupons held (states as of now)",
+    response_model=DriverOut,
+    responses=problem_responses({404: ["driver-not-found"]}),
+)
 async def get_driver(engine: EngineDep, clock: ClockDep, driver_id: DriverId) -> dict[str, Any]:
     return await _tx(
         engine, lambda conn: _driver_json(store.load_driver_context(conn, driver_id, clock.now()))
@@ -373,7 +235,12 @@ async def get_driver(engine: EngineDep, clock: ClockDep, driver_id: DriverId) ->
 
 
 @router.post(
-    "/drivers/{driver_id}/coupons", status_code=201, summary="Issue coupons of a template to a driver"
+    "/drivers/{driver_id}/coupons",
+    operation_id="issueCoupons",
+    status_code=201,
+    summary="Issue coupons of a template to a driver",
+    response_model=IssuedCoupons,
+    responses=problem_responses({404: ["coupon-template-not-found", "driver-not-found"]}, body=True),
 )
 async def issue(engine: EngineDep, driver_id: DriverId, body: IssueBody) -> dict[str, Any]:
     ids = await _tx(
@@ -382,7 +249,13 @@ async def issue(engine: EngineDep, driver_id: DriverId, body: IssueBody) -> dict
     return {"driver_id": driver_id, "template_id": body.template_id, "coupon_ids": ids}
 
 
-@router.put("/member-levels/{level}", summary="Replace a member level's per-litre discounts")
+@router.put(
+    "/member-levels/{level}",
+    operation_id="putMemberLevel",
+    summary="Replace a member level's per-litre discounts",
+    response_model=MemberLevelOut,
+    responses=problem_responses(body=True),
+)
 async def put_level(
     engine: EngineDep, level: Annotated[str, Path(pattern=LEVEL)], body: LevelBody
 ) -> dict[str, Any]:
@@ -395,7 +268,14 @@ async def put_level(
     }
 
 
-@router.post("/payment-promotions", status_code=201, summary="Create a payment-channel promotion")
+@router.post(
+    "/payment-promotions",
+    operation_id="createPaymentPromotion",
+    status_code=201,
+    summary="Create a payment-channel promotion",
+    response_model=PaymentPromotionOut,
+    responses=problem_responses({409: ["already-exists"]}, body=True),
+)
 async def create_payment(engine: EngineDep, body: PaymentBody) -> dict[str, Any]:
     def work(conn: Connection) -> dict[str, Any]:
         store.save_payment_promotion(conn, body.promotion(), create=True, currency=body.currency)
@@ -404,13 +284,24 @@ async def create_payment(engine: EngineDep, body: PaymentBody) -> dict[str, Any]
     return await _tx(engine, work)
 
 
-@router.get("/payment-promotions", summary="All payment promotions")
+@router.get(
+    "/payment-promotions",
+    operation_id="listPaymentPromotions",
+    summary="All payment promotions",
+    response_model=PaymentPromotions,
+)
 async def list_payments(engine: EngineDep) -> dict[str, Any]:
     rows = await _tx(engine, store.payment_promotions)
     return {"payment_promotions": [_payment_json(p, cur) for p, cur in rows]}
 
 
-@router.put("/policy", summary="Declare the stacking policy and the points rule")
+@router.put(
+    "/policy",
+    operation_id="putPolicy",
+    summary="Declare the stacking policy and the points rule",
+    response_model=PolicyOut,
+    responses=problem_responses(body=True),
+)
 async def put_policy(engine: EngineDep, body: PolicyBody) -> dict[str, Any]:
     policy = StackingPolicy(
         body.max_coupons,
@@ -427,6 +318,11 @@ async def put_policy(engine: EngineDep, body: PolicyBody) -> dict[str, Any]:
     return await _tx(engine, work)
 
 
-@router.get("/policy", summary="The stacking policy and the points rule in force")
+@router.get(
+    "/policy",
+    operation_id="getPolicy",
+    summary="The stacking policy and the points rule in force",
+    response_model=PolicyOut,
+)
 async def get_policy(engine: EngineDep) -> dict[str, Any]:
     return await _tx(engine, _policy_json)

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from api.auth_station import StationAuthDep, StationForbidden
 from api.deps import ClockDep, EngineDep, clock_of
-from api.errors import PROBLEM_RESPONSES
-from api.instants import AnyTime
+from api.driver_identity import DRIVER_OPTIONAL, DriverDep
+from api.grade_text import GradeQuery
+from api.instants import Instant
+from api.price_answers import EffectivePrice, Ladder, PriceOutcomes, Quote, QuoteCheck, RegionalStats
 from api.pricing_schemas import InvalidFill, PriceQuestion, StationPrices, TokenBody
+from api.problems import problem_responses
+from api.services import services_of
+from api.strict_types import MAX_ID
 from geo.grades import normalize_grade
 from pricing import ladder, quotes
 from pricing.effective import PricingRequest, effective_price
@@ -21,15 +26,12 @@ from pricing.money import plain
 from pricing.quotes import breakdown_json
 
 router = APIRouter(tags=["prices"])
-StationId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-DriverHeader = Annotated[
-    str | None,
-    Header(
-        alias="X-Driver-Id",
-        max_length=64,
-        description="the signed-in driver, set by the mini-program gateway",
-    ),
-]
+PRICING_PROBLEMS = {
+    400: ["invalid-fill", "unknown-grade"],
+    404: ["driver-not-found"],
+    422: ["price-unavailable"],
+}
+StationId = Annotated[int, Path(ge=1, le=MAX_ID, description="station id")]
 
 
 def _request(body: PriceQuestion, driver_id: str | None, at: datetime) -> PricingRequest:
@@ -50,11 +52,14 @@ def _request(body: PriceQuestion, driver_id: str | None, at: datetime) -> Pricin
 
 @router.post(
     "/v1/prices/effective",
+    operation_id="effectivePrice",
     summary="What this driver pays for this fill (itemised)",
-    responses=PROBLEM_RESPONSES,
+    response_model=EffectivePrice,
+    responses=problem_responses(PRICING_PROBLEMS, body=True),
+    openapi_extra=DRIVER_OPTIONAL,
 )
 async def effective(
-    body: PriceQuestion, engine: EngineDep, clock: ClockDep, driver_id: DriverHeader = None
+    body: PriceQuestion, engine: EngineDep, clock: ClockDep, driver_id: DriverDep
 ) -> dict[str, Any]:
     at = clock.now()
     request = _request(body, driver_id, at)
@@ -74,14 +79,17 @@ async def effective(
 
 @router.post(
     "/v1/quotes",
+    operation_id="createQuote",
     status_code=201,
     summary="A signed quote checkout will honour until it expires",
-    responses=PROBLEM_RESPONSES,
+    response_model=Quote,
+    responses=problem_responses(PRICING_PROBLEMS, body=True),
+    openapi_extra=DRIVER_OPTIONAL,
 )
 async def create_quote(
-    body: PriceQuestion, engine: EngineDep, request: Request, driver_id: DriverHeader = None
+    body: PriceQuestion, engine: EngineDep, request: Request, driver_id: DriverDep
 ) -> dict[str, Any]:
-    settings = request.app.state.settings
+    settings = services_of(request).settings
     now = clock_of(request).now()
     pricing_request = _request(body, driver_id, now)
 
@@ -104,10 +112,14 @@ async def create_quote(
 
 
 @router.post(
-    "/v1/quotes/verify", summary="Check a quote token: intact, unexpired, unused", responses=PROBLEM_RESPONSES
+    "/v1/quotes/verify",
+    operation_id="verifyQuote",
+    summary="Check a quote token: intact, unexpired, unused",
+    response_model=QuoteCheck,
+    responses=problem_responses({400: ["invalid-quote"], 410: ["quote-expired"]}, body=True),
 )
 async def verify_quote(body: TokenBody, engine: EngineDep, request: Request) -> dict[str, Any]:
-    keys, now = request.app.state.settings.quote_keys(), clock_of(request).now()
+    keys, now = services_of(request).settings.quote_keys(), clock_of(request).now()
 
     def stored() -> tuple[dict[str, Any], bool]:
         with engine.connect() as conn:
@@ -118,17 +130,21 @@ async def verify_quote(body: TokenBody, engine: EngineDep, request: Request) -> 
 
 
 @router.get(
-    "/v1/stations/{station_id}/prices", summary="A station's price ladder for a grade, as of any time"
+    "/v1/stations/{station_id}/prices",
+    operation_id="stationPrices",
+    summary="A station's price ladder for a grade, as of any time",
+    response_model=Ladder,
+    responses=problem_responses({400: ["unknown-grade"]}),
 )
 async def station_ladder(
     station_id: StationId,
     engine: EngineDep,
     clock: ClockDep,
-    grade: Annotated[str, Query(description="92, 95, 0 ...")],
-    as_of: Annotated[AnyTime | None, Query(description="ISO time; default now")] = None,
+    grade: GradeQuery,
+    as_of: Annotated[Instant | None, Query(description="RFC 3339 time with an offset; default now")] = None,
 ) -> dict[str, Any]:
     code = normalize_grade(grade)
-    at = clock.now() if as_of is None else as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
+    at = clock.now() if as_of is None else as_of
     found = await run_in_threadpool(ladder.ladder, engine, station_id, code, at)
     return {
         "station_id": station_id,
@@ -148,8 +164,12 @@ async def station_ladder(
 
 @router.put(
     "/v1/stations/{station_id}/prices",
+    operation_id="putStationPrices",
     summary="A station posts its own prices (one or a batch); each is accepted or rejected with a reason",
-    responses=PROBLEM_RESPONSES,
+    response_model=PriceOutcomes,
+    responses=problem_responses(
+        {400: ["unknown-grade"], 401: ["unauthorized"], 403: ["forbidden"]}, body=True
+    ),
 )
 async def post_prices(
     station_id: StationId,
@@ -193,17 +213,23 @@ async def post_prices(
     }
 
 
-@router.get("/v1/prices/stats", summary="Minimum, average and maximum price per grade in a city or province")
+@router.get(
+    "/v1/prices/stats",
+    operation_id="priceStats",
+    summary="Minimum, average and maximum price per grade in a city, a province, both, or everywhere",
+    response_model=RegionalStats,
+    responses=problem_responses(),
+)
 async def stats(
     engine: EngineDep,
     clock: ClockDep,
-    city: Annotated[str | None, Query(description="city name (e.g. 昆明市) or adcode")] = None,
-    province: Annotated[str | None, Query(description="province name (e.g. 云南省) or code")] = None,
+    city: Annotated[str | None, Query(max_length=64, description="city name, e.g. 昆明市")] = None,
+    province: Annotated[
+        str | None, Query(max_length=64, description="province name, e.g. 云南省; neither: every station")
+    ] = None,
     tier: Annotated[str, Query(pattern=r"^(pump|platform)$")] = "pump",
     include_stale: bool = False,
 ) -> dict[str, Any]:
-    if (city is None) == (province is None):
-        raise InvalidFill("give exactly one of city or province")
     found = await run_in_threadpool(
         lambda: ladder.regional_stats(
             engine, province=province, city=city, tier=tier, include_stale=include_stale, as_of=clock.now()

@@ -57,7 +57,8 @@ def town(engine: Engine, server: LiveServer) -> dict[str, int]:
     price(engine, ids["out-of-radius"], "7.69", "7.09")
     price(engine, ids["stale"], "7.89", "6.99", server.clock.now() - timedelta(days=3))
     server.wait_for_catalogue()
-    wait_for_price(server, ids["near"], "7.59")
+    # each write is its own transaction: wait until the book holds all of them, not only the first
+    wait_for_prices(server, {ids["near"]: "7.59", ids["cheap-far"]: "7.29", ids["stale"]: "6.99"})
     return ids
 
 
@@ -69,13 +70,19 @@ def compare(server: LiveServer, **params: object):  # type: ignore[no-untyped-de
 
 
 def wait_for_price(server: LiveServer, station_id: int, platform: str) -> None:
+    wait_for_prices(server, {station_id: platform})
+
+
+def wait_for_prices(server: LiveServer, platforms: dict[int, str]) -> None:
+    """Until every station's platform price shows in compare (the workers' book is refreshed by polling)."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         items = compare(server, radius_m=50_000, include_stale=True)["items"]
-        if any(i["id"] == station_id and i["price"]["platform"] == platform for i in items):
+        shown = {i["id"]: i["price"]["platform"] for i in items}
+        if all(shown.get(station_id) == platform for station_id, platform in platforms.items()):
             return
         time.sleep(0.05)
-    raise AssertionError(f"price {platform} of station {station_id} never reached the index")
+    raise AssertionError(f"prices {platforms} never all reached the index")
 
 
 def test_ranked_by_what_the_driver_pays(server: LiveServer, town: dict[str, int]) -> None:

@@ -55,7 +55,7 @@ class Stack:
     @property
     def service(self) -> CheckoutService:
         assert self.main_server.app is not None
-        service: CheckoutService = self.main_server.app.state.checkout
+        service: CheckoutService = self.main_server.app.state.services.checkout
         return service
 
     def orders_by_key(self, key: str) -> list[dict[str, Any]]:

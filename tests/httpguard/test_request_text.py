@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.query_params import ParameterErrors, query_dict
+from api.query_string import ParameterErrors, query_dict
 from httpguard.text import json_findings, json_too_deep, query_findings, text_problem
 
 # Text with what makes the pre-scans hard: brackets, quotes, backslashes, escapes' look-alikes, NUL,

@@ -9,8 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from sqlalchemy import text
-from starlette.requests import Request
+from sqlalchemy import Engine, text
 
 from geo.snapshot import Snapshot
 from pricing import store
@@ -22,7 +21,7 @@ from pricing.promotions import quote_price
 
 
 def driver_pricer(
-    request: Request,
+    engine: Engine,
     snap: Snapshot,
     driver_id: str,
     grade: str,
@@ -30,8 +29,9 @@ def driver_pricer(
     channels: frozenset[str],
     fill_request: FillRequest,
 ) -> tuple[EngineQuote | None, int]:
-    """The driver's context; an engine pricer when the driver holds anything beyond a member discount."""
-    engine = request.app.state.engine
+    """The driver's member cut per litre (milli-units), and an engine pricer when the driver holds anything
+    beyond a member discount (coupons, payment promotions for `channels`, points). Blocking (SQL): call it
+    from a worker thread. DriverNotFound for an unknown driver."""
     with engine.connect() as conn:
         driver = store.load_driver_context(conn, driver_id, now, payment_channels=channels)
         promotions = store.load_promotions(conn, now)

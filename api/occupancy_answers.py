@@ -1,0 +1,55 @@
+"""Response bodies of the occupancy routes (times RFC 3339 UTC, minutes with one decimal)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class EventReject(BaseModel):
+    index: int = Field(description="position of the item in the batch")
+    code: str = Field(description="other_station, unknown_position, ts_order, invalid_field ...")
+    reason: str
+
+
+class EventsOutcome(BaseModel):
+    accepted: int
+    duplicates: int
+    rejected: int
+    rejects: list[EventReject]
+
+
+class LivePosition(BaseModel):
+    number: int
+    status: Literal["free", "occupied", "claimed", "offline", "unknown"]
+    grades: list[str]
+    nozzle_state: str | None = Field(description="idle, calling, authorized, fueling, completed, offline")
+    since: str | None
+    claimed_by: str | None = Field(description="the checkout holding the position")
+
+
+class StationOccupancy(BaseModel):
+    station_id: int
+    as_of: str | None
+    stale: bool
+    last_report: str | None
+    waiting_vehicles: int | None
+    positions: list[LivePosition]
+
+
+class WaitEstimate(BaseModel):
+    station_id: int
+    grade: str
+    as_of: str | None
+    minutes: float
+    p10_minutes: float
+    p90_minutes: float
+    busy_positions: int
+    total_positions: int
+    arrival_rate_per_hour: float
+    queue_ahead: float
+    basis: str = Field(description="reported_queue | inferred_queue | history_only (stale)")
+    stale: bool
+    last_report: str | None
+    suggested_position: int | None

@@ -1,0 +1,57 @@
+"""The worker's services, built once by the app lifespan and handed to routes through one dependency.
+
+Nothing else is kept on `app.state`: `services_of(request)` (the plain accessor, for handlers that skip
+FastAPI's dependency solving) and `ServicesDep` (for every other route) are the only ways in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends, FastAPI, Request
+from sqlalchemy import Engine
+
+from api.settings import Settings
+from checkout.reconcile import Reconciler
+from checkout.service import CheckoutService
+from geo.live_index import LiveIndex
+from listing.sources import ListSources
+from occupancy.feed import LiveFeed
+from pricing.live_prices import LivePrices
+from timekeeping.clock import Clock
+
+if TYPE_CHECKING:  # api.auth_station reads the services
+    from api.auth_station import VerifiedTokens
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    clock: Clock  # where every route and background task reads the time
+    engine: Engine
+    index: LiveIndex  # stations, in memory
+    prices: LivePrices  # the price book of each catalogue version
+    occupancy: LiveFeed  # the live occupancy book and the tail that feeds it
+    checkout: CheckoutService
+    reconciler: Reconciler  # order-core callbacks and the sweep
+    lists: ListSources  # what station lists read (index, prices, occupancy, waits, database)
+    verified_tokens: VerifiedTokens  # station credentials checked recently
+
+
+def install(app: FastAPI, services: Services) -> None:
+    """The lifespan's one write to app.state."""
+    app.state.services = services
+
+
+def services_of(request: Request) -> Services:
+    services = request.app.state.services
+    assert isinstance(services, Services)
+    return services
+
+
+async def _services(request: Request) -> Services:
+    return services_of(request)
+
+
+ServicesDep = Annotated[Services, Depends(_services)]

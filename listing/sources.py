@@ -1,0 +1,28 @@
+"""What a station list reads: the worker's live index, price book, occupancy and database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from geo.live_index import LiveIndex
+from listing.waits import ListWaits
+from occupancy.book import OccupancyBook
+from occupancy.feed import LiveFeed
+from pricing.live_prices import LivePrices
+
+
+@dataclass(frozen=True, slots=True)
+class ListSources:
+    index: LiveIndex
+    prices: LivePrices
+    occupancy: LiveFeed
+    waits: ListWaits
+    engine: Engine  # drivers' coupons, promotions and points (effective prices)
+
+    def book(self) -> OccupancyBook:
+        """The worker's current occupancy book (replaced when the occupancy tables were emptied)."""
+        book = self.occupancy.book
+        assert isinstance(book, OccupancyBook)
+        return book

@@ -1,0 +1,58 @@
+"""Nearby and compare answer byte for byte as recorded in golden_lists.json (captured before the list
+pipeline was rebuilt): a few hundred seeded queries over a fixed network, on a stopped clock."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine
+
+from tests.api import golden_lists
+from tests.support import live_server
+from timekeeping.clock import ManualClock
+
+GOLDEN = Path(__file__).with_name("golden_lists.json")
+NOTES = [
+    "Captured from the code before issue 10 (hand parser, inserted Starlette routes).",
+    "No deliberate change since: every body must be byte-identical.",
+]
+SHOWN = 2  # bodies kept in full for readers: the first answers of each route
+
+
+def _answers(database_url: str, engine: Engine) -> tuple[list[list[Any]], dict[str, Any], set[str]]:
+    made = golden_lists.build(engine)
+    with live_server(database_url, engine, clock=ManualClock(golden_lists.NOW)) as server:
+        server.wait_for_catalogue()
+        golden_lists.post_events(server, made)
+        seen: set[str] = set()
+        answers = golden_lists.run(server, golden_lists.queries(), seen)
+        shown = {}
+        for path in (golden_lists.NEARBY, golden_lists.COMPARE):
+            for _, query, headers, _, _ in [a for a in answers if a[0] == path and a[3] == 200][:SHOWN]:
+                body = server.client.get(f"{path}?{query}", headers=headers).json()
+                body.pop("catalogue_version", None)
+                shown[f"{path}?{query}"] = body
+    return answers, shown, seen
+
+
+def test_lists_answer_as_recorded(database_url: str, engine: Engine) -> None:
+    answers, shown, seen = _answers(database_url, engine)
+    statuses = {a[3] for a in answers}
+    assert len(answers) >= 300 and {200, 400, 404} <= statuses, statuses
+    assert seen == set(golden_lists.MARKERS), set(golden_lists.MARKERS) - seen
+    if os.environ.get("STATIONS_GOLDEN_WRITE") == "1":
+        lines = b",\n".join(orjson.dumps(a) for a in answers)
+        bodies = orjson.dumps(shown, option=orjson.OPT_INDENT_2)
+        GOLDEN.write_bytes(
+            b'{"notes": %s,\n"answers": [\n%s\n],\n"bodies": %s}\n' % (orjson.dumps(NOTES), lines, bodies)
+        )
+    golden = orjson.loads(GOLDEN.read_bytes())
+    assert len(answers) == len(golden["answers"])
+    differ = [
+        (*want[:4], got[3]) for want, got in zip(golden["answers"], answers, strict=True) if want != got
+    ]
+    assert not differ, f"{len(differ)} answers differ, the first: {differ[:5]}"
+    assert shown == golden["bodies"]

@@ -1,0 +1,181 @@
+"""The OpenAPI document itself: stable operation ids, security per operation, typed bodies, one Problem
+schema, no FastAPI 422, decimal strings, and an example on every operation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from api.app import create_app
+from api.settings import Settings
+
+# (method, path) -> operationId. A rename breaks generated clients: change this list deliberately.
+OPERATION_IDS = {
+    ("get", "/healthz"): "getHealth",
+    ("get", "/readyz"): "getReadiness",
+    ("get", "/v1/stations/nearby"): "nearbyStations",
+    ("get", "/v1/stations/{station_id}"): "getStation",
+    ("get", "/v1/stations/{station_id}/prices"): "stationPrices",
+    ("put", "/v1/stations/{station_id}/prices"): "putStationPrices",
+    ("get", "/v1/stations/{station_id}/occupancy"): "stationOccupancy",
+    ("get", "/v1/stations/{station_id}/wait"): "stationWait",
+    ("post", "/v1/prices/effective"): "effectivePrice",
+    ("get", "/v1/prices/compare"): "comparePrices",
+    ("get", "/v1/prices/stats"): "priceStats",
+    ("post", "/v1/quotes"): "createQuote",
+    ("post", "/v1/quotes/verify"): "verifyQuote",
+    ("post", "/v1/checkout"): "createCheckout",
+    ("get", "/v1/checkout/{checkout_id}"): "getCheckout",
+    ("post", "/v1/ordercore/events"): "orderCoreEvent",
+    ("post", "/v1/occupancy/events"): "postOccupancyEvents",
+    ("get", "/v1/operator/coupon-templates"): "listCouponTemplates",
+    ("post", "/v1/operator/coupon-templates"): "createCouponTemplate",
+    ("get", "/v1/operator/coupon-templates/{template_id}"): "getCouponTemplate",
+    ("put", "/v1/operator/coupon-templates/{template_id}"): "replaceCouponTemplate",
+    ("get", "/v1/operator/drivers/{driver_id}"): "getDriver",
+    ("put", "/v1/operator/drivers/{driver_id}"): "putDriver",
+    ("post", "/v1/operator/drivers/{driver_id}/coupons"): "issueCoupons",
+    ("put", "/v1/operator/member-levels/{level}"): "putMemberLevel",
+    ("get", "/v1/operator/payment-promotions"): "listPaymentPromotions",
+    ("post", "/v1/operator/payment-promotions"): "createPaymentPromotion",
+    ("get", "/v1/operator/policy"): "getPolicy",
+    ("put", "/v1/operator/policy"): "putPolicy",
+}
+DRIVER_OPTIONAL: list[dict[str, list[str]]] = [{"driverId": []}, {}]
+SECURITY = {
+    "putStationPrices": [{"stationCredential": []}],
+    "postOccupancyEvents": [{"stationCredential": []}],
+    "effectivePrice": DRIVER_OPTIONAL,
+    "createQuote": DRIVER_OPTIONAL,
+    "createCheckout": [{"driverId": []}],
+    "getCheckout": [{"driverId": []}],
+    "orderCoreEvent": [{"ordercoreSignature": []}],
+    **{op: [{"operatorToken": []}] for (_, path), op in OPERATION_IDS.items() if "/operator/" in path},
+}
+LIST_OPERATIONS = {"nearbyStations", "comparePrices"}  # their parameters and security are issue 10 items 1-2
+
+
+@pytest.fixture(scope="module")
+def spec(database_url: str) -> dict[str, Any]:
+    document: dict[str, Any] = create_app(Settings.model_validate({"DATABASE_URL": database_url})).openapi()
+    return document
+
+
+def operations(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {op["operationId"]: op for ops in spec["paths"].values() for op in ops.values()}
+
+
+def resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def test_operation_ids_are_pinned(spec: dict[str, Any]) -> None:
+    found = {
+        (method, path): op["operationId"] for path, ops in spec["paths"].items() for method, op in ops.items()
+    }
+    assert found == OPERATION_IDS
+
+
+def test_each_kind_of_credential_has_its_own_scheme(spec: dict[str, Any]) -> None:
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["operatorToken"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "the operator token (STATIONS_OPERATOR_TOKEN)",
+    }
+    assert schemes["stationCredential"]["scheme"] == "bearer"
+    assert schemes["stationCredential"]["bearerFormat"] == "<key_id>.<secret>"
+    assert schemes["driverId"] | {"description": ""} == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Driver-Id",
+        "description": "",
+    }
+    assert schemes["ordercoreSignature"]["in"] == "header"
+    assert schemes["ordercoreSignature"]["name"] == "X-Ordercore-Signature"
+    for op_id, op in operations(spec).items():
+        if op_id not in LIST_OPERATIONS:
+            assert op.get("security") == SECURITY.get(op_id), op_id
+
+
+def test_validation_is_documented_as_a_400_problem_never_fastapis_422(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas and "ValidationError" not in schemas
+    problem = schemas["Problem"]
+    assert set(problem["required"]) == {"type", "title", "status", "detail"}
+    assert {"instance", "errors", "coupons", "upstream"} <= set(problem["properties"])
+    for op_id, op in operations(spec).items():
+        for status, response in op["responses"].items():
+            if int(status) < 400:
+                continue
+            content = response["content"]
+            assert list(content) == ["application/problem+json"], (op_id, status)
+            schema = content["application/problem+json"]["schema"]
+            assert schema["allOf"][0] == {"$ref": "#/components/schemas/Problem"}, (op_id, status)
+            types = schema["allOf"][1]["properties"]["type"]["enum"]
+            assert types and all(t.startswith("/problems/") for t in types), (op_id, status)
+        if op_id in LIST_OPERATIONS:
+            continue
+        assert "/problems/invalid-parameter" in problem_types(op, "400"), op_id
+        assert {"414", "431"} <= set(op["responses"]), op_id
+        assert ("413" in op["responses"]) == ("requestBody" in op), op_id
+
+
+def problem_types(op: dict[str, Any], status: str) -> list[str]:
+    schema = op["responses"][status]["content"]["application/problem+json"]["schema"]
+    types: list[str] = schema["allOf"][1]["properties"]["type"]["enum"]
+    return types
+
+
+def test_the_problem_types_each_route_answers_are_enumerated(spec: dict[str, Any]) -> None:
+    ops = operations(spec)
+    assert problem_types(ops["getStation"], "404") == ["/problems/station-not-found"]
+    assert problem_types(ops["verifyQuote"], "410") == ["/problems/quote-expired"]
+    assert "/problems/checkout-in-progress" in problem_types(ops["createCheckout"], "409")
+    assert ops["createCheckout"]["responses"]["503"]["headers"]["Retry-After"]["required"] is True
+    assert problem_types(ops["getReadiness"], "503") == ["/problems/not-ready"]
+
+
+def test_every_success_body_is_a_typed_object(spec: dict[str, Any]) -> None:
+    for op_id, op in operations(spec).items():
+        successes = {s: r for s, r in op["responses"].items() if s.startswith("2")}
+        assert successes, op_id
+        for status, response in successes.items():
+            schema = resolve(spec, response["content"]["application/json"]["schema"])
+            assert schema.get("type") == "object" and schema.get("properties"), (op_id, status)
+            assert schema.get("additionalProperties") is not True, (op_id, status)
+
+
+def test_decimal_strings_are_strings_with_a_pattern(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    for model, field in [
+        ("FillBody", "by_amount"),
+        ("FillBody", "by_litres"),
+        ("FillUp", "level"),
+        ("StationPriceItem", "price"),
+        ("AmountOffBody", "amount"),
+        ("PolicyBody", "points"),
+        ("EffectivePrice", "payable"),
+        ("Rung", "price"),
+        ("GradeStats", "avg"),
+    ]:
+        prop = schemas[model]["properties"][field]
+        if "$ref" in prop or "anyOf" in prop:
+            continue  # PolicyBody.points is an object: its max_share below
+        assert prop["type"] == "string" and prop["pattern"].startswith("^"), (model, field)
+    share = schemas["PointsBody"]["properties"]["max_share"]
+    assert share["type"] == "string" and "number" not in str(share)
+    assert "number" not in str(schemas["FillBody"]) and "number" not in str(schemas["AmountOffBody"])
+
+
+def test_every_operation_has_an_example(spec: dict[str, Any]) -> None:
+    for op_id, op in operations(spec).items():
+        if "requestBody" in op:
+            body = op["requestBody"]["content"]["application/json"]
+            assert "example" in body or "examples" in body, op_id
+        for status, response in op["responses"].items():
+            for media, content in response["content"].items():
+                assert "example" in content or "examples" in content, (op_id, status, media)

@@ -1,0 +1,93 @@
+"""Schemathesis (`--checks all`) over every operation of /openapi.json against the live server.
+
+Each operation gets its examples, the coverage phase (boundary values, missing headers, undeclared
+methods) and a few fuzzed cases; the run is seeded and deterministic, so a finding repeats. A finding is a
+place where the service and its contract disagree: fix the route or the contract, never this test.
+
+The CLI runs in a subprocess (schemathesis' pytest plugin does not run under pytest 9) against the
+server this test process serves over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from access.credentials import issue
+from tests.occupancy.support import forecourt_station
+from tests.support import LiveServer, insert_records
+
+ROOT = Path(__file__).resolve().parents[2]
+OPERATOR_TOKEN = "dev-operator-token"
+LIST_OPERATIONS = ("nearbyStations", "comparePrices")
+# 422 is a well-formed request the current state refuses (no current price, a grade the station does not
+# sell, an unknown nozzle) and 410 an expired quote: a schema cannot promise which stations have prices.
+CONFIG = """
+seed = 20261122
+[generation]
+max-examples = {examples}
+deterministic = true
+database = "none"
+[checks.positive_data_acceptance]
+expected-statuses = ["2xx", "401", "403", "404", "409", "410", "422"]
+[auth.openapi.operatorToken]
+bearer = "{operator}"
+[auth.openapi.stationCredential]
+bearer = "{station}"
+[auth.openapi.driverId]
+api_key = "contract-driver"
+# A quote token is opaque: only one this service issued (and stored) is valid, which no schema can
+# describe, so a well-formed token it never issued (400 invalid-quote) counts as accepted here.
+[[operations]]
+include-operation-id = ["verifyQuote", "createCheckout"]
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "410", "422"]
+"""
+
+
+def run_schemathesis(server: LiveServer, engine: Engine, tmp_path: Path, *selection: str) -> None:
+    (station_id,) = insert_records(engine, [forecourt_station("契约站")])
+    token = issue(engine, station_id).token
+    server.wait_for_catalogue()
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(CONFIG.format(examples=10, operator=OPERATOR_TOKEN, station=token))
+    command = [
+        str(Path(sys.executable).with_name("schemathesis")),
+        "--config-file",
+        str(config),
+        "run",
+        f"{server.base_url}/openapi.json",
+        "--checks",
+        "all",
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--workers",
+        "1",
+        "--request-timeout",
+        "10",
+        *selection,
+    ]
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.contract.schemathesis_hooks", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)
+    print(done.stdout, done.stderr)  # the findings, shown by pytest when the test fails
+    assert done.returncode == 0, "schemathesis found a disagreement: see the captured stdout"
+    assert "No issues found" in done.stdout or "passed" in done.stdout, done.stdout[-4000:]
+
+
+def test_every_operation_but_the_lists_conforms(server: LiveServer, engine: Engine, tmp_path: Path) -> None:
+    excluded = [arg for op in LIST_OPERATIONS for arg in ("--exclude-operation-id", op)]
+    run_schemathesis(server, engine, tmp_path, *excluded)
+
+
+# Nearby and compare are being rebuilt on one list pipeline (issue 10, items 1-2); schemathesis still finds
+# schema-valid queries they refuse (an empty `grade=`, `amount=0` allowed by the pattern, a free-text grade).
+# Strict: the day they conform this fails, and the mark goes.
+@pytest.mark.xfail(strict=True, reason="nearby/compare parameters do not yet match their schema (issue 10)")
+@pytest.mark.parametrize("operation_id", LIST_OPERATIONS)
+def test_list_operation_conforms(
+    server: LiveServer, engine: Engine, tmp_path: Path, operation_id: str
+) -> None:
+    run_schemathesis(server, engine, tmp_path, "--include-operation-id", operation_id)
