@@ -9,6 +9,7 @@ in the order of NEARBY_ORDER / COMPARE_ORDER."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any
@@ -16,6 +17,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from api.decimal_text import AMOUNT, LEVEL, VOLUME
+from api.grade_text import GRADE_PATTERN
 from api.query_string import ParameterErrors, refused
 from geo.nearby import MAX_LIMIT, MAX_RADIUS_M
 
@@ -62,6 +65,8 @@ def _integer(low: int, high: int) -> tuple[PlainValidator, WithJsonSchema]:
 
 
 def _decimal(
+    pattern: str,
+    places: int,
     low: Decimal,
     high: Decimal,
     default: Decimal | None = None,
@@ -90,9 +95,14 @@ def _decimal(
             or (high_open and value == high)
         ):
             raise _fail("decimal_range", message)
+        if (
+            isinstance(raw, str) and re.fullmatch(pattern, raw) is None
+        ):  # in range, but "0300", "1e2", "7.775"
+            raise _fail("decimal_pattern", f"Input should be a plain decimal matching {pattern}")
         return value
 
-    schema = {"type": "string", "format": "decimal", "pattern": r"^[0-9]+(\.[0-9]+)?$"}
+    # empty means absent (the default); otherwise the pattern states digits, places and range exactly
+    schema = {"type": "string", "format": "decimal", "pattern": f"^$|{pattern}"}
     return PlainValidator(check), WithJsonSchema(schema)
 
 
@@ -128,19 +138,28 @@ def _choice(*values: str) -> tuple[PlainValidator, WithJsonSchema]:
 
 Flag = Annotated[bool, PlainValidator(_flag), WithJsonSchema({"type": "boolean"})]
 Text = Annotated[str | None, PlainValidator(_text), WithJsonSchema({"type": "string"})]
-RequiredText = Annotated[
-    str, PlainValidator(_required_text), WithJsonSchema({"type": "string", "minLength": 1})
+# Grades: the documented spellings (normalize_grade refuses the rest as 400 unknown-grade); empty is absent.
+Grade = Annotated[
+    str | None, PlainValidator(_text), WithJsonSchema({"type": "string", "pattern": f"^$|{GRADE_PATTERN}"})
+]
+RequiredGrade = Annotated[
+    str, PlainValidator(_required_text), WithJsonSchema({"type": "string", "pattern": GRADE_PATTERN})
 ]
 Coord = Annotated[str, WithJsonSchema({"type": "string", "enum": ["wgs84", "gcj02", "bd09"]})]
 Lat = Annotated[float, *_number(-90, 90)]
 Lon = Annotated[float, *_number(-180, 180)]
 Radius = Annotated[float, *_number(0, MAX_RADIUS_M, low_open=True)]
 Limit = Annotated[int, *_integer(1, MAX_LIMIT)]
-Amount = Annotated[Decimal | None, *_decimal(Decimal(0), Decimal(100_000))]
-Litres = Annotated[Decimal | None, *_decimal(Decimal(0), Decimal(2000))]
-Level = Annotated[Decimal | None, *_decimal(Decimal(0), Decimal(1), low_open=False, high_open=True)]
-Consumption = Annotated[Decimal, *_decimal(Decimal(0), Decimal(100), Decimal(8))]
-RoadFactor = Annotated[Decimal, *_decimal(Decimal(1), Decimal(3), Decimal("1.3"), low_open=False)]
+# 0 < c <= 100 and 1 <= f <= 3, at most two places
+_CONSUMPTION = r"^([1-9][0-9]?(\.[0-9]{1,2})?|100(\.00?)?|0\.(0[1-9]|[1-9][0-9]?))$"
+_ROAD_FACTOR = r"^([12](\.[0-9]{1,2})?|3(\.00?)?)$"
+Amount = Annotated[Decimal | None, *_decimal(AMOUNT, 2, Decimal(0), Decimal(100_000))]
+Litres = Annotated[Decimal | None, *_decimal(VOLUME, 2, Decimal(0), Decimal(2000))]
+Level = Annotated[Decimal | None, *_decimal(LEVEL, 3, Decimal(0), Decimal(1), low_open=False, high_open=True)]
+Consumption = Annotated[Decimal, *_decimal(_CONSUMPTION, 2, Decimal(0), Decimal(100), Decimal(8))]
+RoadFactor = Annotated[
+    Decimal, *_decimal(_ROAD_FACTOR, 2, Decimal(1), Decimal(3), Decimal("1.3"), low_open=False)
+]
 NearbySort = Annotated[str, *_choice("distance", "price", "effective", "wait")]
 CompareSort = Annotated[str, *_choice("price", "total", "wait")]
 _COORD = (
@@ -177,7 +196,7 @@ class NearbyParams(BaseModel):
     coord: Coord = Field("wgs84", description=_COORD)
     radius_m: Radius = Field(5000.0, description="search radius, metres")
     limit: Limit = Field(20, description="page size; use next_cursor for more")
-    grade: Text = Field(None, description="only stations offering this grade (92, 95#, 0 ...)")
+    grade: Grade = Field(None, description="only stations offering this grade (92, 95#, 0 ...)")
     brand: Text = Field(None, description="only this brand (code or Chinese name)")
     open_now: Flag = Field(False, description="only stations open now (local time)")
     cursor: Text = Field(None, description="next_cursor of the previous page")
@@ -244,7 +263,7 @@ class CompareParams(BaseModel):
     lon: Lon = Field(description="longitude in `coord`")
     coord: Coord = Field("wgs84", description=_COORD)
     radius_m: Radius = Field(5000.0, description="search radius, metres")
-    grade: RequiredText = Field(description="92, 95, 0 ...")
+    grade: RequiredGrade = Field(description="92, 95, 0 ...")
     amount: Amount = Field(None, description="fill by amount, ¥ (0 < amount ≤ 100000)")
     litres: Litres = Field(None, description="fill by litres (0 < litres ≤ 2000)")
     tank_capacity: Litres = Field(None, description="fill up: tank litres")

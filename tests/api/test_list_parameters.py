@@ -61,3 +61,23 @@ def test_every_documented_parameter_is_read(server: LiveServer, path: str) -> No
         response = server.get(path, **{**BASE[path], parameter["name"]: "not-a-value"})
         assert response.status_code == 400, (parameter["name"], response.text)
         assert parameter["name"] in [e["name"] for e in response.json()["errors"]]
+
+
+@pytest.mark.parametrize(
+    ("raw", "accepted"),
+    [("300", True), ("300.5", True), ("0.01", True), ("1e2", False), ("0300", False), ("7.775", False)],
+)
+def test_a_fill_amount_is_exactly_what_its_pattern_says(server: LiveServer, raw: str, accepted: bool) -> None:
+    """In range is not enough: an exponent, a leading zero or fractions of a fen are refused, as
+    documented."""
+    base = {"lat": 25.04, "lon": 102.71, "grade": "92"}
+    for path, params in (
+        ("/v1/stations/nearby", {**base, "effective": "true", "amount": raw}),
+        ("/v1/prices/compare", {**base, "amount": raw}),
+    ):
+        response = server.get(path, **params)
+        if accepted:
+            assert response.status_code == 200, response.text
+        else:
+            assert response.status_code == 400, response.text
+            assert [e["name"] for e in response.json()["errors"]] == ["amount"]

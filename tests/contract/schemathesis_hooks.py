@@ -1,8 +1,9 @@
 """Constraints between fields that JSON Schema cannot state, told to schemathesis (SCHEMATHESIS_HOOKS).
 
-Only these are filtered out of the generated bodies; both are documented on the fields and refused with a
-400 naming the body: a rule's `valid_to` must lie after its `valid_from`, and a member level has at most
-one discount per grade."""
+Only these are filtered out of the generated requests; each is documented on its fields and refused with
+a 400 naming them: a rule's `valid_to` must lie after its `valid_from`; a member level has at most one
+discount per grade; nearby's wait and effective prices need a `grade`; compare takes one fill (an
+amount, litres, or tank capacity with level)."""
 
 from __future__ import annotations
 
@@ -32,4 +33,28 @@ def filter_body(context: Any, body: Any) -> bool:
         grades = [d.get("grade") for d in discounts]
         if len(grades) != len({str(g) for g in grades}):
             return False
+    return True
+
+
+def _given(query: dict[str, Any], name: str) -> bool:
+    return query.get(name) not in (None, "")
+
+
+def _yes(value: object) -> bool:
+    return str(value).lower() in {"true", "1", "yes", "on", "t", "y"}
+
+
+@schemathesis.hook
+def filter_query(context: Any, query: Any) -> bool:
+    path = getattr(getattr(context, "operation", None), "path", "")
+    if not isinstance(query, dict):
+        return True
+    if path == "/v1/stations/nearby":
+        sort = query.get("sort")
+        needs_grade = _yes(query.get("wait")) or _yes(query.get("effective")) or sort in ("wait", "effective")
+        return _given(query, "grade") or not needs_grade
+    if path == "/v1/prices/compare":
+        tank, level = _given(query, "tank_capacity"), _given(query, "level")
+        fills = _given(query, "amount") + _given(query, "litres") + (tank or level)
+        return fills == 1 and tank == level
     return True
