@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from api.list_params import CompareParams, parse_compare
 from api.list_schemas import ComparePage
+from api.plain_route import PlainRoute
 from api.pricing_schemas import Fill, FillUp, InvalidFill
 from api.problems import problem_responses
 from api.query_string import ParameterErrors, openapi_parameters, query_dict, repeated
@@ -21,7 +22,7 @@ from geo.nearby import NearbyQuery
 from listing import lists
 from pricing.fills import FillRequest
 
-router = APIRouter(tags=["prices"])
+router = APIRouter(tags=["prices"], route_class=PlainRoute)
 MAX_DRIVER_ID = 64
 COMPARE_PROBLEMS = {
     400: ["invalid-parameter", "invalid-coordinates", "invalid-search", "unknown-grade", "invalid-fill"],

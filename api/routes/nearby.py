@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from api.list_params import NearbyParams, parse_nearby
+from api.plain_route import PlainRoute
 from api.problems import problem_responses
 from api.query_string import ParameterErrors, openapi_parameters, query_dict
 from api.render import nearby_body
@@ -21,7 +22,7 @@ from listing import lists
 from pricing.fills import FillRequest
 from pricing.money import Money
 
-router = APIRouter(prefix="/v1/stations", tags=["stations"])
+router = APIRouter(prefix="/v1/stations", tags=["stations"], route_class=PlainRoute)
 DEFAULT_AMOUNT = Decimal(300)
 NEARBY_PROBLEMS = {
     400: ["invalid-parameter", "invalid-coordinates", "invalid-search", "unknown-grade"],

@@ -1,0 +1,36 @@
+"""A route served by its endpoint alone: `async endpoint(request) -> Response`, with no dependency solving.
+
+The hot list routes (nearby, compare) parse their own query with a pydantic model and render bytes; FastAPI's
+per-request dependency machinery cost more than their search (profiled). This is still the one registered
+route that OpenAPI documents and that serves: a route of this class that declares anything to solve (a
+dependency, a router dependency, a typed parameter) is refused with a TypeError when it is built (a
+dependency added where its router is included: when FastAPI first builds it for a request), so nothing
+added to it is skipped silently."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, _effective_route_context_var
+from starlette.responses import Response
+
+
+def _refuse_anything_to_solve(dependant: Dependant, path: str) -> None:
+    d = dependant
+    solved = d.dependencies or d.path_params or d.query_params or d.header_params or d.cookie_params
+    if solved or d.body_params:
+        raise TypeError(f"{path}: a PlainRoute takes only the request; its dependencies would never run")
+
+
+class PlainRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        # Called when the route is built and again for each router that includes it (FastAPI 0.165 passes
+        # an include's own dependencies in a context): either way, nothing may be left to solve.
+        context = _effective_route_context_var.get()
+        effective = context if context is not None and context.original_route is self else self
+        _refuse_anything_to_solve(effective.dependant, self.path)
+        endpoint: Callable[[Request], Coroutine[Any, Any, Response]] = self.endpoint
+        return endpoint
