@@ -10,7 +10,7 @@ import numpy as np
 import orjson
 
 from pricing.breakdown import Breakdown
-from pricing.compare import Ranked
+from pricing.compare import PRICE_COLUMNS, Ranked
 from pricing.pricebook import CURRENCIES, NO_PRICE, PriceBook, fen_text, price_text
 from pricing.validation import DEFAULT_RULES
 
@@ -70,26 +70,13 @@ _PRICE = (
     b'"payable":"%d.%02d","effective_price_per_litre":"%s","detour_fuel_litres":"%d.%02d",'
     b'"detour_cost":"%d.%02d","total_cost":"%d.%02d"%s}'
 )
-_COMPARED = (
-    "pump",
-    "platform",
-    "stale",
-    "currency",
-    "gross",
-    "litres_cl",
-    "payable",
-    "effective_milli",
-    "detour_fuel_cl",
-    "detour_cost",
-    "total",
-)
 _BOOL = {True: b"true", False: b"false"}
 
 
 def compared_members(ranked: Ranked) -> Members:
     """`,"price":{...}` of the price comparison: the fill's cost here, the detour's, and (engine path) how
     the driver's coupons, payment promotions and points were applied."""
-    c = {name: getattr(ranked, name).tolist() for name in _COMPARED}
+    c = {name: getattr(ranked, name).tolist() for name in PRICE_COLUMNS}
     out = []
     for i, pos in enumerate(ranked.positions.tolist()):
         ccy = c["currency"][i]

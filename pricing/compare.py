@@ -54,27 +54,24 @@ class Ranked:
     breakdowns: dict[int, Breakdown] = field(default_factory=dict)  # by snapshot position, engine path only
 
     def take(self, index: np.ndarray) -> Ranked:
-        picked = {
-            name: getattr(self, name)[index]
-            for name in (
-                "positions",
-                "distance_m",
-                "pump",
-                "platform",
-                "stale",
-                "currency",
-                "gross",
-                "litres_cl",
-                "payable",
-                "effective_milli",
-                "detour_fuel_cl",
-                "detour_cost",
-                "total",
-            )
-        }
+        picked = {name: getattr(self, name)[index] for name in ("positions", "distance_m", *PRICE_COLUMNS)}
         return Ranked(**picked, breakdowns=self.breakdowns)
 
 
+# The per-station price columns of a Ranked, in its field order (renderers read them by these names).
+PRICE_COLUMNS = (
+    "pump",
+    "platform",
+    "stale",
+    "currency",
+    "gross",
+    "litres_cl",
+    "payable",
+    "effective_milli",
+    "detour_fuel_cl",
+    "detour_cost",
+    "total",
+)
 EngineQuote = Callable[[Sequence[int], np.ndarray, np.ndarray], dict[int, Breakdown]]
 
 
