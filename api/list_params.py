@@ -138,6 +138,11 @@ def _choice(*values: str) -> tuple[PlainValidator, WithJsonSchema]:
 
 Flag = Annotated[bool, PlainValidator(_flag), WithJsonSchema({"type": "boolean"})]
 Text = Annotated[str | None, PlainValidator(_text), WithJsonSchema({"type": "string"})]
+# A page cursor: opaque, 24 base64url characters (geo.nearby.encode_cursor); empty is absent.
+_CURSOR_PATTERN = "^$|^bj[E-H][A-Za-z0-9_-]{21}$"
+Cursor = Annotated[
+    str | None, PlainValidator(_text), WithJsonSchema({"type": "string", "pattern": _CURSOR_PATTERN})
+]
 # Grades: the documented spellings (normalize_grade refuses the rest as 400 unknown-grade); empty is absent.
 Grade = Annotated[
     str | None, PlainValidator(_text), WithJsonSchema({"type": "string", "pattern": f"^$|{GRADE_PATTERN}"})
@@ -196,10 +201,14 @@ class NearbyParams(BaseModel):
     coord: Coord = Field("wgs84", description=_COORD)
     radius_m: Radius = Field(5000.0, description="search radius, metres")
     limit: Limit = Field(20, description="page size; use next_cursor for more")
-    grade: Grade = Field(None, description="only stations offering this grade (92, 95#, 0 ...)")
+    grade: Grade = Field(
+        None,
+        description="only stations offering this grade (92, 95#, 0 ...); also the grade of sort=price, "
+        "effective and wait, which use 92 when it is absent (stations are then not filtered by grade)",
+    )
     brand: Text = Field(None, description="only this brand (code or Chinese name)")
     open_now: Flag = Field(False, description="only stations open now (local time)")
-    cursor: Text = Field(None, description="next_cursor of the previous page")
+    cursor: Cursor = Field(None, description="next_cursor of the previous page (opaque)")
     prices: Flag = Field(False, description="add each station's current prices per grade")
     sort: NearbySort = Field(
         "distance",
@@ -231,15 +240,14 @@ class NearbyParams(BaseModel):
 NEARBY_ORDER = {
     name: i
     for i, name in enumerate(
-        ("lat", "lon", "radius_m", "limit", "open_now", "prices", "sort", "wait", "grade/wait", "effective")
-        + ("amount", "litres", "grade/effective")
+        ("lat", "lon", "radius_m", "limit", "open_now", "prices", "sort", "wait", "effective")
+        + ("amount", "litres")
     )
 }
 
 
 def parse_nearby(query: Mapping[str, str]) -> NearbyParams:
     sort = query.get("sort", "distance")
-    wait = sort == "wait" or _true(query.get("wait"))
     effective = _true(query.get("effective")) or sort == "effective"
     data: dict[str, Any] = dict(query)
     if sort == "wait":
@@ -247,12 +255,7 @@ def parse_nearby(query: Mapping[str, str]) -> NearbyParams:
     if not effective:  # read only for effective prices
         data.pop("amount", None)
         data.pop("litres", None)
-    extra = []
-    if wait and not query.get("grade"):
-        extra.append(("grade/wait", "grade", "the wait needs a grade"))
-    if effective and not query.get("grade"):
-        extra.append(("grade/effective", "grade", "effective prices need a grade"))
-    params: NearbyParams = _validated(NearbyParams, data, NEARBY_ORDER, extra)
+    params: NearbyParams = _validated(NearbyParams, data, NEARBY_ORDER, [])
     return params
 
 
@@ -264,7 +267,9 @@ class CompareParams(BaseModel):
     coord: Coord = Field("wgs84", description=_COORD)
     radius_m: Radius = Field(5000.0, description="search radius, metres")
     grade: RequiredGrade = Field(description="92, 95, 0 ...")
-    amount: Amount = Field(None, description="fill by amount, ¥ (0 < amount ≤ 100000)")
+    amount: Amount = Field(
+        None, description="fill by amount, ¥ (0 < amount ≤ 100000); ¥300 when no fill is given"
+    )
     litres: Litres = Field(None, description="fill by litres (0 < litres ≤ 2000)")
     tank_capacity: Litres = Field(None, description="fill up: tank litres")
     level: Level = Field(None, description="fill up: tank level now, 0 ≤ level < 1")

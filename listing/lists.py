@@ -45,7 +45,7 @@ def _joined(parts: list[columns.Members], count: int) -> list[bytes] | None:
 class NearbyAsk:
     disk: NearbyQuery  # the disk, its filters, page size and cursor
     sort: str  # distance | price | effective | wait
-    grade: str | None  # normalised; price, effective and wait need it
+    grade: str  # normalised: the grade of sort=price, effective and wait
     prices: bool = False  # column: current prices per grade
     fill: FillRequest | None = None  # column: what the driver pays for this fill
     driver_id: str | None = None
@@ -64,7 +64,7 @@ async def nearby(sources: ListSources, ask: NearbyAsk, now: datetime) -> Station
         positions, chords = by_price(book, ask.grade, within, chords, now, disk.limit)
     elif ask.sort == "wait":
         within, chords = stations_within(snap, disk, open_state)
-        positions, chords = by_wait(sources, snap, ask.grade or "", within, chords, disk.limit, now)
+        positions, chords = by_wait(sources, snap, ask.grade, within, chords, disk.limit, now)
     elif ask.sort == "effective":  # ranked by _effective below
         positions, chords = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
     else:
@@ -84,9 +84,7 @@ async def nearby(sources: ListSources, ask: NearbyAsk, now: datetime) -> Station
         parts.append(effective)
     if ask.wait:
         occupancy = sources.book()
-        minutes, stale = sources.waits.columns(
-            occupancy, snap.ids[positions], ask.grade or "", now.timestamp()
-        )
+        minutes, stale = sources.waits.columns(occupancy, snap.ids[positions], ask.grade, now.timestamp())
         parts.append(columns.wait_members(minutes, stale))
     distances = chord_to_metres(chords)
     return StationList(snap, positions, distances, open_state, _joined(parts, len(positions)), cursor)

@@ -133,21 +133,30 @@ def sample_stations(url: str, count: int, seed: int) -> np.ndarray:
     return points[:count]
 
 
-def request_paths(points: np.ndarray, seed: int, *, radius_m: int = 5_000, limit: int = 20) -> list[str]:
-    """Nearby request paths around `points` jittered up to 3 km: 1/2 WGS-84, 1/4 GCJ-02, 1/4 BD-09."""
+def request_paths(
+    points: np.ndarray,
+    seed: int,
+    *,
+    radius_m: int = 5_000,
+    limit: int = 20,
+    query: str = "",
+    systems_p: tuple[float, float, float] = (0.5, 0.25, 0.25),
+) -> list[str]:
+    """Nearby request paths around `points` jittered up to 3 km, in WGS-84, GCJ-02 and BD-09 with the
+    probabilities `systems_p` (default 1/2, 1/4, 1/4), each ending with `query` (`&grade=92...`)."""
     rng = np.random.default_rng(seed + 1)
     n = len(points)
     distance = JITTER_M * np.sqrt(rng.random(n))
     bearing = rng.random(n) * 2.0 * math.pi
     lat = points[:, 1] + distance * np.cos(bearing) / METRES_PER_DEGREE
     lon = points[:, 0] + distance * np.sin(bearing) / (METRES_PER_DEGREE * np.cos(np.radians(lat)))
-    systems = np.array(["wgs84", "gcj02", "bd09"])[rng.choice(3, size=n, p=[0.5, 0.25, 0.25])]
+    systems = np.array(["wgs84", "gcj02", "bd09"])[rng.choice(3, size=n, p=list(systems_p))]
     glon, glat = wgs84_to_gcj02(lon, lat)
     blon, blat = wgs84_to_bd09(lon, lat)
     out_lon = np.where(systems == "gcj02", glon, np.where(systems == "bd09", blon, lon))
     out_lat = np.where(systems == "gcj02", glat, np.where(systems == "bd09", blat, lat))
     return [
-        f"/v1/stations/nearby?lat={y:.6f}&lon={x:.6f}&coord={c}&radius_m={radius_m}&limit={limit}"
+        f"/v1/stations/nearby?lat={y:.6f}&lon={x:.6f}&coord={c}&radius_m={radius_m}&limit={limit}{query}"
         for x, y, c in zip(out_lon, out_lat, systems, strict=True)
     ]
 

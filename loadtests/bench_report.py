@@ -7,6 +7,9 @@ from typing import Any
 MIN_SHARE_OF_FLOOR = 0.60
 MAX_P99_MS = 15.0
 MIN_TIMES_POSTGIS = 2.0
+# The first-screen query (issue 10): at least 35% of the floor, p99 under 10 ms at 8 connections.
+MIN_FIRST_SCREEN_SHARE = 0.35
+MAX_FIRST_SCREEN_P99_MS = 10.0
 
 
 def _rps(measured: dict[str, Any], name: str) -> float | None:
@@ -18,6 +21,20 @@ def evaluate_targets(measured: dict[str, Any], *, enforce: bool) -> dict[str, An
     """The issue's targets for the service (enforced at 120,000 stations, reported at other sizes)."""
     nearby, floor, postgis = (_rps(measured, n) for n in ("nearby", "floor", "postgis"))
     targets: dict[str, Any] = {"enforced": enforce}
+    first = _rps(measured, "first-screen")
+    if first is not None and floor:
+        share = first / floor
+        targets["first_screen_share_of_floor"] = {
+            "value": round(share, 3),
+            "min": MIN_FIRST_SCREEN_SHARE,
+            "pass": share >= MIN_FIRST_SCREEN_SHARE,
+        }
+        p99 = float(measured["first-screen"]["latency"]["p99_ms"])
+        targets["first_screen_p99_ms_at_c8"] = {
+            "value": p99,
+            "max": MAX_FIRST_SCREEN_P99_MS,
+            "pass": p99 < MAX_FIRST_SCREEN_P99_MS,
+        }
     if nearby is None:
         return targets
     if floor:
@@ -81,7 +98,7 @@ def _row(name: str, server: dict[str, Any], floor: float | None, postgis: float 
     vs_floor = f"{rps / floor:.0%}" if floor else "-"
     vs_postgis = f"{rps / postgis:.2f}x" if postgis else "-"
     return (
-        f"{name:<8} {rps:>10,.0f} {server['latency']['p50_ms']:>8.2f} {server['latency']['p99_ms']:>8.2f} "
+        f"{name:<12} {rps:>10,.0f} {server['latency']['p50_ms']:>8.2f} {server['latency']['p99_ms']:>8.2f} "
         f"{vs_floor:>8} {vs_postgis:>10} {server['throughput']['wrk_cpu_share']:>6.0%}/"
         f"{server['latency']['wrk_cpu_share']:<5.0%} {server['throughput']['other_cpu_share']:>6.0%} "
         f"{server['throughput']['server_cpu_us_per_request']:>7.0f} "
@@ -102,7 +119,8 @@ def print_summary(report: dict[str, Any]) -> bool:
             "wrk CPU as a share of both cores) =="
         )
         print(
-            f"{'server':<8} {'req/s c64':>10} {'p50 c8':>8} {'p99 c8':>8} {'vs floor':>8} {'vs PostGIS':>10} "
+            f"{'server':<12} {'req/s c64':>10} {'p50 c8':>8} {'p99 c8':>8} {'vs floor':>8} "
+            f"{'vs PostGIS':>10} "
             f"{'wrk CPU c64/c8':>12} {'other':>6} {'µs/req':>7} {'pg µs':>6} {'RSS MiB':>9} {'PSS MiB':>9}"
         )
         for name, server in measured.items():

@@ -15,6 +15,10 @@ class FillMode(StrEnum):
     FILL_UP = "fill_up"
 
 
+# The fill a list prices when the driver names none (nearby's effective column, the comparison).
+DEFAULT_FILL_AMOUNT = Decimal(300)
+
+
 @dataclass(frozen=True)
 class FillRequest:
     mode: FillMode

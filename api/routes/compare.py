@@ -20,7 +20,8 @@ from geo import coords
 from geo.grades import GRADE_BITS, normalize_grade
 from geo.nearby import NearbyQuery
 from listing import lists
-from pricing.fills import FillRequest
+from pricing.fills import DEFAULT_FILL_AMOUNT, FillRequest
+from pricing.money import Money
 
 router = APIRouter(tags=["prices"], route_class=PlainRoute)
 MAX_DRIVER_ID = 64
@@ -74,6 +75,8 @@ async def compare(request: Request) -> Response:
 
 def _fill(params: CompareParams) -> FillRequest:
     tank, level = params.tank_capacity, params.level
+    if params.amount is None and params.litres is None and tank is None and level is None:
+        return FillRequest.by_amount(Money.of(DEFAULT_FILL_AMOUNT))  # none given: as nearby's effective
     try:
         fill = Fill(
             by_amount=params.amount,

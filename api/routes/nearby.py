@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -19,11 +17,13 @@ from geo.brands import brand_code
 from geo.grades import GRADE_BITS, normalize_grade
 from geo.nearby import NearbyQuery, decode_cursor
 from listing import lists
-from pricing.fills import FillRequest
+from pricing.fills import DEFAULT_FILL_AMOUNT, FillRequest
 from pricing.money import Money
 
 router = APIRouter(prefix="/v1/stations", tags=["stations"], route_class=PlainRoute)
-DEFAULT_AMOUNT = Decimal(300)
+# The grade of sort=price, effective and wait when none is asked for: 92#, the grade most cars take
+# (and the mini-program's default); the list is then not filtered by grade.
+DEFAULT_COLUMN_GRADE = "92"
 NEARBY_PROBLEMS = {
     400: ["invalid-parameter", "invalid-coordinates", "invalid-search", "unknown-grade"],
     404: ["driver-not-found"],
@@ -72,7 +72,7 @@ def nearby_ask(params: NearbyParams, coord: coords.CoordSystem, driver_id: str |
     return lists.NearbyAsk(
         disk=disk,
         sort=params.sort,
-        grade=grade,
+        grade=grade or DEFAULT_COLUMN_GRADE,
         prices=params.prices,
         fill=_fill(params) if params.wants_effective else None,
         driver_id=driver_id,
@@ -84,6 +84,6 @@ def _fill(params: NearbyParams) -> FillRequest:
     try:
         if params.litres is not None:
             return FillRequest.by_litres(params.litres)
-        return FillRequest.by_amount(Money.of(params.amount or DEFAULT_AMOUNT))
+        return FillRequest.by_amount(Money.of(params.amount or DEFAULT_FILL_AMOUNT))
     except ValueError as exc:
         raise ParameterErrors([{"in": "query", "name": "amount", "message": str(exc)}]) from None

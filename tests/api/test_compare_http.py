@@ -177,11 +177,18 @@ def test_new_prices_reach_the_comparison(server: LiveServer, town: dict[str, int
     assert [i["name"] for i in compare(server)["items"]] == ["near", "cheap-far"]
 
 
+def test_a_comparison_without_a_fill_prices_300_yuan(server: LiveServer, town: dict[str, int]) -> None:
+    given = compare(server)
+    assert given["items"] and all(i["price"]["gross"] == "300.00" for i in given["items"])
+    assert compare(server, amount=None)["items"] == given["items"]
+    assert compare(server, amount="200")["items"][0]["price"]["gross"] == "200.00"
+
+
 @pytest.mark.parametrize(
     ("params", "slug"),
     [
-        ({"amount": None}, "invalid-fill"),
         ({"litres": "30"}, "invalid-fill"),
+        ({"amount": None, "level": "0.5"}, "invalid-fill"),
         ({"grade": "93"}, "unknown-grade"),
         ({"sort": "cheapest"}, "invalid-parameter"),
         ({"amount": "-5"}, "invalid-parameter"),
@@ -207,7 +214,9 @@ def test_nearby_shows_prices_and_sorts_by_price(server: LiveServer, town: dict[s
         "/v1/stations/nearby", lon=KUNMING[0], lat=KUNMING[1], radius_m=5000, grade="92", sort="price"
     ).json()
     assert [i["name"] for i in cheapest["items"]] == ["cheap-far", "near"]  # stale left out
-    assert server.get("/v1/stations/nearby", lon=KUNMING[0], lat=KUNMING[1], sort="price").status_code == 400
+    # without a grade, sort=price ranks by 92# and lists no station without a fresh 92# price
+    any_grade = server.get("/v1/stations/nearby", lon=KUNMING[0], lat=KUNMING[1], sort="price").json()
+    assert [i["name"] for i in any_grade["items"]] == ["cheap-far", "near"]
 
 
 def test_nearby_shows_and_sorts_by_what_this_driver_pays(
@@ -247,6 +256,7 @@ def test_nearby_shows_and_sorts_by_what_this_driver_pays(
     assert [i["name"] for i in mine["items"]] == ["near", "cheap-far"]
     litres = server.get("/v1/stations/nearby", **where, effective=True, litres="40").json()
     assert {i["effective"]["litres"] for i in litres["items"] if i["effective"]} == {"40.00"}
-    assert (
-        server.get("/v1/stations/nearby", lon=KUNMING[0], lat=KUNMING[1], effective=True).status_code == 400
-    )
+    # without a grade: not filtered by grade (no-92 is listed), effective prices for 92#
+    any_grade = server.get("/v1/stations/nearby", lon=KUNMING[0], lat=KUNMING[1], effective=True).json()
+    without = {i["name"]: i["effective"] for i in any_grade["items"]}
+    assert without["no-92"] is None and without["near"] == by_name["near"]

@@ -17,7 +17,10 @@ from timekeeping.clock import ManualClock
 GOLDEN = Path(__file__).with_name("golden_lists.json")
 NOTES = [
     "Captured from the code before issue 10 (hand parser, inserted Starlette routes).",
-    "No deliberate change since: every body must be byte-identical.",
+    "Deliberate change (issue 10, contract): nearby's sort=price, effective and wait without a grade use 92# "
+    "instead of a 400, and compare without a fill prices ¥300; re-captured 2026-12-02: exactly the 87 "
+    "answers that were 400 for that reason changed (81 now 200, 6 now 404 driver-not-found), plus 26 next "
+    "pages of those; every other body is byte-identical.",
 ]
 SHOWN = 2  # bodies kept in full for readers: the first answers of each route
 

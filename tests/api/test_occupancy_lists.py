@@ -55,8 +55,8 @@ def test_nearby_shows_and_sorts_by_wait(server: LiveServer, three: dict[str, int
     assert [i["name"] for i in plain["items"]] == ["busy", "silent", "free"] and "wait_minutes" not in plain[
         "items"
     ][0]
-    missing_grade = server.get("/v1/stations/nearby", lon=KUNMING[0], lat=KUNMING[1], wait="true")
-    assert missing_grade.status_code == 400 and missing_grade.json()["errors"][0]["name"] == "grade"
+    no_grade = _get(server, "/v1/stations/nearby", wait="true")  # the wait for 92#, the default grade
+    assert {i["name"]: (i["wait_minutes"], i["wait_stale"]) for i in no_grade["items"]} == waits
 
 
 def test_comparison_shows_and_sorts_by_wait(server: LiveServer, three: dict[str, int]) -> None:

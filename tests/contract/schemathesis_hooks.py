@@ -2,8 +2,8 @@
 
 Only these are filtered out of the generated requests; each is documented on its fields and refused with
 a 400 naming them: a rule's `valid_to` must lie after its `valid_from`; a member level has at most one
-discount per grade; nearby's wait and effective prices need a `grade`; compare takes one fill (an
-amount, litres, or tank capacity with level)."""
+discount per grade; a nearby cursor is one the service could have issued (it decodes); compare takes at
+most one fill (an amount, litres, or tank capacity with level; none is ¥300)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any
 
 import schemathesis
+
+from geo.nearby import InvalidSearch, decode_cursor
 
 
 def _instant(value: object) -> datetime | None:
@@ -40,21 +42,18 @@ def _given(query: dict[str, Any], name: str) -> bool:
     return query.get(name) not in (None, "")
 
 
-def _yes(value: object) -> bool:
-    return str(value).lower() in {"true", "1", "yes", "on", "t", "y"}
-
-
 @schemathesis.hook
 def filter_query(context: Any, query: Any) -> bool:
     path = getattr(getattr(context, "operation", None), "path", "")
     if not isinstance(query, dict):
         return True
-    if path == "/v1/stations/nearby":
-        sort = query.get("sort")
-        needs_grade = _yes(query.get("wait")) or _yes(query.get("effective")) or sort in ("wait", "effective")
-        return _given(query, "grade") or not needs_grade
+    if path == "/v1/stations/nearby" and _given(query, "cursor"):
+        try:
+            decode_cursor(str(query["cursor"]))
+        except InvalidSearch:
+            return False
     if path == "/v1/prices/compare":
         tank, level = _given(query, "tank_capacity"), _given(query, "level")
         fills = _given(query, "amount") + _given(query, "litres") + (tank or level)
-        return fills == 1 and tank == level
+        return fills <= 1 and tank == level
     return True

@@ -14,7 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine
 
 from access.credentials import issue
@@ -23,7 +22,6 @@ from tests.support import LiveServer, insert_records
 
 ROOT = Path(__file__).resolve().parents[2]
 OPERATOR_TOKEN = "dev-operator-token"
-LIST_OPERATIONS = ("nearbyStations", "comparePrices")
 # 422 is a well-formed request the current state refuses (no current price, a grade the station does not
 # sell, an unknown nozzle) and 410 an expired quote: a schema cannot promise which stations have prices.
 CONFIG = """
@@ -77,18 +75,5 @@ def run_schemathesis(server: LiveServer, engine: Engine, tmp_path: Path, *select
     assert "No issues found" in done.stdout or "passed" in done.stdout, done.stdout[-4000:]
 
 
-def test_every_operation_but_the_lists_conforms(server: LiveServer, engine: Engine, tmp_path: Path) -> None:
-    excluded = [arg for op in LIST_OPERATIONS for arg in ("--exclude-operation-id", op)]
-    run_schemathesis(server, engine, tmp_path, *excluded)
-
-
-# Still open (issue 10): the examples/coverage phases (which the query filter hook does not reach) send
-# nearby `effective=true` with an empty grade (400 "effective prices need a grade") and compare with no
-# fill at all (400 invalid-fill: exactly one of amount, litres, tank_capacity with level); query
-# parameters cannot state either rule. Strict: the day they conform this fails, and the mark goes.
-@pytest.mark.xfail(strict=True, reason="cross-parameter rules of nearby/compare not expressible (issue 10)")
-@pytest.mark.parametrize("operation_id", LIST_OPERATIONS)
-def test_list_operation_conforms(
-    server: LiveServer, engine: Engine, tmp_path: Path, operation_id: str
-) -> None:
-    run_schemathesis(server, engine, tmp_path, "--include-operation-id", operation_id)
+def test_every_operation_conforms(server: LiveServer, engine: Engine, tmp_path: Path) -> None:
+    run_schemathesis(server, engine, tmp_path)
