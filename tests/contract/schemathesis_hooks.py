@@ -12,7 +12,8 @@ from typing import Any
 
 import schemathesis
 
-from geo.nearby import InvalidSearch, decode_cursor
+from geo.errors import InvalidSearch
+from geo.nearby import decode_cursor
 
 
 def _instant(value: object) -> datetime | None:
