@@ -109,6 +109,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        telemetry={"tracing": settings.telemetry, "metrics": settings.telemetry, "logs": settings.telemetry},
     )
     install_error_handlers(app)
     install_contract(app)

@@ -3,38 +3,87 @@ as the JSON members (`,"name":value`) it adds to each item."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import orjson
 
+from listing.memo import MemberMemo, Window, held, window
 from pricing.breakdown import Breakdown
-from pricing.compare import PRICE_COLUMNS, Ranked
+from pricing.compare import PRICE_COLUMNS, CompareRequest, Ranked, rank
 from pricing.pricebook import CURRENCIES, NO_PRICE, PriceBook, fen_text, price_text
 from pricing.validation import DEFAULT_RULES
 
 Members = list[bytes]  # one per listed station
+_NO_EFFECTIVE = b',"effective":null'
 
 
-def price_members(book: PriceBook, positions: np.ndarray, now: datetime) -> Members:
+def price_members(book: PriceBook, positions: np.ndarray, now: datetime, memo: MemberMemo) -> Members:
     """`,"prices":{"92":{"currency":"CNY","pump":"7.89","platform":"7.59","stale":false},...}`: every grade
-    the station has a price for."""
+    the station has a price for (remembered per station while no confirmation changes staleness)."""
     fresh_since = now.timestamp() - DEFAULT_RULES.stale_after.total_seconds()
-    per_item: list[dict[str, dict[str, object]]] = [{} for _ in range(len(positions))]
+    table = memo.table(book, "prices")
+    out: Members = []
+    for pos in positions.tolist():
+        member = held(table.get(pos), fresh_since)
+        if member is None:
+            member, lo_hi = _price_member(book, pos, fresh_since)
+            table[pos] = (member, *lo_hi)
+        out.append(member)
+    return out
+
+
+def _price_member(book: PriceBook, pos: int, fresh_since: float) -> tuple[bytes, Window]:
+    item: dict[str, dict[str, object]] = {}
+    confirmations = []
     for grade, prices in book.grades.items():
-        pump = prices.pump[positions]
-        for i in np.flatnonzero(pump != NO_PRICE).tolist():
-            pos = int(positions[i])
-            ccy = int(prices.currency[pos])
-            platform = int(prices.platform[pos])
-            per_item[i][grade] = {
-                "currency": CURRENCIES[ccy],
-                "pump": price_text(int(pump[i]), ccy),
-                "platform": price_text(platform, ccy) if platform != NO_PRICE else None,
-                "stale": bool(prices.confirmed[pos] < fresh_since),
-            }
-    return [b',"prices":' + orjson.dumps(item, option=orjson.OPT_SORT_KEYS) for item in per_item]
+        pump = int(prices.pump[pos])
+        if pump == NO_PRICE:
+            continue
+        ccy = int(prices.currency[pos])
+        platform = int(prices.platform[pos])
+        confirmed = int(prices.confirmed[pos])
+        confirmations.append(confirmed)
+        item[grade] = {
+            "currency": CURRENCIES[ccy],
+            "pump": price_text(pump, ccy),
+            "platform": price_text(platform, ccy) if platform != NO_PRICE else None,
+            "stale": confirmed < fresh_since,
+        }
+    member = b',"prices":' + orjson.dumps(item, option=orjson.OPT_SORT_KEYS)
+    return member, window(confirmations, fresh_since)
+
+
+def anonymous_effective_members(
+    book: PriceBook, positions: np.ndarray, request: CompareRequest, memo: MemberMemo
+) -> Members:
+    """effective_members for a driver without discounts (no engine, no member cut): each station's member
+    depends only on its own prices for the grade, so it is remembered per (station, grade, fill) while
+    neither its pump nor its platform confirmation changes staleness."""
+    assert request.member_cut_milli == 0 and not request.include_stale
+    prices = book.for_grade(request.grade)
+    if prices is None:
+        return [_NO_EFFECTIVE] * len(positions)
+    fresh_since = request.now.timestamp() - request.stale_after_seconds
+    table = memo.table(book, ("effective", request.grade, request.fill))
+    out: list[bytes | None] = []
+    missing: list[int] = []
+    for i, pos in enumerate(positions.tolist()):
+        member = held(table.get(pos), fresh_since)
+        if member is None:
+            missing.append(i)
+        out.append(member)
+    if missing:
+        todo = positions[missing]
+        ranked = rank(prices, todo, np.zeros(len(todo)), replace(request, limit=len(todo)))
+        computed = effective_members(ranked, todo)
+        for i, pos, member in zip(missing, todo.tolist(), computed, strict=True):
+            lo_hi = window((int(prices.confirmed[pos]), int(prices.platform_confirmed[pos])), fresh_since)
+            table[pos] = (member, *lo_hi)
+            out[i] = member
+    return [m if m is not None else _NO_EFFECTIVE for m in out]
 
 
 def effective_members(ranked: Ranked | None, positions: np.ndarray) -> Members:
@@ -52,7 +101,7 @@ def effective_members(ranked: Ranked | None, positions: np.ndarray) -> Members:
                     "effective_price_per_litre": price_text(int(ranked.effective_milli[i]), ccy),
                 }
             )
-    return [found.get(p, b',"effective":null') for p in positions.tolist()]
+    return [found.get(p, _NO_EFFECTIVE) for p in positions.tolist()]
 
 
 def wait_members(minutes: list[float | None], stale: list[bool | None]) -> Members:

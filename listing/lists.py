@@ -79,7 +79,7 @@ async def nearby(sources: ListSources, ask: NearbyAsk, now: datetime) -> Station
         if ask.sort == "effective":
             cursor = None
     if ask.prices:
-        parts.append(columns.price_members(sources.prices.book(snap.version), positions, now))
+        parts.append(columns.price_members(sources.prices.book(snap.version), positions, now, sources.memo))
     if effective is not None:
         parts.append(effective)
     if ask.wait:
@@ -119,6 +119,8 @@ async def _effective(
         limit=limit,
         member_cut_milli=member_cut,
     )
+    if ask.sort != "effective" and engine_quote is None and member_cut == 0:
+        return positions, chords, columns.anonymous_effective_members(book, positions, request, sources.memo)
     ranked = await by_payable(book, ranked_positions, ranked_chords, request, engine_quote)
     if ask.sort == "effective":
         chord_of = dict(zip(ranked_positions.tolist(), ranked_chords.tolist(), strict=True))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from geo.live_index import LiveIndex
+from listing.memo import MemberMemo
 from listing.waits import ListWaits
 from occupancy.book import OccupancyBook
 from occupancy.feed import LiveFeed
@@ -20,6 +21,7 @@ class ListSources:
     occupancy: LiveFeed
     waits: ListWaits
     engine: Engine  # drivers' coupons, promotions and points (effective prices)
+    memo: MemberMemo = field(default_factory=MemberMemo)  # price and anonymous effective members
 
     def book(self) -> OccupancyBook:
         """The worker's current occupancy book (replaced when the occupancy tables were emptied)."""

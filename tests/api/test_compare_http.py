@@ -177,6 +177,30 @@ def test_new_prices_reach_the_comparison(server: LiveServer, town: dict[str, int
     assert [i["name"] for i in compare(server)["items"]] == ["near", "cheap-far"]
 
 
+def test_remembered_list_columns_follow_the_clock_across_the_stale_mark(
+    server: LiveServer, town: dict[str, int]
+) -> None:
+    """Price and anonymous effective members are remembered per book while no confirmation turns stale:
+    crossing the 48 h mark (forward, then back) changes them at once."""
+    where = {"lon": KUNMING[0], "lat": KUNMING[1], "radius_m": 5000, "grade": "92"}
+
+    def shown() -> dict[str, tuple[bool, str | None]]:
+        body = server.get("/v1/stations/nearby", **where, prices=True, effective=True).json()
+        return {
+            i["name"]: (i["prices"]["92"]["stale"], i["effective"] and i["effective"]["payable"])
+            for i in body["items"]
+        }
+
+    start = server.clock.now()  # "near" was confirmed an hour before the fixture's time
+    server.clock.set(start + timedelta(hours=46))
+    fresh = shown()
+    assert fresh["near"] == (False, "288.59") and fresh["stale"] == (True, None)
+    server.clock.set(start + timedelta(hours=48))
+    assert shown()["near"] == (True, None)  # a stale pump price has no effective price
+    server.clock.set(start + timedelta(hours=46))
+    assert shown() == fresh
+
+
 def test_a_comparison_without_a_fill_prices_300_yuan(server: LiveServer, town: dict[str, int]) -> None:
     given = compare(server)
     assert given["items"] and all(i["price"]["gross"] == "300.00" for i in given["items"])
