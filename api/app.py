@@ -17,6 +17,7 @@ from api.contract import install_contract
 from api.docs_pages import install_docs
 from api.errors import install_error_handlers, problem
 from api.occupancy_live import running_occupancy
+from api.plain_route import install_plain_routes
 from api.routes import checkout, compare, health, nearby, occupancy, operator, prices, stations
 from api.settings import Settings
 from db.engine import make_engine
@@ -118,8 +119,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.add_middleware(RequestLimits, limits=Limits(settings.max_body_bytes, body_limits), problem=problem)
     # The list routes first: routes are matched in order (measured: ~10 µs a route passed over), and
     # /v1/stations/nearby must come before /v1/stations/{station_id}.
-    app.include_router(nearby.router)
-    app.include_router(compare.router)
+    install_plain_routes(app, nearby.router)
+    install_plain_routes(app, compare.router)
     app.include_router(health.router)
     app.include_router(stations.router)
     app.include_router(prices.router)
