@@ -19,20 +19,24 @@ from changelog.cursor import Cursor
 CHANNEL = "change_log"
 DEFAULT_LIMIT = 1000
 
-_PAGE = text(
+# change_log_rows(xid, after id, n) (migration 0008) reads one transaction's rows along the (xid, id) index.
+# The rest of the cursor's transaction:
+_REST = text(
     """
     SELECT t.seq, l.id, l.xid, l.entity, l.entity_id, l.entity_key, l.station_id, l.position_id, l.op,
            l.changed_at, t.committed_at
-    FROM (
-        SELECT seq, xid, committed_at FROM change_tx WHERE seq >= :seq ORDER BY seq LIMIT :n
-    ) t
-    CROSS JOIN LATERAL (
-        SELECT id, xid, entity, entity_id, entity_key, station_id, position_id, op, changed_at
-        FROM change_log
-        WHERE xid = t.xid AND (t.seq > :seq OR id > :id)
-        ORDER BY id
-        LIMIT :n
-    ) l
+    FROM change_tx t CROSS JOIN LATERAL change_log_rows(t.xid, :id, :n) l
+    WHERE t.seq = :seq
+    ORDER BY l.id
+    """
+)
+# Whole transactions from seq on, each read as far as the page needs:
+_FROM = text(
+    """
+    SELECT t.seq, l.id, l.xid, l.entity, l.entity_id, l.entity_key, l.station_id, l.position_id, l.op,
+           l.changed_at, t.committed_at
+    FROM (SELECT seq, xid, committed_at FROM change_tx WHERE seq >= :seq ORDER BY seq LIMIT :n) t
+    CROSS JOIN LATERAL change_log_rows(t.xid, 0, :n) l
     ORDER BY t.seq, l.id
     LIMIT :n
     """
@@ -103,9 +107,16 @@ def read_changes(conn: Connection, after: str, limit: int = DEFAULT_LIMIT) -> Pa
     if limit < 1:
         raise ValueError("limit must be at least 1")
     cursor = Cursor.parse(after)
-    rows = conn.execute(_PAGE, {"seq": cursor.seq, "id": cursor.id, "n": limit + 1}).all()
-    # After the read: a prune committed before the read's snapshot is seen here too (a pruned_through
-    # read first could miss a prune that then deleted what the read was about to return).
+    # One row more than asked for says whether the page ends with its last transaction.
+    rows = []
+    if cursor.id > 0:
+        rows = list(conn.execute(_REST, {"seq": cursor.seq, "id": cursor.id, "n": limit + 1}))
+    if len(rows) <= limit:
+        first = cursor.seq + 1 if cursor.id > 0 else cursor.seq
+        rows.extend(conn.execute(_FROM, {"seq": first, "n": limit + 1 - len(rows)}))
+    # After the reads: a prune committed before a read's snapshot is seen here too (a pruned_through read
+    # first could miss a prune that then deleted what the reads were about to return). Pruning goes oldest
+    # first, so any transaction the reads needed and missed means pruned_through >= cursor.seq.
     pruned_through = _counter(conn)[1]
     if cursor.seq <= pruned_through:
         raise ResyncNeeded(cursor, pruned_through)

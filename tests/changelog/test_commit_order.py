@@ -24,7 +24,7 @@ from demodata.load import load
 from pricing import store
 from pricing.offers import StackingPolicy
 from tests.api.test_nearby_features import station
-from tests.changelog.support import FIXED, PRICE_COPY, logged, price_copy, put_price, where
+from tests.changelog.support import FIXED, PRICE_COPY, follow, logged, price_copy, put_price, where
 from tests.ingest.support import ingest
 from tests.support import LiveServer, insert_records
 
@@ -251,3 +251,19 @@ def test_overlapping_writers_are_read_once_in_commit_order(
     assert reader.reads_while_writing > 0
     if restart_every:
         assert reader.restarts >= 3 and reader.restarts_mid_transaction >= 1
+
+
+def test_rolled_back_work_leaves_no_change_and_no_gap(engine: Engine) -> None:
+    with engine.connect() as conn:
+        start = head(conn)
+    with engine.connect() as conn:
+        conn.begin()
+        store.set_member_level(conn, "rolled-back", {None: Decimal("0.1")})
+        conn.rollback()
+    with engine.begin() as conn:
+        savepoint = conn.begin_nested()
+        store.set_member_level(conn, "in-a-savepoint", {None: Decimal("0.1")})  # the tx row goes with it
+        savepoint.rollback()
+        store.set_member_level(conn, "kept", {None: Decimal("0.2")})
+    changes = follow(engine, str(Cursor.after(start)))[0]
+    assert [(c.seq, c.entity_key) for c in changes] == [(start + 1, "kept")]
