@@ -535,3 +535,45 @@ ordercore_events = Table(
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_ordercore_events_order_id", "order_id"),
 )
+
+
+# ---- Change log (migration 0008) ---------------------------------------------------------------------
+# Statement triggers on the catalogue, price and promotion tables append which rows changed (not their
+# values); changelog/ reads them in commit order. op: I insert, U update, D delete, T truncate (all gone).
+change_log = Table(
+    "change_log",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("xid", BigInteger, nullable=False),  # the writing transaction (pg_current_xact_id())
+    Column("entity", Text, nullable=False),
+    Column("entity_id", BigInteger, nullable=True),
+    Column("entity_key", Text, nullable=True),  # the key of an entity without a bigint id
+    Column("station_id", BigInteger, nullable=True),
+    Column("position_id", BigInteger, nullable=True),  # a nozzle's position
+    Column("op", Text, nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("op IN ('I', 'U', 'D', 'T')", name="op"),
+    Index("ix_change_log_xid_id", "xid", "id"),
+)
+
+# One row per writing transaction; its seq (commit order) is stamped at commit by a deferred trigger.
+change_tx = Table(
+    "change_tx",
+    metadata,
+    Column("xid", BigInteger, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=True),
+    Column("committed_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("seq"),
+    Index("ix_change_tx_committed_at", "committed_at"),
+)
+
+# The last seq handed out (its row lock orders commits) and the seq retention has pruned through.
+change_counter = Table(
+    "change_counter",
+    metadata,
+    Column("singleton", Boolean, primary_key=True, server_default=text("true")),
+    Column("seq", BigInteger, nullable=False, server_default="0"),
+    Column("pruned_through", BigInteger, nullable=False, server_default="0"),
+    Column("pruned_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint("singleton", name="singleton"),
+)

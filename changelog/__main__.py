@@ -1,0 +1,3 @@
+from changelog.cli import main
+
+raise SystemExit(main())
