@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -16,6 +15,7 @@ from api.checkout_live import running_checkout
 from api.contract import install_contract
 from api.docs_pages import install_docs
 from api.errors import install_error_handlers, problem
+from api.live_changes import ChangeFollower, following
 from api.occupancy_live import running_occupancy
 from api.plain_route import install_plain_routes
 from api.routes import checkout, compare, health, nearby, occupancy, operator, prices, stations
@@ -41,21 +41,6 @@ Amap, Tencent Maps and the WeChat map component, `bd09` for Baidu. Storage is WG
 """
 
 
-def _refresh(index: LiveIndex, prices: LivePrices) -> None:
-    if not index.refresh_if_changed():  # a new snapshot rebuilds the price book itself
-        snap = index.snapshot
-        prices.refresh_if_changed(snap.ids, snap.version)
-
-
-async def _refresh_forever(index: LiveIndex, prices: LivePrices, every: float) -> None:
-    while True:
-        await asyncio.sleep(every)
-        try:
-            await run_in_threadpool(_refresh, index, prices)
-        except Exception:  # a failed refresh keeps the old snapshot; the next tick tries again
-            log.exception("station index refresh failed")
-
-
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     """The app; `clock` (default the system clock) is where every route and background task reads the time."""
     settings = settings or Settings()
@@ -67,15 +52,25 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         engine = make_engine(settings.dsn(), pool_size=settings.db_pool_size)
         prices = LivePrices(engine)
         index = LiveIndex(engine, on_new_snapshot=lambda snap: prices.rebuild(snap.ids, snap.version))
-        refresher: asyncio.Task[None] | None = None
         if settings.load_index:
             await run_in_threadpool(index.load)
-            refresher = asyncio.create_task(_refresh_forever(index, prices, settings.index_refresh_seconds))
         try:
             async with (
                 running_occupancy(engine, settings, clock) as feed,
                 running_checkout(feed, engine, settings, clock) as (checkout_service, reconciler),
+                contextlib.AsyncExitStack() as stack,
             ):
+                lists = ListSources(
+                    index, prices, feed, ListWaits(settings.occupancy_list_wait_seconds), engine
+                )
+                follower = None
+                if settings.load_index:
+                    follower = ChangeFollower(
+                        engine, index, prices, feed, lists.memo, settings.change_log_max_behind_seconds
+                    )
+                    await stack.enter_async_context(
+                        following(engine, follower, settings.index_refresh_seconds)
+                    )
                 services.install(
                     app,
                     services.Services(
@@ -87,20 +82,15 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                         occupancy=feed,
                         checkout=checkout_service,
                         reconciler=reconciler,
-                        lists=ListSources(
-                            index, prices, feed, ListWaits(settings.occupancy_list_wait_seconds), engine
-                        ),
+                        lists=lists,
                         verified_tokens=VerifiedTokens(
                             settings.station_auth_cache_seconds, monotonic=clock.monotonic
                         ),
+                        changes=follower,
                     ),
                 )
                 yield
         finally:
-            if refresher is not None:
-                refresher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await refresher
             engine.dispose()
 
     app = FastAPI(

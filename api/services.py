@@ -23,6 +23,7 @@ from timekeeping.clock import Clock
 
 if TYPE_CHECKING:  # api.auth_station reads the services
     from api.auth_station import VerifiedTokens
+    from api.live_changes import ChangeFollower
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,7 @@ class Services:
     reconciler: Reconciler  # order-core callbacks and the sweep
     lists: ListSources  # what station lists read (index, prices, occupancy, waits, database)
     verified_tokens: VerifiedTokens  # station credentials checked recently
+    changes: ChangeFollower | None = None  # the change-log follower (None when the index is not loaded)
 
 
 def install(app: FastAPI, services: Services) -> None:

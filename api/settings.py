@@ -35,7 +35,10 @@ class Settings(BaseSettings):
         validation_alias="DATABASE_URL",
     )
     # How often each worker checks the catalogue version and reloads its in-memory index.
-    index_refresh_seconds: float = 5.0
+    # Workers follow the change log (api/live_changes.py), woken by LISTEN; this tick is the fallback read.
+    index_refresh_seconds: float = 1.0
+    # /readyz turns unready when the worker is this far behind the change log.
+    change_log_max_behind_seconds: float = Field(default=30.0, gt=0)
     # Load the in-memory search index at start-up (tests of other routes may switch it off).
     load_index: bool = True
     # FastAPI's native OpenTelemetry (STATIONS_TELEMETRY=true, with a provider configured): off, it costs

@@ -33,6 +33,7 @@ class LiveIndex:
         self._reload_lock = threading.Lock()
         self._open_cache: tuple[int, int, np.ndarray] | None = None  # (version, utc minute, states)
         self.loaded_at: datetime | None = None
+        self.loaded_seq = 0
         self.load_seconds: float | None = None
 
     @property
@@ -49,8 +50,9 @@ class LiveIndex:
     def load(self) -> Snapshot:
         with self._reload_lock:
             started = time.perf_counter()
-            version, rows = repository.index_rows(self._engine)
+            version, seq, rows = repository.index_rows(self._engine)
             snap = build_snapshot(rows, version)
+            self.loaded_seq = seq  # the change log's head when the rows were read: follow from there
             if self._on_new_snapshot is not None:
                 self._on_new_snapshot(snap)
             self._snapshot = snap
@@ -62,12 +64,9 @@ class LiveIndex:
             log.info("station index v%d: %d stations in %.1fs", version, len(snap), self.load_seconds)
             return snap
 
-    def refresh_if_changed(self) -> bool:
-        current = self._snapshot
-        if current is not None and repository.catalogue_version(self._engine) == current.version:
-            return False
-        self.load()
-        return True
+    def forget_open_states(self) -> None:
+        """A patch changed hours or status: the next open_state recomputes."""
+        self._open_cache = None
 
     def open_state(self, now: datetime) -> np.ndarray:
         """Per snapshot position at `now` (the app clock's): 1 open, 0 closed (or temporarily closed),

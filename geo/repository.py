@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from geo.errors import StationNotFound
 
@@ -20,9 +20,9 @@ def catalogue_version(engine: Engine) -> int:
         return int(conn.execute(text("SELECT version FROM catalogue_version")).scalar_one())
 
 
-def index_rows(engine: Engine, batch: int = 20_000) -> tuple[int, Iterator[dict[str, Any]]]:
-    """The catalogue version and an iterator over the searchable stations (closed ones left out),
-    read in one repeatable-read transaction so the rows match the version."""
+def index_rows(engine: Engine, batch: int = 20_000) -> tuple[int, int, Iterator[dict[str, Any]]]:
+    """The catalogue version, the change log's head seq and an iterator over the searchable stations
+    (closed ones left out), read in one repeatable-read transaction so the rows match both."""
     conn = engine.raw_connection()
     dbapi = conn.driver_connection
     assert dbapi is not None
@@ -32,6 +32,9 @@ def index_rows(engine: Engine, batch: int = 20_000) -> tuple[int, Iterator[dict[
         row = cur.fetchone()
         assert row is not None
         version = int(row[0])
+        cur.execute("SELECT seq FROM change_counter")
+        seq_row = cur.fetchone()
+        seq = int(seq_row[0]) if seq_row is not None else 0
 
     def rows() -> Iterator[dict[str, Any]]:
         try:
@@ -59,7 +62,7 @@ def index_rows(engine: Engine, batch: int = 20_000) -> tuple[int, Iterator[dict[
             dbapi.set_session(isolation_level="READ COMMITTED", readonly=False)
             conn.close()
 
-    return version, rows()
+    return version, seq, rows()
 
 
 def station_detail(engine: Engine, station_id: int) -> dict[str, Any]:
@@ -68,6 +71,16 @@ def station_detail(engine: Engine, station_id: int) -> dict[str, Any]:
     if row is None:
         raise StationNotFound(station_id)
     return dict(row)
+
+
+def station_rows(conn: Connection, station_ids: list[int]) -> list[dict[str, Any]]:
+    """Current rows of these stations, closed ones included (geo/sql/station_rows.sql)."""
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    with dbapi.cursor() as cur:
+        cur.execute(_sql("station_rows.sql"), {"ids": station_ids})
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, values, strict=True)) for values in cur.fetchall()]
 
 
 def ping(engine: Engine) -> None:

@@ -39,8 +39,11 @@ class Schedules:
         return result
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Snapshot:
+    """Columnar stations; geo/patch.py updates a station in place (on the event loop) as the change log
+    reports it, so `version` is the catalogue version the snapshot shows now."""
+
     version: int
     ids: np.ndarray  # int64
     xyz: np.ndarray  # (n, 3) ECEF metres
@@ -70,7 +73,7 @@ class Snapshot:
             return -1
 
 
-def _fragment(row: dict[str, Any]) -> bytes:
+def fragment(row: dict[str, Any]) -> bytes:
     body = orjson.dumps(
         {
             "id": row["id"],
@@ -141,7 +144,7 @@ def build_snapshot(rows: Iterable[dict[str, Any]], version: int) -> Snapshot:
                 code = schedule_of_key.setdefault(key, len(schedule_of_key))
                 schedule_of_text[hours_text] = code
             schedule_codes.append(code)
-        fragments.append(_fragment(row))
+        fragments.append(fragment(row))
 
     lon = np.asarray(lons, dtype=np.float64)
     lat = np.asarray(lats, dtype=np.float64)

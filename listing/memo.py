@@ -58,3 +58,9 @@ class MemberMemo:
         elif len(found) >= _CAP:
             found.clear()
         return found
+
+    def forget(self, positions: list[int]) -> None:
+        """The stations at these positions changed in place (a change-log patch of the book)."""
+        for table in self._tables.values():
+            for pos in positions:
+                table.pop(pos, None)

@@ -66,6 +66,11 @@ class LayoutCache:
     def cached_ids(self) -> list[int]:
         return list(self._layouts)
 
+    def forget(self, station_id: int) -> None:
+        """The station's positions or nozzles changed (the change log said so)."""
+        with self._lock:
+            self._layouts.pop(station_id, None)
+
     def reset(self, version: int) -> list[int]:
         """Forget every layout (the catalogue changed); returns the ids that were cached."""
         with self._lock:

@@ -44,8 +44,10 @@ class GradePrices:
         return has_price, pump, shown, stale
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class PriceBook:
+    """Updated in place per station (pricing/patch.py) as the change log reports price changes."""
+
     catalogue_version: int
     price_version: int
     grades: dict[str, GradePrices]
@@ -80,34 +82,49 @@ def build_pricebook(
     n = len(station_ids)
     grades: dict[str, GradePrices] = {}
 
-    def grade_arrays(grade: str) -> GradePrices:
-        found = grades.get(grade)
-        if found is None:
-            found = grades[grade] = GradePrices(
-                pump=np.full(n, NO_PRICE, dtype=np.int64),
-                platform=np.full(n, NO_PRICE, dtype=np.int64),
-                confirmed=np.zeros(n, dtype=np.int64),
-                platform_confirmed=np.zeros(n, dtype=np.int64),
-                currency=np.zeros(n, dtype=np.int8),
-            )
-        return found
-
     for row in rows:
-        if row.tier not in ("pump", "platform") or row.currency not in CURRENCIES:
-            continue
         pos = int(np.searchsorted(station_ids, row.station_id))
         if pos >= n or station_ids[pos] != row.station_id:
             continue  # a closed station: not searchable
-        arrays = grade_arrays(row.grade)
-        stamp = int(row.confirmed_at.timestamp())
-        if row.tier == "pump":
-            arrays.pump[pos] = milli(row.price)
-            arrays.confirmed[pos] = stamp
-            arrays.currency[pos] = CURRENCIES.index(row.currency)
-        else:
-            arrays.platform[pos] = milli(row.price)
-            arrays.platform_confirmed[pos] = stamp
+        put_price(grades, n, pos, row)
     return PriceBook(catalogue_version, price_version, grades)
+
+
+def _grade_arrays(grades: dict[str, GradePrices], n: int, grade: str) -> GradePrices:
+    found = grades.get(grade)
+    if found is None:
+        found = grades[grade] = GradePrices(
+            pump=np.full(n, NO_PRICE, dtype=np.int64),
+            platform=np.full(n, NO_PRICE, dtype=np.int64),
+            confirmed=np.zeros(n, dtype=np.int64),
+            platform_confirmed=np.zeros(n, dtype=np.int64),
+            currency=np.zeros(n, dtype=np.int8),
+        )
+    return found
+
+
+def put_price(grades: dict[str, GradePrices], n: int, pos: int, row: CurrentPrice) -> None:
+    """One current price (pump or platform tier) of the station at `pos`; other tiers are not shown."""
+    if row.tier not in ("pump", "platform") or row.currency not in CURRENCIES:
+        return
+    arrays = _grade_arrays(grades, n, row.grade)
+    stamp = int(row.confirmed_at.timestamp())
+    if row.tier == "pump":
+        arrays.pump[pos] = milli(row.price)
+        arrays.confirmed[pos] = stamp
+        arrays.currency[pos] = CURRENCIES.index(row.currency)
+    else:
+        arrays.platform[pos] = milli(row.price)
+        arrays.platform_confirmed[pos] = stamp
+
+
+def clear_station(book: PriceBook, pos: int) -> None:
+    for arrays in book.grades.values():
+        arrays.pump[pos] = NO_PRICE
+        arrays.platform[pos] = NO_PRICE
+        arrays.confirmed[pos] = 0
+        arrays.platform_confirmed[pos] = 0
+        arrays.currency[pos] = 0
 
 
 def fresh_since(now: datetime, stale_after_seconds: float) -> int:

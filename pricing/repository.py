@@ -86,6 +86,18 @@ def current_prices(engine: Engine) -> list[CurrentPrice]:
         return [CurrentPrice(int(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
 
+def current_prices_of(conn: Connection, station_ids: Sequence[int]) -> list[CurrentPrice]:
+    """The prices in force now of these stations (a change-log update of the price book)."""
+    rows = conn.execute(
+        text(
+            "SELECT station_id, grade, tier, price, currency, confirmed_at FROM station_prices "
+            "WHERE effective_to IS NULL AND station_id = ANY(:ids) ORDER BY station_id, grade, tier"
+        ),
+        {"ids": list(station_ids)},
+    )
+    return [CurrentPrice(int(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+
 def price_version(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(conn.execute(text("SELECT version FROM price_version")).scalar_one())

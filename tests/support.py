@@ -14,6 +14,7 @@ import orjson
 import uvicorn
 from sqlalchemy import Engine, text
 
+import changelog
 from api.app import create_app
 from api.settings import Settings
 from geo import repository
@@ -125,6 +126,19 @@ class LiveServer:
                 return
             time.sleep(0.05)
         raise AssertionError(f"index did not reach catalogue version {want}: {response.text}")
+
+    def wait_for_changes(self, timeout: float = 20.0) -> dict[str, Any]:
+        """Block until the server has applied the change log up to its current head; its change_log state."""
+        with self.engine.connect() as conn:
+            want = changelog.head(conn)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            response = self.client.get("/readyz")
+            state = response.json().get("change_log") if response.status_code == 200 else None
+            if state is not None and state["applied_seq"] >= want:
+                return dict(state)
+            time.sleep(0.02)
+        raise AssertionError(f"the server did not apply the change log up to {want}: {response.text}")
 
 
 @contextmanager

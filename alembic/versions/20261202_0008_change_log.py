@@ -37,6 +37,8 @@ class Captured(NamedTuple):
     position_id: str = "NULL::bigint"
 
 
+# Not nozzle_heads: it is live occupancy state moved by every accepted forecourt event (occupancy_events is
+# that stream); logging it would put each ingest batch through the commit counter.
 CAPTURED = (
     Captured("stations", "station", entity_id="r.id", station_id="r.id"),
     Captured(
@@ -48,12 +50,6 @@ CAPTURED = (
     Captured("fueling_positions", "position", entity_id="r.id", station_id="r.station_id"),
     # No station lookup here: the demo loader COPYs nozzles with the positions' primary key dropped.
     Captured("nozzles", "nozzle", entity_id="r.id", position_id="r.position_id"),
-    Captured(
-        "nozzle_heads",
-        "nozzle_head",
-        entity_key="r.position || '/' || r.nozzle",
-        station_id="r.station_id",
-    ),
     Captured("station_prices", "price", entity_id="r.id", station_id="r.station_id"),
     Captured(
         "station_price_zones",

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from api.deps import EngineDep, IndexDep
 from api.errors import problem
 from api.problems import problem_responses
+from api.services import ServicesDep
 from geo import repository
 
 router = APIRouter(tags=["health"])
@@ -28,9 +29,20 @@ class IndexState(BaseModel):
     load_seconds: float | None
 
 
+class ChangeLogState(BaseModel):
+    """How far this worker is behind the change log (api/live_changes.py)."""
+
+    applied_seq: int
+    head_seq: int
+    behind_seconds: float
+    max_behind_seconds: float
+    reloads: int
+
+
 class Readiness(BaseModel):
     status: Literal["ready"]
     index: IndexState
+    change_log: ChangeLogState | None
 
 
 @router.get(
@@ -51,8 +63,11 @@ async def healthz() -> dict[str, str]:
     response_model=Readiness,
     responses=problem_responses({503: ["not-ready"]}),
 )
-async def readyz(engine: EngineDep, index: IndexDep) -> Any:
+async def readyz(engine: EngineDep, index: IndexDep, services: ServicesDep) -> Any:
     reasons = []
+    follower = services.changes
+    if follower is not None and follower.behind_seconds() > follower.max_behind_s:
+        reasons.append(f"{follower.behind_seconds():.0f} s behind the change log")
     try:
         await run_in_threadpool(repository.ping, engine)
     except Exception as exc:
@@ -70,6 +85,7 @@ async def readyz(engine: EngineDep, index: IndexDep) -> Any:
             "loaded_at": index.loaded_at.isoformat() if index.loaded_at else None,
             "load_seconds": index.load_seconds,
         },
+        "change_log": follower.state() if follower is not None else None,
     }
 
 

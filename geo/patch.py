@@ -1,0 +1,135 @@
+"""Station changes applied to a live Snapshot in place, one station at a time (the change log names them).
+
+An update of a station the snapshot holds rewrites its position's entries: the static JSON fragment,
+brand, grades, status, opening hours, time zone and, when it moved, its place in the H3 buckets. A
+station that closed (or was deleted) leaves the buckets, so no search finds it; one that reopens goes back.
+The cost is per changed station, independent of the network's size. A station the snapshot has never
+held (a new one) cannot be placed without shifting every position: the caller rebuilds instead.
+Runs on the event loop (the thread that searches), so a search sees a station before or after its patch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import orjson
+
+from geo import cells, coords
+from geo.distance import ecef
+from geo.grades import GRADE_BITS
+from geo.hours import OpeningHours
+from geo.snapshot import STATUS_CODES, UNKNOWN_HOURS, Snapshot, fragment
+
+CLOSED = STATUS_CODES["closed"]
+
+
+@dataclass
+class Patched:
+    stations: list[int] = field(default_factory=list)  # positions rewritten
+    unknown: list[int] = field(default_factory=list)  # ids the snapshot does not hold (rebuild)
+
+
+def _position(snap: Snapshot, station_id: int) -> int | None:
+    pos = int(np.searchsorted(snap.ids, station_id))
+    return pos if pos < len(snap.ids) and int(snap.ids[pos]) == station_id else None
+
+
+def _searchable(snap: Snapshot, pos: int) -> bool:
+    return int(snap.status[pos]) != CLOSED
+
+
+def _code(names: tuple[str, ...], name: str) -> tuple[tuple[str, ...], int]:
+    if name in names:
+        return names, names.index(name)
+    return (*names, name), len(names)
+
+
+def _schedule(snap: Snapshot, hours_text: str | None) -> int:
+    if hours_text is None:
+        return UNKNOWN_HOURS
+    hours = OpeningHours.from_json(orjson.loads(hours_text))
+    s = snap.schedules
+    code = len(s.always_open)
+    week = list(hours.week)
+    snap.schedules = replace(
+        s,
+        always_open=np.append(s.always_open, hours.always_open),
+        interval_schedule=np.append(s.interval_schedule, np.full(len(week), code, dtype=np.int32)),
+        interval_start=np.append(s.interval_start, np.asarray([a for a, _ in week], dtype=np.int32)),
+        interval_end=np.append(s.interval_end, np.asarray([b for _, b in week], dtype=np.int32)),
+    )
+    return code
+
+
+def _leave_buckets(snap: Snapshot, pos: int) -> None:
+    lon, lat = snap.lonlat[coords.CoordSystem.WGS84]
+    for res, buckets in snap.buckets.items():
+        cell = cells.cell_of(float(lon[pos]), float(lat[pos]), res)
+        members = buckets.get(cell)
+        if members is None or pos not in members:  # not where its point says: look everywhere (never seen)
+            cell = next((c for c, m in buckets.items() if pos in m), cell)
+            members = buckets.get(cell)
+        if members is not None:
+            kept = members[members != pos]
+            if len(kept):
+                buckets[cell] = kept
+            else:
+                del buckets[cell]
+
+
+def _join_buckets(snap: Snapshot, pos: int, row: dict[str, Any]) -> None:
+    for res, cell in ((5, row["h3_r5"]), (7, row["h3_r7"])):
+        members = snap.buckets[res].get(int(cell))
+        snap.buckets[res][int(cell)] = (
+            np.array([pos], dtype=np.int64) if members is None else np.union1d(members, [pos])
+        )
+
+
+def _move(snap: Snapshot, pos: int, lon: float, lat: float) -> None:
+    snap.xyz[pos] = ecef(np.array([lon]), np.array([lat]))[0]
+    for system, (lons, lats) in snap.lonlat.items():
+        x, y = coords.from_wgs84(lon, lat, system) if system is not coords.CoordSystem.WGS84 else (lon, lat)
+        lons[pos], lats[pos] = x, y
+
+
+def patch_stations(snap: Snapshot, rows: Iterable[dict[str, Any]], gone: Iterable[int]) -> Patched:
+    """Apply the current `rows` of changed stations and the ids of deleted ones (geo/sql/station_rows.sql)."""
+    done = Patched()
+    searchable_changed = False
+    for row in rows:
+        pos = _position(snap, int(row["id"]))
+        if pos is None:
+            if row["status"] != "closed":
+                done.unknown.append(int(row["id"]))
+            continue
+        was_searchable = _searchable(snap, pos)
+        lons, lats = snap.lonlat[coords.CoordSystem.WGS84]
+        moved = float(lons[pos]) != row["lon"] or float(lats[pos]) != row["lat"]
+        if was_searchable and (moved or row["status"] == "closed"):
+            _leave_buckets(snap, pos)
+        if moved:
+            _move(snap, pos, row["lon"], row["lat"])
+        if row["status"] != "closed" and (moved or not was_searchable):
+            _join_buckets(snap, pos, row)
+        searchable_changed |= moved or was_searchable != (row["status"] != "closed")
+        snap.brands, snap.brand[pos] = _code(snap.brands, row["brand"])
+        snap.grade_mask[pos] = sum(1 << GRADE_BITS[g] for g in set(row["grades"]) if g in GRADE_BITS)
+        snap.status[pos] = STATUS_CODES[row["status"]]
+        snap.schedule[pos] = _schedule(snap, row["opening_hours"])
+        snap.timezones, snap.timezone[pos] = _code(snap.timezones, row["timezone"])
+        snap.fragments[pos] = fragment(row)
+        done.stations.append(pos)
+    for station_id in gone:
+        pos = _position(snap, station_id)
+        if pos is not None and _searchable(snap, pos):
+            _leave_buckets(snap, pos)
+            snap.status[pos] = CLOSED
+            searchable_changed = True
+            done.stations.append(pos)
+    if searchable_changed:  # the remembered disks and search steps may hold a station that left or moved
+        snap.disk_cache.clear()
+        snap.step_hints.clear()
+    return done
