@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -32,6 +33,15 @@ from pricing.patch import patch_prices
 from pricing.repository import CurrentPrice
 
 log = logging.getLogger(__name__)
+# On list answers (prices, status, waits): how far behind the change log the answering worker is.
+BEHIND_HEADER = "X-Change-Log-Behind"
+BEHIND_HEADER_DOC = {
+    BEHIND_HEADER: {
+        "description": "seconds since the oldest change this worker has not applied yet (0.000: up to date)",
+        "required": True,
+        "schema": {"type": "string", "pattern": r"^[0-9]+\.[0-9]{3}$"},
+    }
+}
 PAGE = 5_000
 MAX_CHANGES = 50_000  # per fetch: a bigger backlog (a national load) is a reload
 _VERSIONS = text("SELECT (SELECT version FROM catalogue_version), (SELECT version FROM price_version)")
@@ -92,6 +102,7 @@ class ChangeFollower:
         self.reloads = 0
         self.applied_changes = 0
         self.apply_seconds = 0.0  # event-loop time spent patching
+        self.fetch_seconds = 0.0  # thread-pool time spent reading the log and the changed rows
         self._wake = asyncio.Event()
 
     # ---- lag ------------------------------------------------------------------------------------------
@@ -99,6 +110,9 @@ class ChangeFollower:
         if self.pending_since is None:
             self.pending_since = time.monotonic()
         self._wake.set()
+
+    def behind_header(self) -> dict[str, str]:
+        return {BEHIND_HEADER: f"{self.behind_seconds():.3f}"}
 
     def behind_seconds(self) -> float:
         return 0.0 if self.pending_since is None else time.monotonic() - self.pending_since
@@ -110,6 +124,10 @@ class ChangeFollower:
             "behind_seconds": round(self.behind_seconds(), 3),
             "max_behind_seconds": self.max_behind_s,
             "reloads": self.reloads,
+            "worker": os.getpid(),
+            "applied_changes": self.applied_changes,
+            "fetch_seconds": round(self.fetch_seconds, 6),
+            "apply_seconds": round(self.apply_seconds, 6),
         }
 
     # ---- fetch (thread pool) -----------------------------------------------------------------------
@@ -185,7 +203,9 @@ class ChangeFollower:
         self.reloads += 1
 
     async def step(self) -> None:
+        started = time.perf_counter()
         f = await run_in_threadpool(self.fetch)
+        self.fetch_seconds += time.perf_counter() - started
         self.head_seq = max(self.head_seq, f.head)
         if f.reload or not self.apply(f):
             log.info("change log: reloading the station index (%d changes)", f.changes)

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from api.list_params import CompareParams, parse_compare
 from api.list_schemas import ComparePage
+from api.live_changes import BEHIND_HEADER_DOC
 from api.plain_route import PlainRoute
 from api.pricing_schemas import Fill, FillUp, InvalidFill
 from api.problems import problem_responses
@@ -37,7 +38,10 @@ COMPARE_PROBLEMS = {
     operation_id="comparePrices",
     summary="Stations around a point ranked by what this driver pays (or by total cost with the detour)",
     response_model=None,
-    responses={200: {"model": ComparePage}, **problem_responses(COMPARE_PROBLEMS)},
+    responses={
+        200: {"model": ComparePage, "headers": BEHIND_HEADER_DOC},
+        **problem_responses(COMPARE_PROBLEMS),
+    },
     openapi_extra={
         "parameters": openapi_parameters(CompareParams.model_json_schema(), explode=["pay"]),
         "security": [{"driverId": []}, {}],  # X-Driver-Id (optional): this driver's discounts
@@ -70,7 +74,8 @@ async def compare(request: Request) -> Response:
     now = services.clock.now()
     found = await lists.compare(services.lists, ask, now)
     body = compare_body(found, coord, (params.lon, params.lat), grade, params.radius_m, params.sort, now)
-    return Response(body, media_type="application/json")
+    changes = services.changes
+    return Response(body, media_type="application/json", headers=changes.behind_header() if changes else None)
 
 
 def _fill(params: CompareParams) -> FillRequest:

@@ -37,6 +37,10 @@ class ChangeLogState(BaseModel):
     behind_seconds: float
     max_behind_seconds: float
     reloads: int
+    worker: int  # this worker's process id (a keep-alive connection stays with one worker)
+    applied_changes: int
+    fetch_seconds: float  # reading the log and the changed rows, since start
+    apply_seconds: float  # patching the live state on the event loop, since start
 
 
 class Readiness(BaseModel):

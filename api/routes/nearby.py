@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from api.list_params import NearbyParams, parse_nearby
+from api.live_changes import BEHIND_HEADER_DOC
 from api.plain_route import PlainRoute
 from api.problems import problem_responses
 from api.query_string import ParameterErrors, openapi_parameters, query_dict
@@ -38,7 +39,10 @@ DRIVER_OPTIONAL: list[dict[str, list[str]]] = [{"driverId": []}, {}]
     operation_id="nearbyStations",
     summary="Stations around a point, nearest first (exact)",
     response_model=None,
-    responses={200: {"model": NearbyPage}, **problem_responses(NEARBY_PROBLEMS)},
+    responses={
+        200: {"model": NearbyPage, "headers": BEHIND_HEADER_DOC},
+        **problem_responses(NEARBY_PROBLEMS),
+    },
     openapi_extra={
         "parameters": openapi_parameters(NearbyParams.model_json_schema()),
         "security": DRIVER_OPTIONAL,
@@ -53,7 +57,8 @@ async def nearby(request: Request) -> Response:
     now = services.clock.now()
     found = await lists.nearby(services.lists, ask, now)
     body = nearby_body(found, coord, (params.lon, params.lat), params.radius_m, now)
-    return Response(body, media_type="application/json")
+    changes = services.changes
+    return Response(body, media_type="application/json", headers=changes.behind_header() if changes else None)
 
 
 def nearby_ask(params: NearbyParams, coord: coords.CoordSystem, driver_id: str | None) -> lists.NearbyAsk:

@@ -62,6 +62,8 @@ def test_a_renamed_closed_reopened_and_moved_station_is_patched_in_place(
     moved = _nearby(server, lon=far)["甲站新名"]
     assert moved["distance_m"] < 1 and moved["location"]["lon"] == round(far, 6)
     assert server.wait_for_changes()["reloads"] == reloads  # all of it in place
+    answer = server.get("/v1/stations/nearby", lon=far, lat=KUNMING[1])
+    assert answer.headers["X-Change-Log-Behind"] == "0.000"  # caught up: nothing committed is unapplied
 
 
 def _cells(lon: float, lat: float) -> dict[str, int]:

@@ -1,0 +1,311 @@
+"""Freshness benchmark: how long a change takes to show on every worker while stations post prices.
+
+    python -m loadtests.bench_freshness --stations 120000 --duration 60 --rate 100
+
+Starts the service as production does (2 workers) on database bench_<size> (migrated; the demo network
+loaded, see bench_nearby), then for `--duration` seconds a background writer PUTs `--rate` price changes
+per second on random stations (each with its own credential, as a station system does), while a prober
+makes one change a second in turn: a station's own price (PUT), a station's status (an UPDATE, as the
+operator's tools write it) and a nozzle going offline (a forecourt event). For each it measures the time
+from the write's answer to the first answer showing it, on each worker (keep-alive connections stay with
+one worker; /readyz names it), and reports p50/p99/max per kind with the workers' time spent applying the
+change log. Target: p99 under 1 s for each kind. Results in var/bench/freshness-<timestamp>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import random
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import sqlalchemy as sa
+
+from access.credentials import issue
+from loadtests import bench_db
+from loadtests.bench_procs import Server, start_server, stop_server, wait_ready
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT_DIR = ROOT / "var" / "bench"
+KINDS = ("price", "status", "nozzle")
+TARGET_P99_S = 1.0
+POLL_GAP_S = 0.002
+_STATIONS = sa.text(
+    "SELECT s.id, ST_X(s.geom), ST_Y(s.geom) FROM stations s "
+    "WHERE s.status = 'open' AND EXISTS (SELECT 1 FROM fueling_positions p JOIN nozzles n "
+    "ON n.position_id = p.id WHERE p.station_id = s.id AND p.number = 1 AND n.number = 1) "
+    "ORDER BY md5(s.id::text || :seed) LIMIT :n"
+)
+
+
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--stations", type=int, default=120_000, help="network size (database bench_<size>)")
+    parser.add_argument("--duration", type=int, default=60, help="seconds of writing and probing")
+    parser.add_argument("--rate", type=float, default=100.0, help="background price changes per second")
+    parser.add_argument("--database-url-base", default="postgresql://stations@127.0.0.1:55432")
+    parser.add_argument("--database-prefix", default="bench_")
+    parser.add_argument("--writers", type=int, default=300, help="stations the background writer posts for")
+    parser.add_argument("--port", type=int, default=18_450)
+    parser.add_argument("--timeout", type=float, default=10.0, help="a change not seen by then is a miss")
+    parser.add_argument("--seed", type=int, default=20_261_202)
+    return parser.parse_args(argv)
+
+
+class Conn:
+    """A keep-alive connection and the worker (pid) it is served by."""
+
+    def __init__(self, port: int) -> None:
+        self.http = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        self.worker = int(self.get("/readyz")["change_log"]["worker"])
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        self.http.request(method, path, body=body, headers=headers or {})
+        response = self.http.getresponse()
+        data = response.read()
+        return response.status, orjson.loads(data) if data else None
+
+    def get(self, path: str) -> Any:
+        status, body = self.request("GET", path)
+        if status != 200:
+            raise RuntimeError(f"GET {path}: {status} {body}")
+        return body
+
+
+def one_per_worker(port: int, workers: int) -> dict[int, Conn]:
+    found: dict[int, Conn] = {}
+    for _ in range(200):
+        conn = Conn(port)
+        found.setdefault(conn.worker, conn)
+        if len(found) == workers:
+            return found
+    raise SystemExit(f"could not reach {workers} workers over 200 connections (reached {sorted(found)})")
+
+
+def put_price(conn: Conn, station_id: int, token: str, grade: str, price: str) -> None:
+    body = orjson.dumps({"prices": [{"grade": grade, "tier": "pump", "price": price}]})
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    status, answer = conn.request("PUT", f"/v1/stations/{station_id}/prices", body, headers)
+    if status != 200:
+        raise RuntimeError(f"price PUT for {station_id}: {status} {answer}")
+
+
+def background_writer(
+    port: int, writers: list[tuple[int, str]], rate: float, stop: threading.Event, done: list[int]
+) -> None:
+    conn = Conn(port)
+    rng = random.Random(1)
+    started = time.monotonic()
+    while not stop.is_set():
+        due = started + done[0] / rate
+        wait = due - time.monotonic()
+        if wait > 0:
+            stop.wait(wait)
+            continue
+        station_id, token = writers[rng.randrange(len(writers))]
+        put_price(conn, station_id, token, "95", f"{rng.uniform(7.5, 9.5):.2f}")
+        done[0] += 1
+
+
+def wait_visible(
+    conns: dict[int, Conn], path: str, shows: Any, since: float, timeout: float
+) -> dict[int, float | None]:
+    """Seconds from `since` until each worker's answer to `path` satisfies `shows` (None: not by timeout)."""
+    seen: dict[int, float | None] = {}
+    pending = dict(conns)
+    deadline = since + timeout
+    while pending and time.monotonic() < deadline:
+        for worker, conn in list(pending.items()):
+            if shows(conn.get(path)):
+                seen[worker] = time.monotonic() - since
+                del pending[worker]
+        if pending:
+            time.sleep(POLL_GAP_S)
+    seen.update(dict.fromkeys(pending))
+    return seen
+
+
+def _near(lon: float, lat: float) -> str:
+    return f"/v1/stations/nearby?lon={lon:.6f}&lat={lat:.6f}&radius_m=30&limit=5&prices=true"
+
+
+def _item(answer: Any, station_id: int) -> dict[str, Any] | None:
+    return next((i for i in answer["items"] if i["id"] == station_id), None)
+
+
+def probe(
+    kind: str,
+    n: int,
+    conns: dict[int, Conn],
+    writer: Conn,
+    engine: sa.Engine,
+    target: tuple[int, float, float, str],
+    timeout: float,
+) -> dict[int, float | None]:
+    station_id, lon, lat, token = target
+    if kind == "price":
+        price = f"{6 + (n % 300) / 100:.2f}"
+        put_price(writer, station_id, token, "92", price)
+        since = time.monotonic()
+
+        def shows(answer: Any) -> bool:
+            item = _item(answer, station_id)
+            return item is not None and item["prices"].get("92", {}).get("pump") == price
+
+        return wait_visible(conns, _near(lon, lat), shows, since, timeout)
+    if kind == "status":
+        status = "temporarily_closed" if n % 2 == 0 else "open"
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text("UPDATE stations SET status = :s WHERE id = :id"), {"s": status, "id": station_id}
+            )
+        since = time.monotonic()
+
+        def shows(answer: Any) -> bool:
+            item = _item(answer, station_id)
+            return item is not None and item["status"] == status
+
+        return wait_visible(conns, _near(lon, lat), shows, since, timeout)
+    seq = time.time_ns() // 1_000
+    event = {
+        "station_id": station_id,
+        "position": 1,
+        "nozzle": 1,
+        "state": "offline",
+        "seq": seq,
+        "ts": datetime.now(UTC).isoformat(),
+    }
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    code, answer = writer.request("POST", "/v1/occupancy/events", orjson.dumps([event]), headers)
+    if code != 200 or answer["accepted"] != 1:
+        raise RuntimeError(f"forecourt event for {station_id}: {code} {answer}")
+    since = time.monotonic()
+
+    def shows_offline(body: Any) -> bool:
+        first = next((p for p in body["positions"] if p["number"] == 1), None)
+        return first is not None and (first["status"] == "offline" or first["nozzle_state"] == "offline")
+
+    return wait_visible(conns, f"/v1/stations/{station_id}/occupancy", shows_offline, since, timeout)
+
+
+def _summary(values: list[float | None]) -> dict[str, Any]:
+    got = np.array([v for v in values if v is not None])
+    misses = sum(v is None for v in values)
+    if not len(got):
+        return {"probes": len(values), "missed": misses}
+    return {
+        "probes": len(values),
+        "missed": misses,
+        "p50_s": round(float(np.percentile(got, 50)), 4),
+        "p99_s": round(float(np.percentile(got, 99)), 4),
+        "max_s": round(float(got.max()), 4),
+        "pass": misses == 0 and float(np.percentile(got, 99)) < TARGET_P99_S,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    name = f"{args.database_prefix}{bench_db.size_label(args.stations)}"
+    url = bench_db.database_url(args.database_url_base, name)
+    say(f"{name}: migrating")
+    bench_db.migrate(url)
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg2://"))
+    with engine.connect() as conn:
+        rows = conn.execute(_STATIONS, {"seed": str(args.seed), "n": args.writers + 100}).all()
+    if len(rows) < args.writers + 10:
+        raise SystemExit(f"{name}: only {len(rows)} open stations with a nozzle 1 at position 1")
+    say(f"issuing credentials for {len(rows)} stations")
+    creds = [(int(r[0]), float(r[1]), float(r[2]), issue(engine, int(r[0])).token) for r in rows]
+    writers = [(c[0], c[3]) for c in creds[: args.writers]]
+    targets = creds[args.writers :]
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    server = Server("freshness", "api.app:create_app", args.port, OUT_DIR / f"server-freshness-{stamp}.log")
+    stop = threading.Event()
+    written = [0]
+    results: dict[str, list[float | None]] = {k: [] for k in KINDS}
+    try:
+        start_server(server, {"DATABASE_URL": url}, ("--no-access-log",))
+        say(f"service ready after {wait_ready(server, 900):.1f} s")
+        conns = one_per_worker(args.port, 2)
+        before = {w: c.get("/readyz")["change_log"] for w, c in conns.items()}
+        writer_thread = threading.Thread(
+            target=background_writer, args=(args.port, writers, args.rate, stop, written), daemon=True
+        )
+        writer_thread.start()
+        probe_conn = Conn(args.port)
+        started = time.monotonic()
+        n = 0
+        while time.monotonic() - started < args.duration:
+            kind = KINDS[n % len(KINDS)]
+            seen = probe(kind, n, conns, probe_conn, engine, targets[n % len(targets)], args.timeout)
+            worst = None if None in seen.values() else max(v for v in seen.values() if v is not None)
+            results[kind].append(worst)
+            n += 1
+            if n % 15 == 0:
+                say(
+                    f"{n} probes, {written[0]:,} background price changes "
+                    f"({written[0] / (time.monotonic() - started):.0f}/s)"
+                )
+            time.sleep(max(0.0, started + n - time.monotonic()))
+        elapsed = time.monotonic() - started
+        stop.set()
+        writer_thread.join(timeout=10)
+        after = {w: c.get("/readyz")["change_log"] for w, c in conns.items()}
+    finally:
+        stop.set()
+        stop_server(server)
+    applying = {
+        str(w): {
+            "changes": after[w]["applied_changes"] - before[w]["applied_changes"],
+            "fetch_s": round(after[w]["fetch_seconds"] - before[w]["fetch_seconds"], 3),
+            "apply_s": round(after[w]["apply_seconds"] - before[w]["apply_seconds"], 3),
+            "reloads": after[w]["reloads"] - before[w]["reloads"],
+        }
+        for w in after
+    }
+    report = {
+        "started": stamp,
+        "stations": args.stations,
+        "duration_s": round(elapsed, 1),
+        "background_changes": written[0],
+        "background_rate": round(written[0] / elapsed, 1),
+        "kinds": {k: _summary(v) for k, v in results.items()},
+        "workers": applying,
+    }
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    out = OUT_DIR / f"freshness-{stamp}.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(
+        f"\n== {args.stations:,} stations, {report['background_rate']}/s background price changes, "
+        f"{elapsed:.0f} s =="
+    )
+    for kind, k in report["kinds"].items():
+        figures = f"p50 {k.get('p50_s', '-')} s, p99 {k.get('p99_s', '-')} s, max {k.get('max_s', '-')} s"
+        verdict = "PASS" if k.get("pass") else "FAIL"
+        print(f"{kind:<7} probes {k['probes']:>3}, missed {k['missed']}, {figures}: {verdict}")
+    for worker, a in applying.items():
+        share = (a["fetch_s"] + a["apply_s"]) / elapsed
+        print(
+            f"worker {worker}: {a['changes']:,} changes applied, fetch {a['fetch_s']} s + apply "
+            f"{a['apply_s']} s ({share:.1%} of the run), reloads {a['reloads']}"
+        )
+    say(f"results in {out.relative_to(ROOT)}")
+    return 0 if all(s.get("pass") for s in report["kinds"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
