@@ -43,6 +43,9 @@ BEHIND_HEADER_DOC = {
     }
 }
 PAGE = 5_000
+# After a wake, wait this long before reading: a stream of commits (stations posting prices all over the
+# country) is read in one fetch per gap instead of one per commit; visibility pays at most this much.
+MIN_GAP_S = 0.05
 MAX_CHANGES = 50_000  # per fetch: a bigger backlog (a national load) is a reload
 _VERSIONS = text("SELECT (SELECT version FROM catalogue_version), (SELECT version FROM price_version)")
 _POSITION_STATIONS = text("SELECT id, station_id FROM fueling_positions WHERE id = ANY(:ids)")
@@ -217,10 +220,11 @@ class ChangeFollower:
         if self.applied_seq >= self.head_seq:
             self.pending_since = None
 
-    async def run(self, every_s: float) -> None:
+    async def run(self, every_s: float, min_gap_s: float = MIN_GAP_S) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=every_s)
+            await asyncio.sleep(min_gap_s)  # commits in the next moments come with this one fetch
             self._wake.clear()
             try:
                 await self.step()

@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +33,14 @@ import sqlalchemy as sa
 from access.credentials import issue
 from loadtests import bench_db
 from loadtests.bench_procs import Server, start_server, stop_server, wait_ready
+from pricing.ladder import PriceUpdate, write_prices
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "var" / "bench"
 KINDS = ("price", "status", "nozzle")
 TARGET_P99_S = 1.0
-POLL_GAP_S = 0.002
+FAILED: list[str] = []  # background writes that failed (reported)
+POLL_GAP_S = 0.005  # between polls of one worker: the timing resolution, and the prober's load
 _STATIONS = sa.text(
     "SELECT s.id, ST_X(s.geom), ST_Y(s.geom) FROM stations s "
     "WHERE s.status = 'open' AND EXISTS (SELECT 1 FROM fueling_positions p JOIN nozzles n "
@@ -58,6 +61,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--database-url-base", default="postgresql://stations@127.0.0.1:55432")
     parser.add_argument("--database-prefix", default="bench_")
     parser.add_argument("--writers", type=int, default=300, help="stations the background writer posts for")
+    parser.add_argument("--writer-threads", type=int, default=4, help="background writer connections")
+    parser.add_argument(
+        "--writer-path",
+        choices=("http", "db"),
+        default="http",
+        help="background prices through PUT /v1/stations/{id}/prices, or written to the database directly "
+        "(pricing.ladder.write_prices, one transaction per change) when the API cannot take the rate here",
+    )
     parser.add_argument("--port", type=int, default=18_450)
     parser.add_argument("--timeout", type=float, default=10.0, help="a change not seen by then is a miss")
     parser.add_argument("--seed", type=int, default=20_261_202)
@@ -105,10 +116,10 @@ def put_price(conn: Conn, station_id: int, token: str, grade: str, price: str) -
 
 
 def background_writer(
-    port: int, writers: list[tuple[int, str]], rate: float, stop: threading.Event, done: list[int]
+    port: int, writers: list[tuple[int, str]], rate: float, stop: threading.Event, done: list[int], seed: int
 ) -> None:
     conn = Conn(port)
-    rng = random.Random(1)
+    rng = random.Random(seed)
     started = time.monotonic()
     while not stop.is_set():
         due = started + done[0] / rate
@@ -117,7 +128,36 @@ def background_writer(
             stop.wait(wait)
             continue
         station_id, token = writers[rng.randrange(len(writers))]
-        put_price(conn, station_id, token, "95", f"{rng.uniform(7.5, 9.5):.2f}")
+        try:
+            put_price(conn, station_id, token, "95", f"{rng.uniform(7.5, 9.5):.2f}")
+        except (RuntimeError, OSError) as exc:  # counted and reported; the writer goes on
+            FAILED.append(str(exc)[:200])
+            conn = Conn(port)
+        done[0] += 1
+
+
+def background_db_writer(
+    engine: sa.Engine,
+    writers: list[tuple[int, str]],
+    rate: float,
+    stop: threading.Event,
+    done: list[int],
+    seed: int,
+) -> None:
+    rng = random.Random(seed)
+    started = time.monotonic()
+    while not stop.is_set():
+        wait = started + done[0] / rate - time.monotonic()
+        if wait > 0:
+            stop.wait(wait)
+            continue
+        now = datetime.now(UTC)
+        price = Decimal(f"{rng.uniform(7.5, 9.5):.2f}")
+        update = PriceUpdate(writers[rng.randrange(len(writers))][0], "95", "pump", price, now, "bench")
+        try:
+            write_prices(engine, [update], now=now)
+        except sa.exc.DBAPIError as exc:  # counted and reported; the writer goes on
+            FAILED.append(str(exc.orig)[:200])
         done[0] += 1
 
 
@@ -242,10 +282,16 @@ def main(argv: list[str] | None = None) -> int:
         say(f"service ready after {wait_ready(server, 900):.1f} s")
         conns = one_per_worker(args.port, 2)
         before = {w: c.get("/readyz")["change_log"] for w, c in conns.items()}
-        writer_thread = threading.Thread(
-            target=background_writer, args=(args.port, writers, args.rate, stop, written), daemon=True
-        )
-        writer_thread.start()
+        share = args.rate / args.writer_threads
+        counts = [[0] for _ in range(args.writer_threads)]
+        via: Any = args.port if args.writer_path == "http" else engine
+        target: Any = background_writer if args.writer_path == "http" else background_db_writer
+        writer_threads = [
+            threading.Thread(target=target, args=(via, writers, share, stop, c, i), daemon=True)
+            for i, c in enumerate(counts)
+        ]
+        for thread in writer_threads:
+            thread.start()
         probe_conn = Conn(args.port)
         started = time.monotonic()
         n = 0
@@ -256,14 +302,17 @@ def main(argv: list[str] | None = None) -> int:
             results[kind].append(worst)
             n += 1
             if n % 15 == 0:
+                total = sum(c[0] for c in counts)
                 say(
-                    f"{n} probes, {written[0]:,} background price changes "
-                    f"({written[0] / (time.monotonic() - started):.0f}/s)"
+                    f"{n} probes, {total:,} background price changes "
+                    f"({total / (time.monotonic() - started):.0f}/s)"
                 )
             time.sleep(max(0.0, started + n - time.monotonic()))
         elapsed = time.monotonic() - started
         stop.set()
-        writer_thread.join(timeout=10)
+        for thread in writer_threads:
+            thread.join(timeout=10)
+        written[0] = sum(c[0] for c in counts)
         after = {w: c.get("/readyz")["change_log"] for w, c in conns.items()}
     finally:
         stop.set()
@@ -283,6 +332,9 @@ def main(argv: list[str] | None = None) -> int:
         "duration_s": round(elapsed, 1),
         "background_changes": written[0],
         "background_rate": round(written[0] / elapsed, 1),
+        "background_path": args.writer_path,
+        "background_failed": len(FAILED),
+        "background_failures": sorted(set(FAILED))[:5],
         "kinds": {k: _summary(v) for k, v in results.items()},
         "workers": applying,
     }
@@ -293,6 +345,8 @@ def main(argv: list[str] | None = None) -> int:
         f"\n== {args.stations:,} stations, {report['background_rate']}/s background price changes, "
         f"{elapsed:.0f} s =="
     )
+    if FAILED:
+        print(f"{len(FAILED)} background writes failed, e.g. {FAILED[0]}")
     for kind, k in report["kinds"].items():
         figures = f"p50 {k.get('p50_s', '-')} s, p99 {k.get('p99_s', '-')} s, max {k.get('max_s', '-')} s"
         verdict = "PASS" if k.get("pass") else "FAIL"

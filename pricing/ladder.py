@@ -104,6 +104,9 @@ def _overlay(siblings: Siblings, item: PriceUpdate, context: Context) -> Context
     return context
 
 
+PRICE_WRITER_LOCK = 0x5072  # advisory lock class of station price writers ("Pr")
+
+
 def write_prices(
     engine: Engine,
     updates: Sequence[PriceUpdate],
@@ -117,6 +120,13 @@ def write_prices(
     with engine.begin() as conn:
         cur = conn.connection.cursor()
         try:
+            # One writer per station at a time, from before its current prices are read: two concurrent
+            # posts of one station's grade would otherwise both close the same window (an exclusion
+            # violation, i.e. a 500, found by loadtests/bench_freshness.py). Sorted: no deadlock.
+            for station_id in sorted({u.station_id for u in updates}):
+                cur.execute(
+                    "SELECT pg_advisory_xact_lock(%s, %s)", (PRICE_WRITER_LOCK, station_id & 0x7FFFFFFF)
+                )
             found = repository.contexts(cur, [(u.station_id, u.grade, u.effective_from) for u in updates])
             accepted: list[tuple[int, windows.Entry]] = []
             siblings: Siblings = {}

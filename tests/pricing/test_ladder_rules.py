@@ -3,6 +3,7 @@ idempotence."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -138,3 +139,37 @@ def test_stale_prices_left_out_of_cheapest_and_stats(engine: Engine) -> None:
         (2, Decimal("7.90"), Decimal("8.05"), Decimal("8.20"))
     ]
     assert [s.stations for s in regional_stats(engine, city="太原市", as_of=now)] == [1]
+
+
+def test_concurrent_posts_of_one_station_are_serialised(engine: Engine) -> None:
+    """Writers racing on one station's grade: each post is stored or rejected, none fails (before the
+    per-station lock, two of them closed the same window: an exclusion violation, a 500 over HTTP)."""
+    from tests.api.test_nearby_features import station
+    from tests.support import insert_records
+
+    (sid,) = insert_records(engine, [station("并发站", 100)])
+    failures: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def post(offset: int) -> None:
+        start.wait()
+        for n in range(25):
+            at = T0 + timedelta(seconds=n * 4 + offset)  # interleaved instants, each writer in order
+            try:
+                write_prices(engine, [_u(sid, "pump", f"7.{50 + n:02d}", at)], now=NOW + timedelta(hours=n))
+            except Exception as exc:
+                failures.append(exc)
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    current = scalar(
+        engine,
+        "SELECT count(*) FROM station_prices WHERE station_id = :sid AND grade = '92' AND tier = 'pump' "
+        "AND effective_to IS NULL",
+        sid=sid,
+    )
+    assert current == 1
