@@ -49,6 +49,12 @@ MIN_GAP_S = 0.05
 MAX_CHANGES = 50_000  # per fetch: a bigger backlog (a national load) is a reload
 _VERSIONS = text("SELECT (SELECT version FROM catalogue_version), (SELECT version FROM price_version)")
 _POSITION_STATIONS = text("SELECT id, station_id FROM fueling_positions WHERE id = ANY(:ids)")
+# Taken first, in the order the demo loader and the tests' TRUNCATE lock them: reading them one by one
+# (positions before stations, say) deadlocked with a loader holding them exclusively.
+_READ_LOCKS = text(
+    "LOCK TABLE stations, station_identifiers, fueling_positions, nozzles, station_prices "
+    "IN ACCESS SHARE MODE"
+)
 _RESYNC_ENTITIES = {"station", "price", "position", "nozzle"}  # a TRUNCATE of these: reload
 
 
@@ -138,6 +144,7 @@ class ChangeFollower:
         with self.engine.connect() as conn:
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
+                conn.execute(_READ_LOCKS)
                 top = head(conn)
                 changes: list[Change] = []
                 cursor = self.cursor
