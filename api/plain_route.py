@@ -37,7 +37,9 @@ class PlainRoute(APIRoute):
 
 
 def install_plain_routes(app: FastAPI, router: APIRouter) -> None:
-    """Register each route of `router` (all PlainRoutes) on the app's own router, once, as declared.
+    """Register each route of `router` (all PlainRoutes) on the app's own router, once, as declared, and
+    match them first (after the PlainRoutes before them): the routes FastAPI and the docs add earlier
+    (/openapi.json, /docs, /redoc) cost ~3 µs each to pass over, and no PlainRoute path overlaps them.
 
     Not through include_router: FastAPI 0.165 serves an included router's routes through a nested layer
     (measured in-process: ~40 µs of a ~200 µs nearby request)."""
@@ -59,3 +61,6 @@ def install_plain_routes(app: FastAPI, router: APIRouter) -> None:
             include_in_schema=route.include_in_schema,
             route_class_override=PlainRoute,
         )
+        routes = app.router.routes
+        added = routes.pop()
+        routes.insert(sum(isinstance(r, PlainRoute) for r in routes), added)
