@@ -48,8 +48,13 @@ def _code(names: tuple[str, ...], name: str) -> tuple[tuple[str, ...], int]:
 
 
 def _schedule(snap: Snapshot, hours_text: str | None) -> int:
+    """The schedule code of these hours: an existing one when the snapshot has seen the same text, else a
+    new schedule appended (so repeated patches of a station do not grow the schedules)."""
     if hours_text is None:
         return UNKNOWN_HOURS
+    known = snap.schedule_codes.get(hours_text)
+    if known is not None:
+        return known
     hours = OpeningHours.from_json(orjson.loads(hours_text))
     s = snap.schedules
     code = len(s.always_open)
@@ -61,6 +66,7 @@ def _schedule(snap: Snapshot, hours_text: str | None) -> int:
         interval_start=np.append(s.interval_start, np.asarray([a for a, _ in week], dtype=np.int32)),
         interval_end=np.append(s.interval_end, np.asarray([b for _, b in week], dtype=np.int32)),
     )
+    snap.schedule_codes[hours_text] = code
     return code
 
 
@@ -96,7 +102,8 @@ def _move(snap: Snapshot, pos: int, lon: float, lat: float) -> None:
 
 
 def patch_stations(snap: Snapshot, rows: Iterable[dict[str, Any]], gone: Iterable[int]) -> Patched:
-    """Apply the current `rows` of changed stations and the ids of deleted ones (geo/sql/station_rows.sql)."""
+    """Apply the current `rows` of changed stations (geo.repository.station_rows) and the ids of deleted
+    ones."""
     done = Patched()
     searchable_changed = False
     for row in rows:

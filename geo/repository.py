@@ -15,6 +15,12 @@ def _sql(name: str) -> str:
     return resources.files("geo").joinpath("sql", name).read_text(encoding="utf-8")
 
 
+# Both from geo/sql/station_rows.sql: every searchable station (closed ones are not searchable), and some
+# stations whatever their status (a change-log patch must learn that they closed).
+_SEARCHABLE = _sql("station_rows.sql") + "WHERE s.status <> 'closed'\nORDER BY s.id\n"
+_THESE = _sql("station_rows.sql") + "WHERE s.id = ANY(%(ids)s)\nORDER BY s.id\n"
+
+
 def catalogue_version(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(conn.execute(text("SELECT version FROM catalogue_version")).scalar_one())
@@ -40,7 +46,7 @@ def index_rows(engine: Engine, batch: int = 20_000) -> tuple[int, int, Iterator[
         try:
             with dbapi.cursor(name="index_rows") as cur:
                 cur.itersize = batch
-                cur.execute(_sql("index_rows.sql"))
+                cur.execute(_SEARCHABLE)
                 names = [
                     "id",
                     "lon",
@@ -74,11 +80,11 @@ def station_detail(engine: Engine, station_id: int) -> dict[str, Any]:
 
 
 def station_rows(conn: Connection, station_ids: list[int]) -> list[dict[str, Any]]:
-    """Current rows of these stations, closed ones included (geo/sql/station_rows.sql)."""
+    """Current rows of these stations, closed ones included."""
     dbapi = conn.connection.driver_connection
     assert dbapi is not None
     with dbapi.cursor() as cur:
-        cur.execute(_sql("station_rows.sql"), {"ids": station_ids})
+        cur.execute(_THESE, {"ids": station_ids})
         names = [d[0] for d in cur.description]
         return [dict(zip(names, values, strict=True)) for values in cur.fetchall()]
 

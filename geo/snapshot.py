@@ -60,6 +60,8 @@ class Snapshot:
     buckets: dict[int, dict[int, np.ndarray]] = field(repr=False)  # res -> cell -> positions
     # (origin cell, k) -> (positions in grid_disk(origin, k), distance bound, origin centre); see geo.nearby
     disk_cache: dict[tuple[int, int], Any] = field(default_factory=dict, repr=False, compare=False)
+    # opening-hours JSON text -> schedule code (geo/patch.py reuses a code for hours it has seen)
+    schedule_codes: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
     # origin cell -> the search step that answered there last (geo.nearby)
     step_hints: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
 
@@ -183,4 +185,5 @@ def build_snapshot(rows: Iterable[dict[str, Any]], version: int) -> Snapshot:
         ),
         fragments=fragments,
         buckets={5: _buckets(np.asarray(r5, dtype=np.int64)), 7: _buckets(np.asarray(r7, dtype=np.int64))},
+        schedule_codes=schedule_of_text,
     )

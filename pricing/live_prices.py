@@ -1,4 +1,5 @@
-"""The worker's price book, rebuilt when prices change (price_version) or the station snapshot does."""
+"""The worker's price book: rebuilt with each new station snapshot, patched in place by the change log
+(pricing/patch.py, api/live_changes.py)."""
 
 from __future__ import annotations
 
@@ -45,14 +46,3 @@ class LivePrices:
                 "price book v%d for catalogue v%d: %d grades", version, catalogue_version, len(book.grades)
             )
             return book
-
-    def refresh_if_changed(self, station_ids: np.ndarray, catalogue_version: int) -> bool:
-        book = self._book
-        if (
-            book is not None
-            and book.catalogue_version == catalogue_version
-            and book.price_version == repository.price_version(self._engine)
-        ):
-            return False
-        self.rebuild(station_ids, catalogue_version)
-        return True

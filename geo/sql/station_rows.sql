@@ -1,4 +1,4 @@
--- Current rows of some stations (closed ones included: a patch must learn that they closed).
+-- A station row of the in-memory index; geo/repository.py appends the filter and the order.
 SELECT s.id,
        ST_X(s.geom) AS lon,
        ST_Y(s.geom) AS lat,
@@ -12,5 +12,3 @@ SELECT s.id,
        s.opening_hours::text AS opening_hours,
        s.timezone
 FROM stations AS s
-WHERE s.id = ANY(%(ids)s)
-ORDER BY s.id
