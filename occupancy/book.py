@@ -2,8 +2,12 @@
 
 Each worker holds one. The ingest tail feeds it accepted items (`apply`, any order, idempotent); routes ask
 it for a station's occupancy or the wait for a grade at an event time `as_of` (only items with
-ts <= as_of count, so a replay gives the same answers). Raw events are kept for `raw_days` days per
-station; older days survive only as per-day summaries (occupancy/learning.py).
+ts <= as_of count, so a replay of a recent moment gives the same answers).
+
+Memory per station does not grow with time: events are read into per-day summaries (occupancy/learning.py)
+as they become `fold_lag_s` old (a later event of an older moment still counts for live answers, not
+for learning), and only the last `raw_keep_s` of raw events are kept — what the estimator reads (an hour
+of sessions and their context). Finished days are packed into a few hundred bytes each.
 """
 
 from __future__ import annotations
@@ -18,19 +22,34 @@ from occupancy.learning import (
     DAY_S,
     DaySummary,
     StationModel,
+    add_phase,
+    add_session,
     build_model,
     day_of,
-    summarise,
+    pack,
+    unpack,
 )
 from occupancy.particles import QueueFilter, Retake, run_filter
 from occupancy.queueing import FreeWindow
-from occupancy.timeline import NozzleLog, PositionState, position_state, sessions
+from occupancy.timeline import (
+    CONTEXT_S,
+    NozzleLog,
+    PositionFold,
+    PositionState,
+    Session,
+    position_state,
+    sessions,
+)
 
 CHINA_UTC_OFFSET_S = 8 * 3600.0
 LOOKBACK_S = 3600.0  # how far back the queue filter looks for the last time the queue was empty
 REPORT_VALID_S = 300.0  # a waiting-vehicles report older than this is not used
 QMAX_REPORT = 1 << 30
 STUCK_AFTER_S = 1800.0  # an occupied nozzle silent this long lost its closing event
+FOLD_LAG_S = 600.0  # events this much older than a station's latest are read into its day summaries
+FOLD_EVERY_S = 300.0  # ... in steps of this much event time
+FORGET_EVERY_S = 1800.0  # old raw events and days are dropped in steps of this much event time
+RAW_KEEP_S = LOOKBACK_S + CONTEXT_S + FOLD_LAG_S + 300.0  # raw events kept behind the latest
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +98,12 @@ class _Station:
     reports: list[tuple[float, int]] = field(default_factory=list)
     claims: dict[int, list[tuple[float, str]]] = field(default_factory=dict)
     first_day: int | None = None
-    next_edge: float = float("-inf")  # start of the day after the latest event's day
-    first_edge: float = float("-inf")  # start of the earliest day seen
+    latest: float = float("-inf")  # latest event time applied
+    folded_to: float = float("-inf")  # events before this were read into the day summaries
+    forgot_at: float = float("-inf")
     version: int = 0
-    days: dict[int, DaySummary] = field(default_factory=dict)
+    days: dict[int, DaySummary | bytes] = field(default_factory=dict)  # finished days packed
+    folds: dict[int, PositionFold] = field(default_factory=dict)
     models: dict[int, StationModel] = field(default_factory=dict)
 
 
@@ -92,12 +113,16 @@ class OccupancyBook:
         *,
         stale_after_s: float = 300.0,
         history_days: int = 14,
-        raw_days: int = 2,
+        raw_keep_s: float = RAW_KEEP_S,
+        fold_lag_s: float = FOLD_LAG_S,
         utc_offset_s: float = CHINA_UTC_OFFSET_S,
     ) -> None:
+        if raw_keep_s < fold_lag_s + LOOKBACK_S + CONTEXT_S:
+            raise ValueError("raw_keep_s must cover fold_lag_s and the estimator's look-back")
         self.stale_after_s = stale_after_s
         self.history_days = history_days
-        self.raw_days = raw_days
+        self.raw_keep_s = raw_keep_s
+        self.fold_lag_s = fold_lag_s
         self.utc_offset_s = utc_offset_s
         self._stations: dict[int, _Station] = {}
         self._wait_cache: dict[tuple[int, str, float, int], tuple[float, bool]] = {}
@@ -116,8 +141,14 @@ class OccupancyBook:
         st = _Station(layout, nozzles, by_position)
         if old is not None:
             st.reports, st.claims, st.first_day = old.reports, old.claims, old.first_day
-            st.next_edge, st.first_edge = old.next_edge, old.first_edge
-            st.version, st.days = old.version + 1, old.days
+            st.latest, st.folded_to, st.forgot_at, st.days = (
+                old.latest,
+                old.folded_to,
+                old.forgot_at,
+                old.days,
+            )
+            st.version = old.version + 1
+            st.folds = {n: f for n, f in old.folds.items() if n in layout}
         self._stations[station_id] = st
 
     def has_layout(self, station_id: int) -> bool:
@@ -133,6 +164,7 @@ class OccupancyBook:
         Idempotent: an item seen before (same station, position, nozzle, seq; same report/claim) is ignored.
         Items for a station without a layout are ignored (the caller sets layouts first)."""
         stations = self._stations
+        due: set[int] = set()
         for item in items:
             st = stations.get(item.station_id)
             if st is None:
@@ -156,48 +188,91 @@ class OccupancyBook:
             else:
                 continue
             st.version += 1
-            if item.ts >= st.next_edge:
-                self._roll(st, item.ts)
-            elif item.ts < st.first_edge:  # an older day than any seen so far
-                st.first_day = day_of(item.ts, self.utc_offset_s)
-                st.first_edge = st.first_day * DAY_S - self.utc_offset_s
+            day = day_of(item.ts, self.utc_offset_s)
+            if st.first_day is None or day < st.first_day:
+                st.first_day = day
+            if item.ts > st.latest:
+                st.latest = item.ts
+                if item.ts - self.fold_lag_s >= st.folded_to + FOLD_EVERY_S:
+                    due.add(item.station_id)
+        for station_id in due:  # after the whole batch: a batch comes grouped by nozzle, not by time
+            st = stations[station_id]
+            self._fold(st, st.latest - self.fold_lag_s)
 
-    def _roll(self, st: _Station, ts: float) -> None:
-        """A new day for this station: keep raw events for `raw_days` days, summarise what is dropped."""
-        day = day_of(ts, self.utc_offset_s)
-        if st.first_day is None:
-            st.first_day = day
-            st.first_edge = day * DAY_S - self.utc_offset_s
-        st.next_edge = (day + 1) * DAY_S - self.utc_offset_s
-        keep_from = day - self.raw_days + 1
-        for d in range(max(st.first_day, keep_from - self.history_days), keep_from):
-            self._summary(st, d)
-        cutoff = keep_from * DAY_S - self.utc_offset_s
-        for log in st.nozzles.values():
-            log.prune_before(cutoff)
-        st.reports = [r for r in st.reports if r[0] >= cutoff - REPORT_VALID_S]
-        for pos, claims in st.claims.items():
-            st.claims[pos] = [c for c in claims if c[0] >= cutoff - 2 * DAY_S]
-        for d in [d for d in st.days if d < day - self.history_days]:
-            del st.days[d]
-        for d in [d for d in st.models if d < day - 1]:
-            del st.models[d]
+    def _fold(self, st: _Station, cut: float) -> None:
+        """Read every event before `cut` not read yet into the day summaries, then forget what is older
+        than the estimator needs."""
+        touched: set[int] = set()
+        utc = self.utc_offset_s
+        closed: list[Session] = []
+        for pos, nozzles in st.by_position.items():
+            merged: list[tuple[float, int, int, NozzleState, str]] = []
+            for n, (grade, log) in enumerate(nozzles):
+                seqs, tss, states = log.seqs, log.tss, log.states
+                lo = bisect_right(seqs, log.folded_seq)
+                hi = lo
+                while hi < len(tss) and tss[hi] < cut:
+                    hi += 1
+                if hi == lo:
+                    continue
+                feed = log.phase.feed
+                for k in range(lo, hi):
+                    t = tss[k]
+                    state = states[k]
+                    found = feed(seqs[k], state, t)
+                    if found is not None:
+                        d = int((t + utc) // DAY_S)
+                        add_phase(self._open_day(st, d), found[0], found[1])
+                        touched.add(d)
+                    merged.append((t, n, k, state, grade))
+                log.folded_seq = seqs[hi - 1]
+            if not merged:
+                continue
+            merged.sort()
+            fold = st.folds.get(pos)
+            if fold is None:
+                fold = st.folds[pos] = PositionFold(pos, STUCK_AFTER_S)
+            for t, n, _k, state, grade in merged:
+                if t >= fold.last_ts:  # one that came later than the fold lag is live only, not learned
+                    fold.feed(t, n, state, grade, closed)
+        for s in closed:
+            d = day_of(s.start, utc)
+            add_session(self._open_day(st, d), s, utc)
+            touched.add(d)
+        st.folded_to = cut
+        if touched and st.models:
+            oldest = min(touched)
+            for d in [d for d in st.models if d > oldest]:
+                del st.models[d]
+        if cut >= st.forgot_at + FORGET_EVERY_S:
+            st.forgot_at = cut
+            self._forget(st, cut)
 
-    def _summary(self, st: _Station, d: int) -> DaySummary:
+    def _open_day(self, st: _Station, d: int) -> DaySummary:
         found = st.days.get(d)
         if found is None:
-            start = d * DAY_S - self.utc_offset_s
-            found = summarise(
-                (
-                    s
-                    for pos, nz in st.by_position.items()
-                    for s in sessions(pos, nz, start, start + DAY_S, STUCK_AFTER_S)
-                ),
-                (ph for log in st.nozzles.values() for ph in log.phases(start, start + DAY_S)),
-                self.utc_offset_s,
-            )
-            st.days[d] = found
+            found = st.days[d] = DaySummary()
+        elif isinstance(found, bytes):  # a session of a packed day closed late
+            found = st.days[d] = unpack(found)
         return found
+
+    def _forget(self, st: _Station, cut: float) -> None:
+        today = day_of(st.latest, self.utc_offset_s)
+        for d, summary in list(st.days.items()):
+            if d < today - self.history_days:
+                del st.days[d]
+            elif isinstance(summary, DaySummary) and d < day_of(cut, self.utc_offset_s) - 1:
+                st.days[d] = pack(summary)
+        for d in [d for d in st.models if d < today - 1]:
+            del st.models[d]
+        keep_from = st.latest - self.raw_keep_s
+        for log in st.nozzles.values():
+            log.prune_before(keep_from)
+        if st.reports and st.reports[0][0] < keep_from - REPORT_VALID_S:
+            st.reports = [r for r in st.reports if r[0] >= keep_from - REPORT_VALID_S]
+        for pos, claims in st.claims.items():
+            if claims and claims[0][0] < keep_from - 2 * DAY_S:
+                st.claims[pos] = [c for c in claims if c[0] >= keep_from - 2 * DAY_S]
 
     def model(self, station_id: int, as_of: float) -> StationModel | None:
         """What the book has learned for this station, as used on the day of `as_of`."""
@@ -209,7 +284,11 @@ class OccupancyBook:
         found = st.models.get(day)
         if found is None:
             first = st.first_day if st.first_day is not None else day
-            days = [self._summary(st, d) for d in range(max(first, day - self.history_days), day)]
+            days: list[DaySummary] = []
+            for d in range(max(first, day - self.history_days), day):
+                summary = st.days.get(d)
+                if summary is not None:
+                    days.append(unpack(summary) if isinstance(summary, bytes) else summary)
             grades = {g for p in st.layout.values() for g in p.grades}
             found = build_model([d for d in days if d.n or sum(d.starts)], len(st.layout), grades)
             st.models[day] = found

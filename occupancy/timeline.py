@@ -7,6 +7,7 @@ right after `completed`) and ends when every nozzle of the position is back in `
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
@@ -21,16 +22,25 @@ CONTEXT_S = 900.0  # sessions() reads this far before its window to know whether
 
 
 class NozzleLog:
-    """Events of one nozzle in seq order (parallel lists); `monotone` while ts never decreases with seq."""
+    """Events of one nozzle in seq order (parallel arrays: 8-byte seqs and times, shared state members);
+    `monotone` while ts never decreases with seq.
 
-    __slots__ = ("monotone", "pruned_seq", "seqs", "states", "tss")
+    Only recent events are kept (`prune_before`); the run and state the oldest kept event belongs to may
+    have begun earlier, so their start times are carried (`run0`, `state0`). `folded_seq` is how far the
+    book's day summaries have read this nozzle, `phase` the running state of that reading."""
+
+    __slots__ = ("folded_seq", "monotone", "phase", "pruned_seq", "run0", "seqs", "state0", "states", "tss")
 
     def __init__(self) -> None:
-        self.seqs: list[int] = []
-        self.tss: list[float] = []
+        self.seqs = array("q")
+        self.tss = array("d")
         self.states: list[NozzleState] = []
         self.monotone = True
-        self.pruned_seq = -1  # events at or below this seq were summarised and dropped: late ones are ignored
+        self.pruned_seq = -1  # events at or below this seq were dropped: late ones are ignored
+        self.run0: float | None = None  # start of the run of the oldest kept event, when pruned
+        self.state0: float | None = None  # when the oldest kept event's state began, when pruned
+        self.folded_seq = -1  # events up to this seq were read into the day summaries
+        self.phase = PhaseFold()
 
     def add(self, seq: int, ts: float, state: NozzleState) -> bool:
         """Insert an event; False when this seq was seen before (or is older than the retained history)."""
@@ -49,6 +59,8 @@ class NozzleLog:
             return False
         if (i > 0 and ts < self.tss[i - 1]) or ts > self.tss[i]:
             self.monotone = False
+        if i == 0:
+            self.run0 = self.state0 = None
         seqs.insert(i, seq)
         self.tss.insert(i, ts)
         self.states.insert(i, state)
@@ -78,7 +90,7 @@ class NozzleLog:
         else:
             while j > 0 and states[j - 1] is cur:
                 j -= 1
-        return tss[j]
+        return tss[j] if j or self.run0 is None else self.run0
 
     def state_start(self, i: int) -> float:
         """Event time the nozzle entered the state of the event at index i (repeats are heartbeats)."""
@@ -86,44 +98,66 @@ class NozzleLog:
         j = i
         while j > 0 and states[j - 1] is states[i]:
             j -= 1
-        return self.tss[j]
+        return self.tss[j] if j or self.state0 is None else self.state0
 
     def phases(self, start: float, end: float) -> list[tuple[NozzleState, float]]:
         """Durations of the phases of a transaction that ended in [start, end): (state left, seconds), for
         calling/authorized -> fueling (as CALLING), fueling -> completed, completed -> idle; only over
         consecutive seqs (a gap may hide other states)."""
+        lo = bisect_left(self.tss, start - 3600.0) if self.monotone else 0
+        fold = PhaseFold()
         out: list[tuple[NozzleState, float]] = []
-        seqs, tss, states = self.seqs, self.tss, self.states
-        lo = bisect_left(tss, start - 3600.0) if self.monotone else 0
-        entered = tss[lo] if lo < len(tss) else 0.0
-        for i in range(lo + 1, len(tss)):
-            prev, cur = states[i - 1], states[i]
-            if prev is cur:
-                continue
-            t = tss[i]
-            if seqs[i] - seqs[i - 1] == 1 and start <= t < end:
-                if cur is _FUELING and prev in _PRE:
-                    out.append((NozzleState.CALLING, t - self._entered_pre(i - 1)))
-                elif (prev is _FUELING and cur is _COMPLETED) or (prev is _COMPLETED and cur is _IDLE):
-                    out.append((prev, t - entered))
-            entered = t
+        for i in range(lo, len(self.tss)):
+            t = self.tss[i]
+            found = fold.feed(self.seqs[i], self.states[i], t)
+            if found is not None and start <= t < end:
+                out.append(found)
         return out
 
-    def _entered_pre(self, i: int) -> float:
-        j = i
-        while j > 0 and self.states[j - 1] in _PRE and self.seqs[j] - self.seqs[j - 1] == 1:
-            j -= 1
-        return self.tss[j]
-
     def prune_before(self, cutoff: float) -> None:
-        """Drop events older than `cutoff`, keeping the last one before it (the state carried forward)."""
+        """Drop events older than `cutoff`, keeping the last one before it (the state carried forward)
+        and the start of its run and state."""
         if not self.monotone:
             return
         k = bisect_left(self.tss, cutoff) - 1
         if k <= 0:
             return
+        self.run0, self.state0 = self.run_start(k), self.state_start(k)
         self.pruned_seq = self.seqs[k - 1]
         del self.seqs[:k], self.tss[:k], self.states[:k]
+
+
+class PhaseFold:
+    """The phase durations of one nozzle's events read in seq order, one event at a time: what
+    `NozzleLog.phases` measures, kept as a running state so the day summaries need no old events."""
+
+    __slots__ = ("entered", "last", "pre_start")
+
+    def __init__(self) -> None:
+        self.last: tuple[int, NozzleState, float] | None = None
+        self.entered = 0.0
+        self.pre_start = 0.0
+
+    def feed(self, seq: int, state: NozzleState, t: float) -> tuple[NozzleState, float] | None:
+        last = self.last
+        self.last = (seq, state, t)
+        if last is None:
+            self.entered = self.pre_start = t
+            return None
+        prev_seq, prev, _prev_t = last
+        consecutive = seq - prev_seq == 1
+        if state in _PRE and not (prev in _PRE and consecutive):
+            self.pre_start = t
+        if prev is state:
+            return None
+        found: tuple[NozzleState, float] | None = None
+        if consecutive:
+            if state is _FUELING and prev in _PRE:
+                found = (NozzleState.CALLING, t - self.pre_start)
+            elif (prev is _FUELING and state is _COMPLETED) or (prev is _COMPLETED and state is _IDLE):
+                found = (prev, t - self.entered)
+        self.entered = t
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +238,50 @@ class Session:
     gap_before: float | None  # free time on this position before the session (None: unknown)
 
 
+class PositionFold:
+    """The sessions of one position from its nozzles' events merged in time order, one event at a time
+    (the running state of `sessions`); `feed` returns the session an event closed, if any."""
+
+    __slots__ = ("cur", "free_since", "last_state", "last_ts", "occupied", "position", "stuck_after_s")
+
+    def __init__(self, position: int, stuck_after_s: float) -> None:
+        self.position = position
+        self.stuck_after_s = stuck_after_s
+        self.occupied: dict[int, float] = {}  # nozzle -> ts of its latest occupied event
+        self.last_state: dict[int, NozzleState] = {}
+        self.cur: tuple[float, str, float | None] | None = None  # (start, grade, gap before)
+        self.free_since: float | None = None
+        self.last_ts = float("-inf")
+
+    def feed(self, ts: float, n: int, state: NozzleState, grade: str, out: list[Session]) -> None:
+        occupied, cur = self.occupied, self.cur
+        if occupied and cur is not None:
+            latest = max(occupied.values())
+            if ts - latest > self.stuck_after_s:  # the closing events were lost
+                occupied.clear()
+                out.append(Session(self.position, cur[0], latest, cur[1], cur[2]))
+                cur, self.free_since = None, latest
+        if state in OCCUPIED:
+            new_txn = self.last_state.get(n) is _COMPLETED and state is not _COMPLETED
+            if cur is not None and new_txn:
+                out.append(Session(self.position, cur[0], ts, cur[1], cur[2]))
+                cur = (ts, grade, 0.0)
+            occupied[n] = ts
+            if cur is None:
+                cur = (ts, grade, None if self.free_since is None else ts - self.free_since)
+        else:
+            occupied.pop(n, None)
+            if not occupied:
+                if cur is not None:
+                    out.append(Session(self.position, cur[0], ts, cur[1], cur[2]))
+                    cur, self.free_since = None, ts
+                elif self.free_since is None:
+                    self.free_since = ts
+        self.last_state[n] = state
+        self.cur = cur
+        self.last_ts = ts
+
+
 def sessions(
     position: int, nozzles: list[tuple[str, NozzleLog]], start: float, end: float, stuck_after_s: float
 ) -> list[Session]:
@@ -221,40 +299,11 @@ def sessions(
             if ts <= end:
                 merged.append((ts, n, states[i], grade))
     merged.sort(key=lambda e: e[0])
+    fold = PositionFold(position, stuck_after_s)
     out: list[Session] = []
-    occupied: dict[int, float] = {}  # nozzle -> ts of its latest occupied event
-    last_state: dict[int, NozzleState] = {}
-    cur: tuple[float, str, float | None] | None = None  # (start, grade, gap before)
-    free_since: float | None = None
-
-    def close(at: float) -> None:
-        if cur is not None and cur[0] >= start:
-            out.append(Session(position, cur[0], at, cur[1], cur[2]))
-
     for ts, n, state, grade in merged:
-        if occupied and cur is not None:
-            latest = max(occupied.values())
-            if ts - latest > stuck_after_s:  # the closing events were lost
-                occupied.clear()
-                close(latest)
-                cur, free_since = None, latest
-        if state in OCCUPIED:
-            new_txn = last_state.get(n) is _COMPLETED and state is not _COMPLETED
-            if cur is not None and new_txn:
-                close(ts)
-                cur = (ts, grade, 0.0)
-            occupied[n] = ts
-            if cur is None:
-                cur = (ts, grade, None if free_since is None else ts - free_since)
-        else:
-            occupied.pop(n, None)
-            if not occupied:
-                if cur is not None:
-                    close(ts)
-                    cur, free_since = None, ts
-                elif free_since is None:
-                    free_since = ts
-        last_state[n] = state
-    if cur is not None and cur[0] >= start:
+        fold.feed(ts, n, state, grade, out)
+    cur = fold.cur
+    if cur is not None:
         out.append(Session(position, cur[0], None, cur[1], cur[2]))
-    return out
+    return [s for s in out if s.start >= start]

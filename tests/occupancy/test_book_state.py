@@ -144,19 +144,34 @@ def test_a_nozzle_silent_in_a_session_for_long_counts_as_free() -> None:
     assert _view(book, 2, 3000).status == "free"  # the closing event was lost
 
 
-def test_memory_is_bounded_by_days() -> None:
+def test_memory_is_bounded_by_the_raw_window_and_packed_days() -> None:
     book = _book()
     seq = 1
-    for day in range(10):
+    for day in range(20):
         for k in range(50):
             t = day * 86400.0 + k * 600.0
             book.apply([_ev(2, 1, S.CALLING, t, seq), _ev(2, 1, S.IDLE, t + 300, seq + 1)])
             seq += 2
-    log = book._stations[SID].nozzles[(2, 1)]
-    assert len(log.seqs) <= 3 * 100  # about the last two days of events
-    model = book.model(SID, T0 + 9.5 * 86400)
-    assert model is not None and model.days >= 5
+    st = book._stations[SID]
+    log = st.nozzles[(2, 1)]
+    assert len(log.seqs) <= 2 * (book.raw_keep_s + 1800.0) / 600.0 + 2  # the raw window, not days
+    assert len(st.days) <= book.history_days + 2
+    packed = [d for d in st.days.values() if isinstance(d, bytes)]
+    assert len(packed) >= book.history_days - 1 and all(len(d) < 400 for d in packed)
+    model = book.model(SID, T0 + 19.5 * 86400)
+    assert model is not None and model.days == book.history_days
     assert abs(model.median_s - 300.0) < 1.0
+
+
+def test_a_long_idle_run_keeps_its_start_when_its_first_events_are_dropped() -> None:
+    book = _book()
+    book.apply([_ev(2, 1, S.IDLE, 0, 1)])
+    seq = 2
+    for k in range(1, 200):  # heartbeats every 2 minutes for over 6 hours
+        book.apply([_ev(2, 1, S.IDLE, k * 120.0, seq)])
+        seq += 1
+    assert len(book._stations[SID].nozzles[(2, 1)].seqs) < 100
+    assert _view(book, 2, 199 * 120.0).since == T0  # free since the first event, long dropped
 
 
 def test_positions_that_never_reported_give_a_history_answer() -> None:
