@@ -268,6 +268,7 @@ class OccupancyBook:
         keep_from = st.latest - self.raw_keep_s
         for log in st.nozzles.values():
             log.prune_before(keep_from)
+            log.coalesce_before(cut)
         if st.reports and st.reports[0][0] < keep_from - REPORT_VALID_S:
             st.reports = [r for r in st.reports if r[0] >= keep_from - REPORT_VALID_S]
         for pos, claims in st.claims.items():

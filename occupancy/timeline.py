@@ -29,7 +29,18 @@ class NozzleLog:
     have begun earlier, so their start times are carried (`run0`, `state0`). `folded_seq` is how far the
     book's day summaries have read this nozzle, `phase` the running state of that reading."""
 
-    __slots__ = ("folded_seq", "monotone", "phase", "pruned_seq", "run0", "seqs", "state0", "states", "tss")
+    __slots__ = (
+        "coalesced_to",
+        "folded_seq",
+        "monotone",
+        "phase",
+        "pruned_seq",
+        "run0",
+        "seqs",
+        "state0",
+        "states",
+        "tss",
+    )
 
     def __init__(self) -> None:
         self.seqs = array("q")
@@ -41,6 +52,7 @@ class NozzleLog:
         self.state0: float | None = None  # when the oldest kept event's state began, when pruned
         self.folded_seq = -1  # events up to this seq were read into the day summaries
         self.phase = PhaseFold()
+        self.coalesced_to = float("-inf")  # heartbeats before this were coalesced
 
     def add(self, seq: int, ts: float, state: NozzleState) -> bool:
         """Insert an event; False when this seq was seen before (or is older than the retained history)."""
@@ -113,6 +125,26 @@ class NozzleLog:
             if found is not None and start <= t < end:
                 out.append(found)
         return out
+
+    def coalesce_before(self, cutoff: float) -> None:
+        """Drop the idle and offline heartbeats before `cutoff` that lie inside a run of their state
+        (the first and the last of each run stay): what the state was and since when is unchanged, and
+        heartbeats are most of a controller's events."""
+        if not self.monotone:
+            return
+        seqs, tss, states = self.seqs, self.tss, self.states
+        hi = bisect_left(tss, cutoff) - 1  # the last one before cutoff stays in any case
+        lo = max(1, bisect_left(tss, self.coalesced_to))
+        keep = [
+            i
+            for i in range(lo, hi)
+            if not (states[i] is states[i - 1] and states[i + 1] is states[i] and states[i] not in OCCUPIED)
+        ]
+        if len(keep) < hi - lo:
+            self.seqs = seqs[:lo] + array("q", [seqs[i] for i in keep]) + seqs[hi:]
+            self.tss = tss[:lo] + array("d", [tss[i] for i in keep]) + tss[hi:]
+            self.states = states[:lo] + [states[i] for i in keep] + states[hi:]
+        self.coalesced_to = max(self.coalesced_to, cutoff)
 
     def prune_before(self, cutoff: float) -> None:
         """Drop events older than `cutoff`, keeping the last one before it (the state carried forward)
@@ -290,8 +322,8 @@ def sessions(
     merged: list[tuple[float, int, NozzleState, str]] = []
     for n, (grade, log) in enumerate(nozzles):
         tss, states = log.tss, log.states
-        if log.monotone:  # ts sorted: read only the events in [start - CONTEXT_S, end]
-            lo, hi = bisect_left(tss, start - CONTEXT_S), bisect_right(tss, end)
+        if log.monotone:  # ts sorted: the events in [start - CONTEXT_S, end] and the one before them
+            lo, hi = max(0, bisect_left(tss, start - CONTEXT_S) - 1), bisect_right(tss, end)
             merged.extend(zip(tss[lo:hi], [n] * (hi - lo), states[lo:hi], [grade] * (hi - lo), strict=True))
             continue
         for i in range(len(tss)):
