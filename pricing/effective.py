@@ -32,6 +32,7 @@ class PricingRequest:
     driver_id: str | None = None
     payment_channels: frozenset[str] = frozenset()
     use_points: bool = True
+    coupons: tuple[str, ...] | None = None  # the driver's choice: None = the best set, () = none
 
 
 def price_context(
@@ -95,4 +96,6 @@ def effective_price(conn: Connection, request: PricingRequest) -> tuple[PriceCon
     promotions = store.load_promotions(conn, request.at)
     if request.driver_id is None:
         promotions = type(promotions)(payment=(), points=None)
-    return price_ctx, quote_price(request.fill, price_ctx, driver, promotions, policy, request.at)
+    return price_ctx, quote_price(
+        request.fill, price_ctx, driver, promotions, policy, request.at, request.coupons
+    )

@@ -28,8 +28,8 @@ from pricing.quotes import breakdown_json
 router = APIRouter(tags=["prices"])
 PRICING_PROBLEMS = {
     400: ["invalid-fill", "unknown-grade"],
-    404: ["driver-not-found"],
-    422: ["price-unavailable"],
+    401: ["invalid-driver-token"],
+    422: ["price-unavailable", "coupon-not-applicable"],
 }
 StationId = Annotated[int, Path(ge=1, le=MAX_ID, description="station id")]
 
@@ -47,6 +47,7 @@ def _request(body: PriceQuestion, driver_id: str | None, at: datetime) -> Pricin
         driver_id=driver_id,
         payment_channels=frozenset(body.payment_channels),
         use_points=body.use_points,
+        coupons=body.coupon_choice(),
     )
 
 
