@@ -32,6 +32,13 @@ STATES: dict[CouponState, tuple[str, str]] = {
 }
 
 
+def member_line(level_name: str, grade: str, per_litre: str, language: Language) -> str:
+    """The member discount's line as a driver reads it (the level's display name, never its code)."""
+    if language == "en":
+        return f"{level_name} {grade}# {per_litre}/L off"
+    return f"{level_name} {grade}# 每升立减 {per_litre}"
+
+
 def reason_text(reason: Reason, language: Language) -> str:
     zh, en = REASONS[reason]
     return en if language == "en" else zh

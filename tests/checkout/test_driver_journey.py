@@ -141,8 +141,17 @@ def test_a_brand_new_driver_goes_from_the_map_to_the_invoice(shop: Shop) -> None
     quote = quoted.json()
     # 300 − 直降 11.41 − gold 0.10/L × 38.02 = 3.80 − 满200减20 = 264.79; the 1000 points stay.
     assert (quote["payable"], quote["coupon_ids"], quote["points_used"]) == ("264.79", [mj200["id"]], 0)
-    unused = {u["instance_id"]: u["reason"] for u in quote["unused_coupons"]}
-    assert unused == {mj500["id"]: "below minimum spend"}
+    unused = {u["instance_id"]: (u["reason"], u["reason_text"]) for u in quote["unused_coupons"]}
+    assert unused == {mj500["id"]: ("below minimum spend", "未达到使用门槛")}
+    member = [line["description"] for line in quote["lines"] if line["kind"] == "member"]
+    assert member == ["金卡会员 92# 每升立减 0.1"]  # the level's display name, never its code
+    priced_en = main.post("/v1/prices/effective", json=ask, headers=me | {"Accept-Language": "en"}).json()
+    assert [line["description"] for line in priced_en["lines"] if line["kind"] == "member"] == [
+        "Gold member 92# 0.1/L off"
+    ]
+    mine = main.post("/v1/quotes/verify", json={"token": quote["token"]}, headers=me).json()
+    anyone = main.post("/v1/quotes/verify", json={"token": quote["token"]}).json()
+    assert (mine["quote"]["driver_id"], anyone["quote"]["driver_id"]) == (DRIVER, None)  # public: nobody's
     refused = main.post("/v1/quotes", json=ask | {"coupons": [mj500["id"]]}, headers=me)
     assert refused.status_code == 422 and refused.json()["type"] == "/problems/coupon-not-applicable"
     none = main.post("/v1/quotes", json=ask | {"coupons": "none"}, headers=me).json()
@@ -271,6 +280,7 @@ def _routes(shop: Shop) -> list[tuple[str, str, dict[str, Any] | None]]:
         ("POST", "/v1/checkout", {"quote_token": "x", "position": 1, "nozzle": 1}),
         ("POST", "/v1/quotes", ask),
         ("POST", "/v1/prices/effective", ask),
+        ("POST", "/v1/quotes/verify", {"token": "k1.x.y"}),
         ("GET", f"/v1/stations/nearby?{where}&effective=true", None),
         ("GET", f"/v1/prices/compare?{where}", None),
     ]

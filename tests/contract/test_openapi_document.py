@@ -56,6 +56,7 @@ SECURITY = {
     "postOccupancyEvents": [{"stationCredential": []}],
     "effectivePrice": DRIVER_OPTIONAL,
     "createQuote": DRIVER_OPTIONAL,
+    "verifyQuote": DRIVER_OPTIONAL,
     "createCheckout": [{"driverToken": []}],
     "getCheckout": [{"driverToken": []}],
     **{op: [{"driverToken": []}] for (_, path), op in OPERATION_IDS.items() if path.startswith("/v1/me/")},
