@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +32,7 @@ from checkout.errors import (
 )
 
 T = TypeVar("T")
+CHECKOUT_ID = re.compile(r"^chk_[0-9a-f]{1,60}$")
 CODE_STATES = frozenset({"paid", "fueling"})
 CANCELLABLE = frozenset({"ordered", "paid"})
 MAX_PAGE = 50
@@ -76,10 +78,13 @@ def _cursor(row: RowMapping) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _after(cursor: str) -> tuple[datetime, str]:
+def decode_order_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         created, checkout_id = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(created), str(checkout_id)
+        at = datetime.fromisoformat(created)
+        if at.utcoffset() is None or not isinstance(checkout_id, str) or not CHECKOUT_ID.match(checkout_id):
+            raise ValueError("not a cursor")
+        return at, checkout_id
     except (ValueError, TypeError):
         raise InvalidOrderCursor("cursor is not one this service issued") from None
 
@@ -97,7 +102,7 @@ class DriverOrders:
         return await asyncio.to_thread(run)
 
     async def page(self, driver_id: str, limit: int, cursor: str | None) -> OrderPage:
-        after = _after(cursor) if cursor else None
+        after = decode_order_cursor(cursor) if cursor else None
         rows = await self._db(lambda c: repo.driver_orders(c, driver_id, limit + 1, after))
         more = len(rows) > limit
         rows = rows[:limit]

@@ -259,14 +259,6 @@ class CheckoutService:
         assert request.driver_id is not None and request.idempotency_key is not None
         lease = now + timedelta(seconds=self.config.lease_seconds)
         store.ensure_driver(conn, request.driver_id)  # a new driver's first order
-        station_id = int(payload["station_id"])
-        at = (station_id, request.position, request.nozzle)
-        other = repo.open_order_at(conn, request.driver_id, checkout_id, at, now)
-        if other is not None:
-            raise OpenOrderExists(
-                f"you already have an open order ({other}) at station {station_id} position "
-                f"{request.position} nozzle {request.nozzle}: pay for it or cancel it first"
-            )
         if new:
             row = {
                 "id": checkout_id,
@@ -305,6 +297,16 @@ class CheckoutService:
                     f"the quote uses {points} points; {max(free or 0, 0)} are free (the rest are promised to "
                     "your other checkouts or spent)"
                 )
+        # Last, under the driver's row lock (taken by the coupon hold, else here): so a race of one driver's
+        # checkouts is decided by what they spend first, and two open orders at one nozzle never both pass.
+        station_id = int(payload["station_id"])
+        at = (station_id, request.position, request.nozzle)
+        other = repo.open_order_at(conn, request.driver_id, checkout_id, at, now)
+        if other is not None:
+            raise OpenOrderExists(
+                f"you already have an open order ({other}) at station {station_id} position "
+                f"{request.position} nozzle {request.nozzle}: pay for it or cancel it first"
+            )
         repo.hold(conn, checkout_id, hold_until)
         return True
 

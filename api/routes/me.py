@@ -19,7 +19,7 @@ from api.query_string import ParameterErrors
 from api.services import services_of
 from api.strict_types import MAX_ID
 from checkout import driver_profile
-from checkout.driver_orders import MAX_PAGE, DriverOrders, InvalidOrderCursor
+from checkout.driver_orders import CHECKOUT_ID, MAX_PAGE, DriverOrders, InvalidOrderCursor
 from geo.grades import normalize_grade
 from pricing.coupon_fit import coupon_fits
 from pricing.effective import PricingRequest
@@ -28,9 +28,7 @@ from pricing.money import Money
 from pricing.texts import reason_text, state_text
 
 router = APIRouter(prefix="/v1/me", tags=["driver"])
-CheckoutId = Annotated[
-    str, Path(max_length=64, pattern=r"^chk_[0-9a-f]{1,60}$", description="the checkout id")
-]
+CheckoutId = Annotated[str, Path(max_length=64, pattern=CHECKOUT_ID.pattern, description="the checkout id")]
 _TEXTS = {"parameters": [ACCEPT_LANGUAGE_DOC]}
 _ORDER_CORE = {502: ["order-core-rejected"], 503: ["order-core-unavailable"]}
 

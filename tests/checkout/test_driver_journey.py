@@ -46,7 +46,6 @@ def test_a_brand_new_driver_goes_from_the_map_to_the_invoice(shop: Shop) -> None
             ),
             create=True,
         )
-        store.set_member_level_name(conn, "gold", "金卡会员", "Gold member")
 
     # The map: nearby in GCJ-02 (the WeChat map component's system) with what this driver pays.
     lon, lat = wgs84_to_gcj02(*KUNMING)
@@ -86,7 +85,10 @@ def test_a_brand_new_driver_goes_from_the_map_to_the_invoice(shop: Shop) -> None
     }
     assert main.get("/v1/me/coupons", headers=me).json()["items"] == []
 
-    # The operator welcomes the new driver: two coupons, 1000 points, the gold level.
+    # The operator names the gold level and welcomes the new driver: two coupons, 1000 points, gold.
+    named = {"discounts": [{"per_litre": "0.10"}], "name": "金卡会员", "name_en": "Gold member"}
+    put_level = main.put("/v1/operator/member-levels/gold", json=named, headers=OPERATOR)
+    assert put_level.status_code == 200 and put_level.json()["name"] == "金卡会员", put_level.text
     for template in ("mj200", "mj500"):
         issued = main.post(
             f"/v1/operator/drivers/{DRIVER}/coupons",
