@@ -10,8 +10,8 @@ ACCEPT_LANGUAGE_DOC = {
     "name": "Accept-Language",
     "in": "header",
     "required": False,
-    "description": "texts for the driver in Chinese (default) or English (`en`)",
-    "schema": {"type": "string", "maxLength": 200},
+    "description": "texts for the driver in Chinese (default) or English (`en`); other values: Chinese",
+    "schema": {"type": "string"},
     "example": "zh-CN,zh;q=0.9",
 }
 

@@ -16,6 +16,7 @@ from api.language import ACCEPT_LANGUAGE_DOC, language_of
 from api.me_answers import CancelBody, InvoiceBody, MyCoupons, MyLevel, MyOrder, MyOrders, MyPoints, WxPayment
 from api.problems import problem_responses
 from api.query_string import ParameterErrors
+from api.routes.nearby import DEFAULT_COLUMN_GRADE
 from api.services import services_of
 from api.strict_types import MAX_ID
 from checkout import driver_profile
@@ -51,28 +52,29 @@ def _orders(request: Request) -> DriverOrders:
 async def my_coupons(
     request: Request,
     driver_id: SignedInDriverDep,
-    station_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="the station at hand")] = None,
+    station_id: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_ID, description="the station at hand: whether each coupon applies there"),
+    ] = None,
     grade: OptionalGradeQuery = None,
     amount: Annotated[
-        str | None, Query(pattern=AMOUNT, description="fill amount, yuan (default 300)")
+        str | None, Query(pattern=AMOUNT, description="with station_id: the fill, yuan (default 300)")
     ] = None,
-    litres: Annotated[str | None, Query(pattern=VOLUME, description="or a fill in litres")] = None,
+    litres: Annotated[
+        str | None, Query(pattern=VOLUME, description="with station_id: the fill in litres (before amount)")
+    ] = None,
 ) -> dict[str, Any]:
     services = services_of(request)
     now, language = services.clock.now(), language_of(request)
     asked = None
-    if station_id is not None or grade is not None:
-        if station_id is None or grade is None:
-            message = "give station_id and grade together (with amount or litres) to see what applies there"
-            raise ParameterErrors([{"in": "query", "name": "station_id", "message": message}])
-        if amount is not None and litres is not None:
-            raise ParameterErrors([{"in": "query", "name": "litres", "message": "give amount or litres"}])
+    code = normalize_grade(DEFAULT_COLUMN_GRADE if grade is None else grade)  # unknown: 400, station or not
+    if station_id is not None:  # what applies there: 92# and ¥300 unless told (litres before amount)
         fill = (
             FillRequest.by_litres(Decimal(litres))
             if litres is not None
             else FillRequest.by_amount(Money.of(Decimal(amount or DEFAULT_FILL_AMOUNT)))
         )
-        asked = PricingRequest(station_id, normalize_grade(grade), fill, now, driver_id, use_points=False)
+        asked = PricingRequest(station_id, code, fill, now, driver_id, use_points=False)
 
     def read() -> list[Any]:
         with services.engine.connect() as conn:

@@ -43,6 +43,10 @@ bearer = "{driver}"
 [[operations]]
 include-operation-id = ["verifyQuote", "createCheckout"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "410", "422"]
+# So is the order list's cursor: one the service did not issue is a 400 invalid-parameter.
+[[operations]]
+include-operation-id = ["myOrders"]
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "410", "422"]
 """
 
 
