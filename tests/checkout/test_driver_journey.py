@@ -323,3 +323,28 @@ def test_the_driver_routes_need_a_driver_and_the_token_expires_with_the_clock(sh
     late = main.get("/v1/me/points", headers=headers)
     assert late.status_code == 401 and "expired" in late.json()["detail"]
     shop.stack.clock.reset()
+
+
+def test_a_paid_order_cancelled_before_fueling_is_refunded_and_gives_the_coupon_back(shop: Shop) -> None:
+    main, driver = shop.stack.main.client, "wx-refund"
+    me = shop.stack.main.driver(driver)
+    [coupon] = shop.add_driver(driver)
+    quote = shop.quote(driver, use_points=False)
+    assert quote["coupon_ids"] == [coupon]
+    created = shop.checkout(quote["token"], "refund-1", driver_id=driver)
+    assert created.status_code == 201, created.text
+    checkout_id = created.json()["checkout_id"]
+    pay = main.post(f"/v1/me/orders/{checkout_id}/payment", headers=me).json()
+    wechat = str(shop.stack.core.base_url).rstrip("/") + "/sandbox/wxpay/pay"
+    assert httpx.post(wechat, json=pay, timeout=10).status_code == 200
+    wait_until(lambda: my_order(shop, checkout_id, driver)["state"] == "paid", "the paid callback")
+    assert shop.coupon(coupon)["state"] == "used"
+    cancelled = main.post(f"/v1/me/orders/{checkout_id}/cancel", json={"reason": "走错站了"}, headers=me)
+    assert cancelled.status_code == 200 and cancelled.json()["state"] == "refunded", cancelled.text
+    order = wait_until(
+        lambda: (o := my_order(shop, checkout_id, driver))["state"] == "refunded" and o, "the refund callback"
+    )
+    assert order["verification_code"] is None and order["cancel_reason"] == "走错站了"
+    assert shop.coupon(coupon)["state"] == "available"  # refunded before fueling: the coupon is back
+    again = main.post(f"/v1/me/orders/{checkout_id}/cancel", headers=me)
+    assert again.status_code == 200 and again.json()["state"] == "refunded"  # nothing more to do
