@@ -18,7 +18,7 @@ from api.errors import install_error_handlers, problem
 from api.live_changes import ChangeFollower, following
 from api.occupancy_live import running_occupancy
 from api.plain_route import install_plain_routes
-from api.routes import checkout, compare, health, nearby, occupancy, operator, prices, stations
+from api.routes import checkout, compare, health, me, nearby, occupancy, operator, prices, stations
 from api.settings import Settings
 from db.engine import make_engine
 from geo.live_index import LiveIndex
@@ -117,4 +117,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(operator.router)
     app.include_router(occupancy.router)
     app.include_router(checkout.router)
+    app.include_router(me.router)
     return app

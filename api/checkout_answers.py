@@ -19,8 +19,10 @@ class Order(BaseModel):
     state: str = Field(description="created, paid, fueling, completed, cancelled, refunded, expired ...")
     payable: DecimalString
     currency: str
-    verification_code: str = Field(description="six digits, shown to the attendant")
-    qr_payload: str
+    verification_code: str | None = Field(
+        description="six digits, shown to the attendant; null until the order is paid and once it is done"
+    )
+    qr_payload: str | None = Field(description="the attendant's QR; null like verification_code")
 
 
 class Checkout(BaseModel):

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match, Route, compile_path
 
+from access.driver_tokens import InvalidDriverToken
 from api.auth_operator import OperatorUnauthorized
 from api.auth_station import StationForbidden, StationUnauthorized
 from api.pricing_schemas import InvalidFill
@@ -34,6 +35,7 @@ from occupancy import errors as occupancy_errors
 from pricing import store
 from pricing.effective import PriceUnavailable
 from pricing.live_prices import PricesNotReady
+from pricing.promotions import NotAllowed
 from pricing.quotes import QuoteAlreadyUsed, QuoteExpired, QuoteInvalid
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     StationNotFound: (404, "station-not-found", "Station not found"),
     InvalidFill: (400, "invalid-fill", "Invalid fill"),
     PriceUnavailable: (422, "price-unavailable", "No current price"),
+    NotAllowed: (422, "coupon-not-applicable", "These coupons cannot be used for this fill"),
     QuoteInvalid: (400, "invalid-quote", "Invalid quote token"),
     QuoteExpired: (410, "quote-expired", "Quote expired"),
     QuoteAlreadyUsed: (409, "quote-already-used", "Quote already used"),
@@ -55,6 +58,7 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     StationForbidden: (403, "forbidden", "Not this station's credential"),
     IndexNotReady: (503, "index-not-ready", "Search index not ready"),
     PricesNotReady: (503, "prices-not-ready", "Prices are being reloaded"),
+    InvalidDriverToken: (401, "invalid-driver-token", "Driver identity refused"),
     OperatorUnauthorized: (401, "unauthorized", "Operator token required"),
     store.TemplateNotFound: (404, "coupon-template-not-found", "Coupon template not found"),
     store.PaymentPromotionNotFound: (404, "payment-promotion-not-found", "Payment promotion not found"),
@@ -74,6 +78,10 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
         "Idempotency-Key missing or invalid",
     ),
     checkout_errors.DriverRequired: (401, "driver-required", "Signed-in driver required"),
+    checkout_errors.OpenOrderExists: (409, "open-order-exists", "An open order holds this nozzle"),
+    checkout_errors.OrderNotPayable: (409, "order-not-payable", "Order is not waiting for payment"),
+    checkout_errors.OrderNotCancellable: (409, "order-not-cancellable", "Order can no longer be cancelled"),
+    checkout_errors.InvoiceNotYet: (409, "invoice-not-yet", "Invoice only once the order is completed"),
     checkout_errors.QuoteNotForDriver: (403, "quote-not-yours", "Quote issued to another driver"),
     checkout_errors.StationClosed: (409, "station-closed", "Station closed"),
     checkout_errors.UnknownNozzle: (422, "unknown-nozzle", "No such position or nozzle"),

@@ -222,7 +222,7 @@ class NearbyParams(BaseModel):
     )
     effective: Flag = Field(
         False,
-        description="add what this driver (X-Driver-Id, optional) pays at each station for `grade` and "
+        description="add what this driver (the driver token, optional) pays at each station for `grade` and "
         "the fill",
     )
     amount: Amount = Field(None, description="fill for effective prices, ¥ (default 300)")

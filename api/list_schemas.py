@@ -29,7 +29,8 @@ class ComparedPrice(BaseModel):
     detour_cost: str = Field(pattern=DECIMAL)
     total_cost: str = Field(pattern=DECIMAL, description="payable + detour_cost")
     lines: list[BreakdownLine] | None = Field(
-        default=None, description="with X-Driver-Id holding coupons, promotions or points: how it was priced"
+        default=None,
+        description="for a signed-in driver with coupons, promotions or points: how it was priced",
     )
     coupon_ids: list[str] | None = None
     payment_promotion_ids: list[str] | None = None

@@ -25,8 +25,9 @@ class LivePosition(BaseModel):
     status: Literal["free", "occupied", "claimed", "offline", "unknown"]
     grades: list[str]
     nozzle_state: str | None = Field(description="idle, calling, authorized, fueling, completed, offline")
-    since: str | None
-    claimed_by: str | None = Field(description="the checkout holding the position")
+    since: str | None = Field(
+        description="since when; a claimed position never says which order holds it (public view)"
+    )
 
 
 class StationOccupancy(BaseModel):

@@ -58,8 +58,7 @@ def occupancy_json(occ: StationOccupancy) -> dict[str, Any]:
                 "status": p.status,
                 "grades": sorted(p.grades),
                 "nozzle_state": p.nozzle_state.value if p.nozzle_state is not None else None,
-                "since": iso(p.since),
-                "claimed_by": p.claimed_by,
+                "since": iso(p.since),  # never who holds a claimed position: that names an order
             }
             for p in occ.positions
         ],

@@ -99,6 +99,8 @@ class LevelDiscountOut(BaseModel):
 class MemberLevelOut(BaseModel):
     level: str
     discounts: list[LevelDiscountOut]
+    name: str | None = Field(default=None, description="display name (Chinese); null: drivers see the code")
+    name_en: str | None = None
 
 
 class PointsOut(BaseModel):

@@ -199,6 +199,16 @@ class LevelDiscount(_Body):
 
 class LevelBody(_Body):
     discounts: list[LevelDiscount]
+    name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=32,
+        description="display name drivers read (Chinese)",
+        examples=["金卡会员"],
+    )
+    name_en: str | None = Field(
+        default=None, min_length=1, max_length=32, description="display name in English", examples=["Gold"]
+    )
 
     @model_validator(mode="after")
     def _unique(self) -> LevelBody:

@@ -32,7 +32,12 @@ class DiscountLine(BaseModel):
 
 class UnusedCoupon(BaseModel):
     instance_id: str
-    reason: str = Field(description="why this coupon was not used: not_in_scope, below_threshold ...")
+    reason: str = Field(
+        description="why this coupon was not used (a code): below minimum spend, not chosen ..."
+    )
+    reason_text: str = Field(
+        description="the same for the driver: Chinese, or English with Accept-Language: en"
+    )
     detail: str
 
 
@@ -70,7 +75,9 @@ class QuotePayload(Breakdown):
     quote_id: str
     station_id: int
     grade: str
-    driver_id: str | None
+    driver_id: str | None = Field(
+        description="the driver it was issued to; verify shows it only to that driver (null otherwise)"
+    )
     fill: QuoteFill
     issued_at: str
     expires_at: str

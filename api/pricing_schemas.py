@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -13,6 +13,9 @@ from api.instants import Instant
 from api.strict_types import MAX_ID, Flag, Whole
 from pricing.fills import FillRequest
 from pricing.money import Money
+
+CouponIdText = Annotated[str, Field(pattern=r"^[0-9]{1,18}$", description="a coupon id")]
+MAX_CHOSEN_COUPONS = 10
 
 
 class InvalidFill(ValueError):
@@ -88,7 +91,24 @@ class PriceQuestion(BaseModel):
         max_length=5,
         description="channels the driver can pay with: wechat_pay, alipay, unionpay",
     )
-    use_points: Flag = True
+    coupons: Literal["best", "none"] | Annotated[list[CouponIdText], Field(max_length=MAX_CHOSEN_COUPONS)] = (
+        Field(
+            default="best",
+            description="which of the driver's coupons to use: `best` (the cheapest allowed set), `none`, or "
+            "exactly these coupon ids (GET /v1/me/coupons lists them; 422 coupon-not-applicable when they "
+            "cannot be used together for this fill)",
+            examples=["best", ["17"]],
+        )
+    )
+    use_points: Flag = Field(
+        default=False, description="spend the driver's points (only when asked: default false)"
+    )
+
+    def coupon_choice(self) -> tuple[str, ...] | None:
+        """None: the best set; (): none; else exactly these."""
+        if self.coupons == "best":
+            return None
+        return () if self.coupons == "none" else tuple(self.coupons)
 
 
 class TokenBody(BaseModel):

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from access.driver_tokens import DriverTokenKeys
 from pricing.quotes import SigningKeys
 
 # The development values of every secret: usable only with STATIONS_MODE=development (bin/run, bin/test).
@@ -17,7 +18,9 @@ DEV_OPERATOR_TOKEN = "dev-operator-token"
 DEV_QUOTE_KEY = "dev-only-quote-key-0123456789abcdef0123456789"
 DEV_ORDERCORE_TOKEN = "dev-ordercore-token"
 DEV_CALLBACK_SECRET = "dev-callback-secret"
+DEV_DRIVER_TOKEN_KEY = "dev-only-driver-token-key-0123456789abcdef"
 MIN_SECRET_LENGTH = 16
+MIN_HS256_KEY = 32  # RFC 7518 3.2: an HS256 key at least as long as the hash
 
 
 class UnsafeSettings(ValueError):
@@ -56,6 +59,11 @@ class Settings(BaseSettings):
     # Bearer token of the operator API (/v1/operator/...), env STATIONS_OPERATOR_TOKEN; the default serves
     # in development mode only: set a long random value in every deployment.
     operator_token: SecretStr = SecretStr(DEV_OPERATOR_TOKEN)
+    # The driver identity (issue 11): the mini-program gateway signs `Authorization: Bearer <JWT>` (HS256,
+    # `sub` = driver id, `exp` required) after WeChat login with this key, env STATIONS_DRIVER_TOKEN_KEY;
+    # the default serves in development mode only. A token lives at most driver_token_max_ttl_seconds.
+    driver_token_key: SecretStr = SecretStr(DEV_DRIVER_TOKEN_KEY)
+    driver_token_max_ttl_seconds: int = Field(default=86_400, gt=0, le=30 * 86_400)
 
     # Occupancy (issue 4): a station silent this long is "unknown", not free; each worker tails new events
     # every occupancy_poll_seconds and keeps occupancy_history_days in its book; one ingest request holds
@@ -100,12 +108,17 @@ class Settings(BaseSettings):
             "STATIONS_OPERATOR_TOKEN": (self.operator_token, DEV_OPERATOR_TOKEN),
             "STATIONS_ORDERCORE_TOKEN": (self.ordercore_token, DEV_ORDERCORE_TOKEN),
             "STATIONS_ORDERCORE_CALLBACK_SECRET": (self.ordercore_callback_secret, DEV_CALLBACK_SECRET),
+            "STATIONS_DRIVER_TOKEN_KEY": (self.driver_token_key, DEV_DRIVER_TOKEN_KEY),
         }
         secrets |= {
             f"STATIONS_QUOTE_SIGNING_KEYS[{kid}]": (key, DEV_QUOTE_KEY)
             for kid, key in self.quote_signing_keys.items()
         }
-        return _weak_secrets(secrets)
+        problems = _weak_secrets(secrets)
+        driver_key = self.driver_token_key.get_secret_value()
+        if driver_key != DEV_DRIVER_TOKEN_KEY and MIN_SECRET_LENGTH <= len(driver_key) < MIN_HS256_KEY:
+            problems.append(f"STATIONS_DRIVER_TOKEN_KEY is shorter than {MIN_HS256_KEY} characters (HS256)")
+        return problems
 
     def check_safe(self) -> None:
         problems = self.unsafe()
@@ -116,6 +129,11 @@ class Settings(BaseSettings):
                 + " (set each to a long random value of its own,"
                 + " or STATIONS_MODE=development for a local run)"
             )
+
+    def driver_keys(self) -> DriverTokenKeys:
+        return DriverTokenKeys(
+            self.driver_token_key.get_secret_value().encode(), self.driver_token_max_ttl_seconds
+        )
 
     def dsn(self) -> str:
         return self.database_url.get_secret_value()

@@ -168,6 +168,15 @@ class OrderCoreClient:
     async def cancel_order(self, order_id: str, reason: str) -> dict[str, Any]:
         return await self._json("POST", f"/v1/orders/{order_id}/cancel", (200,), json={"reason": reason})
 
+    async def payment_params(self, order_id: str) -> dict[str, Any]:
+        """The wx.requestPayment parameters of an unpaid order (the order core's WeChat Pay sandbox)."""
+        return await self._json("POST", f"/v1/orders/{order_id}/payment-params", (200,))
+
+    async def request_invoice(self, order_id: str, invoice: dict[str, Any]) -> dict[str, Any]:
+        """The order's invoice request (new: 201, already recorded: 200)."""
+        path = f"/v1/orders/{order_id}/invoice-request"
+        return await self._json("POST", path, (200, 201), json=invoice)
+
 
 class _NoBreaker:
     """Reads and cancellations are not guarded: the sweep and the "did an order appear?" question must

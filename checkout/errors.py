@@ -18,7 +18,23 @@ class InvalidIdempotencyKey(CheckoutError):
 
 
 class DriverRequired(CheckoutError):
-    """No X-Driver-Id: checkout needs a signed-in driver."""
+    """No driver identity: checkout and the driver's own routes need the signed-in driver."""
+
+
+class OpenOrderExists(CheckoutError):
+    """The driver already has an open order for this position and nozzle."""
+
+
+class OrderNotPayable(CheckoutError):
+    """The order is not waiting for payment (paid already, cancelled, done)."""
+
+
+class OrderNotCancellable(CheckoutError):
+    """The order is fueling or done: it can no longer be cancelled."""
+
+
+class InvoiceNotYet(CheckoutError):
+    """An invoice can be requested once the order is completed."""
 
 
 class QuoteNotForDriver(CheckoutError):

@@ -43,6 +43,39 @@ def insert(conn: Connection, row: dict[str, Any]) -> bool:
     return conn.execute(text(sql), row).first() is not None
 
 
+def open_order_at(
+    conn: Connection, driver_id: str, checkout_id: str, at: tuple[int, int, int], now: datetime
+) -> str | None:
+    """The driver's other open checkout at this (station, position, nozzle): being placed, unpaid within
+    its hold, paid or fueling. Locks the driver row first: two concurrent checkouts see each other."""
+    conn.execute(text("SELECT 1 FROM drivers WHERE id = :d FOR UPDATE"), {"d": driver_id})
+    return conn.execute(
+        text(
+            "SELECT id FROM checkouts WHERE driver_id = :d AND station_id = :s AND position = :p "
+            "AND nozzle = :n AND id <> :id AND ((state = 'pending' AND attempt_until >= :now) "
+            "OR (state = 'ordered' AND (hold_until IS NULL OR hold_until > :now)) "
+            "OR state IN ('paid', 'fueling')) ORDER BY created_at LIMIT 1"
+        ),
+        {"d": driver_id, "id": checkout_id, "s": at[0], "p": at[1], "n": at[2], "now": now},
+    ).scalar()
+
+
+def driver_orders(
+    conn: Connection, driver_id: str, limit: int, after: tuple[datetime, str] | None
+) -> list[RowMapping]:
+    """The driver's checkouts that became orders, newest first, after the (created_at, id) of a cursor."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT * FROM checkouts WHERE driver_id = :d AND order_id IS NOT NULL "
+                "AND (CAST(:at AS timestamptz) IS NULL OR (created_at, id) < (:at, :id)) "
+                "ORDER BY created_at DESC, id DESC LIMIT :n"
+            ),
+            {"d": driver_id, "n": limit, "at": after[0] if after else None, "id": after[1] if after else ""},
+        ).mappings()
+    )
+
+
 def claim_retry(conn: Connection, checkout_id: str, now: datetime, lease_until: datetime) -> bool:
     """Take a failed (or abandoned pending) checkout for a new attempt; False when someone else has it."""
     return (
@@ -90,15 +123,20 @@ def points_free(conn: Connection, driver_id: str, checkout_id: str, now: datetim
     ).scalar()
     if balance is None:
         return None
+    return int(balance) - points_held(conn, driver_id, now, but=checkout_id)
+
+
+def points_held(conn: Connection, driver_id: str, now: datetime, but: str = "") -> int:
+    """Points the driver's live checkouts (other than `but`) have promised and not yet deducted."""
     held = conn.execute(
         text(
             "SELECT coalesce(sum(points_used), 0) FROM checkouts WHERE driver_id = :d AND id <> :id "
             "AND NOT points_deducted AND state IN ('pending', 'ordered') "
             "AND (hold_until IS NULL OR hold_until > :now)"
         ),
-        {"d": driver_id, "id": checkout_id, "now": now},
+        {"d": driver_id, "id": but, "now": now},
     ).scalar_one()
-    return int(balance) - int(held)
+    return int(held)
 
 
 def unconsume_quote(conn: Connection, quote_id: str, ref: str) -> None:

@@ -46,6 +46,7 @@ from checkout.errors import (
     InvalidIdempotencyKey,
     NozzleGradeMismatch,
     NozzleOffline,
+    OpenOrderExists,
     OrderCoreConflict,
     OrderCoreDown,
     OrderCoreRefused,
@@ -105,12 +106,12 @@ class CheckoutConfig:
 
 
 def body_of(row: RowMapping) -> dict[str, Any]:
-    return {
-        "checkout_id": row["id"],
-        "state": row["state"],
-        "quote_id": row["quote_id"],
-        "order": row["order_json"],
-    }
+    """The checkout; the order's verification code and QR payload only once it is paid (and until it is
+    redeemed and done): an unpaid order has nothing to show the attendant."""
+    order = row["order_json"]
+    if order is not None and row["state"] not in ("paid", "fueling"):
+        order = {**order, "verification_code": None, "qr_payload": None}
+    return {"checkout_id": row["id"], "state": row["state"], "quote_id": row["quote_id"], "order": order}
 
 
 def order_request(payload: dict[str, Any], request: CheckoutRequest, driver_id: str) -> dict[str, Any]:
@@ -159,7 +160,7 @@ class CheckoutService:
     async def checkout(self, request: CheckoutRequest, now: datetime) -> CheckoutResult:
         driver_id, key = request.driver_id, request.idempotency_key
         if not driver_id:
-            raise DriverRequired("checkout needs the signed-in driver (X-Driver-Id)")
+            raise DriverRequired("checkout needs the signed-in driver (Authorization: Bearer <driver token>)")
         if key is None or not KEY_PATTERN.match(key):
             raise InvalidIdempotencyKey(
                 "Idempotency-Key is required: 1-128 characters of A-Z a-z 0-9 _ . : -"
@@ -216,7 +217,7 @@ class CheckoutService:
             raise QuoteNotForDriver(
                 f"quote {payload['quote_id']} was issued "
                 + ("without a driver" if payload.get("driver_id") is None else "to another driver")
-                + "; ask for a quote with your X-Driver-Id"
+                + "; ask for a quote signed in as yourself"
             )
         station_id = int(payload["station_id"])
         found = await self._db(
@@ -257,6 +258,7 @@ class CheckoutService:
         concurrent request with the same key holds it."""
         assert request.driver_id is not None and request.idempotency_key is not None
         lease = now + timedelta(seconds=self.config.lease_seconds)
+        store.ensure_driver(conn, request.driver_id)  # a new driver's first order
         if new:
             row = {
                 "id": checkout_id,
@@ -273,6 +275,7 @@ class CheckoutService:
                 "points_used": int(payload["points_used"]),
                 "state": "pending",
                 "attempt_until": lease,
+                "created_at": now,
             }
             if not repo.insert(conn, row):
                 return False
@@ -294,6 +297,16 @@ class CheckoutService:
                     f"the quote uses {points} points; {max(free or 0, 0)} are free (the rest are promised to "
                     "your other checkouts or spent)"
                 )
+        # Last, under the driver's row lock (taken by the coupon hold, else here): so a race of one driver's
+        # checkouts is decided by what they spend first, and two open orders at one nozzle never both pass.
+        station_id = int(payload["station_id"])
+        at = (station_id, request.position, request.nozzle)
+        other = repo.open_order_at(conn, request.driver_id, checkout_id, at, now)
+        if other is not None:
+            raise OpenOrderExists(
+                f"you already have an open order ({other}) at station {station_id} position "
+                f"{request.position} nozzle {request.nozzle}: pay for it or cancel it first"
+            )
         repo.hold(conn, checkout_id, hold_until)
         return True
 
@@ -409,7 +422,7 @@ class CheckoutService:
 
     async def get(self, driver_id: str | None, checkout_id: str) -> dict[str, Any]:
         if not driver_id:
-            raise DriverRequired("checkout needs the signed-in driver (X-Driver-Id)")
+            raise DriverRequired("checkout needs the signed-in driver (Authorization: Bearer <driver token>)")
         row = await self._db(lambda c: repo.get(c, checkout_id), write=False)
         if row is None or row["driver_id"] != driver_id:
             raise CheckoutNotFound(f"checkout {checkout_id} not found")

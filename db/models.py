@@ -335,6 +335,17 @@ member_levels = Table(
     Index("uq_member_levels_level_all_grades", "level", unique=True, postgresql_where=text("grade IS NULL")),
 )
 
+# The operator's display name of a member level (drivers read it instead of the code): Chinese, English.
+member_level_names = Table(
+    "member_level_names",
+    metadata,
+    Column("level", Text, primary_key=True),
+    Column("name_zh", Text, nullable=False),
+    Column("name_en", Text, nullable=True),
+    CheckConstraint("level ~ '^[a-z0-9_-]+$'", name="level"),
+    CheckConstraint("length(btrim(name_zh)) > 0", name="name_zh"),
+)
+
 coupon_templates = Table(
     "coupon_templates",
     metadata,

@@ -31,7 +31,7 @@ def driver_pricer(
 ) -> tuple[EngineQuote | None, int]:
     """The driver's member cut per litre (milli-units), and an engine pricer when the driver holds anything
     beyond a member discount (coupons, payment promotions for `channels`, points). Blocking (SQL): call it
-    from a worker thread. DriverNotFound for an unknown driver."""
+    from a worker thread. A driver never seen before is a new driver (member discount only)."""
     with engine.connect() as conn:
         driver = store.load_driver_context(conn, driver_id, now, payment_channels=channels)
         promotions = store.load_promotions(conn, now)

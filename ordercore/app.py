@@ -92,6 +92,7 @@ def create_app(settings: OrdercoreSettings | None = None, clock: Clock | None = 
     app.add_middleware(RequestLimits, limits=limits, problem=problems.problem)
     app.include_router(routes.health)
     app.include_router(routes.router)
+    app.include_router(routes.wechat)
     if settings.sandbox_admin:
         app.include_router(routes.sandbox)
     return app

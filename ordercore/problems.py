@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from ordercore import machine
+from ordercore import machine, wxpay
 
 log = logging.getLogger(__name__)
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -27,6 +27,7 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     machine.AmountMismatch: (422, "amount-mismatch", "Amount is not the payable amount"),
     machine.AmountExceedsPayable: (422, "amount-exceeds-payable", "Amount exceeds the payable amount"),
     machine.InvalidQr: (422, "invalid-qr", "Invalid QR payload"),
+    wxpay.InvalidPayment: (422, "invalid-payment", "Invalid payment parameters"),
     machine.InvalidOrder: (422, "invalid-request", "Invalid order"),
 }
 

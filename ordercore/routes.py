@@ -24,8 +24,10 @@ from ordercore.schemas import (
     InvoiceIn,
     PayIn,
     RedeemIn,
+    WxPaymentIn,
 )
 from ordercore.service import OrderCore
+from ordercore.wxpay import PaymentParams
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -53,6 +55,9 @@ IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", pattern=IDEMPOTE
 
 router = APIRouter(dependencies=[Depends(require_token)], tags=["orders"])
 health = APIRouter(tags=["health"])
+# WeChat's side of wx.requestPayment in the sandbox: called by the mini-program (in tests, by the test),
+# never with the service token; the paySign is its credential.
+wechat = APIRouter(tags=["x-sandbox"])
 sandbox = APIRouter(prefix="/sandbox", dependencies=[Depends(require_token)], tags=["x-sandbox"])
 
 
@@ -101,6 +106,17 @@ def refund_order(request: Request, order_id: OrderId, body: CancelIn) -> Respons
 @router.post("/v1/orders/{order_id}/pay")
 def pay_order(request: Request, order_id: OrderId, body: PayIn) -> Response:
     return _json(_core(request).pay(order_id, body))
+
+
+@router.post("/v1/orders/{order_id}/payment-params")
+def payment_params(request: Request, order_id: OrderId) -> Response:
+    return _json(_core(request).payment_params(order_id).as_json())
+
+
+@wechat.post("/sandbox/wxpay/pay")
+def wechat_pay(request: Request, body: WxPaymentIn) -> Response:
+    params = PaymentParams(body.timeStamp, body.nonceStr, body.package, body.signType, body.paySign)
+    return _json(_core(request).pay_by_wechat(params))
 
 
 @router.post("/v1/attendant/redeem", tags=["attendant"])

@@ -99,6 +99,16 @@ class PayIn(_Body):
     amount: MoneyText
 
 
+class WxPaymentIn(_Body):
+    """What wx.requestPayment hands WeChat (the sandbox's payment confirmation)."""
+
+    timeStamp: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}$")]
+    nonceStr: str = Field(min_length=1, max_length=32)
+    package: str = Field(min_length=1, max_length=128)
+    signType: Literal["HMAC-SHA256"]
+    paySign: Annotated[str, StringConstraints(pattern=r"^[0-9A-F]{64}$")]
+
+
 class RedeemIn(_Body):
     station_id: int = Field(ge=1)
     code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")] | None = None

@@ -7,12 +7,13 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Engine, RowMapping
 from sqlalchemy.exc import IntegrityError
 
-from ordercore import codes, repository
+from ordercore import codes, repository, wxpay
 from ordercore.machine import (
     EXPIRED_REASON,
     AmountExceedsPayable,
@@ -145,6 +146,23 @@ class OrderCore:
     # --- transitions ----------------------------------------------------------------------------------
 
     def pay(self, order_id: str, body: PayIn) -> Order:
+        return self._pay(order_id, body.method, money(body.amount))
+
+    def payment_params(self, order_id: str) -> wxpay.PaymentParams:
+        """What wx.requestPayment needs to pay this unpaid order (WeChat Pay's sandbox)."""
+        now = self.clock.now()
+        with self.engine.begin() as conn:
+            row = self._locked(conn, order_id, now)
+            check_transition(State(row["state"]), State.PAID)
+        return wxpay.prepay(wxpay.merchant_key(self.qr_secret), order_id, int(now.timestamp()))
+
+    def pay_by_wechat(self, params: wxpay.PaymentParams) -> Order:
+        """WeChat's side of wx.requestPayment in the sandbox: the signed parameters pay their order."""
+        order_id = wxpay.verify(wxpay.merchant_key(self.qr_secret), params)
+        return self._pay(order_id, "sandbox", None)
+
+    def _pay(self, order_id: str, method: str, amount: Decimal | None) -> Order:
+        """Pay the order (`amount` None: its payable, as WeChat charges what the prepay order says)."""
         now = self.clock.now()
         with self.engine.begin() as conn:
             row = self._locked(conn, order_id, now)
@@ -152,15 +170,15 @@ class OrderCore:
             if state in (State.PAID, State.FUELING, State.COMPLETED):
                 return self._json(row)
             check_transition(state, State.PAID)
-            if money(body.amount) != row["payable"]:
-                raise AmountMismatch(f"amount {body.amount} is not the order's payable {row['payable']}")
+            if amount is not None and amount != row["payable"]:
+                raise AmountMismatch(f"amount {amount} is not the order's payable {row['payable']}")
             return self._transition(
                 conn,
                 row,
                 now,
                 State.PAID,
                 None,
-                payment_method=body.method,
+                payment_method=method,
                 payment_transaction_id=_new_id("txn"),
                 payment_amount=row["payable"],
                 paid=True,

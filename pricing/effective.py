@@ -5,17 +5,19 @@ Everything is read in one connection at one instant, so a quote reflects one con
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, text
 
 from pricing import repository, store
-from pricing.breakdown import Breakdown
+from pricing.breakdown import Breakdown, LineKind
 from pricing.context import DriverContext, PriceContext
 from pricing.fills import FillRequest
-from pricing.money import price_per_litre
+from pricing.money import plain, price_per_litre
 from pricing.promotions import quote_price
+from pricing.texts import Language, member_line
 from pricing.validation import DEFAULT_RULES, Rules, is_stale
 
 
@@ -32,6 +34,7 @@ class PricingRequest:
     driver_id: str | None = None
     payment_channels: frozenset[str] = frozenset()
     use_points: bool = True
+    coupons: tuple[str, ...] | None = None  # the driver's choice: None = the best set, () = none
 
 
 def price_context(
@@ -87,6 +90,24 @@ def driver_context(conn: Connection, request: PricingRequest) -> DriverContext:
     )
 
 
+def for_the_driver(
+    conn: Connection, price: PriceContext, breakdown: Breakdown, language: Language
+) -> Breakdown:
+    """The breakdown with its member line named as the driver reads it: the operator's display name of
+    the level (in `language` when the operator gave one), never the level's code."""
+    lines = []
+    for line in breakdown.lines:
+        if line.kind is LineKind.MEMBER:
+            names, _ = store.member_level_view(conn, line.rule_id)
+            name = (
+                line.rule_id if names is None else (names[1] if language == "en" and names[1] else names[0])
+            )
+            cut = plain(price.member_discount(line.rule_id))
+            line = dataclasses.replace(line, description=member_line(name, price.grade, cut, language))
+        lines.append(line)
+    return dataclasses.replace(breakdown, lines=tuple(lines))
+
+
 def effective_price(conn: Connection, request: PricingRequest) -> tuple[PriceContext, Breakdown]:
     """The itemised price this driver pays (no driver: the platform price, no promotions)."""
     price_ctx = price_context(conn, request.station_id, request.grade, request.at)
@@ -95,4 +116,6 @@ def effective_price(conn: Connection, request: PricingRequest) -> tuple[PriceCon
     promotions = store.load_promotions(conn, request.at)
     if request.driver_id is None:
         promotions = type(promotions)(payment=(), points=None)
-    return price_ctx, quote_price(request.fill, price_ctx, driver, promotions, policy, request.at)
+    return price_ctx, quote_price(
+        request.fill, price_ctx, driver, promotions, policy, request.at, request.coupons
+    )

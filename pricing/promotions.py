@@ -99,11 +99,19 @@ def quote_price(
     promotions: Promotions,
     policy: StackingPolicy,
     at: datetime,
+    only_coupons: Sequence[str] | None = None,
 ) -> Breakdown:
-    """The breakdown of the allowed combination that minimises payable (ties: see tie_key)."""
+    """The breakdown of the allowed combination that minimises payable (ties: see tie_key). With
+    `only_coupons` (the driver's own choice) exactly those coupons are used, the payment promotion still
+    chosen at best; NotAllowed when they cannot be used together for this fill."""
     gross, volume, start = base(fill, price_ctx, driver_ctx, policy)
-    eligible = [c for c in driver_ctx.coupons if coupon_problem(c, price_ctx, driver_ctx, at) is None]
-    coupons = _candidates(eligible, driver_ctx, policy)
+    if only_coupons is None:
+        eligible = [c for c in driver_ctx.coupons if coupon_problem(c, price_ctx, driver_ctx, at) is None]
+        coupons = _candidates(eligible, driver_ctx, policy)
+        sizes: Sequence[int] = range(min(policy.max_coupons, len(coupons)) + 1)
+    else:
+        coupons = list(chosen_coupons_of(driver_ctx, price_ctx, policy, at, only_coupons))
+        sizes = (len(coupons),)
     pays = [p for p in promotions.payment if payment_problem(p, price_ctx, driver_ctx, at) is None]
     pay_sets = [
         chosen
@@ -112,7 +120,7 @@ def quote_price(
         if len({p.channel for p in chosen}) <= 1
     ]
     best: tuple[TieKey, Breakdown] | None = None
-    for size in range(min(policy.max_coupons, len(coupons)) + 1):
+    for size in sizes:
         for chosen_coupons in combinations(coupons, size):
             if coupon_set_problem(chosen_coupons, driver_ctx, policy) is not None:
                 continue
@@ -129,9 +137,39 @@ def quote_price(
                 quote = assemble(gross, volume, final, chosen_coupons, chosen_pays, points)
                 if best is None or tie_key(quote) < best[0]:
                     best = tie_key(quote), quote
-    assert best is not None  # the empty combination is always allowed
+    if best is None:  # only with the driver's own choice: the empty combination is always allowed
+        raise NotAllowed(f"{Reason.BELOW_MIN_SPEND.value}: a minimum spend or threshold is not reached")
     unused = explain_unused(driver_ctx, price_ctx, at, best[1].coupon_ids, start, volume)
+    if only_coupons is not None:  # usable, but the driver chose otherwise
+        unused = tuple(
+            dataclasses.replace(u, reason=Reason.NOT_CHOSEN, detail="the driver did not choose it")
+            if u.reason is Reason.NOT_OPTIMAL
+            else u
+            for u in unused
+        )
     return dataclasses.replace(best[1], unused=unused)
+
+
+def chosen_coupons_of(
+    driver: DriverContext, price: PriceContext, policy: StackingPolicy, at: datetime, ids: Sequence[str]
+) -> tuple[CouponInstance, ...]:
+    """The driver's chosen coupons, each usable here and allowed together; NotAllowed naming the first
+    that is not."""
+    held = {c.id: c for c in driver.coupons}
+    if len(set(ids)) != len(ids):
+        raise NotAllowed("a coupon is chosen twice")
+    chosen = []
+    for coupon_id in ids:
+        if coupon_id not in held:
+            raise NotAllowed(f"coupon {coupon_id} is not one of your usable coupons")
+        problem = coupon_problem(held[coupon_id], price, driver, at)
+        if problem is not None:
+            raise NotAllowed(f"coupon {coupon_id}: {problem[0].value} ({problem[1]})")
+        chosen.append(held[coupon_id])
+    stacking = coupon_set_problem(chosen, driver, policy)
+    if stacking is not None:
+        raise NotAllowed(stacking)
+    return tuple(chosen)
 
 
 def price_with(

@@ -26,6 +26,7 @@ from sqlalchemy import Connection, text
 from pricing.breakdown import Breakdown
 from pricing.context import PriceContext
 from pricing.fills import FillRequest
+from pricing.texts import Language, reason_text
 
 
 class QuoteError(ValueError):
@@ -84,7 +85,7 @@ def fill_json(fill: FillRequest) -> dict[str, str]:
     return out
 
 
-def breakdown_json(price: PriceContext, breakdown: Breakdown) -> dict[str, Any]:
+def breakdown_json(price: PriceContext, breakdown: Breakdown, language: Language = "zh") -> dict[str, Any]:
     return {
         "currency": breakdown.gross.currency,
         "pump_price": _text(price.pump_price),
@@ -109,7 +110,12 @@ def breakdown_json(price: PriceContext, breakdown: Breakdown) -> dict[str, Any]:
         "payment_channel": breakdown.payment_channel,
         "points_used": breakdown.points_used,
         "unused_coupons": [
-            {"instance_id": u.instance_id, "reason": u.reason.value, "detail": u.detail}
+            {
+                "instance_id": u.instance_id,
+                "reason": u.reason.value,
+                "reason_text": reason_text(u.reason, language),
+                "detail": u.detail,
+            }
             for u in breakdown.unused
         ],
     }
@@ -125,8 +131,9 @@ def issue(
     driver_id: str | None,
     now: datetime,
     ttl: timedelta,
+    language: Language = "zh",
 ) -> tuple[dict[str, Any], str]:
-    """Store and sign a quote; returns its payload and token."""
+    """Store and sign a quote (its texts in `language`); returns its payload and token."""
     payload: dict[str, Any] = {
         "quote_id": uuid.uuid4().hex,
         "station_id": int(price.station_id),
@@ -135,7 +142,7 @@ def issue(
         "fill": fill_json(fill),
         "issued_at": now.isoformat(),
         "expires_at": (now + ttl).isoformat(),
-        **breakdown_json(price, breakdown),
+        **breakdown_json(price, breakdown, language),
     }
     body = _b64(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS))
     token = f"{keys.current}.{body}.{_sign(keys, keys.current, body)}"

@@ -29,6 +29,7 @@ class Reason(StrEnum):
     BELOW_MIN_SPEND = "below minimum spend"
     OTHER_CURRENCY = "other currency"
     NOT_OPTIMAL = "not optimal"
+    NOT_CHOSEN = "not chosen"
 
 
 @dataclass(frozen=True)

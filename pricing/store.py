@@ -222,14 +222,19 @@ def put_driver(
     )
 
 
+def ensure_driver(conn: Connection, driver_id: str) -> None:
+    """Record a driver seen for the first time (a new driver: no level, no orders, no points)."""
+    conn.execute(text("INSERT INTO drivers (id) VALUES (:d) ON CONFLICT (id) DO NOTHING"), {"d": driver_id})
+
+
 def issue_coupons(
     conn: Connection, driver_id: str, template_id: str, count: int, expires_at: datetime | None = None
 ) -> list[str]:
-    """Give a driver `count` new available instances of a template; their ids."""
-    if conn.execute(text("SELECT 1 FROM drivers WHERE id = :d"), {"d": driver_id}).first() is None:
-        raise DriverNotFound(f"driver {driver_id!r} not found")
+    """Give a driver `count` new available instances of a template; their ids. A driver id never seen
+    before becomes a new driver (a welcome coupon for a driver who just signed in)."""
     if not templates(conn, [template_id]):
         raise TemplateNotFound(f"coupon template {template_id!r} not found")
+    ensure_driver(conn, driver_id)
     rows = conn.execute(
         text(
             "INSERT INTO coupon_instances (template_id, driver_id, expires_at) "
@@ -248,6 +253,31 @@ def set_member_level(conn: Connection, level: str, per_litre: Mapping[str | None
             text("INSERT INTO member_levels (level, grade, per_litre_discount) VALUES (:l, :g, :v)"),
             {"l": level, "g": grade, "v": discount},
         )
+
+
+def set_member_level_name(conn: Connection, level: str, name: str | None, name_en: str | None) -> None:
+    """Replace a level's display names (None: none, drivers then see the level's code)."""
+    conn.execute(text("DELETE FROM member_level_names WHERE level = :l"), {"l": level})
+    if name is not None:
+        conn.execute(
+            text("INSERT INTO member_level_names (level, name_zh, name_en) VALUES (:l, :zh, :en)"),
+            {"l": level, "zh": name, "en": name_en},
+        )
+
+
+def member_level_view(conn: Connection, level: str) -> tuple[tuple[str, str | None] | None, list[Any]]:
+    """A level's display names (Chinese, English; None when the operator gave none) and its per-litre
+    discounts as (grade, per litre) rows, grade None = every other grade."""
+    names = conn.execute(
+        text("SELECT name_zh, name_en FROM member_level_names WHERE level = :l"), {"l": level}
+    ).first()
+    rows = conn.execute(
+        text(
+            "SELECT grade, per_litre_discount FROM member_levels WHERE level = :l ORDER BY grade NULLS LAST"
+        ),
+        {"l": level},
+    ).all()
+    return (None if names is None else (names[0], names[1])), [tuple(r) for r in rows]
 
 
 def set_policy(conn: Connection, policy: Policy, points: PointsRule | None) -> None:
@@ -350,12 +380,22 @@ def load_driver_context(
     payment_channels: Iterable[str] = (),
     holding_ref: str | None = None,
     use_points: bool = True,
+    known_only: bool = False,
 ) -> DriverContext:
     """The driver as the engine sees it at `at`. Used instances are left out (usage_counts counts them, and
-    live reservations); instances held under `holding_ref` read as available (re-pricing at checkout)."""
+    live reservations); instances held under `holding_ref` read as available (re-pricing at checkout).
+    A driver never seen before is a new driver (first order, no level, coupons or points); DriverNotFound
+    instead when `known_only` (the operator's view)."""
     d = conn.execute(text("SELECT * FROM drivers WHERE id = :d"), {"d": driver_id}).mappings().first()
     if d is None:
-        raise DriverNotFound(f"driver {driver_id!r} not found")
+        if known_only:
+            raise DriverNotFound(f"driver {driver_id!r} not found")
+        return DriverContext(
+            driver_id,
+            is_first_order=True,
+            payment_channels=frozenset(payment_channels),
+            use_points=use_points,
+        )
     coupons: list[CouponInstance] = []
     usage: dict[str, int] = {}
     for r in _instances(conn, driver_id, lock=False):
@@ -377,6 +417,14 @@ def load_driver_context(
         frozenset(payment_channels),
         use_points,
     )
+
+
+def held_coupons(conn: Connection, driver_id: str, at: datetime) -> list[CouponInstance]:
+    """Every coupon the driver holds or held, used ones included, with its state at `at` (by id)."""
+    return [
+        CouponInstance(str(r["instance_id"]), template_from_row(r), effective_state(r, at), r["expires_at"])
+        for r in _instances(conn, driver_id, lock=False)
+    ]
 
 
 # ---- coupon state transitions (checkout) ------------------------------------------------------------------

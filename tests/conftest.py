@@ -27,6 +27,7 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 CATALOGUE_TABLES = (
     "stations, station_identifiers, fueling_positions, nozzles, price_zones, price_zone_regions, "
     "guide_prices, station_prices, station_price_zones, station_credentials, drivers, member_levels, "
+    "member_level_names, "
     "coupon_templates, coupon_instances, payment_promotions, promotion_policy, quotes, occupancy_events, "
     "nozzle_heads, waiting_reports, position_claims, checkouts, ordercore_events"
 )

@@ -15,12 +15,13 @@ import uvicorn
 from sqlalchemy import Engine, text
 
 import changelog
+from access.driver_tokens import DriverTokenKeys, mint
 from api.app import create_app
-from api.settings import Settings
+from api.settings import DEV_DRIVER_TOKEN_KEY, Settings
 from geo import repository
 from geo.records import StationRecord
 from httpguard.protocol import BoundedHttpToolsProtocol
-from timekeeping.clock import ManualClock
+from timekeeping.clock import Clock, ManualClock
 
 _INSERT_STATION = text(
     """
@@ -61,6 +62,20 @@ def insert_records(engine: Engine, records: Sequence[StationRecord]) -> list[int
                         {"p": position_id, "n": nozzle_number, "g": grade},
                     )
     return ids
+
+
+# The key the servers of the tests verify driver tokens with (the development default).
+TEST_DRIVER_KEYS = DriverTokenKeys(DEV_DRIVER_TOKEN_KEY.encode())
+
+
+def driver_token(driver_id: str, clock: Clock, ttl_seconds: int = 6 * 3600) -> str:
+    """What the mini-program gateway hands a driver after WeChat login, valid from the clock's now."""
+    return mint(TEST_DRIVER_KEYS, driver_id, clock.now(), ttl_seconds)
+
+
+def as_driver(driver_id: str, clock: Clock, ttl_seconds: int = 6 * 3600) -> dict[str, str]:
+    """The request headers of the signed-in driver."""
+    return {"Authorization": f"Bearer {driver_token(driver_id, clock, ttl_seconds)}"}
 
 
 def free_port() -> int:
@@ -112,6 +127,10 @@ class LiveServer:
         self.engine = engine
         self.clock = clock or ManualClock()  # the server's clock: the test sets and advances it
         self.client = httpx.Client(base_url=base_url, timeout=10)
+
+    def driver(self, driver_id: str) -> dict[str, str]:
+        """Headers signing the request in as `driver_id` (a token valid at the server's clock)."""
+        return as_driver(driver_id, self.clock)
 
     def get(self, path: str, **params: Any) -> httpx.Response:
         return self.client.get(path, params={k: v for k, v in params.items() if v is not None})

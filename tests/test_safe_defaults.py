@@ -32,6 +32,7 @@ def test_api_settings_outside_development_mode_need_their_own_secrets() -> None:
         "STATIONS_OPERATOR_TOKEN is the development value",
         "STATIONS_ORDERCORE_TOKEN is the development value",
         "STATIONS_ORDERCORE_CALLBACK_SECRET is the development value",
+        "STATIONS_DRIVER_TOKEN_KEY is the development value",
         "STATIONS_QUOTE_SIGNING_KEYS[dev-1] is the development value",
     ]
     with pytest.raises(UnsafeSettings, match="refusing to start outside development mode"):
@@ -42,6 +43,7 @@ def test_api_settings_outside_development_mode_need_their_own_secrets() -> None:
             "operator_token": "short",
             "ordercore_token": STRONG,
             "ordercore_callback_secret": STRONG,
+            "driver_token_key": STRONG,
             "quote_signing_keys": {"k1": STRONG},
             "quote_key_id": "k1",
         }
@@ -53,6 +55,7 @@ def test_api_settings_outside_development_mode_need_their_own_secrets() -> None:
             "operator_token": STRONG,
             "ordercore_token": STRONG,
             "ordercore_callback_secret": STRONG,
+            "driver_token_key": STRONG,
             "quote_signing_keys": {"k1": STRONG},
             "quote_key_id": "k1",
         }

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.checkout_answers import ORDER_EVENT_BODY, Checkout, EventOutcome
 from api.deps import clock_of
-from api.driver_identity import DriverDep
+from api.driver_identity import DRIVER_PROBLEMS, DriverDep
 from api.problems import problem_responses
 from api.services import services_of
 from api.strict_types import Whole
@@ -35,7 +35,7 @@ class CheckoutBody(BaseModel):
 
 CHECKOUT_PROBLEMS = {
     400: ["invalid-idempotency-key", "invalid-quote"],
-    401: ["driver-required"],
+    **DRIVER_PROBLEMS,
     403: ["quote-not-yours"],
     404: ["station-not-found"],
     409: [
@@ -107,7 +107,7 @@ async def create_checkout(
     operation_id="getCheckout",
     summary="A checkout and its order, as the callbacks left it",
     response_model=Checkout,
-    responses=problem_responses({401: ["driver-required"], 404: ["checkout-not-found"]}),
+    responses=problem_responses({**DRIVER_PROBLEMS, 404: ["checkout-not-found"]}),
 )
 async def get_checkout(
     checkout_id: Annotated[str, Path(max_length=64)], request: Request, driver_id: DriverDep

@@ -8,13 +8,14 @@ from decimal import Decimal
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from api.driver_identity import DRIVER_OPTIONAL_PLAIN, driver_of
 from api.list_params import CompareParams, parse_compare
 from api.list_schemas import ComparePage
 from api.live_changes import BEHIND_HEADER_DOC
 from api.plain_route import PlainRoute
 from api.pricing_schemas import Fill, FillUp, InvalidFill
 from api.problems import problem_responses
-from api.query_string import ParameterErrors, openapi_parameters, query_dict, repeated
+from api.query_string import openapi_parameters, query_dict, repeated
 from api.render import compare_body
 from api.services import services_of
 from geo import coords
@@ -25,10 +26,9 @@ from pricing.fills import DEFAULT_FILL_AMOUNT, FillRequest
 from pricing.money import Money
 
 router = APIRouter(tags=["prices"], route_class=PlainRoute)
-MAX_DRIVER_ID = 64
 COMPARE_PROBLEMS = {
     400: ["invalid-parameter", "invalid-coordinates", "invalid-search", "unknown-grade", "invalid-fill"],
-    404: ["driver-not-found"],
+    401: ["invalid-driver-token"],
     503: ["index-not-ready", "prices-not-ready"],
 }
 
@@ -44,7 +44,7 @@ COMPARE_PROBLEMS = {
     },
     openapi_extra={
         "parameters": openapi_parameters(CompareParams.model_json_schema(), explode=["pay"]),
-        "security": [{"driverId": []}, {}],  # X-Driver-Id (optional): this driver's discounts
+        **DRIVER_OPTIONAL_PLAIN,  # the driver (optional): their discounts
     },
 )
 async def compare(request: Request) -> Response:
@@ -53,9 +53,7 @@ async def compare(request: Request) -> Response:
     coord = coords.CoordSystem.parse(params.coord)
     grade = normalize_grade(params.grade)
     fill = _fill(params)
-    driver_id = request.headers.get("x-driver-id")
-    if driver_id is not None and len(driver_id) > MAX_DRIVER_ID:
-        raise ParameterErrors([{"in": "header", "name": "X-Driver-Id", "message": "at most 64 characters"}])
+    driver_id = driver_of(request)
     lon, lat = coords.to_wgs84(params.lon, params.lat, coord)
     ask = lists.CompareAsk(
         disk=NearbyQuery(lon=lon, lat=lat, radius_m=params.radius_m, limit=1, grade_bit=GRADE_BITS[grade]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from api.driver_identity import DRIVER_OPTIONAL_PLAIN, driver_of
 from api.list_params import NearbyParams, parse_nearby
 from api.live_changes import BEHIND_HEADER_DOC
 from api.plain_route import PlainRoute
@@ -27,11 +28,9 @@ router = APIRouter(prefix="/v1/stations", tags=["stations"], route_class=PlainRo
 DEFAULT_COLUMN_GRADE = "92"
 NEARBY_PROBLEMS = {
     400: ["invalid-parameter", "invalid-coordinates", "invalid-search", "unknown-grade"],
-    404: ["driver-not-found"],
+    401: ["invalid-driver-token"],
     503: ["index-not-ready", "prices-not-ready"],
 }
-# X-Driver-Id (optional): what this driver pays, with effective=true or sort=effective.
-DRIVER_OPTIONAL: list[dict[str, list[str]]] = [{"driverId": []}, {}]
 
 
 @router.get(
@@ -45,14 +44,14 @@ DRIVER_OPTIONAL: list[dict[str, list[str]]] = [{"driverId": []}, {}]
     },
     openapi_extra={
         "parameters": openapi_parameters(NearbyParams.model_json_schema()),
-        "security": DRIVER_OPTIONAL,
+        **DRIVER_OPTIONAL_PLAIN,  # the driver (optional): what they pay (effective=true, sort=effective)
     },
 )
 async def nearby(request: Request) -> Response:
     # Only `request`: no dependency to solve (measured: ServicesDep cost ~60-90 µs a request here).
     params = parse_nearby(query_dict(request.scope["query_string"]))
     coord = coords.CoordSystem.parse(params.coord)
-    ask = nearby_ask(params, coord, request.headers.get("x-driver-id"))
+    ask = nearby_ask(params, coord, driver_of(request))
     services = services_of(request)
     now = services.clock.now()
     found = await lists.nearby(services.lists, ask, now)

@@ -216,7 +216,7 @@ async def put_driver(
 ) -> dict[str, Any]:
     def work(conn: Connection) -> dict[str, Any]:
         store.put_driver(conn, driver_id, **body.model_dump())
-        return _driver_json(store.load_driver_context(conn, driver_id, clock.now()))
+        return _driver_json(store.load_driver_context(conn, driver_id, clock.now(), known_only=True))
 
     return await _tx(engine, work)
 
@@ -230,7 +230,8 @@ async def put_driver(
 )
 async def get_driver(engine: EngineDep, clock: ClockDep, driver_id: DriverId) -> dict[str, Any]:
     return await _tx(
-        engine, lambda conn: _driver_json(store.load_driver_context(conn, driver_id, clock.now()))
+        engine,
+        lambda conn: _driver_json(store.load_driver_context(conn, driver_id, clock.now(), known_only=True)),
     )
 
 
@@ -240,7 +241,7 @@ async def get_driver(engine: EngineDep, clock: ClockDep, driver_id: DriverId) ->
     status_code=201,
     summary="Issue coupons of a template to a driver",
     response_model=IssuedCoupons,
-    responses=problem_responses({404: ["coupon-template-not-found", "driver-not-found"]}, body=True),
+    responses=problem_responses({404: ["coupon-template-not-found"]}, body=True),
 )
 async def issue(engine: EngineDep, driver_id: DriverId, body: IssueBody) -> dict[str, Any]:
     ids = await _tx(
@@ -259,12 +260,16 @@ async def issue(engine: EngineDep, driver_id: DriverId, body: IssueBody) -> dict
 async def put_level(
     engine: EngineDep, level: Annotated[str, Path(pattern=LEVEL)], body: LevelBody
 ) -> dict[str, Any]:
-    await _tx(
-        engine, lambda c: store.set_member_level(c, level, {d.grade: d.per_litre for d in body.discounts})
-    )
+    def put(conn: Connection) -> None:
+        store.set_member_level(conn, level, {d.grade: d.per_litre for d in body.discounts})
+        store.set_member_level_name(conn, level, body.name, body.name_en)
+
+    await _tx(engine, put)
     return {
         "level": level,
         "discounts": [{"grade": d.grade, "per_litre": str(d.per_litre)} for d in body.discounts],
+        "name": body.name,
+        "name_en": body.name_en if body.name else None,
     }
 
 

@@ -14,6 +14,7 @@ from api.deps import ClockDep, EngineDep, clock_of
 from api.driver_identity import DRIVER_OPTIONAL, DriverDep
 from api.grade_text import GradeQuery
 from api.instants import Instant
+from api.language import ACCEPT_LANGUAGE_DOC, language_of
 from api.price_answers import EffectivePrice, Ladder, PriceOutcomes, Quote, QuoteCheck, RegionalStats
 from api.pricing_schemas import InvalidFill, PriceQuestion, StationPrices, TokenBody
 from api.problems import problem_responses
@@ -21,15 +22,15 @@ from api.services import services_of
 from api.strict_types import MAX_ID
 from geo.grades import normalize_grade
 from pricing import ladder, quotes
-from pricing.effective import PricingRequest, effective_price
+from pricing.effective import PricingRequest, effective_price, for_the_driver
 from pricing.money import plain
 from pricing.quotes import breakdown_json
 
 router = APIRouter(tags=["prices"])
 PRICING_PROBLEMS = {
     400: ["invalid-fill", "unknown-grade"],
-    404: ["driver-not-found"],
-    422: ["price-unavailable"],
+    401: ["invalid-driver-token"],
+    422: ["price-unavailable", "coupon-not-applicable"],
 }
 StationId = Annotated[int, Path(ge=1, le=MAX_ID, description="station id")]
 
@@ -47,6 +48,7 @@ def _request(body: PriceQuestion, driver_id: str | None, at: datetime) -> Pricin
         driver_id=driver_id,
         payment_channels=frozenset(body.payment_channels),
         use_points=body.use_points,
+        coupons=body.coupon_choice(),
     )
 
 
@@ -56,22 +58,23 @@ def _request(body: PriceQuestion, driver_id: str | None, at: datetime) -> Pricin
     summary="What this driver pays for this fill (itemised)",
     response_model=EffectivePrice,
     responses=problem_responses(PRICING_PROBLEMS, body=True),
-    openapi_extra=DRIVER_OPTIONAL,
+    openapi_extra={**DRIVER_OPTIONAL, "parameters": [ACCEPT_LANGUAGE_DOC]},
 )
 async def effective(
-    body: PriceQuestion, engine: EngineDep, clock: ClockDep, driver_id: DriverDep
+    body: PriceQuestion, engine: EngineDep, clock: ClockDep, driver_id: DriverDep, http: Request
 ) -> dict[str, Any]:
-    at = clock.now()
+    at, language = clock.now(), language_of(http)
     request = _request(body, driver_id, at)
 
     def compute() -> dict[str, Any]:
         with engine.connect() as conn:
             price, breakdown = effective_price(conn, request)
+            breakdown = for_the_driver(conn, price, breakdown, language)
         return {
             "station_id": body.station_id,
             "grade": request.grade,
             "as_of": at.isoformat(),
-            **breakdown_json(price, breakdown),
+            **breakdown_json(price, breakdown, language),
         }
 
     return await run_in_threadpool(compute)
@@ -84,18 +87,19 @@ async def effective(
     summary="A signed quote checkout will honour until it expires",
     response_model=Quote,
     responses=problem_responses(PRICING_PROBLEMS, body=True),
-    openapi_extra=DRIVER_OPTIONAL,
+    openapi_extra={**DRIVER_OPTIONAL, "parameters": [ACCEPT_LANGUAGE_DOC]},
 )
 async def create_quote(
     body: PriceQuestion, engine: EngineDep, request: Request, driver_id: DriverDep
 ) -> dict[str, Any]:
     settings = services_of(request).settings
-    now = clock_of(request).now()
+    now, language = clock_of(request).now(), language_of(request)
     pricing_request = _request(body, driver_id, now)
 
     def issue() -> dict[str, Any]:
         with engine.begin() as conn:
             price, breakdown = effective_price(conn, pricing_request)
+            breakdown = for_the_driver(conn, price, breakdown, language)
             payload, token = quotes.issue(
                 conn,
                 settings.quote_keys(),
@@ -105,6 +109,7 @@ async def create_quote(
                 driver_id=driver_id,
                 now=now,
                 ttl=timedelta(seconds=settings.quote_ttl_seconds),
+                language=language,
             )
         return {**payload, "token": token}
 
@@ -116,9 +121,14 @@ async def create_quote(
     operation_id="verifyQuote",
     summary="Check a quote token: intact, unexpired, unused",
     response_model=QuoteCheck,
-    responses=problem_responses({400: ["invalid-quote"], 410: ["quote-expired"]}, body=True),
+    responses=problem_responses(
+        {400: ["invalid-quote"], 401: ["invalid-driver-token"], 410: ["quote-expired"]}, body=True
+    ),
+    openapi_extra=DRIVER_OPTIONAL,
 )
-async def verify_quote(body: TokenBody, engine: EngineDep, request: Request) -> dict[str, Any]:
+async def verify_quote(
+    body: TokenBody, engine: EngineDep, request: Request, driver_id: DriverDep
+) -> dict[str, Any]:
     keys, now = services_of(request).settings.quote_keys(), clock_of(request).now()
 
     def stored() -> tuple[dict[str, Any], bool]:
@@ -126,6 +136,8 @@ async def verify_quote(body: TokenBody, engine: EngineDep, request: Request) -> 
             return quotes.verify_stored(conn, keys, body.token, now)
 
     payload, used = await run_in_threadpool(stored)
+    if payload.get("driver_id") != driver_id:  # public: whose quote it is, only to that driver
+        payload = {**payload, "driver_id": None}
     return {"valid": True, "used": used, "quote": payload}
 
 

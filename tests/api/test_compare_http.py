@@ -155,7 +155,7 @@ def test_a_drivers_coupon_can_change_the_ranking(
             "grade": "92",
             "amount": "300",
         },
-        headers={"X-Driver-Id": "d7"},
+        headers=server.driver("d7"),
     ).json()
     assert [i["name"] for i in body["items"]] == ["near", "cheap-far"]
     assert body["items"][0]["price"]["coupon_ids"] and body["items"][1]["price"]["coupon_ids"] == []
@@ -166,7 +166,7 @@ def test_a_drivers_coupon_can_change_the_ranking(
             "grade": "92",
             "fill": {"by_amount": "300"},
         },
-        headers={"X-Driver-Id": "d7"},
+        headers=server.driver("d7"),
     ).json()
     assert body["items"][0]["price"]["payable"] == effective["payable"]
 
@@ -275,7 +275,7 @@ def test_nearby_shows_and_sorts_by_what_this_driver_pays(
     ranked = server.get("/v1/stations/nearby", **where, sort="effective").json()
     assert [i["name"] for i in ranked["items"]] == ["cheap-far", "near"]
     mine = server.client.get(
-        "/v1/stations/nearby", params=where | {"sort": "effective"}, headers={"X-Driver-Id": "d8"}
+        "/v1/stations/nearby", params=where | {"sort": "effective"}, headers=server.driver("d8")
     ).json()
     assert [i["name"] for i in mine["items"]] == ["near", "cheap-far"]
     litres = server.get("/v1/stations/nearby", **where, effective=True, litres="40").json()

@@ -168,7 +168,7 @@ def test_random_query_strings_never_fail(
     names = st.sampled_from(OWN.get(path, NAMES))
     query = data.draw(st.lists(st.tuples(names | piece, piece), min_size=1, max_size=6))
     text = (BASES[path] if base else "") + "&".join(f"{name}={value}" for name, value in query)
-    answered(server.client.get(f"{path}?{text}", headers={"X-Driver-Id": "d1"} if driver else {}))
+    answered(server.client.get(f"{path}?{text}", headers=server.driver("d1") if driver else {}))
 
 
 lons = st.floats(-180.0, 180.0) | st.sampled_from([-180.0, 180.0, 0.0, 5e-324, 8.61870895019928e-50])
@@ -197,10 +197,10 @@ def test_random_coordinates_in_every_system_are_answered(
     nearby = server.client.get(
         "/v1/stations/nearby",
         params={**common, "sort": sort, "prices": "true"},
-        headers={"X-Driver-Id": "d1"},
+        headers=server.driver("d1"),
     )
     assert nearby.status_code == 200, nearby.text
-    compare = server.client.get("/v1/prices/compare", params=common, headers={"X-Driver-Id": "d1"})
+    compare = server.client.get("/v1/prices/compare", params=common, headers=server.driver("d1"))
     assert compare.status_code == 200, compare.text
 
 
@@ -381,7 +381,8 @@ def test_random_json_bodies_never_fail_and_never_poison_reads(
     media = data.draw(
         st.sampled_from(["application/json", "application/json; charset=utf-8", "text/plain", ""])
     )
-    headers = {**OPERATOR, "X-Driver-Id": "d1"} | ({"Content-Type": media} if media else {})
+    credential = OPERATOR if path.startswith("/v1/operator/") else server.driver("d1")
+    headers = credential | ({"Content-Type": media} if media else {})
     answered(server.client.request(method, path, content=body, headers=headers))
     for read in (
         "/v1/operator/coupon-templates",
@@ -392,7 +393,7 @@ def test_random_json_bodies_never_fail_and_never_poison_reads(
         assert answered(server.client.get(read, headers=OPERATOR)).status_code == 200
     priced = server.client.post(
         "/v1/prices/effective",
-        headers={"X-Driver-Id": "d1"},
+        headers=server.driver("d1"),
         json={"station_id": town[0], "grade": "92", "fill": {"by_amount": "300"}},
     )
     assert answered(priced).status_code == 200

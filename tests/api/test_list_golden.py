@@ -21,6 +21,13 @@ NOTES = [
     "instead of a 400, and compare without a fill prices ¥300; re-captured 2026-12-02: exactly the 87 "
     "answers that were 400 for that reason changed (81 now 200, 6 now 404 driver-not-found), plus 26 next "
     "pages of those; every other body is byte-identical.",
+    "Deliberate change (issue 11, driver identity): the driver is carried as a signed token "
+    "(Authorization: Bearer <jwt>, minted per recorded X-Driver-Id by golden_lists.signed_in) and a driver "
+    "never seen before is a new driver; re-captured 2026-12-02: only answers for the unknown driver "
+    "'nobody' (404 driver-not-found, now 200 priced as a new driver, plus their next pages) and for a "
+    "65-character id (400 on compare, 404 on nearby; now 401 invalid-driver-token) changed (17 answers, 3 "
+    "new next pages); every other body is "
+    "byte-identical.",
 ]
 SHOWN = 2  # bodies kept in full for readers: the first answers of each route
 
@@ -35,7 +42,9 @@ def _answers(database_url: str, engine: Engine) -> tuple[list[list[Any]], dict[s
         shown = {}
         for path in (golden_lists.NEARBY, golden_lists.COMPARE):
             for _, query, headers, _, _ in [a for a in answers if a[0] == path and a[3] == 200][:SHOWN]:
-                body = server.client.get(f"{path}?{query}", headers=headers).json()
+                body = server.client.get(
+                    f"{path}?{query}", headers=golden_lists.signed_in(server, headers)
+                ).json()
                 body.pop("catalogue_version", None)
                 shown[f"{path}?{query}"] = body
     return answers, shown, seen
@@ -44,7 +53,7 @@ def _answers(database_url: str, engine: Engine) -> tuple[list[list[Any]], dict[s
 def test_lists_answer_as_recorded(database_url: str, engine: Engine) -> None:
     answers, shown, seen = _answers(database_url, engine)
     statuses = {a[3] for a in answers}
-    assert len(answers) >= 300 and {200, 400, 404} <= statuses, statuses
+    assert len(answers) >= 300 and {200, 400, 401} <= statuses, statuses
     assert seen == set(golden_lists.MARKERS), set(golden_lists.MARKERS) - seen
     if os.environ.get("STATIONS_GOLDEN_WRITE") == "1":
         lines = b",\n".join(orjson.dumps(a) for a in answers)

@@ -116,7 +116,11 @@ def test_drivers_and_their_coupons(server: LiveServer) -> None:
     server.clock.set(IN_THE_WINDOW)
     assert call(server, "POST", "/v1/operator/coupon-templates", TEMPLATE).status_code == 201
     issue = {"template_id": "t-200-20", "count": 3}
-    assert_problem(call(server, "POST", "/v1/operator/drivers/d1/coupons", issue), 404, "driver-not-found")
+    # A driver never seen before (a WeChat user who just signed in) can be given a welcome coupon.
+    welcome = call(server, "POST", "/v1/operator/drivers/new-1/coupons", {**issue, "count": 1})
+    assert welcome.status_code == 201, welcome.text
+    new = call(server, "GET", "/v1/operator/drivers/new-1").json()
+    assert (new["first_order"], new["points_balance"], len(new["coupons"])) == (True, 0, 1)
     put = call(server, "PUT", "/v1/operator/drivers/d1", {"member_level": "gold", "points_balance": 500})
     assert put.status_code == 200, put.text
     assert put.json() == {

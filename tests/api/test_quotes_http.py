@@ -69,9 +69,7 @@ def test_effective_price_without_a_driver(server: LiveServer, priced: int) -> No
 
 
 def test_effective_price_for_a_member_with_a_coupon(server: LiveServer, priced: int) -> None:
-    response = server.client.post(
-        "/v1/prices/effective", json=fill_300(priced), headers={"X-Driver-Id": "d1"}
-    )
+    response = server.client.post("/v1/prices/effective", json=fill_300(priced), headers=server.driver("d1"))
     body = response.json()
     # member 38.02 × 0.10 = 3.802 -> 3.80; subtotal 288.59 − 3.80 = 284.79 ≥ 200: coupon −20 -> 264.79.
     assert [(line["kind"], line["amount"]) for line in body["lines"]] == [
@@ -83,7 +81,7 @@ def test_effective_price_for_a_member_with_a_coupon(server: LiveServer, priced: 
 
 
 def test_quote_is_signed_and_verifies(server: LiveServer, priced: int) -> None:
-    created = server.client.post("/v1/quotes", json=fill_300(priced), headers={"X-Driver-Id": "d1"})
+    created = server.client.post("/v1/quotes", json=fill_300(priced), headers=server.driver("d1"))
     assert created.status_code == 201
     quote = created.json()
     assert quote["payable"] == "264.79" and quote["station_id"] == priced and quote["driver_id"] == "d1"

@@ -42,9 +42,19 @@ class Shop:
             store.put_driver(conn, driver_id, member_level="gold", completed_orders=3, points_balance=points)
             return store.issue_coupons(conn, driver_id, "mj200", coupons) if coupons else []
 
-    def quote(self, driver_id: str, amount: str = "300.00", grade: str = "92") -> dict[str, Any]:
-        body = {"station_id": self.station_id, "grade": grade, "fill": {"by_amount": amount}}
-        response = self.stack.main.client.post("/v1/quotes", json=body, headers={"X-Driver-Id": driver_id})
+    def quote(
+        self, driver_id: str, amount: str = "300.00", grade: str = "92", use_points: bool = True
+    ) -> dict[str, Any]:
+        """A quote with the best coupons and (unlike the default of POST /v1/quotes) the driver's points."""
+        body = {
+            "station_id": self.station_id,
+            "grade": grade,
+            "fill": {"by_amount": amount},
+            "use_points": use_points,
+        }
+        response = self.stack.main.client.post(
+            "/v1/quotes", json=body, headers=self.stack.main.driver(driver_id)
+        )
         assert response.status_code == 201, response.text
         quote: dict[str, Any] = response.json()
         return quote
@@ -58,7 +68,7 @@ class Shop:
         nozzle: int = 1,
         client: httpx.Client | None = None,
     ) -> httpx.Response:
-        headers = {"X-Driver-Id": driver_id} | ({"Idempotency-Key": key} if key is not None else {})
+        headers = self.stack.main.driver(driver_id) | ({"Idempotency-Key": key} if key is not None else {})
         body = {"quote_token": token, "position": position, "nozzle": nozzle}
         return (client or self.stack.main.client).post("/v1/checkout", json=body, headers=headers)
 

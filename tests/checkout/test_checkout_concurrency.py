@@ -59,3 +59,14 @@ def test_one_key_fired_twenty_times_makes_one_order(shop: Shop) -> None:
     assert len({r.json()["order"]["order_id"] for r in responses}) == 1
     checkout_id = responses[0].json()["checkout_id"]
     assert len(shop.stack.orders_by_key(checkout_id)) == 1
+
+
+def test_ten_checkouts_of_one_driver_at_one_nozzle_make_one_open_order(shop: Shop) -> None:
+    """No coupon or points to race for: the driver's row lock alone keeps a second open order out."""
+    shop.add_driver("d1", coupons=0)
+    quotes = [shop.quote("d1", use_points=False) for _ in range(10)]
+    responses = fire(shop, [(q["token"], f"nozzle-race-{i}") for i, q in enumerate(quotes)])
+    assert sorted(r.status_code for r in responses) == [201] + [409] * 9, [r.text for r in responses]
+    for r in responses:
+        if r.status_code == 409:
+            assert r.json()["type"] == "/problems/open-order-exists", r.text

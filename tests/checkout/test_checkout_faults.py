@@ -99,14 +99,14 @@ def test_one_500_is_retried_on_the_same_key(shop: Shop) -> None:
 def test_answer_after_the_client_gave_up_finds_the_order(shop: Shop) -> None:
     """The order is committed, then the answer is lost (500) or comes after the timeout, on every
     attempt: checkout asks the order core by key and answers with that order."""
-    shop.add_driver("d1", coupons=2)
-    for key, faults in (
-        ("after-500", {"fail_status": 500, "fail_count": -1}),
-        ("after-slow", {"hold": True}),
+    for key, driver, faults in (  # two drivers: one driver's second open order at a nozzle is refused
+        ("after-500", "d1", {"fail_status": 500, "fail_count": -1}),
+        ("after-slow", "d2", {"hold": True}),
     ):
-        quote = shop.quote("d1")
+        shop.add_driver(driver)
+        quote = shop.quote(driver)
         shop.stack.set_faults(fail_after_commit=True, **faults)
-        created = shop.checkout(quote["token"], key)
+        created = shop.checkout(quote["token"], key, driver_id=driver)
         shop.stack.clear_faults()
         assert created.status_code == 201, created.text
         body = created.json()

@@ -14,7 +14,9 @@ from tests.checkout.support import wait_until
 
 
 def state_of(shop: Shop, checkout_id: str, driver_id: str = "d1") -> str:
-    response = shop.stack.main.client.get(f"/v1/checkout/{checkout_id}", headers={"X-Driver-Id": driver_id})
+    response = shop.stack.main.client.get(
+        f"/v1/checkout/{checkout_id}", headers=shop.stack.main.driver(driver_id)
+    )
     assert response.status_code == 200, response.text
     state: str = response.json()["state"]
     return state
@@ -51,10 +53,10 @@ def test_nearby_quote_checkout_pay_redeem_complete_invoice(shop: Shop) -> None:
         1,
         "92",
     )
-    assert (
-        order["coupons"] == [coupon] and order["points_used"] == 1000 and len(order["verification_code"]) == 6
-    )
-    assert order["idempotency_key"] == body["checkout_id"] and order["qr_payload"].startswith("ocv1.")
+    assert order["coupons"] == [coupon] and order["points_used"] == 1000
+    # Unpaid: nothing to show the attendant yet.
+    assert order["verification_code"] is None and order["qr_payload"] is None
+    assert order["idempotency_key"] == body["checkout_id"]
     assert (
         shop.coupon(coupon)["state"] == "reserved"
         and shop.coupon(coupon)["reservation_ref"] == body["checkout_id"]
@@ -69,6 +71,9 @@ def test_nearby_quote_checkout_pay_redeem_complete_invoice(shop: Shop) -> None:
     paid = core.post(f"/v1/orders/{oid}/pay", json={"method": "sandbox", "amount": quote["payable"]})
     assert paid.status_code == 200, paid.text
     wait_until(lambda: state_of(shop, body["checkout_id"]) == "paid", "the paid callback")
+    shown = main.get(f"/v1/checkout/{body['checkout_id']}", headers=shop.stack.main.driver("d1")).json()
+    order = shown["order"]
+    assert len(order["verification_code"]) == 6 and order["qr_payload"].startswith("ocv1.")
     used = shop.coupon(coupon)
     assert used["state"] == "used" and used["used_at"] is not None and shop.points("d1") == 0
     with shop.engine.connect() as conn:

@@ -3,7 +3,8 @@
 Only these are filtered out of the generated requests; each is documented on its fields and refused with
 a 400 naming them: a rule's `valid_to` must lie after its `valid_from`; a member level has at most one
 discount per grade; a nearby cursor is one the service could have issued (it decodes); compare takes at
-most one fill (an amount, litres, or tank capacity with level; none is ¥300)."""
+most one fill (an amount, litres, or tank capacity with level; none is ¥300); an order-list cursor is one
+the service issued."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 import schemathesis
 
+from checkout.driver_orders import InvalidOrderCursor, decode_order_cursor
 from geo.errors import InvalidSearch
 from geo.nearby import decode_cursor
 
@@ -52,6 +54,11 @@ def filter_query(context: Any, query: Any) -> bool:
         try:
             decode_cursor(str(query["cursor"]))
         except InvalidSearch:
+            return False
+    if path == "/v1/me/orders" and _given(query, "cursor"):
+        try:
+            decode_order_cursor(str(query["cursor"]))
+        except InvalidOrderCursor:
             return False
     if path == "/v1/prices/compare":
         tank, level = _given(query, "tank_capacity"), _given(query, "level")

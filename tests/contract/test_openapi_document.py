@@ -27,6 +27,14 @@ OPERATION_IDS = {
     ("post", "/v1/quotes/verify"): "verifyQuote",
     ("post", "/v1/checkout"): "createCheckout",
     ("get", "/v1/checkout/{checkout_id}"): "getCheckout",
+    ("get", "/v1/me/coupons"): "myCoupons",
+    ("get", "/v1/me/points"): "myPoints",
+    ("get", "/v1/me/level"): "myLevel",
+    ("get", "/v1/me/orders"): "myOrders",
+    ("get", "/v1/me/orders/{checkout_id}"): "myOrder",
+    ("post", "/v1/me/orders/{checkout_id}/payment"): "payMyOrder",
+    ("post", "/v1/me/orders/{checkout_id}/cancel"): "cancelMyOrder",
+    ("post", "/v1/me/orders/{checkout_id}/invoice"): "requestMyInvoice",
     ("post", "/v1/ordercore/events"): "orderCoreEvent",
     ("post", "/v1/occupancy/events"): "postOccupancyEvents",
     ("get", "/v1/operator/coupon-templates"): "listCouponTemplates",
@@ -42,14 +50,16 @@ OPERATION_IDS = {
     ("get", "/v1/operator/policy"): "getPolicy",
     ("put", "/v1/operator/policy"): "putPolicy",
 }
-DRIVER_OPTIONAL: list[dict[str, list[str]]] = [{"driverId": []}, {}]
+DRIVER_OPTIONAL: list[dict[str, list[str]]] = [{"driverToken": []}, {}]
 SECURITY = {
     "putStationPrices": [{"stationCredential": []}],
     "postOccupancyEvents": [{"stationCredential": []}],
     "effectivePrice": DRIVER_OPTIONAL,
     "createQuote": DRIVER_OPTIONAL,
-    "createCheckout": [{"driverId": []}],
-    "getCheckout": [{"driverId": []}],
+    "verifyQuote": DRIVER_OPTIONAL,
+    "createCheckout": [{"driverToken": []}],
+    "getCheckout": [{"driverToken": []}],
+    **{op: [{"driverToken": []}] for (_, path), op in OPERATION_IDS.items() if path.startswith("/v1/me/")},
     "orderCoreEvent": [{"ordercoreSignature": []}],
     **{op: [{"operatorToken": []}] for (_, path), op in OPERATION_IDS.items() if "/operator/" in path},
 }
@@ -88,12 +98,14 @@ def test_each_kind_of_credential_has_its_own_scheme(spec: dict[str, Any]) -> Non
     }
     assert schemes["stationCredential"]["scheme"] == "bearer"
     assert schemes["stationCredential"]["bearerFormat"] == "<key_id>.<secret>"
-    assert schemes["driverId"] | {"description": ""} == {
-        "type": "apiKey",
-        "in": "header",
-        "name": "X-Driver-Id",
+    # The driver: a signed, expiring JWT from the mini-program gateway, never a bare id.
+    assert schemes["driverToken"] | {"description": ""} == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
         "description": "",
     }
+    assert "driverId" not in schemes
     assert schemes["ordercoreSignature"]["in"] == "header"
     assert schemes["ordercoreSignature"]["name"] == "X-Ordercore-Signature"
     for op_id, op in operations(spec).items():

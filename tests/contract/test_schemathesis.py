@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from access.credentials import issue
 from tests.occupancy.support import forecourt_station
-from tests.support import LiveServer, insert_records
+from tests.support import LiveServer, driver_token, insert_records
 
 ROOT = Path(__file__).resolve().parents[2]
 OPERATOR_TOKEN = "dev-operator-token"
@@ -36,12 +36,16 @@ expected-statuses = ["2xx", "401", "403", "404", "409", "410", "422"]
 bearer = "{operator}"
 [auth.openapi.stationCredential]
 bearer = "{station}"
-[auth.openapi.driverId]
-api_key = "contract-driver"
+[auth.openapi.driverToken]
+bearer = "{driver}"
 # A quote token is opaque: only one this service issued (and stored) is valid, which no schema can
 # describe, so a well-formed token it never issued (400 invalid-quote) counts as accepted here.
 [[operations]]
 include-operation-id = ["verifyQuote", "createCheckout"]
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "410", "422"]
+# So is the order list's cursor: one the service did not issue is a 400 invalid-parameter.
+[[operations]]
+include-operation-id = ["myOrders"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "410", "422"]
 """
 
@@ -51,7 +55,8 @@ def run_schemathesis(server: LiveServer, engine: Engine, tmp_path: Path, *select
     token = issue(engine, station_id).token
     server.wait_for_catalogue()
     config = tmp_path / "schemathesis.toml"
-    config.write_text(CONFIG.format(examples=10, operator=OPERATOR_TOKEN, station=token))
+    driver = driver_token("contract-driver", server.clock)
+    config.write_text(CONFIG.format(examples=10, operator=OPERATOR_TOKEN, station=token, driver=driver))
     command = [
         str(Path(sys.executable).with_name("schemathesis")),
         "--config-file",

@@ -101,8 +101,10 @@ def test_template_update_and_errors(setup: Engine) -> None:
             store.save_template(conn, _template("t-pct", percent_off(5)), create=True)
         with pytest.raises(store.TemplateNotFound):
             store.save_template(conn, _template("nope", percent_off(5)), create=False)
-        with pytest.raises(store.DriverNotFound):
-            store.issue_coupons(conn, "ghost", "t-pct", 1)
+        # A driver id never seen before becomes a new driver (a welcome coupon after sign-in).
+        [welcome] = store.issue_coupons(conn, "ghost", "t-pct", 1)
+        ghost = store.load_driver_context(conn, "ghost", AT, known_only=True)
+        assert [c.id for c in ghost.coupons] == [welcome] and ghost.is_first_order
         with pytest.raises(store.TemplateNotFound):
             store.issue_coupons(conn, "d1", "nope", 1)
 

@@ -33,7 +33,8 @@ async function call<T>(
   return (await response.json()) as T;
 }
 
-export async function firstScreenToCheckout(base: string, driver: string): Promise<string> {
+// `driverToken`: the JWT the mini-program gateway signs for the driver after WeChat login.
+export async function firstScreenToCheckout(base: string, driverToken: string): Promise<string> {
   const page = await call<Ok<"nearbyStations", 200>>(
     "GET",
     `${base}/v1/stations/nearby?lat=25.04&lon=102.71&coord=gcj02&grade=92&prices=true`,
@@ -51,7 +52,7 @@ export async function firstScreenToCheckout(base: string, driver: string): Promi
     grade: "92",
     fill: { by_amount: "300.00" },
   };
-  const driverHeaders = { "X-Driver-Id": driver };
+  const driverHeaders = { Authorization: `Bearer ${driverToken}` };
   const price = await call<Ok<"effectivePrice", 200>>(
     "POST",
     `${base}/v1/prices/effective`,
@@ -71,6 +72,23 @@ export async function firstScreenToCheckout(base: string, driver: string): Promi
     ...driverHeaders,
     "Idempotency-Key": `chk-${quote.quote_id}`,
   });
-  const code: string | undefined = checkout.order?.verification_code;
-  return `${metres} m, ${payable} ${price.currency} (${discounts.join(", ")}), code ${code ?? "pending"}`;
+  // null until the order is paid: wx.requestPayment first (POST /v1/me/orders/{id}/payment).
+  const code: string | null | undefined = checkout.order?.verification_code;
+  const payment = await call<Ok<"payMyOrder", 200>>(
+    "POST",
+    `${base}/v1/me/orders/${checkout.checkout_id}/payment`,
+    undefined,
+    driverHeaders,
+  );
+  const signed: string = `${payment.package} ${payment.signType} ${payment.paySign}`;
+  const coupons = await call<Ok<"myCoupons", 200>>(
+    "GET",
+    `${base}/v1/me/coupons?station_id=${stationId}&grade=92&amount=300`,
+    undefined,
+    driverHeaders,
+  );
+  const why: (string | null)[] = coupons.items.map((c) => c.reason_text);
+  const orders = await call<Ok<"myOrders", 200>>("GET", `${base}/v1/me/orders`, undefined, driverHeaders);
+  const status: string | undefined = orders.items[0]?.invoice_request?.status;
+  return `${metres} m, ${payable} ${price.currency} (${discounts.join(", ")}), code ${code ?? "pending"}, ${signed}, ${why.join()}, ${status ?? "no invoice"}`;
 }
