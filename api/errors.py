@@ -123,9 +123,7 @@ def _domain_handler(request: Request, exc: Exception) -> Response:
 
 def _parameter_errors_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ParameterErrors)
-    return problem(
-        400, "invalid-parameter", "Invalid request parameters", str(exc), request.url.path, errors=exc.errors
-    )
+    return problem(400, exc.slug, exc.title, str(exc), request.url.path, errors=exc.errors)
 
 
 def _validation_handler(request: Request, exc: Exception) -> Response:

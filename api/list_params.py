@@ -173,6 +173,26 @@ _COORD = (
 )
 
 
+_BRAND = (
+    "only these brands, comma-separated: codes (sinopec), full or common Chinese names and abbreviations "
+    "(中国石化, 中石化), English names (Sinopec); brand=中石化,shell is either; an unknown name is a 400 "
+    "unknown-brand naming it"
+)
+_SERVICES = (
+    "only stations with every one of these services, comma-separated codes or Chinese names "
+    "(car_wash,便利店); an unknown one is a 400 unknown-service"
+)
+_Q = (
+    "keywords (at most 64 characters): each word, separated by spaces, must occur in the station's name "
+    "or address (case and full-width forms do not matter)"
+)
+_REGION = (
+    "only stations in this province, city or county: adcode (530100), full name (昆明市, 云南省) or short "
+    "name (昆明, 云南; a province before a city of the same name); an unknown region is a 400 "
+    "unknown-region"
+)
+
+
 def _true(raw: str | None) -> bool:
     return raw is not None and raw.lower() in _TRUE
 
@@ -206,7 +226,10 @@ class NearbyParams(BaseModel):
         description="only stations offering this grade (92, 95#, 0 ...); also the grade of sort=price, "
         "effective and wait, which use 92 when it is absent (stations are then not filtered by grade)",
     )
-    brand: Text = Field(None, description="only this brand (code or Chinese name)")
+    brand: Text = Field(None, description=_BRAND)
+    services: Text = Field(None, description=_SERVICES)
+    q: Text = Field(None, description=_Q)
+    region: Text = Field(None, description=_REGION)
     open_now: Flag = Field(False, description="only stations open now (local time)")
     cursor: Cursor = Field(None, description="next_cursor of the previous page (opaque)")
     prices: Flag = Field(False, description="add each station's current prices per grade")
@@ -235,6 +258,10 @@ class NearbyParams(BaseModel):
     @property
     def wants_effective(self) -> bool:
         return self.effective or self.sort == "effective"
+
+    @property
+    def filter_values(self) -> dict[str, str | None]:
+        return {"brand": self.brand, "services": self.services, "region": self.region, "q": self.q}
 
 
 NEARBY_ORDER = {
@@ -290,10 +317,18 @@ class CompareParams(BaseModel):
     pay: tuple[str, ...] = Field(
         (), description="payment channels the driver can use (repeat: pay=wechat_pay&pay=alipay)"
     )
+    brand: Text = Field(None, description=_BRAND)
+    services: Text = Field(None, description=_SERVICES)
+    q: Text = Field(None, description=_Q)
+    region: Text = Field(None, description=_REGION)
 
     @property
     def wants_wait(self) -> bool:
         return self.wait or self.sort == "wait"
+
+    @property
+    def filter_values(self) -> dict[str, str | None]:
+        return {"brand": self.brand, "services": self.services, "region": self.region, "q": self.q}
 
 
 COMPARE_ORDER = {

@@ -16,6 +16,7 @@ from api.pricing_schemas import Fill, FillUp, InvalidFill
 from api.problems import problem_responses
 from api.query_string import ParameterErrors, openapi_parameters, query_dict, repeated
 from api.render import compare_body
+from api.search_filters import SEARCH_PROBLEMS, search_filters
 from api.services import services_of
 from geo import coords
 from geo.grades import GRADE_BITS, normalize_grade
@@ -27,7 +28,14 @@ from pricing.money import Money
 router = APIRouter(tags=["prices"], route_class=PlainRoute)
 MAX_DRIVER_ID = 64
 COMPARE_PROBLEMS = {
-    400: ["invalid-parameter", "invalid-coordinates", "invalid-search", "unknown-grade", "invalid-fill"],
+    400: [
+        "invalid-parameter",
+        "invalid-coordinates",
+        "invalid-search",
+        "unknown-grade",
+        "invalid-fill",
+        *SEARCH_PROBLEMS,
+    ],
     404: ["driver-not-found"],
     503: ["index-not-ready", "prices-not-ready"],
 }
@@ -57,8 +65,12 @@ async def compare(request: Request) -> Response:
     if driver_id is not None and len(driver_id) > MAX_DRIVER_ID:
         raise ParameterErrors([{"in": "header", "name": "X-Driver-Id", "message": "at most 64 characters"}])
     lon, lat = coords.to_wgs84(params.lon, params.lat, coord)
+    services = services_of(request)
+    filters = search_filters(raw_query, params.filter_values, services.lists.index.snapshot)
     ask = lists.CompareAsk(
-        disk=NearbyQuery(lon=lon, lat=lat, radius_m=params.radius_m, limit=1, grade_bit=GRADE_BITS[grade]),
+        disk=NearbyQuery(
+            lon=lon, lat=lat, radius_m=params.radius_m, limit=1, grade_bit=GRADE_BITS[grade], **filters
+        ),
         grade=grade,
         fill=fill,
         sort=params.sort,
@@ -70,7 +82,6 @@ async def compare(request: Request) -> Response:
         driver_id=driver_id,
         wait=params.wants_wait,
     )
-    services = services_of(request)
     now = services.clock.now()
     found = await lists.compare(services.lists, ask, now)
     body = compare_body(found, coord, (params.lon, params.lat), grade, params.radius_m, params.sort, now)

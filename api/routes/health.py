@@ -9,13 +9,14 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from api.checked_route import CheckedRoute
 from api.deps import EngineDep, IndexDep
 from api.errors import problem
 from api.problems import problem_responses
 from api.services import ServicesDep
 from geo import repository
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=CheckedRoute)
 
 
 class Health(BaseModel):

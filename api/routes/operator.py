@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from api.auth_operator import require_operator
+from api.checked_route import CheckedRoute
 from api.deps import ClockDep, EngineDep
 from api.operator_answers import (
     CouponTemplateOut,
@@ -44,6 +45,7 @@ router = APIRouter(
     tags=["operator"],
     dependencies=[Depends(require_operator)],
     responses=problem_responses({401: ["unauthorized"]}),
+    route_class=CheckedRoute,
 )
 _NO_TEMPLATE = {404: ["coupon-template-not-found"]}
 T = TypeVar("T")

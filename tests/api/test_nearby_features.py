@@ -92,7 +92,9 @@ def test_filters(server: LiveServer, street: list[int]) -> None:
     assert search(grade="0") == ["中国石化 A", "民营 D", "中国石化 E"]
     assert search(brand="中国石化") == ["中国石化 A", "中国石化 E"]
     assert search(brand="petrochina") == ["中国石油 B"]
-    assert search(brand="nobody") == []
+    unknown = server.get("/v1/stations/nearby", lat=KUNMING[1], lon=KUNMING[0], brand="nobody")
+    assert unknown.status_code == 400  # never silently no station, nor 民营 (tests/api/test_search_http.py)
+    assert unknown.json()["type"] == "/problems/unknown-brand"
 
 
 def test_open_now_in_station_local_time(server: LiveServer, street: list[int]) -> None:

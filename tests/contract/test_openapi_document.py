@@ -48,6 +48,7 @@ SECURITY = {
     "postOccupancyEvents": [{"stationCredential": []}],
     "effectivePrice": DRIVER_OPTIONAL,
     "createQuote": DRIVER_OPTIONAL,
+    "getStation": DRIVER_OPTIONAL,  # this driver's member price in the detail
     "createCheckout": [{"driverId": []}],
     "getCheckout": [{"driverId": []}],
     "orderCoreEvent": [{"ordercoreSignature": []}],

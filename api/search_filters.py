@@ -1,0 +1,60 @@
+"""The search filters of the list routes (brand, services, q, region) read against the worker's snapshot:
+names drivers type become codes, every name the service does not know is a 400 naming it (its problem type
+says which: unknown-brand, unknown-service, unknown-region), and several values go in one parameter,
+comma-separated (`brand=中石化,shell`): a repeated parameter is refused rather than half read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.query_string import ParameterErrors, repeated
+from geo.brands import resolve_brands
+from geo.errors import UnknownName
+from geo.keywords import MAX_KEYWORD_CHARS, keywords
+from geo.services import resolve_services, service_mask
+from geo.snapshot import Snapshot
+
+FILTERS = ("brand", "services", "region", "q")
+SLUGS = {"brand": "unknown-brand", "services": "unknown-service", "region": "unknown-region"}
+TITLES = {"brand": "Unknown brand", "services": "Unknown service", "region": "Unknown region"}
+SEARCH_PROBLEMS = ["unknown-brand", "unknown-service", "unknown-region"]
+
+
+def _refusal(name: str, message: str) -> dict[str, str]:
+    return {"in": "query", "name": name, "message": message}
+
+
+def search_filters(raw_query: bytes, values: dict[str, str | None], snap: Snapshot) -> dict[str, Any]:
+    """NearbyQuery keyword arguments (brands, services, words, places) for the given filter values."""
+    found: list[tuple[str, dict[str, str]]] = []
+    twice = {name for name in FILTERS if len(repeated(raw_query, name)) > 1}
+    for name in sorted(twice, key=FILTERS.index):
+        message = f"given more than once; list several comma-separated ({name}=a,b)"
+        found.append(("invalid-parameter", _refusal(name, message)))
+    out: dict[str, Any] = {}
+    brand, services, region, q = (None if n in twice else values.get(n) for n in FILTERS)
+    try:
+        if brand:
+            out["brands"] = resolve_brands(brand, snap.brands)
+    except UnknownName as exc:
+        found.append((SLUGS["brand"], _refusal("brand", str(exc))))
+    try:
+        if services:
+            out["services"] = service_mask(resolve_services(services))
+    except UnknownName as exc:
+        found.append((SLUGS["services"], _refusal("services", str(exc))))
+    try:
+        if region:
+            out["places"] = tuple(sorted(snap.regions.resolve(region).places))
+    except UnknownName as exc:
+        found.append((SLUGS["region"], _refusal("region", str(exc))))
+    if q:
+        if len(q) > MAX_KEYWORD_CHARS:
+            found.append(("invalid-parameter", _refusal("q", f"at most {MAX_KEYWORD_CHARS} characters")))
+        out["words"] = keywords(q)
+    if found:
+        slug = found[0][0]
+        title = next((TITLES[k] for k, s in SLUGS.items() if s == slug), "Invalid request parameters")
+        lead = "unknown" if slug != "invalid-parameter" else "invalid value for"
+        raise ParameterErrors([item for _, item in found], slug=slug, title=title, lead=lead)
+    return out
