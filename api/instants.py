@@ -8,6 +8,7 @@ Times are therefore refused (400) outside [1900-01-01, 9000-01-01) in UTC.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -31,7 +32,8 @@ _DOC = {"type": "string", "format": "date-time", "pattern": YEARS}
 
 
 def _text_only(value: object) -> object:
-    if isinstance(value, int | float):  # pydantic would read a number as Unix time
+    # pydantic would read a number, or a string of one ("0.5"), as Unix time
+    if isinstance(value, int | float) or (isinstance(value, str) and not re.match(r"[0-9]{4}-", value)):
         raise ValueError("a time is an RFC 3339 string with an offset, e.g. 2026-11-22T08:00:00+08:00")
     return value
 

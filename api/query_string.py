@@ -14,7 +14,8 @@ from httpguard.text import query_findings
 
 class ParameterErrors(ValueError):
     """Refused parameters: each {"in", "name", "message"} (a 400 problem, invalid-parameter unless the
-    refusal has a more precise type: unknown-parameter, unknown-brand ...)."""
+    refusal has a more precise type: unknown-parameter, unknown-brand ...; a 404 region-not-found names
+    the parameter the same way)."""
 
     def __init__(
         self,
@@ -22,11 +23,13 @@ class ParameterErrors(ValueError):
         slug: str = "invalid-parameter",
         title: str = "Invalid request parameters",
         lead: str = "invalid value for",
+        status: int = 400,
     ) -> None:
         super().__init__(f"{lead}: " + ", ".join(e["name"] for e in errors))
         self.errors = errors
         self.slug = slug
         self.title = title
+        self.status = status
 
 
 def parameter_names(raw: bytes) -> list[str]:

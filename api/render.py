@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from api.instants import instant_text
 from geo.coords import CoordSystem
 from listing.lists import StationList
 
@@ -44,7 +45,7 @@ def nearby_body(
         "coord": coord.value,
         "origin": {"lon": origin[0], "lat": origin[1]},
         "radius_m": radius_m,
-        "as_of": now.isoformat(timespec="seconds"),
+        "as_of": instant_text(now),
         "catalogue_version": found.snap.version,
         "count": len(items),
         "next_cursor": found.next_cursor,
@@ -68,7 +69,7 @@ def compare_body(
         "grade": grade,
         "radius_m": radius_m,
         "sort": sort,
-        "as_of": now.isoformat(timespec="seconds"),
+        "as_of": instant_text(now),
         "stations_in_radius": found.in_radius,
         "count": len(items),
     }

@@ -1,7 +1,8 @@
 """The search filters of the list routes (brand, services, q, region) read against the worker's snapshot:
 names drivers type become codes, every name the service does not know is a 400 naming it (its problem type
-says which: unknown-brand, unknown-service, unknown-region), and several values go in one parameter,
-comma-separated (`brand=中石化,shell`): a repeated parameter is refused rather than half read."""
+says which: unknown-brand, unknown-service), a region no station lies in is a 404 region-not-found, and
+several values go in one parameter, comma-separated (`brand=中石化,shell`): a repeated parameter is refused
+rather than half read."""
 
 from __future__ import annotations
 
@@ -10,14 +11,16 @@ from typing import Any
 from api.query_string import ParameterErrors, repeated
 from geo.brands import resolve_brands
 from geo.errors import UnknownName
-from geo.keywords import MAX_KEYWORD_CHARS, keywords
+from geo.keywords import keywords
+from geo.regions import LEVELS, Level, Region, RegionBook
 from geo.services import resolve_services, service_mask
 from geo.snapshot import Snapshot
 
 FILTERS = ("brand", "services", "region", "q")
-SLUGS = {"brand": "unknown-brand", "services": "unknown-service", "region": "unknown-region"}
-TITLES = {"brand": "Unknown brand", "services": "Unknown service", "region": "Unknown region"}
-SEARCH_PROBLEMS = ["unknown-brand", "unknown-service", "unknown-region"]
+SLUGS = {"brand": "unknown-brand", "services": "unknown-service"}
+TITLES = {"brand": "Unknown brand", "services": "Unknown service"}
+SEARCH_PROBLEMS = ["unknown-brand", "unknown-service"]  # 400
+REGION_PROBLEMS = ["region-not-found"]  # 404: a well-formed region no station lies in
 
 
 def _refusal(name: str, message: str) -> dict[str, str]:
@@ -43,18 +46,31 @@ def search_filters(raw_query: bytes, values: dict[str, str | None], snap: Snapsh
             out["services"] = service_mask(resolve_services(services))
     except UnknownName as exc:
         found.append((SLUGS["services"], _refusal("services", str(exc))))
-    try:
-        if region:
-            out["places"] = tuple(sorted(snap.regions.resolve(region).places))
-    except UnknownName as exc:
-        found.append((SLUGS["region"], _refusal("region", str(exc))))
     if q:
-        if len(q) > MAX_KEYWORD_CHARS:
-            found.append(("invalid-parameter", _refusal("q", f"at most {MAX_KEYWORD_CHARS} characters")))
         out["words"] = keywords(q)
     if found:
         slug = found[0][0]
         title = next((TITLES[k] for k, s in SLUGS.items() if s == slug), "Invalid request parameters")
         lead = "unknown" if slug != "invalid-parameter" else "invalid value for"
         raise ParameterErrors([item for _, item in found], slug=slug, title=title, lead=lead)
+    if region:  # after the 400s: a 404 for a place the catalogue does not hold
+        out["places"] = tuple(sorted(resolve_region(snap.regions, "region", region).places))
     return out
+
+
+def region_not_found(name: str, message: str) -> ParameterErrors:
+    return ParameterErrors(
+        [_refusal(name, message)],
+        slug="region-not-found",
+        title="Region not found",
+        lead="unknown",
+        status=404,
+    )
+
+
+def resolve_region(book: RegionBook, name: str, value: str, levels: tuple[Level, ...] = LEVELS) -> Region:
+    """The region parameter `name` names, or a 404 region-not-found naming the parameter."""
+    try:
+        return book.resolve(value, levels)
+    except UnknownName as exc:
+        raise region_not_found(name, str(exc)) from None

@@ -16,7 +16,7 @@ from api.pricing_schemas import Fill, FillUp, InvalidFill
 from api.problems import problem_responses
 from api.query_string import ParameterErrors, openapi_parameters, query_dict, repeated
 from api.render import compare_body
-from api.search_filters import SEARCH_PROBLEMS, search_filters
+from api.search_filters import REGION_PROBLEMS, SEARCH_PROBLEMS, search_filters
 from api.services import services_of
 from geo import coords
 from geo.grades import GRADE_BITS, normalize_grade
@@ -36,7 +36,7 @@ COMPARE_PROBLEMS = {
         "invalid-fill",
         *SEARCH_PROBLEMS,
     ],
-    404: ["driver-not-found"],
+    404: ["driver-not-found", *REGION_PROBLEMS],
     503: ["index-not-ready", "prices-not-ready"],
 }
 

@@ -14,7 +14,7 @@ from api.problems import problem_responses
 from api.query_string import ParameterErrors, openapi_parameters, query_dict
 from api.render import nearby_body
 from api.schemas import NearbyPage
-from api.search_filters import SEARCH_PROBLEMS, search_filters
+from api.search_filters import REGION_PROBLEMS, SEARCH_PROBLEMS, search_filters
 from api.services import services_of
 from geo import coords
 from geo.grades import GRADE_BITS, normalize_grade
@@ -29,7 +29,7 @@ router = APIRouter(prefix="/v1/stations", tags=["stations"], route_class=PlainRo
 DEFAULT_COLUMN_GRADE = "92"
 NEARBY_PROBLEMS = {
     400: ["invalid-parameter", "invalid-coordinates", "invalid-search", "unknown-grade", *SEARCH_PROBLEMS],
-    404: ["driver-not-found"],
+    404: ["driver-not-found", *REGION_PROBLEMS],
     503: ["index-not-ready", "prices-not-ready"],
 }
 # X-Driver-Id (optional): what this driver pays, with effective=true or sort=effective.

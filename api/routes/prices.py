@@ -15,6 +15,7 @@ from api.driver_identity import DRIVER_OPTIONAL, DriverDep
 from api.grade_text import OptionalGradeQuery
 from api.instants import Instant, instant_text
 from api.ladder_json import ladder_json
+from api.name_patterns import REGION_PATTERN
 from api.price_answers import EffectivePrice, Ladder, PriceOutcomes, Quote, QuoteCheck, RegionalStats
 from api.pricing_schemas import InvalidFill, PriceQuestion, StationPrices, TokenBody
 from api.problems import problem_responses
@@ -30,7 +31,7 @@ from pricing.quotes import breakdown_json
 router = APIRouter(tags=["prices"], route_class=CheckedRoute)
 PRICING_PROBLEMS = {
     400: ["invalid-fill", "unknown-grade"],
-    404: ["driver-not-found"],
+    404: ["driver-not-found", "station-not-found"],
     422: ["price-unavailable"],
 }
 StationId = Annotated[int, Path(ge=1, le=MAX_ID, description="station id")]
@@ -72,7 +73,7 @@ async def effective(
         return {
             "station_id": body.station_id,
             "grade": request.grade,
-            "as_of": at.isoformat(),
+            "as_of": instant_text(at),
             **breakdown_json(price, breakdown),
         }
 
@@ -216,7 +217,7 @@ async def post_prices(
     operation_id="priceStats",
     summary="Minimum, average and maximum price per grade in a city, a province, both, or everywhere",
     response_model=RegionalStats,
-    responses=problem_responses({400: ["unknown-region"], 503: ["index-not-ready"]}),
+    responses=problem_responses({404: ["region-not-found"], 503: ["index-not-ready"]}),
 )
 async def stats(
     request: Request,
@@ -224,12 +225,15 @@ async def stats(
     clock: ClockDep,
     city: Annotated[
         str | None,
-        Query(max_length=64, description="city: adcode (530100), full name (昆明市) or short name (昆明)"),
+        Query(
+            pattern=REGION_PATTERN,
+            description="city: adcode (530100), full name (昆明市) or short name (昆明)",
+        ),
     ] = None,
     province: Annotated[
         str | None,
         Query(
-            max_length=64,
+            pattern=REGION_PATTERN,
             description="province: adcode (530000), full name (云南省) or short name (云南); neither: every "
             "station",
         ),

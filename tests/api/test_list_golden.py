@@ -21,6 +21,10 @@ NOTES = [
     "instead of a 400, and compare without a fill prices ¥300; re-captured 2026-12-02: exactly the 87 "
     "answers that were 400 for that reason changed (81 now 200, 6 now 404 driver-not-found), plus 26 next "
     "pages of those; every other body is byte-identical.",
+    "Deliberate changes (issue 11 parts 3 and 5), re-captured 2026-12-02: brand=nope is a 400 unknown-brand "
+    "(it was a 200 with no station; before the time change it was the one answer that differed); then every "
+    "200 body changed only in as_of, now the one time form (RFC 3339, UTC, milliseconds: "
+    "2026-11-24T02:00:00.000+00:00 instead of 2026-11-24T02:00:00+00:00).",
 ]
 SHOWN = 2  # bodies kept in full for readers: the first answers of each route
 

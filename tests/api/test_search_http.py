@@ -98,8 +98,8 @@ def names(response: httpx.Response) -> list[str]:
     return [item["name"] for item in response.json()["items"]]
 
 
-def refused(response: httpx.Response, slug: str) -> list[dict[str, str]]:
-    assert response.status_code == 400, response.text
+def refused(response: httpx.Response, slug: str, status: int = 400) -> list[dict[str, str]]:
+    assert response.status_code == status, response.text
     body = response.json()
     assert response.headers["content-type"].startswith("application/problem+json")
     assert body["type"] == f"/problems/{slug}", body
@@ -194,6 +194,7 @@ def test_keywords_page_like_any_filter(server: LiveServer, street: list[int]) ->
     second = nearby(server, q="路", limit=2, cursor=first.json()["next_cursor"])
     assert names(second) == [NAMES[2], NAMES[3]]
     assert refused(nearby(server, q="路" * 65), "invalid-parameter")[0]["name"] == "q"
+    assert names(nearby(server, q="路" * 64)) == []
 
 
 def test_services_filter_needs_every_service(server: LiveServer, street: list[int]) -> None:
@@ -230,9 +231,16 @@ def test_nearby_region_by_adcode_full_and_short_name(
 
 
 @pytest.mark.parametrize("region", ["北京", "999999", "530999", "火星市", "云南省昆明"])
-def test_an_unknown_region_is_a_400_naming_it(server: LiveServer, street: list[int], region: str) -> None:
-    errors = refused(nearby(server, region=region), "unknown-region")
+def test_a_region_no_station_lies_in_is_a_404_naming_it(
+    server: LiveServer, street: list[int], region: str
+) -> None:
+    errors = refused(nearby(server, region=region), "region-not-found", 404)
     assert [e["name"] for e in errors] == ["region"] and region in errors[0]["message"]
+
+
+@pytest.mark.parametrize("region", ["Kunming", "昆", "53010", "昆明 "])
+def test_a_malformed_region_is_a_400(server: LiveServer, street: list[int], region: str) -> None:
+    assert [e["name"] for e in refused(nearby(server, region=region), "invalid-parameter")] == ["region"]
 
 
 def test_compare_takes_the_same_filters(server: LiveServer, street: list[int]) -> None:
@@ -286,8 +294,10 @@ def test_stats_by_adcode_full_and_short_name_with_two_decimals(server: LiveServe
         ({"province": "山西", "city": "昆明"}, "city"),  # 昆明市 is not in 山西省
     ],
 )
-def test_stats_of_an_unknown_region_is_a_400(
+def test_stats_of_an_unknown_region_is_a_404(
     server: LiveServer, street: list[int], params: dict[str, str], name: str
 ) -> None:
-    errors = refused(server.get("/v1/prices/stats", **params), "unknown-region")
+    errors = refused(server.get("/v1/prices/stats", **params), "region-not-found", 404)
     assert [e["name"] for e in errors] == [name]
+    malformed = server.get("/v1/prices/stats", **{name: "string"})
+    assert [e["name"] for e in refused(malformed, "invalid-parameter")] == [name]

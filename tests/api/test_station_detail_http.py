@@ -164,6 +164,16 @@ def test_an_unknown_station_is_a_404_on_every_station_route(
     assert answer.json()["type"] == "/problems/station-not-found"
 
 
+def test_pricing_an_unknown_station_is_a_404(server: LiveServer, station_id: int) -> None:
+    fill = {"station_id": MISSING, "grade": "92", "fill": {"by_amount": "300.00"}}
+    for path in ("/v1/prices/effective", "/v1/quotes"):
+        answer = server.client.post(path, json=fill)
+        assert answer.status_code == 404, answer.text
+        assert answer.json()["type"] == "/problems/station-not-found"
+    known = server.client.post("/v1/prices/effective", json={**fill, "station_id": station_id})
+    assert known.status_code == 200, known.text
+
+
 def _filled(path: str, station_id: int) -> str:
     return re.sub(r"\{[a-z_]+\}", lambda m: str(station_id) if m.group() == "{station_id}" else "1", path)
 
