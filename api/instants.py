@@ -14,6 +14,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, WithJsonSchema
 
+from timekeeping.rfc3339 import instant_text
+
+__all__ = ["AS_OF_QUERY", "AnyTime", "Instant", "instant_text", "within_range"]
+
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
@@ -43,10 +47,3 @@ Instant = Annotated[
 ]
 AS_OF_QUERY = {"format": "date-time", "pattern": YEARS}
 AnyTime = Annotated[datetime, AfterValidator(within_range)]  # naive ones too (read as UTC)
-
-
-def instant_text(value: datetime) -> str:
-    """The one form of a time in an answer: RFC 3339 in UTC with milliseconds and its offset
-    ('2026-11-24T02:00:00.000+00:00'); a naive time is read as UTC."""
-    aware = value if value.utcoffset() is not None else value.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).isoformat(timespec="milliseconds")

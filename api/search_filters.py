@@ -17,6 +17,7 @@ from geo.services import resolve_services, service_mask
 from geo.snapshot import Snapshot
 
 FILTERS = ("brand", "services", "region", "q")
+_KEYS = tuple(f"{name}=".encode() for name in FILTERS)
 SLUGS = {"brand": "unknown-brand", "services": "unknown-service"}
 TITLES = {"brand": "Unknown brand", "services": "Unknown service"}
 SEARCH_PROBLEMS = ["unknown-brand", "unknown-service"]  # 400
@@ -29,6 +30,8 @@ def _refusal(name: str, message: str) -> dict[str, str]:
 
 def search_filters(raw_query: bytes, values: dict[str, str | None], snap: Snapshot) -> dict[str, Any]:
     """NearbyQuery keyword arguments (brands, services, words, places) for the given filter values."""
+    if not any(values.values()) and not any(key in raw_query for key in _KEYS):
+        return {}  # the common case: no filter
     found: list[tuple[str, dict[str, str]]] = []
     twice = {name for name in FILTERS if len(repeated(raw_query, name)) > 1}
     for name in sorted(twice, key=FILTERS.index):

@@ -26,6 +26,7 @@ from sqlalchemy import Connection, text
 from pricing.breakdown import Breakdown
 from pricing.context import PriceContext
 from pricing.fills import FillRequest
+from timekeeping.rfc3339 import instant_text
 
 
 class QuoteError(ValueError):
@@ -133,8 +134,8 @@ def issue(
         "grade": price.grade,
         "driver_id": driver_id,
         "fill": fill_json(fill),
-        "issued_at": now.isoformat(),
-        "expires_at": (now + ttl).isoformat(),
+        "issued_at": instant_text(now),
+        "expires_at": instant_text(now + ttl),
         **breakdown_json(price, breakdown),
     }
     body = _b64(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS))
