@@ -24,8 +24,9 @@ class ParameterErrors(ValueError):
         title: str = "Invalid request parameters",
         lead: str = "invalid value for",
         status: int = 400,
+        detail: str | None = None,
     ) -> None:
-        super().__init__(f"{lead}: " + ", ".join(e["name"] for e in errors))
+        super().__init__(detail or f"{lead}: " + ", ".join(e["name"] for e in errors))
         self.errors = errors
         self.slug = slug
         self.title = title

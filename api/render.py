@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from api.instants import instant_text
-from geo.coords import CoordSystem
+from geo.coords import COORD_PLACES, CoordSystem
 from listing.lists import StationList
 
 _OPEN = {1: b"true", 0: b"false", -1: b"null"}
@@ -43,7 +43,7 @@ def nearby_body(
     items = list_items(found, coord)
     head = {
         "coord": coord.value,
-        "origin": {"lon": origin[0], "lat": origin[1]},
+        "origin": {"lon": round(origin[0], COORD_PLACES), "lat": round(origin[1], COORD_PLACES)},
         "radius_m": radius_m,
         "as_of": instant_text(now),
         "catalogue_version": found.snap.version,
@@ -65,7 +65,7 @@ def compare_body(
     items = list_items(found, coord)
     head = {
         "coord": coord.value,
-        "origin": {"lon": origin[0], "lat": origin[1]},
+        "origin": {"lon": round(origin[0], COORD_PLACES), "lat": round(origin[1], COORD_PLACES)},
         "grade": grade,
         "radius_m": radius_m,
         "sort": sort,

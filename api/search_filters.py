@@ -54,8 +54,9 @@ def search_filters(raw_query: bytes, values: dict[str, str | None], snap: Snapsh
     if found:
         slug = found[0][0]
         title = next((TITLES[k] for k, s in SLUGS.items() if s == slug), "Invalid request parameters")
-        lead = "unknown" if slug != "invalid-parameter" else "invalid value for"
-        raise ParameterErrors([item for _, item in found], slug=slug, title=title, lead=lead)
+        items = [item for _, item in found]
+        detail = "; ".join(f"{e['name']}: {e['message']}" for e in items)
+        raise ParameterErrors(items, slug=slug, title=title, detail=detail)
     if region:  # after the 400s: a 404 for a place the catalogue does not hold
         out["places"] = tuple(sorted(resolve_region(snap.regions, "region", region).places))
     return out

@@ -24,7 +24,6 @@ from geo.grades import normalize_grade
 from geo.hours import OpeningHours
 
 router = APIRouter(prefix="/v1/stations", tags=["stations"], route_class=CheckedRoute)
-COORD_PLACES = 6  # 1e-6 degree (about 0.1 m), in every system and on every route
 
 
 @router.get(
@@ -66,7 +65,7 @@ async def station(
         "city": row["city"],
         "county": row["county"],
         "adcode": row["adcode"],
-        "location": {"lon": round(lon, COORD_PLACES), "lat": round(lat, COORD_PLACES)},
+        "location": {"lon": round(lon, coords.COORD_PLACES), "lat": round(lat, coords.COORD_PLACES)},
         "h3_cell": cells.to_hex(row["h3_r9"]),
         "timezone": row["timezone"],
         "opening_hours": row["opening_hours"],

@@ -155,8 +155,10 @@ def test_several_brands_at_once_comma_separated(server: LiveServer, street: list
 
 
 def test_unknown_brands_are_named_never_read_as_private(server: LiveServer, street: list[int]) -> None:
-    errors = refused(nearby(server, brand="中石华"), "unknown-brand")
+    answer = nearby(server, brand="中石华")
+    errors = refused(answer, "unknown-brand")
     assert [e["name"] for e in errors] == ["brand"] and "中石华" in errors[0]["message"]
+    assert answer.json()["detail"] == "brand: unknown brand: 中石华"
     both = refused(nearby(server, brand="中石华,shell,Petro-X"), "unknown-brand")
     assert "中石华" in both[0]["message"] and "Petro-X" in both[0]["message"]
     assert "shell" not in both[0]["message"]

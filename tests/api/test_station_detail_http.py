@@ -230,3 +230,4 @@ def test_the_demo_networks_ladder_is_complete_with_the_official_guide(
         guide = prices["92"]["rungs"][0]
         assert (guide["source"], guide["zone_code"]) == ("cn-official", zone)
         assert guide["price"] == f"{official[(province, zone)]:.2f}"
+        assert Decimal(prices["92"]["rungs"][1]["price"]) <= Decimal(guide["price"])  # pump within the guide
