@@ -86,19 +86,30 @@ _GUIDE_FILE = Path(__file__).resolve().parent / "guide_prices" / "2026-04-21.jso
 _GUIDE_OF = {"89": "89", "92": "92", "95": "95", "0": "0", "E92": "92", "E95": "95"}
 
 
+_SUSPECT_FEN = 150
+
+
 @lru_cache(maxsize=1)
 def guide_caps() -> dict[str, dict[str, int]]:
-    """Per province (full name) and grade, the lowest official guide price of its zones, in fen."""
+    """Per province (full name) and grade, the lowest official guide price of its zones, in fen. A price
+    more than ¥1.50 from its grade's median over every zone caps nothing: the table's 海南 zone gives 89#
+    6.14 and 95# 5.83 beside 92# 8.53, a slip of the source (it is still loaded and shown as it is)."""
     table = json.loads(_GUIDE_FILE.read_text(encoding="utf-8"))
+    zones = [(p["province_name"], z["items"]) for p in table["provinces"] for z in p["zones"]]
+    fen = {
+        (i, grade): int(round(Decimal(str(items[grade])) * 100))
+        for i, (_, items) in enumerate(zones)
+        for grade in set(_GUIDE_OF.values())
+        if items.get(grade) is not None
+    }
+    median = {g: int(np.median([v for (_, k), v in fen.items() if k == g])) for g in set(_GUIDE_OF.values())}
     caps: dict[str, dict[str, int]] = {}
-    for province in table["provinces"]:
-        found = caps.setdefault(province["province_name"], {})
-        for zone in province["zones"]:
-            for grade, official in _GUIDE_OF.items():
-                price = zone["items"].get(official)
-                if price is not None:
-                    fen = int(round(Decimal(str(price)) * 100))
-                    found[grade] = min(found.get(grade, fen), fen)
+    for i, (province, _) in enumerate(zones):
+        found = caps.setdefault(province, {})
+        for grade, official in _GUIDE_OF.items():
+            price = fen.get((i, official))
+            if price is not None and abs(price - median[official]) <= _SUSPECT_FEN:
+                found[grade] = min(found.get(grade, price), price)
     return caps
 
 

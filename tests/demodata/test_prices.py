@@ -246,6 +246,7 @@ def test_no_pump_price_lies_above_the_official_guide(records: list[StationRecord
     """The ladder's guide rung (最高零售价, demodata/guide_prices) bounds the synthetic pump prices."""
     caps = guide_caps()
     assert caps["云南省"]["92"] == 861 and caps["山西省"]["0"] == 822  # the table's own figures
+    assert caps["海南省"] == {"92": 853, "E92": 853, "0": 810}  # its 89# 6.14 and 95# 5.83 are a slip
     rows = [r.split("\t") for r in _rows(records)]
     checked = 0
     for station, grade, tier, price_text, *_ in rows:
