@@ -30,7 +30,7 @@ def keywords(query: str) -> tuple[str, ...]:
 
 def matching(texts: list[str], positions: np.ndarray, words: tuple[str, ...]) -> np.ndarray:
     """For each position, whether every word occurs in its text (bool array, same order). The loops run
-    in C (map over str.__contains__): about 0.05 µs a station and word, where a generator took 0.7."""
+    in C (map over str.__contains__): half the time of a generator in a profile of nearby searches."""
     chosen = list(map(texts.__getitem__, positions.tolist()))
     keep = np.ones(len(chosen), dtype=bool)
     for word in words:
