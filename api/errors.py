@@ -29,6 +29,7 @@ from geo.errors import (
     InvalidSearch,
     StationNotFound,
     UnknownGrade,
+    UnknownRegion,
 )
 from geo.live_index import IndexNotReady
 from occupancy import errors as occupancy_errors
@@ -46,6 +47,7 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     InvalidSearch: (400, "invalid-search", "Invalid search parameters"),
     InvalidHours: (400, "invalid-opening-hours", "Invalid opening hours"),
     UnknownGrade: (400, "unknown-grade", "Unknown fuel grade"),
+    UnknownRegion: (404, "region-not-found", "Region not found"),
     GeoError: (400, "invalid-parameter", "Invalid parameter"),
     StationNotFound: (404, "station-not-found", "Station not found"),
     InvalidFill: (400, "invalid-fill", "Invalid fill"),
@@ -131,9 +133,7 @@ def _domain_handler(request: Request, exc: Exception) -> Response:
 
 def _parameter_errors_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ParameterErrors)
-    return problem(
-        400, "invalid-parameter", "Invalid request parameters", str(exc), request.url.path, errors=exc.errors
-    )
+    return problem(exc.status, exc.slug, exc.title, str(exc), request.url.path, errors=exc.errors)
 
 
 def _validation_handler(request: Request, exc: Exception) -> Response:

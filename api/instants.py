@@ -8,10 +8,15 @@ Times are therefore refused (400) outside [1900-01-01, 9000-01-01) in UTC.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, WithJsonSchema
+
+from timekeeping.rfc3339 import instant_text
+
+__all__ = ["AS_OF_QUERY", "AnyTime", "Instant", "instant_text", "within_range"]
 
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
@@ -31,7 +36,8 @@ _DOC = {"type": "string", "format": "date-time", "pattern": YEARS}
 
 
 def _text_only(value: object) -> object:
-    if isinstance(value, int | float):  # pydantic would read a number as Unix time
+    # pydantic would read a number, or a string of one ("0.5"), as Unix time
+    if isinstance(value, int | float) or (isinstance(value, str) and not re.match(r"[0-9]{4}-", value)):
         raise ValueError("a time is an RFC 3339 string with an offset, e.g. 2026-11-22T08:00:00+08:00")
     return value
 

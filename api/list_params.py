@@ -19,7 +19,9 @@ from pydantic_core import PydanticCustomError
 
 from api.decimal_text import AMOUNT, LEVEL, VOLUME
 from api.grade_text import GRADE_PATTERN
+from api.name_patterns import BRAND_PATTERN, REGION_PATTERN, SERVICES_PATTERN
 from api.query_string import ParameterErrors, refused
+from geo.keywords import MAX_KEYWORD_CHARS
 from geo.nearby import MAX_LIMIT, MAX_RADIUS_M
 
 _TRUE = {"true", "1", "yes", "on", "t", "y"}
@@ -136,7 +138,32 @@ def _choice(*values: str) -> tuple[PlainValidator, WithJsonSchema]:
     return PlainValidator(check), WithJsonSchema({"type": "string", "enum": list(values)})
 
 
+def _keywords(raw: object) -> str | None:
+    if raw and len(str(raw)) > MAX_KEYWORD_CHARS:
+        raise _fail("string_too_long", f"String should have at most {MAX_KEYWORD_CHARS} characters")
+    return str(raw) if raw else None
+
+
+def _region(raw: object) -> str | None:
+    if raw and re.fullmatch(REGION_PATTERN, str(raw)) is None:
+        raise _fail("string_pattern_mismatch", "Input should be an adcode (530100) or a Chinese name (昆明)")
+    return str(raw) if raw else None
+
+
 Flag = Annotated[bool, PlainValidator(_flag), WithJsonSchema({"type": "boolean"})]
+# Documented as the names they resolve; resolved (and an unknown one named) by api/search_filters.py.
+Brands = Annotated[
+    str | None, PlainValidator(_text), WithJsonSchema({"type": "string", "pattern": f"^$|{BRAND_PATTERN}"})
+]
+Services = Annotated[
+    str | None, PlainValidator(_text), WithJsonSchema({"type": "string", "pattern": f"^$|{SERVICES_PATTERN}"})
+]
+Keywords = Annotated[
+    str | None, PlainValidator(_keywords), WithJsonSchema({"type": "string", "maxLength": MAX_KEYWORD_CHARS})
+]
+Region = Annotated[
+    str | None, PlainValidator(_region), WithJsonSchema({"type": "string", "pattern": f"^$|{REGION_PATTERN}"})
+]
 Text = Annotated[str | None, PlainValidator(_text), WithJsonSchema({"type": "string"})]
 # A page cursor: opaque, 24 base64url characters (geo.nearby.encode_cursor); empty is absent.
 _CURSOR_PATTERN = "^$|^bj[E-H][A-Za-z0-9_-]{21}$"
@@ -173,6 +200,26 @@ _COORD = (
 )
 
 
+_BRAND = (
+    "only these brands, comma-separated: codes (sinopec), full or common Chinese names and abbreviations "
+    "(中国石化, 中石化), English names (Sinopec); brand=中石化,shell is either; an unknown name is a 400 "
+    "unknown-brand naming it"
+)
+_SERVICES = (
+    "only stations with every one of these services, comma-separated codes or Chinese names "
+    "(car_wash,便利店); an unknown one is a 400 unknown-service"
+)
+_Q = (
+    "keywords (at most 64 characters): each word, separated by spaces, must occur in the station's name "
+    "or address (case and full-width forms do not matter)"
+)
+_REGION = (
+    "only stations in this province, city or county: adcode (530100), full name (昆明市, 云南省) or short "
+    "name (昆明, 云南; a province before a city of the same name); one no station lies in is a 404 "
+    "region-not-found"
+)
+
+
 def _true(raw: str | None) -> bool:
     return raw is not None and raw.lower() in _TRUE
 
@@ -206,7 +253,10 @@ class NearbyParams(BaseModel):
         description="only stations offering this grade (92, 95#, 0 ...); also the grade of sort=price, "
         "effective and wait, which use 92 when it is absent (stations are then not filtered by grade)",
     )
-    brand: Text = Field(None, description="only this brand (code or Chinese name)")
+    brand: Brands = Field(None, description=_BRAND)
+    services: Services = Field(None, description=_SERVICES)
+    q: Keywords = Field(None, description=_Q)
+    region: Region = Field(None, description=_REGION)
     open_now: Flag = Field(False, description="only stations open now (local time)")
     cursor: Cursor = Field(None, description="next_cursor of the previous page (opaque)")
     prices: Flag = Field(False, description="add each station's current prices per grade")
@@ -235,6 +285,10 @@ class NearbyParams(BaseModel):
     @property
     def wants_effective(self) -> bool:
         return self.effective or self.sort == "effective"
+
+    @property
+    def filter_values(self) -> dict[str, str | None]:
+        return {"brand": self.brand, "services": self.services, "region": self.region, "q": self.q}
 
 
 NEARBY_ORDER = {
@@ -290,10 +344,18 @@ class CompareParams(BaseModel):
     pay: tuple[str, ...] = Field(
         (), description="payment channels the driver can use (repeat: pay=wechat_pay&pay=alipay)"
     )
+    brand: Brands = Field(None, description=_BRAND)
+    services: Services = Field(None, description=_SERVICES)
+    q: Keywords = Field(None, description=_Q)
+    region: Region = Field(None, description=_REGION)
 
     @property
     def wants_wait(self) -> bool:
         return self.wait or self.sort == "wait"
+
+    @property
+    def filter_values(self) -> dict[str, str | None]:
+        return {"brand": self.brand, "services": self.services, "region": self.region, "q": self.q}
 
 
 COMPARE_ORDER = {

@@ -5,7 +5,7 @@ per-request dependency machinery cost more than their search (profiled). This is
 route that OpenAPI documents and that serves: a route of this class that declares anything to solve (a
 dependency, a router dependency, a typed parameter) is refused with a TypeError when it is built (a
 dependency added where its router is included: when FastAPI first builds it for a request), so nothing
-added to it is skipped silently."""
+added to it is skipped silently. A query parameter it does not document is refused (api/checked_route.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, _effective_route_context_var
 from starlette.responses import Response
+
+from api.checked_route import checking_query, documented_query_names
 
 
 def _refuse_anything_to_solve(dependant: Dependant, path: str) -> None:
@@ -33,7 +35,7 @@ class PlainRoute(APIRoute):
         effective = context if context is not None and context.original_route is self else self
         _refuse_anything_to_solve(effective.dependant, self.path)
         endpoint: Callable[[Request], Coroutine[Any, Any, Response]] = self.endpoint
-        return endpoint
+        return checking_query(endpoint, documented_query_names(self.openapi_extra))
 
 
 def install_plain_routes(app: FastAPI, router: APIRouter) -> None:

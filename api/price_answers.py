@@ -104,11 +104,19 @@ class Rung(BaseModel):
     zone_code: str | None
 
 
+class GradeLadder(BaseModel):
+    grade: str
+    rungs: list[Rung] = Field(description="guide first, then pump, platform, member levels; none: no price")
+
+
 class Ladder(BaseModel):
     station_id: int
-    grade: str
-    as_of: str
-    rungs: list[Rung]
+    grade: str | None = Field(description="the grade asked for; null: every grade (see `grades`)")
+    as_of: str = Field(description="RFC 3339, UTC, milliseconds")
+    rungs: list[Rung] | None = Field(
+        default=None, description="the ladder of `grade` (present when a grade was asked for)"
+    )
+    grades: list[GradeLadder] = Field(description="the ladder of each grade (the one asked for, or all)")
 
 
 class PriceOutcome(BaseModel):

@@ -3,7 +3,8 @@
 `problem_responses` is what a route declares: for each status, the problem types (slugs) it can answer.
 Every route also answers the refusals httpguard/ applies to any request before routing: a request target
 over the limit (414), too many or too large header fields (431), text that cannot be stored (400
-invalid-parameter), and, on routes that take a body, a body over the limit (413) or nested too deep (400).
+invalid-parameter), a query parameter the route does not take (400 unknown-parameter), and, on routes that
+take a body, a body over the limit (413) or nested too deep (400).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ TITLES = {
     503: "Unavailable (Retry-After)",
 }
 ANY_REQUEST: Mapping[int, tuple[str, ...]] = {
-    400: ("invalid-parameter",),
+    400: ("invalid-parameter", "unknown-parameter"),
     414: ("uri-too-long",),
     431: ("headers-too-large",),
 }

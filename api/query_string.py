@@ -13,11 +13,55 @@ from httpguard.text import query_findings
 
 
 class ParameterErrors(ValueError):
-    """Refused parameters: each {"in", "name", "message"} (an invalid-parameter problem, 400)."""
+    """Refused parameters: each {"in", "name", "message"} (a 400 problem, invalid-parameter unless the
+    refusal has a more precise type: unknown-parameter, unknown-brand ...; a 404 region-not-found names
+    the parameter the same way)."""
 
-    def __init__(self, errors: list[dict[str, str]]) -> None:
-        super().__init__("invalid value for: " + ", ".join(e["name"] for e in errors))
+    def __init__(
+        self,
+        errors: list[dict[str, str]],
+        slug: str = "invalid-parameter",
+        title: str = "Invalid request parameters",
+        lead: str = "invalid value for",
+        status: int = 400,
+        detail: str | None = None,
+    ) -> None:
+        super().__init__(detail or f"{lead}: " + ", ".join(e["name"] for e in errors))
         self.errors = errors
+        self.slug = slug
+        self.title = title
+        self.status = status
+
+
+def parameter_names(raw: bytes) -> list[str]:
+    """The names of a query string, in order, repeats kept (values are not decoded)."""
+    names = []
+    for part in raw.decode("latin-1").split("&"):
+        if part:
+            name = part.partition("=")[0]
+            if "%" in name or "+" in name:
+                name = unquote_plus(name, errors="replace")
+            names.append(name)
+    return names
+
+
+def refuse_unknown(raw: bytes, known: frozenset[str]) -> None:
+    """ParameterErrors (unknown-parameter) naming every query parameter the route does not take: a typo
+    (`grdae=95`) or a filter it lacks must not be ignored silently."""
+    if not raw:
+        return
+    unknown = [n for n in dict.fromkeys(parameter_names(raw)) if n not in known]
+    if unknown:
+        takes = ", ".join(sorted(known)) or "none"
+        raise ParameterErrors(
+            [
+                {"in": "query", "name": n, "message": f"unknown parameter; this route takes: {takes}"}
+                for n in unknown
+            ],
+            slug="unknown-parameter",
+            title="Unknown query parameters",
+            lead="unknown parameters",
+        )
 
 
 def query_dict(raw: bytes) -> dict[str, str]:

@@ -8,7 +8,8 @@ from typing import Any
 
 import orjson
 
-from geo.coords import CoordSystem
+from api.instants import instant_text
+from geo.coords import COORD_PLACES, CoordSystem
 from listing.lists import StationList
 
 _OPEN = {1: b"true", 0: b"false", -1: b"null"}
@@ -42,9 +43,9 @@ def nearby_body(
     items = list_items(found, coord)
     head = {
         "coord": coord.value,
-        "origin": {"lon": origin[0], "lat": origin[1]},
+        "origin": {"lon": round(origin[0], COORD_PLACES), "lat": round(origin[1], COORD_PLACES)},
         "radius_m": radius_m,
-        "as_of": now.isoformat(timespec="seconds"),
+        "as_of": instant_text(now),
         "catalogue_version": found.snap.version,
         "count": len(items),
         "next_cursor": found.next_cursor,
@@ -64,11 +65,11 @@ def compare_body(
     items = list_items(found, coord)
     head = {
         "coord": coord.value,
-        "origin": {"lon": origin[0], "lat": origin[1]},
+        "origin": {"lon": round(origin[0], COORD_PLACES), "lat": round(origin[1], COORD_PLACES)},
         "grade": grade,
         "radius_m": radius_m,
         "sort": sort,
-        "as_of": now.isoformat(timespec="seconds"),
+        "as_of": instant_text(now),
         "stations_in_radius": found.in_radius,
         "count": len(items),
     }

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from api.column_schemas import EffectiveColumn, ListedPrice
+from api.detail_schemas import GradePrices, GradeWait, Today
 
 
 class Location(BaseModel):
@@ -96,6 +97,7 @@ class OccupancySummary(BaseModel):
 class StationDetail(BaseModel):
     id: int
     coord: str
+    as_of: str = Field(description="RFC 3339, UTC, milliseconds: the time prices, hours and waits are for")
     name: str
     brand: str
     brand_name: str
@@ -109,12 +111,15 @@ class StationDetail(BaseModel):
     timezone: str
     opening_hours: AlwaysOpen | WeeklyHours | None
     open_now: bool | None
+    today: Today
     services: list[str]
     grades: list[str]
     status: str
     identifiers: list[Identifier]
     positions: list[Position]
     updated_at: str
+    prices: list[GradePrices] = Field(description="each grade the station sells or prices, in grade order")
+    waits: list[GradeWait] = Field(description="each grade a fueling position serves")
     occupancy: OccupancySummary | None = Field(
         default=None,
         description="live positions: counts per status (free, occupied, claimed, offline, unknown), "

@@ -17,7 +17,9 @@ from typing import Any
 import psycopg2
 from tqdm import tqdm
 
+from db.engine import make_engine
 from demodata.generator import DEFAULT_SEED, DEFAULT_STATIONS, SOURCE, generate
+from demodata.guides import load_guides
 from demodata.load import LoadCounts, Prices, load
 
 SYNTHETIC_NOTICE = (
@@ -41,7 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     load_cmd.add_argument(
         "--no-prices",
         action="store_true",
-        help="load stations only, without their synthetic pump/platform prices",
+        help="load stations only, without their synthetic pump/platform prices and the official guide "
+        "prices (demodata/guide_prices)",
     )
     mode = load_cmd.add_mutually_exclusive_group()
     mode.add_argument(
@@ -67,6 +70,15 @@ def _summary(counts: LoadCounts, seed: int, elapsed: float) -> str:
         f"{counts.positions} fueling positions, {counts.nozzles} nozzles, "
         f"{counts.prices} synthetic prices in {elapsed:.1f} s\nBrands: {split}"
     )
+
+
+def _guides(database_url: str) -> str:
+    engine = make_engine(database_url)
+    try:
+        summary = load_guides(engine)
+    finally:
+        engine.dispose()
+    return f"Official guide prices (2026-04-21, demodata/guide_prices): {summary.line()}"
 
 
 def _scalar(cur: Any) -> Any:
@@ -114,6 +126,8 @@ def _load(args: argparse.Namespace) -> int:
                 prices=prices,
             )
         print(_summary(counts, args.seed, time.perf_counter() - started))
+        if not args.no_prices:
+            print(_guides(args.database_url))
         return 0
     except psycopg2.errors.UniqueViolation as exc:
         print(

@@ -9,15 +9,21 @@ independent of the station generator's own random stream. Timestamps are offsets
 Per province and grade a base price (plausible 2026 levels): 92# 7.57-8.82, 95# = 92# + 0.50-0.60,
 98# = 95# + 0.95-1.05, 89# = 92# - 0.50-0.57 (within 7.00-8.20), 0# 7.27-8.52, -10# = 0# + 0.30-0.40,
 -20# = 0# + 0.55-0.70, E92/E95 as 92#/95#. pump = base - a station cut of 0.00-0.15; platform = pump - a
-直降 of 0.01-0.60. CNG/LNG/LPG (per kg or m3) get no price.
+直降 of 0.01-0.60. CNG/LNG/LPG (per kg or m3) get no price. A base never exceeds the province's lowest
+official guide price (最高零售价) of the grade in the demo's guide table (demodata/guide_prices, the real
+2026-04-21 prices, E92/E95 capped as 92#/95#), so no demo pump price lies above its guide rung.
 """
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -74,6 +80,37 @@ def _draw(seed: int, keys: I64 | U64, stream: int, below: int) -> I64:
 
 def _one(seed: int, key: int, stream: int, below: int) -> int:
     return int(_draw(seed, np.array([key], dtype=np.uint64), stream, below)[0])
+
+
+_GUIDE_FILE = Path(__file__).resolve().parent / "guide_prices" / "2026-04-21.json"
+_GUIDE_OF = {"89": "89", "92": "92", "95": "95", "0": "0", "E92": "92", "E95": "95"}
+
+
+_SUSPECT_FEN = 150
+
+
+@lru_cache(maxsize=1)
+def guide_caps() -> dict[str, dict[str, int]]:
+    """Per province (full name) and grade, the lowest official guide price of its zones, in fen. A price
+    more than ¥1.50 from its grade's median over every zone caps nothing: the table's 海南 zone gives 89#
+    6.14 and 95# 5.83 beside 92# 8.53, a slip of the source (it is still loaded and shown as it is)."""
+    table = json.loads(_GUIDE_FILE.read_text(encoding="utf-8"))
+    zones = [(p["province_name"], z["items"]) for p in table["provinces"] for z in p["zones"]]
+    fen = {
+        (i, grade): int(round(Decimal(str(items[grade])) * 100))
+        for i, (_, items) in enumerate(zones)
+        for grade in set(_GUIDE_OF.values())
+        if items.get(grade) is not None
+    }
+    median = {g: int(np.median([v for (_, k), v in fen.items() if k == g])) for g in set(_GUIDE_OF.values())}
+    caps: dict[str, dict[str, int]] = {}
+    for i, (province, _) in enumerate(zones):
+        found = caps.setdefault(province, {})
+        for grade, official in _GUIDE_OF.items():
+            price = fen.get((i, official))
+            if price is not None and abs(price - median[official]) <= _SUSPECT_FEN:
+                found[grade] = min(found.get(grade, price), price)
+    return caps
 
 
 def province_bases(province: str, seed: int) -> dict[str, int]:
@@ -150,7 +187,8 @@ def station_prices(
         province = record.province or ""
         if province not in bases:
             found = province_bases(province, seed)
-            bases[province] = [found[g] for g in PRICED_GRADES]
+            caps = guide_caps().get(province, {})
+            bases[province] = [min(found[g], caps.get(g, found[g])) for g in PRICED_GRADES]
         table = bases[province]
         for code in record.grades:
             g = _GRADE_INDEX.get(code)

@@ -25,6 +25,9 @@ _X_PI = math.pi * 3000.0 / 180.0
 _INVERSE_TOLERANCE_DEG = 1e-8  # about 1 mm
 _MAX_ITERATIONS = 30
 
+# Coordinates in every answer, in every system: 6 decimals (1e-6 degree, about 0.1 m).
+COORD_PLACES = 6
+
 
 class CoordSystem(StrEnum):
     WGS84 = "wgs84"

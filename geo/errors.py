@@ -27,3 +27,25 @@ class StationNotFound(LookupError):
     def __init__(self, station_id: int) -> None:
         super().__init__(f"station {station_id} does not exist")
         self.station_id = station_id
+
+
+class UnknownName(GeoError):
+    """Names a search parameter does not know (brands, services, regions), all of them at once."""
+
+    kind = "name"
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(f"unknown {self.kind}: " + ", ".join(names))
+        self.names = names
+
+
+class UnknownBrand(UnknownName):
+    kind = "brand"
+
+
+class UnknownService(UnknownName):
+    kind = "service"
+
+
+class UnknownRegion(UnknownName):
+    kind = "region"

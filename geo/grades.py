@@ -50,3 +50,8 @@ def grade_mask(codes: list[str] | tuple[str, ...]) -> int:
     for code in codes:
         mask |= 1 << GRADE_BITS[code]
     return mask
+
+
+def grade_order(code: str) -> tuple[int, str]:
+    """Sort key: the order of GRADES (92 before 95 before 0#), unknown codes last."""
+    return (GRADE_BITS.get(code, len(GRADE_BITS)), code)

@@ -103,6 +103,19 @@ class OpeningHours:
     def is_open(self, local: datetime) -> bool:
         return self.is_open_at_minute(minute_of_week(local))
 
+    def day(self, local: datetime) -> list[tuple[str, str]]:
+        """The hours of the local day of `local`, clipped to that day ("00:00" to "24:00"): an interval
+        from the evening before shows from 00:00, one running past midnight ends at 24:00."""
+        if self.always_open:
+            return [("00:00", "24:00")]
+        start = local.weekday() * MINUTES_PER_DAY
+        end = start + MINUTES_PER_DAY
+        return [
+            (_hhmm(max(a, start) - start), _hhmm(min(b, end) - start))
+            for a, b in self.week
+            if a < end and b > start
+        ]
+
 
 def minute_of_week(local: datetime) -> int:
     return local.weekday() * MINUTES_PER_DAY + local.hour * 60 + local.minute

@@ -26,6 +26,7 @@ import numpy as np
 from geo import cells
 from geo.distance import chord_to_metres, ecef, ecef_point, metres_to_chord
 from geo.errors import InvalidSearch
+from geo.keywords import matching
 from geo.snapshot import Snapshot
 
 MAX_RADIUS_M = 50_000.0
@@ -40,8 +41,11 @@ class NearbyQuery:
     radius_m: float
     limit: int
     grade_bit: int | None = None
-    brand: str | None = None
+    brands: tuple[str, ...] = ()  # any of these brand codes (none: every brand)
     open_now: bool = False
+    services: int = 0  # every one of these services (bit set, geo.services.SERVICE_BITS)
+    words: tuple[str, ...] = ()  # every keyword in the name or address (geo.keywords)
+    places: tuple[int, ...] | None = None  # only stations of these region places (geo.regions)
     after: tuple[float, int] | None = None  # keyset cursor: (chord, station id) of the last item seen
 
     def __post_init__(self) -> None:
@@ -129,9 +133,16 @@ class _Step:
         keep = None
         if query.grade_bit is not None:
             keep = (snap.grade_mask[positions] & (1 << query.grade_bit)) != 0
-        if query.brand is not None:
-            brand_ok = snap.brand[positions] == snap.brand_code(query.brand)
+        if query.brands:
+            codes = [snap.brand_code(b) for b in query.brands]
+            brand_ok = np.isin(snap.brand[positions], codes)
             keep = brand_ok if keep is None else keep & brand_ok
+        if query.services:
+            services_ok = (snap.services[positions] & query.services) == query.services
+            keep = services_ok if keep is None else keep & services_ok
+        if query.places is not None:
+            place_ok = np.isin(snap.region[positions], query.places)
+            keep = place_ok if keep is None else keep & place_ok
         if query.open_now and open_state is not None:
             open_ok = open_state[positions] == 1
             keep = open_ok if keep is None else keep & open_ok
@@ -144,6 +155,8 @@ class _Step:
             after_chord, after_id = query.after
             ids = snap.ids[positions]
             inside &= (chords > after_chord) | ((chords == after_chord) & (ids > after_id))
+        if query.words:  # text last: only the stations in the radius are read
+            inside[inside] = matching(snap.texts, positions[inside], query.words)
         self.positions = positions[inside]
         self.chords = chords[inside]
 

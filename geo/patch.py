@@ -1,11 +1,12 @@
 """Station changes applied to a live Snapshot in place, one station at a time (the change log names them).
 
-An update of a station the snapshot holds rewrites its position's entries: the static JSON fragment,
-brand, grades, status, opening hours, time zone and, when it moved, its place in the H3 buckets. A
-station that closed (or was deleted) leaves the buckets, so no search finds it; one that reopens goes back.
-The cost is per changed station, independent of the network's size. A station the snapshot has never
-held (a new one) cannot be placed without shifting every position: the caller rebuilds instead.
-Runs on the event loop (the thread that searches), so a search sees a station before or after its patch.
+An update of a station the snapshot holds rewrites its position's entries: the static JSON fragment, brand,
+grades, services, keyword text, region, status, opening hours, time zone and, when it moved, its place in
+the H3 buckets. A station that closed (or was deleted) leaves the buckets, so no search finds it; one that
+reopens goes back. The cost is per changed station, independent of the network's size. A station the
+snapshot has never held (a new one) cannot be placed without shifting every position: the caller rebuilds
+instead. Runs on the event loop (the thread that searches), so a search sees a station before or after its
+patch.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from geo import cells, coords
 from geo.distance import ecef
 from geo.grades import GRADE_BITS
 from geo.hours import OpeningHours
-from geo.snapshot import STATUS_CODES, UNKNOWN_HOURS, Snapshot, fragment
+from geo.keywords import station_text
+from geo.services import service_mask
+from geo.snapshot import STATUS_CODES, UNKNOWN_HOURS, Snapshot, fragment, place_code
 
 CLOSED = STATUS_CODES["closed"]
 
@@ -128,6 +131,9 @@ def patch_stations(snap: Snapshot, rows: Iterable[dict[str, Any]], gone: Iterabl
         snap.schedule[pos] = _schedule(snap, row["opening_hours"])
         snap.timezones, snap.timezone[pos] = _code(snap.timezones, row["timezone"])
         snap.fragments[pos] = fragment(row)
+        snap.services[pos] = service_mask(row.get("services") or ())
+        snap.texts[pos] = station_text(row["name"], row["address"])
+        snap.region[pos] = place_code(snap.regions, row)
         done.stations.append(pos)
     for station_id in gone:
         pos = _position(snap, station_id)

@@ -47,21 +47,10 @@ def index_rows(engine: Engine, batch: int = 20_000) -> tuple[int, int, Iterator[
             with dbapi.cursor(name="index_rows") as cur:
                 cur.itersize = batch
                 cur.execute(_SEARCHABLE)
-                names = [
-                    "id",
-                    "lon",
-                    "lat",
-                    "h3_r5",
-                    "h3_r7",
-                    "name",
-                    "brand",
-                    "address",
-                    "grades",
-                    "status",
-                    "opening_hours",
-                    "timezone",
-                ]
+                names: list[str] | None = None
                 for values in cur:
+                    if names is None:  # the columns of geo/sql/station_rows.sql, as it names them
+                        names = [column.name for column in cur.description]
                     yield dict(zip(names, values, strict=True))
             dbapi.rollback()
         finally:

@@ -18,6 +18,9 @@ from geo.brands import brand_name
 from geo.distance import ecef
 from geo.grades import GRADE_BITS
 from geo.hours import OpeningHours
+from geo.keywords import station_text
+from geo.regions import RegionBook
+from geo.services import service_mask
 
 STATUS_CODES = {"open": 0, "temporarily_closed": 1, "closed": 2}
 UNKNOWN_HOURS = -1
@@ -57,6 +60,10 @@ class Snapshot:
     timezones: tuple[str, ...]
     schedules: Schedules
     fragments: list[bytes]  # static JSON members of each station, without braces
+    services: np.ndarray  # int64 bit set, see geo.services.SERVICE_BITS
+    texts: list[str]  # name and address for keyword search (geo.keywords.station_text)
+    region: np.ndarray  # int32 place code of the regions book
+    regions: RegionBook
     buckets: dict[int, dict[int, np.ndarray]] = field(repr=False)  # res -> cell -> positions
     # (origin cell, k) -> (positions in grid_disk(origin, k), distance bound, origin centre); see geo.nearby
     disk_cache: dict[tuple[int, int], Any] = field(default_factory=dict, repr=False, compare=False)
@@ -73,6 +80,10 @@ class Snapshot:
             return self.brands.index(brand)
         except ValueError:
             return -1
+
+
+def place_code(regions: RegionBook, row: dict[str, Any]) -> int:
+    return regions.code(row.get("province"), row.get("city"), row.get("county"), row.get("adcode"))
 
 
 def fragment(row: dict[str, Any]) -> bytes:
@@ -120,6 +131,10 @@ def build_snapshot(rows: Iterable[dict[str, Any]], version: int) -> Snapshot:
     schedule_of_key: dict[tuple[bool, tuple[tuple[int, int], ...]], int] = {}
     schedule_codes: list[int] = []
     fragments: list[bytes] = []
+    services: list[int] = []
+    texts: list[str] = []
+    regions = RegionBook()
+    region: list[int] = []
     for row in rows:
         ids.append(row["id"])
         lons.append(row["lon"])
@@ -147,6 +162,9 @@ def build_snapshot(rows: Iterable[dict[str, Any]], version: int) -> Snapshot:
                 schedule_of_text[hours_text] = code
             schedule_codes.append(code)
         fragments.append(fragment(row))
+        services.append(service_mask(row.get("services") or ()))
+        texts.append(station_text(row["name"], row["address"]))
+        region.append(place_code(regions, row))
 
     lon = np.asarray(lons, dtype=np.float64)
     lat = np.asarray(lats, dtype=np.float64)
@@ -184,6 +202,10 @@ def build_snapshot(rows: Iterable[dict[str, Any]], version: int) -> Snapshot:
             interval_end=np.asarray(iv_end, dtype=np.int32),
         ),
         fragments=fragments,
+        services=np.asarray(services, dtype=np.int64),
+        texts=texts,
+        region=np.asarray(region, dtype=np.int32),
+        regions=regions,
         buckets={5: _buckets(np.asarray(r5, dtype=np.int64)), 7: _buckets(np.asarray(r7, dtype=np.int64))},
         schedule_codes=schedule_of_text,
     )

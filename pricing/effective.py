@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, text
 
+from geo.errors import StationNotFound
 from pricing import repository, store
 from pricing.breakdown import Breakdown, LineKind
 from pricing.context import DriverContext, PriceContext
@@ -48,7 +49,7 @@ def price_context(
         .first()
     )
     if station is None:
-        raise PriceUnavailable(f"station {station_id} does not exist")
+        raise StationNotFound(station_id)
     if station["status"] == "closed":
         raise PriceUnavailable(f"station {station_id} is closed")
     tiers = {row.tier: row for row in repository.ladder_rows(conn, station_id, grade, at)}

@@ -13,8 +13,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
+from geo.errors import StationNotFound
+from geo.grades import grade_order
 from pricing import repository, windows
 from pricing.money import price_per_litre
 from pricing.validation import DEFAULT_RULES, Context, Quote, Rules, check, is_stale
@@ -176,6 +178,27 @@ def write_guides(engine: Engine, updates: Sequence[GuideUpdate]) -> list[str]:
             cur.close()
 
 
+def _rungs(rows: Sequence[repository.PriceRow], at: datetime, rules: Rules) -> tuple[Rung, ...]:
+    return tuple(
+        sorted(
+            (
+                Rung(
+                    r.tier,
+                    r.price,
+                    r.currency,
+                    r.source,
+                    r.effective_from,
+                    r.confirmed_at,
+                    is_stale(r.confirmed_at, at, rules),
+                    r.zone_code,
+                )
+                for r in rows
+            ),
+            key=lambda r: (ORDER.get(r.tier, 4), r.tier),
+        )
+    )
+
+
 def ladder(
     engine: Engine, station_id: int, grade: str, as_of: datetime | None = None, rules: Rules = DEFAULT_RULES
 ) -> Ladder:
@@ -183,23 +206,28 @@ def ladder(
     at = _now(as_of)
     with engine.connect() as conn:
         rows = repository.ladder_rows(conn, station_id, grade, at)
-    rungs = sorted(
-        (
-            Rung(
-                r.tier,
-                r.price,
-                r.currency,
-                r.source,
-                r.effective_from,
-                r.confirmed_at,
-                is_stale(r.confirmed_at, at, rules),
-                r.zone_code,
-            )
-            for r in rows
-        ),
-        key=lambda r: (ORDER.get(r.tier, 4), r.tier),
-    )
-    return Ladder(station_id, grade, at, tuple(rungs))
+    return Ladder(station_id, grade, at, _rungs(rows, at, rules))
+
+
+def ladders(
+    conn: Connection,
+    station_id: int,
+    grades: Sequence[str] | None,
+    as_of: datetime,
+    rules: Rules = DEFAULT_RULES,
+) -> list[Ladder]:
+    """The ladder of each grade, read at once: of `grades` in that order (a grade with no price has no
+    rungs), or (None) of every grade the station sells or has a price for, in grade order.
+    StationNotFound for a station the catalogue does not hold."""
+    sold = repository.station_grades(conn, station_id)
+    if sold is None:
+        raise StationNotFound(station_id)
+    one = grades[0] if grades is not None and len(grades) == 1 else None
+    by_grade: dict[str, list[repository.PriceRow]] = {}
+    for row in repository.ladder_rows(conn, station_id, one, as_of):
+        by_grade.setdefault(row.grade, []).append(row)
+    wanted = list(grades) if grades is not None else sorted(set(sold) | set(by_grade), key=grade_order)
+    return [Ladder(station_id, g, as_of, _rungs(by_grade.get(g, []), as_of, rules)) for g in wanted]
 
 
 def cheapest(

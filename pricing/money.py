@@ -131,6 +131,13 @@ class Money:
         return plain(self.amount)
 
 
+def price_text(value: Decimal, currency: str = "CNY") -> str:
+    """A price as every answer shows it: the currency's places, half-up; yuan with two ('8.10', '10.00',
+    '7.78' for 7.775), a euro price per litre with three."""
+    quantum = PRICE_QUANTUM.get(currency, Decimal("0.01"))
+    return format(value.quantize(quantum, rounding=ROUND_HALF_UP), "f")
+
+
 def plain(value: Decimal) -> str:
     """'200' for 200.00, '0.5' for 0.50: the way discounts are labelled."""
     if value == value.to_integral_value():

@@ -27,6 +27,7 @@ from pricing.breakdown import Breakdown
 from pricing.context import PriceContext
 from pricing.fills import FillRequest
 from pricing.texts import Language, reason_text
+from timekeeping.rfc3339 import instant_text
 
 
 class QuoteError(ValueError):
@@ -140,8 +141,8 @@ def issue(
         "grade": price.grade,
         "driver_id": driver_id,
         "fill": fill_json(fill),
-        "issued_at": now.isoformat(),
-        "expires_at": (now + ttl).isoformat(),
+        "issued_at": instant_text(now),
+        "expires_at": instant_text(now + ttl),
         **breakdown_json(price, breakdown, language),
     }
     body = _b64(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS))

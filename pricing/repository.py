@@ -32,6 +32,7 @@ class PriceRow:
     effective_from: datetime
     confirmed_at: datetime
     zone_code: str | None
+    grade: str
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,16 @@ def contexts(cur: Any, keys: Sequence[tuple[int, str, datetime]]) -> list[Contex
     return out
 
 
-def ladder_rows(conn: Connection, station_id: int, grade: str, as_of: datetime) -> list[PriceRow]:
+def ladder_rows(conn: Connection, station_id: int, grade: str | None, as_of: datetime) -> list[PriceRow]:
+    """The prices in force at as_of of one grade, or (grade None) of every grade."""
     rows = conn.execute(text(sql("ladder.sql")), {"station_id": station_id, "grade": grade, "as_of": as_of})
     return [PriceRow(*r) for r in rows]
+
+
+def station_grades(conn: Connection, station_id: int) -> list[str] | None:
+    """The grades the station sells, or None when the catalogue holds no such station."""
+    found = conn.execute(text("SELECT grades FROM stations WHERE id = :id"), {"id": station_id}).first()
+    return None if found is None else list(found[0])
 
 
 def current_prices(engine: Engine) -> list[CurrentPrice]:

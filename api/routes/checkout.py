@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.checked_route import CheckedRoute
 from api.checkout_answers import ORDER_EVENT_BODY, Checkout, EventOutcome
 from api.deps import clock_of
 from api.driver_identity import DRIVER_PROBLEMS, DriverDep
@@ -16,7 +17,7 @@ from api.services import services_of
 from api.strict_types import Whole
 from checkout.service import KEY_PATTERN, CheckoutRequest
 
-router = APIRouter(tags=["checkout"])
+router = APIRouter(tags=["checkout"], route_class=CheckedRoute)
 _signature = APIKeyHeader(
     name="X-Ordercore-Signature",
     scheme_name="ordercoreSignature",

@@ -17,6 +17,7 @@ from api.pricing_schemas import Fill, FillUp, InvalidFill
 from api.problems import problem_responses
 from api.query_string import openapi_parameters, query_dict, repeated
 from api.render import compare_body
+from api.search_filters import REGION_PROBLEMS, SEARCH_PROBLEMS, search_filters
 from api.services import services_of
 from geo import coords
 from geo.grades import GRADE_BITS, normalize_grade
@@ -27,8 +28,16 @@ from pricing.money import Money
 
 router = APIRouter(tags=["prices"], route_class=PlainRoute)
 COMPARE_PROBLEMS = {
-    400: ["invalid-parameter", "invalid-coordinates", "invalid-search", "unknown-grade", "invalid-fill"],
+    400: [
+        "invalid-parameter",
+        "invalid-coordinates",
+        "invalid-search",
+        "unknown-grade",
+        "invalid-fill",
+        *SEARCH_PROBLEMS,
+    ],
     401: ["invalid-driver-token"],
+    404: [*REGION_PROBLEMS],
     503: ["index-not-ready", "prices-not-ready"],
 }
 
@@ -55,8 +64,12 @@ async def compare(request: Request) -> Response:
     fill = _fill(params)
     driver_id = driver_of(request)
     lon, lat = coords.to_wgs84(params.lon, params.lat, coord)
+    services = services_of(request)
+    filters = search_filters(raw_query, params.filter_values, services.lists.index.snapshot)
     ask = lists.CompareAsk(
-        disk=NearbyQuery(lon=lon, lat=lat, radius_m=params.radius_m, limit=1, grade_bit=GRADE_BITS[grade]),
+        disk=NearbyQuery(
+            lon=lon, lat=lat, radius_m=params.radius_m, limit=1, grade_bit=GRADE_BITS[grade], **filters
+        ),
         grade=grade,
         fill=fill,
         sort=params.sort,
@@ -68,7 +81,6 @@ async def compare(request: Request) -> Response:
         driver_id=driver_id,
         wait=params.wants_wait,
     )
-    services = services_of(request)
     now = services.clock.now()
     found = await lists.compare(services.lists, ask, now)
     body = compare_body(found, coord, (params.lon, params.lat), grade, params.radius_m, params.sort, now)

@@ -9,13 +9,15 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from api.checked_route import CheckedRoute
 from api.deps import EngineDep, IndexDep
 from api.errors import problem
+from api.instants import instant_text
 from api.problems import problem_responses
 from api.services import ServicesDep
 from geo import repository
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=CheckedRoute)
 
 
 class Health(BaseModel):
@@ -86,7 +88,7 @@ async def readyz(engine: EngineDep, index: IndexDep, services: ServicesDep) -> A
         "index": {
             "stations": len(snap),
             "catalogue_version": snap.version,
-            "loaded_at": index.loaded_at.isoformat() if index.loaded_at else None,
+            "loaded_at": instant_text(index.loaded_at) if index.loaded_at else None,
             "load_seconds": index.load_seconds,
         },
         "change_log": follower.state() if follower is not None else None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -13,9 +15,9 @@ from api.problems import problem_responses
 from api.query_string import ParameterErrors, openapi_parameters, query_dict
 from api.render import nearby_body
 from api.schemas import NearbyPage
+from api.search_filters import REGION_PROBLEMS, SEARCH_PROBLEMS, search_filters
 from api.services import services_of
 from geo import coords
-from geo.brands import brand_code
 from geo.grades import GRADE_BITS, normalize_grade
 from geo.nearby import NearbyQuery, decode_cursor
 from listing import lists
@@ -27,8 +29,9 @@ router = APIRouter(prefix="/v1/stations", tags=["stations"], route_class=PlainRo
 # (and the mini-program's default); the list is then not filtered by grade.
 DEFAULT_COLUMN_GRADE = "92"
 NEARBY_PROBLEMS = {
-    400: ["invalid-parameter", "invalid-coordinates", "invalid-search", "unknown-grade"],
+    400: ["invalid-parameter", "invalid-coordinates", "invalid-search", "unknown-grade", *SEARCH_PROBLEMS],
     401: ["invalid-driver-token"],
+    404: [*REGION_PROBLEMS],
     503: ["index-not-ready", "prices-not-ready"],
 }
 
@@ -49,10 +52,12 @@ NEARBY_PROBLEMS = {
 )
 async def nearby(request: Request) -> Response:
     # Only `request`: no dependency to solve (measured: ServicesDep cost ~60-90 µs a request here).
-    params = parse_nearby(query_dict(request.scope["query_string"]))
+    raw_query: bytes = request.scope["query_string"]
+    params = parse_nearby(query_dict(raw_query))
     coord = coords.CoordSystem.parse(params.coord)
-    ask = nearby_ask(params, coord, driver_of(request))
     services = services_of(request)
+    filters = search_filters(raw_query, params.filter_values, services.lists.index.snapshot)
+    ask = nearby_ask(params, coord, driver_of(request), filters)
     now = services.clock.now()
     found = await lists.nearby(services.lists, ask, now)
     body = nearby_body(found, coord, (params.lon, params.lat), params.radius_m, now)
@@ -60,7 +65,9 @@ async def nearby(request: Request) -> Response:
     return Response(body, media_type="application/json", headers=changes.behind_header() if changes else None)
 
 
-def nearby_ask(params: NearbyParams, coord: coords.CoordSystem, driver_id: str | None) -> lists.NearbyAsk:
+def nearby_ask(
+    params: NearbyParams, coord: coords.CoordSystem, driver_id: str | None, filters: dict[str, Any]
+) -> lists.NearbyAsk:
     lon, lat = coords.to_wgs84(params.lon, params.lat, coord)
     grade = normalize_grade(params.grade) if params.grade else None
     disk = NearbyQuery(
@@ -69,9 +76,9 @@ def nearby_ask(params: NearbyParams, coord: coords.CoordSystem, driver_id: str |
         radius_m=params.radius_m,
         limit=params.limit,
         grade_bit=GRADE_BITS[grade] if grade else None,
-        brand=brand_code(params.brand) if params.brand else None,
         open_now=params.open_now,
         after=decode_cursor(params.cursor) if params.cursor else None,
+        **filters,
     )
     return lists.NearbyAsk(
         disk=disk,

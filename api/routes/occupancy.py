@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.auth_station import StationAuthDep
+from api.checked_route import CheckedRoute
 from api.deps import clock_of
 from api.grade_text import GradeQuery
 from api.instants import AS_OF_QUERY
@@ -26,7 +27,7 @@ from occupancy.ingest import IngestResult, ingest_batch
 from occupancy.layouts import Layout
 from occupancy.parse import parse_batch
 
-router = APIRouter(tags=["occupancy"])
+router = APIRouter(tags=["occupancy"], route_class=CheckedRoute)
 StationId = Annotated[int, Path(ge=1, le=MAX_ID, description="station id")]
 AsOf = Annotated[
     str | None,

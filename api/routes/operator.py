@@ -11,7 +11,9 @@ from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from api.auth_operator import require_operator
+from api.checked_route import CheckedRoute
 from api.deps import ClockDep, EngineDep
+from api.instants import instant_text
 from api.operator_answers import (
     CouponTemplateOut,
     CouponTemplates,
@@ -44,6 +46,7 @@ router = APIRouter(
     tags=["operator"],
     dependencies=[Depends(require_operator)],
     responses=problem_responses({401: ["unauthorized"]}),
+    route_class=CheckedRoute,
 )
 _NO_TEMPLATE = {404: ["coupon-template-not-found"]}
 T = TypeVar("T")
@@ -76,8 +79,8 @@ def _rule_json(rule: CouponTemplate | PaymentPromotion, currency: str) -> dict[s
         "currency": currency,
         "discount": discount,
         "scope": {k: sorted(getattr(s, k)) for k in ("grades", "stations", "brands", "cities")},
-        "valid_from": c.valid_from and c.valid_from.isoformat(),
-        "valid_to": c.valid_to and c.valid_to.isoformat(),
+        "valid_from": c.valid_from and instant_text(c.valid_from),
+        "valid_to": c.valid_to and instant_text(c.valid_to),
         "min_spend": c.min_spend and str(c.min_spend.amount),
         "first_order_only": c.first_order_only,
         "per_user_limit": c.per_user_limit,
@@ -98,7 +101,7 @@ def _driver_json(d: DriverContext) -> dict[str, Any]:
             "id": c.id,
             "template_id": c.template.id,
             "state": c.state.value,
-            "expires_at": c.expires_at and c.expires_at.isoformat(),
+            "expires_at": c.expires_at and instant_text(c.expires_at),
         }
         for c in d.coupons
     ]

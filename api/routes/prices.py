@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -10,26 +9,31 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from api.auth_station import StationAuthDep, StationForbidden
+from api.checked_route import CheckedRoute
 from api.deps import ClockDep, EngineDep, clock_of
 from api.driver_identity import DRIVER_OPTIONAL, DriverDep
-from api.grade_text import GradeQuery
-from api.instants import Instant
+from api.grade_text import OptionalGradeQuery
+from api.instants import Instant, instant_text
+from api.ladder_json import ladder_json
 from api.language import ACCEPT_LANGUAGE_DOC, language_of
+from api.name_patterns import REGION_PATTERN
 from api.price_answers import EffectivePrice, Ladder, PriceOutcomes, Quote, QuoteCheck, RegionalStats
 from api.pricing_schemas import InvalidFill, PriceQuestion, StationPrices, TokenBody
 from api.problems import problem_responses
 from api.services import services_of
+from api.stats_region import stats_region
 from api.strict_types import MAX_ID
 from geo.grades import normalize_grade
 from pricing import ladder, quotes
 from pricing.effective import PricingRequest, effective_price, for_the_driver
-from pricing.money import plain
+from pricing.money import plain, price_text
 from pricing.quotes import breakdown_json
 
-router = APIRouter(tags=["prices"])
+router = APIRouter(tags=["prices"], route_class=CheckedRoute)
 PRICING_PROBLEMS = {
     400: ["invalid-fill", "unknown-grade"],
     401: ["invalid-driver-token"],
+    404: ["station-not-found"],
     422: ["price-unavailable", "coupon-not-applicable"],
 }
 StationId = Annotated[int, Path(ge=1, le=MAX_ID, description="station id")]
@@ -73,7 +77,7 @@ async def effective(
         return {
             "station_id": body.station_id,
             "grade": request.grade,
-            "as_of": at.isoformat(),
+            "as_of": instant_text(at),
             **breakdown_json(price, breakdown, language),
         }
 
@@ -144,34 +148,30 @@ async def verify_quote(
 @router.get(
     "/v1/stations/{station_id}/prices",
     operation_id="stationPrices",
-    summary="A station's price ladder for a grade, as of any time",
+    summary="A station's price ladder for a grade, or for every grade it sells, as of any time",
     response_model=Ladder,
-    responses=problem_responses({400: ["unknown-grade"]}),
+    responses=problem_responses({400: ["unknown-grade"], 404: ["station-not-found"]}),
 )
 async def station_ladder(
     station_id: StationId,
     engine: EngineDep,
     clock: ClockDep,
-    grade: GradeQuery,
+    grade: OptionalGradeQuery = None,
     as_of: Annotated[Instant | None, Query(description="RFC 3339 time with an offset; default now")] = None,
 ) -> dict[str, Any]:
-    code = normalize_grade(grade)
+    code = None if grade is None else normalize_grade(grade)
     at = clock.now() if as_of is None else as_of
-    found = await run_in_threadpool(ladder.ladder, engine, station_id, code, at)
-    return {
-        "station_id": station_id,
-        "grade": code,
-        "as_of": found.as_of.isoformat(),
-        "rungs": [
-            {
-                **asdict(r),
-                "price": plain(r.price),
-                "effective_from": r.effective_from.isoformat(),
-                "confirmed_at": r.confirmed_at.isoformat(),
-            }
-            for r in found.rungs
-        ],
-    }
+
+    def read() -> list[ladder.Ladder]:
+        with engine.connect() as conn:
+            return ladder.ladders(conn, station_id, None if code is None else [code], at)
+
+    found = await run_in_threadpool(read)
+    body: dict[str, Any] = {"station_id": station_id, "grade": code, "as_of": instant_text(at)}
+    if code is not None:
+        body["rungs"] = ladder_json(found[0])["rungs"]
+    body["grades"] = [ladder_json(f) for f in found]
+    return body
 
 
 @router.put(
@@ -230,26 +230,44 @@ async def post_prices(
     operation_id="priceStats",
     summary="Minimum, average and maximum price per grade in a city, a province, both, or everywhere",
     response_model=RegionalStats,
-    responses=problem_responses(),
+    responses=problem_responses({404: ["region-not-found"], 503: ["index-not-ready"]}),
 )
 async def stats(
+    request: Request,
     engine: EngineDep,
     clock: ClockDep,
-    city: Annotated[str | None, Query(max_length=64, description="city name, e.g. 昆明市")] = None,
+    city: Annotated[
+        str | None,
+        Query(
+            pattern=REGION_PATTERN,
+            description="city: adcode (530100), full name (昆明市) or short name (昆明)",
+        ),
+    ] = None,
     province: Annotated[
-        str | None, Query(max_length=64, description="province name, e.g. 云南省; neither: every station")
+        str | None,
+        Query(
+            pattern=REGION_PATTERN,
+            description="province: adcode (530000), full name (云南省) or short name (云南); neither: every "
+            "station",
+        ),
     ] = None,
     tier: Annotated[str, Query(pattern=r"^(pump|platform)$")] = "pump",
     include_stale: bool = False,
 ) -> dict[str, Any]:
+    region = stats_region(services_of(request).index.snapshot.regions, city=city, province=province)
     found = await run_in_threadpool(
         lambda: ladder.regional_stats(
-            engine, province=province, city=city, tier=tier, include_stale=include_stale, as_of=clock.now()
+            engine,
+            province=region.province,
+            city=region.city,
+            tier=tier,
+            include_stale=include_stale,
+            as_of=clock.now(),
         )
     )
     return {
-        "city": city,
-        "province": province,
+        "city": region.city,
+        "province": region.province,
         "tier": tier,
         "include_stale": include_stale,
         "grades": [
@@ -257,9 +275,9 @@ async def stats(
                 "grade": g.grade,
                 "currency": g.currency,
                 "stations": g.stations,
-                "min": plain(g.min),
-                "avg": plain(g.avg),
-                "max": plain(g.max),
+                "min": price_text(g.min, g.currency),
+                "avg": price_text(g.avg, g.currency),
+                "max": price_text(g.max, g.currency),
             }
             for g in found
         ],

@@ -1,57 +1,64 @@
-"""One station in full (database); nearby search is api/routes/nearby.py."""
+"""One station in full, with what its detail screen shows (database); nearby search is
+api/routes/nearby.py."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Request
 from starlette.concurrency import run_in_threadpool
 
+from api.checked_route import CheckedRoute
 from api.deps import CoordDep, EngineDep, clock_of
+from api.driver_identity import DRIVER_OPTIONAL, DriverDep
 from api.grade_text import OptionalGradeQuery
-from api.occupancy_detail import occupancy_detail
+from api.instants import instant_text
 from api.problems import problem_responses
 from api.schemas import StationDetail
 from api.services import services_of
+from api.station_detail import grade_prices, today, waits
 from api.strict_types import MAX_ID
 from geo import cells, coords, repository
 from geo.brands import brand_name
 from geo.grades import normalize_grade
 from geo.hours import OpeningHours
 
-router = APIRouter(prefix="/v1/stations", tags=["stations"])
+router = APIRouter(prefix="/v1/stations", tags=["stations"], route_class=CheckedRoute)
 
 
 @router.get(
     "/{station_id}",
     operation_id="getStation",
-    summary="One station in full: place, hours, services, fueling positions and nozzles",
+    summary="One station in full, in one call: place, hours today, services, positions, prices per grade "
+    "(the whole ladder and this driver's member price), waits per grade",
     response_model=StationDetail,
-    responses=problem_responses({400: ["invalid-coordinates", "unknown-grade"], 404: ["station-not-found"]}),
+    responses=problem_responses(
+        {400: ["invalid-coordinates", "unknown-grade"], 401: ["invalid-driver-token"], 404: ["station-not-found"]}
+    ),
+    openapi_extra=DRIVER_OPTIONAL,
 )
 async def station(
     request: Request,
     engine: EngineDep,
     coord: CoordDep,
+    driver_id: DriverDep,
     station_id: Annotated[int, Path(ge=1, le=MAX_ID, description="station id")],
     grade: OptionalGradeQuery = None,
 ) -> dict[str, Any]:
+    code = None if grade is None else normalize_grade(grade)
+    now = clock_of(request).now()
     row = await run_in_threadpool(repository.station_detail, engine, station_id)
-    live = await occupancy_detail(
-        services_of(request), station_id, None if grade is None else normalize_grade(grade)
-    )
+    prices = await run_in_threadpool(grade_prices, engine, station_id, driver_id, now)
+    grades = [p["grade"] for p in prices]
+    live = await waits(services_of(request), station_id, grades)
     lon, lat = coords.from_wgs84(row["lon"], row["lat"], coord)
     hours = OpeningHours.from_json(row["opening_hours"]) if row["opening_hours"] is not None else None
-    if row["status"] != "open":
-        open_now: bool | None = False
-    elif hours is None:
-        open_now = None
-    else:
-        open_now = hours.is_open(clock_of(request).now().astimezone(ZoneInfo(row["timezone"])))
+    day = today(hours, row["status"], row["timezone"], now)
+    suggested = next((w["suggested_position"] for w in live["waits"] if w["grade"] == code), None)
     return {
         "id": row["id"],
         "coord": coord.value,
+        "as_of": instant_text(now),
         "name": row["name"],
         "brand": row["brand"],
         "brand_name": brand_name(row["brand"]),
@@ -60,16 +67,19 @@ async def station(
         "city": row["city"],
         "county": row["county"],
         "adcode": row["adcode"],
-        "location": {"lon": lon, "lat": lat},
+        "location": {"lon": round(lon, coords.COORD_PLACES), "lat": round(lat, coords.COORD_PLACES)},
         "h3_cell": cells.to_hex(row["h3_r9"]),
         "timezone": row["timezone"],
         "opening_hours": row["opening_hours"],
-        "open_now": open_now,
+        "open_now": day["open_now"],
+        "today": day,
         "services": row["services"],
         "grades": row["grades"],
         "status": row["status"],
         "identifiers": row["identifiers"],
         "positions": row["positions"],
-        "updated_at": row["updated_at"].isoformat(),
+        "updated_at": instant_text(row["updated_at"]),
+        "prices": prices,
         **live,
+        **({"suggested_position": suggested} if code is not None else {}),
     }

@@ -369,8 +369,8 @@ def test_times_out_of_range_are_refused_and_never_poison_later_reads(
     price = {"prices": [{"grade": "92", "tier": "pump", "price": "7.50", "effective_from": when}]}
     posted = server.client.put(f"/v1/stations/{station_id}/prices", json=price, headers=auth)
     assert_problem(posted, 400, "invalid-parameter", {"prices.0.effective_from"})
-    for path in ("prices", "wait", "occupancy"):
-        answer = server.client.get(f"/v1/stations/{station_id}/{path}", params={"grade": "92", "as_of": when})
+    for path, grade in (("prices", {"grade": "92"}), ("wait", {"grade": "92"}), ("occupancy", {})):
+        answer = server.client.get(f"/v1/stations/{station_id}/{path}", params={**grade, "as_of": when})
         assert_problem(answer, 400, "invalid-parameter", {"as_of"})
     event = {"station_id": station_id, "position": 1, "nozzle": 1, "state": "calling", "ts": when, "seq": 1}
     report = {"station_id": station_id, "waiting_vehicles": 2, "ts": when}

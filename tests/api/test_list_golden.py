@@ -28,6 +28,11 @@ NOTES = [
     "65-character id (400 on compare, 404 on nearby; now 401 invalid-driver-token) changed (17 answers, 3 "
     "new next pages); every other body is "
     "byte-identical.",
+    "Deliberate changes (issue 11 parts 3 and 5), re-captured 2026-12-02 (then again on merging with the "
+    "driver tokens, with the same outcome for both changes): brand=nope is a 400 unknown-brand "
+    "(it was a 200 with no station; before the time change it was the one answer that differed); then every "
+    "200 body changed only in as_of, now the one time form (RFC 3339, UTC, milliseconds: "
+    "2026-11-24T02:00:00.000+00:00 instead of 2026-11-24T02:00:00+00:00).",
 ]
 SHOWN = 2  # bodies kept in full for readers: the first answers of each route
 

@@ -61,7 +61,8 @@ def test_answers_in_the_requested_coordinate_system(server: LiveServer, street: 
     for system in ("wgs84", "gcj02", "bd09"):
         lon, lat = coords.from_wgs84(*KUNMING, coords.CoordSystem(system))
         body = server.get("/v1/stations/nearby", lon=lon, lat=lat, coord=system, radius_m=1000).json()
-        assert body["coord"] == system and body["origin"] == {"lon": lon, "lat": lat}
+        # the origin as given, to the fixed precision of every coordinate (1e-6 degree)
+        assert body["coord"] == system and body["origin"] == {"lon": round(lon, 6), "lat": round(lat, 6)}
         first = body["items"][0]
         assert first["name"] == "中国石化 A" and abs(first["distance_m"] - 100) < 2
         want = coords.from_wgs84(KUNMING[0] + 100 / 101_000.0, KUNMING[1], coords.CoordSystem(system))
@@ -92,7 +93,9 @@ def test_filters(server: LiveServer, street: list[int]) -> None:
     assert search(grade="0") == ["中国石化 A", "民营 D", "中国石化 E"]
     assert search(brand="中国石化") == ["中国石化 A", "中国石化 E"]
     assert search(brand="petrochina") == ["中国石油 B"]
-    assert search(brand="nobody") == []
+    unknown = server.get("/v1/stations/nearby", lat=KUNMING[1], lon=KUNMING[0], brand="nobody")
+    assert unknown.status_code == 400  # never silently no station, nor 民营 (tests/api/test_search_http.py)
+    assert unknown.json()["type"] == "/problems/unknown-brand"
 
 
 def test_open_now_in_station_local_time(server: LiveServer, street: list[int]) -> None:

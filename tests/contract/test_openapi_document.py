@@ -57,6 +57,7 @@ SECURITY = {
     "effectivePrice": DRIVER_OPTIONAL,
     "createQuote": DRIVER_OPTIONAL,
     "verifyQuote": DRIVER_OPTIONAL,
+    "getStation": DRIVER_OPTIONAL,  # this driver's member price in the detail
     "createCheckout": [{"driverToken": []}],
     "getCheckout": [{"driverToken": []}],
     **{op: [{"driverToken": []}] for (_, path), op in OPERATION_IDS.items() if path.startswith("/v1/me/")},

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, text
 
 from demodata.generator import generate
 from demodata.load import Prices, load
-from demodata.prices import PRICED_GRADES, province_bases, station_prices
+from demodata.prices import PRICED_GRADES, guide_caps, province_bases, station_prices
 from geo.records import StationRecord
 from pricing.ladder import ladder
 from pricing.validation import PLAUSIBLE, Context, Quote, check
@@ -240,3 +240,18 @@ def test_cli_loads_prices_counts_them_and_if_empty_then_does_nothing(
     assert " 0 synthetic prices" in bare.stdout
     assert _scalar(engine, "SELECT count(*) FROM station_prices") == 0
     assert _scalar(engine, "SELECT count(*) FROM stations") == 120
+
+
+def test_no_pump_price_lies_above_the_official_guide(records: list[StationRecord]) -> None:
+    """The ladder's guide rung (最高零售价, demodata/guide_prices) bounds the synthetic pump prices."""
+    caps = guide_caps()
+    assert caps["云南省"]["92"] == 861 and caps["山西省"]["0"] == 822  # the table's own figures
+    assert caps["海南省"] == {"92": 853, "E92": 853, "0": 810}  # its 89# 6.14 and 95# 5.83 are a slip
+    rows = [r.split("\t") for r in _rows(records)]
+    checked = 0
+    for station, grade, tier, price_text, *_ in rows:
+        cap = caps[records[int(station) - 1].province or ""].get(grade)
+        if tier == "pump" and cap is not None:
+            assert Decimal(price_text) * 100 <= cap, (station, grade, price_text)
+            checked += 1
+    assert checked > 4000

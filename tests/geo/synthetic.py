@@ -16,6 +16,9 @@ def rows(n: int, seed: int) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     brands = ("sinopec", "petrochina", "shell", "private")
     grades = (["92", "95"], ["92", "95", "98", "0"], ["0"], ["E92", "CNG"])
+    services = ((), ("car_wash",), ("car_wash", "convenience_store"), ("toilet", "convenience_store", "wifi"))
+    places = (("云南省", "昆明市", "530100"), ("云南省", "曲靖市", "530300"), ("山西省", "太原市", "140100"))
+    roads = ("人民路", "北京路", "环城南路", "Shell Road")
     hours = (None, '{"always_open": true}', '{"weekly": {"mon": [["06:00", "22:00"]]}}')
     for i in range(n):
         kind = i % 10
@@ -38,7 +41,12 @@ def rows(n: int, seed: int) -> list[dict[str, Any]]:
                 "h3_r7": c[7],
                 "name": f"station {i + 1}",
                 "brand": brands[i % len(brands)],
-                "address": "",
+                "address": f"{roads[i % 4]}{i % 13}号",
+                "services": list(services[i % 4]),
+                "province": places[i % 3][0],
+                "city": places[i % 3][1],
+                "county": None,
+                "adcode": places[i % 3][2],
                 "grades": grades[i % len(grades)],
                 "status": "open" if i % 17 else "temporarily_closed",
                 "opening_hours": hours[i % len(hours)],

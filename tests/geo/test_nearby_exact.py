@@ -14,6 +14,7 @@ from geo.errors import InvalidSearch
 from geo.grades import GRADE_BITS
 from geo.live_index import compute_open_state
 from geo.nearby import NearbyQuery, brute_force, decode_cursor, nearest_stations
+from geo.services import service_mask
 from geo.snapshot import Snapshot, build_snapshot
 from tests.geo.synthetic import CENTRES, rows
 
@@ -43,16 +44,22 @@ points = st.one_of(
     radius=st.floats(10, 50_000),
     limit=st.integers(1, 100),
     grade=st.sampled_from([None, "92", "0", "CNG", "98"]),
-    brand=st.sampled_from([None, "sinopec", "shell", "no-such-brand"]),
+    brands=st.sampled_from([(), ("sinopec",), ("shell", "petrochina"), ("no-such-brand",)]),
     open_now=st.booleans(),
+    services=st.sampled_from([(), ("car_wash",), ("convenience_store", "wifi")]),
+    words=st.sampled_from([(), ("人民路",), ("路", "1")]),
+    region=st.sampled_from([None, "530100", "云南"]),
 )
 def test_ring_search_equals_full_scan(
     point: tuple[float, float],
     radius: float,
     limit: int,
     grade: str | None,
-    brand: str | None,
+    brands: tuple[str, ...],
     open_now: bool,
+    services: tuple[str, ...],
+    words: tuple[str, ...],
+    region: str | None,
 ) -> None:
     query = NearbyQuery(
         lon=point[0],
@@ -60,8 +67,11 @@ def test_ring_search_equals_full_scan(
         radius_m=radius,
         limit=limit,
         grade_bit=GRADE_BITS[grade] if grade else None,
-        brand=brand,
+        brands=brands,
         open_now=open_now,
+        services=service_mask(services),
+        words=words,
+        places=None if region is None else tuple(SNAP.regions.resolve(region).places),
     )
     assert_same(SNAP, query)
 

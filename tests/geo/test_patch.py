@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,7 +13,8 @@ from geo.cells import cells_of
 from geo.live_index import compute_open_state
 from geo.nearby import NearbyQuery, nearest_stations
 from geo.patch import patch_stations
-from geo.snapshot import build_snapshot
+from geo.services import service_mask
+from geo.snapshot import Snapshot, build_snapshot
 from tests.geo.synthetic import rows
 
 AT = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # Monday 11:00 in Shanghai
@@ -20,7 +22,9 @@ NIGHT = orjson.dumps({"weekly": {"mon": [["20:00", "23:00"]]}}).decode()
 
 
 def _changed(row: dict[str, Any], rng: random.Random) -> dict[str, Any]:
-    kind = rng.choice(["rename", "close", "reopen", "move", "hours", "brand"])
+    kind = rng.choice(
+        ["rename", "close", "reopen", "move", "hours", "brand", "services", "address", "region"]
+    )
     new = dict(row)
     if kind == "rename":
         new["name"] = row["name"] + "·新"
@@ -34,9 +38,21 @@ def _changed(row: dict[str, Any], rng: random.Random) -> dict[str, Any]:
         new["h3_r5"], new["h3_r7"] = cells[5], cells[7]
     elif kind == "hours":
         new["opening_hours"] = NIGHT
+    elif kind == "services":
+        new["services"] = ["car_wash"] if "car_wash" not in row["services"] else []
+    elif kind == "address":
+        new["address"] = "新建路" + row["address"]
+    elif kind == "region":
+        new["province"], new["city"], new["adcode"] = "山西省", "大同市", "140200"
     else:
         new["brand"] = "shell" if row["brand"] != "shell" else "sinopec"
     return new
+
+
+def _in(snap: Snapshot, query: NearbyQuery, region: str | None) -> NearbyQuery:
+    if region is None:
+        return query
+    return replace(query, places=tuple(snap.regions.resolve(region).places))
 
 
 def test_patches_answer_like_a_rebuild() -> None:
@@ -54,12 +70,24 @@ def test_patches_answer_like_a_rebuild() -> None:
     rebuilt = build_snapshot([r for r in by_id.values() if r["status"] != "closed"], version=1)
     patched_open, rebuilt_open = compute_open_state(snap, AT), compute_open_state(rebuilt, AT)
     for r in list(by_id.values())[:80]:
-        for brand in (None, "shell"):
+        for brands, services, words, region in (
+            ((), 0, (), None),
+            (("shell",), 0, (), None),
+            ((), service_mask(["car_wash"]), ("新建路",), None),
+            ((), 0, (), "大同"),
+        ):
             query = NearbyQuery(
-                lon=r["lon"], lat=r["lat"], radius_m=8000, limit=30, brand=brand, open_now=True
+                lon=r["lon"],
+                lat=r["lat"],
+                radius_m=8000,
+                limit=30,
+                brands=brands,
+                open_now=True,
+                services=services,
+                words=words,
             )
-            got = nearest_stations(snap, query, patched_open)
-            want = nearest_stations(rebuilt, query, rebuilt_open)
+            got = nearest_stations(snap, _in(snap, query, region), patched_open)
+            want = nearest_stations(rebuilt, _in(rebuilt, query, region), rebuilt_open)
             assert snap.ids[got.positions].tolist() == rebuilt.ids[want.positions].tolist()
             assert [snap.fragments[p] for p in got.positions] == [
                 rebuilt.fragments[p] for p in want.positions
