@@ -28,7 +28,7 @@ _CONSUMPTION = r"^([1-9][0-9]?(\.[0-9]{1,2})?|100(\.00?)?|0\.(0[1-9]|[1-9][0-9]?
 Consumption = Annotated[Decimal, DecimalText(_CONSUMPTION, "litres per 100 km, 0.01 to 100", "8")]
 Coordinate = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 # The cursor of listing.route_list.encode_cursor: 24 base64url characters, tag "r1".
-ROUTE_CURSOR = "^cjE[A-Za-z0-9_-]{21}$"
+ROUTE_CURSOR = "^cj[E-H][A-Za-z0-9_-]{21}$"
 
 
 class EncodedPolyline(BaseModel):
