@@ -6,7 +6,7 @@ import numpy as np
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from api.driver_identity import DriverDep
+from api.driver_identity import DRIVER_OPTIONAL, DriverDep
 from api.live_changes import BEHIND_HEADER_DOC
 from api.pricing_schemas import InvalidFill
 from api.problems import problem_responses
@@ -40,7 +40,7 @@ ROUTE_PROBLEMS = {
         200: {"model": RoutePage, "headers": BEHIND_HEADER_DOC},
         **problem_responses(ROUTE_PROBLEMS, body=True),
     },
-    openapi_extra={"security": [{"driverId": []}, {}]},
+    openapi_extra=DRIVER_OPTIONAL,
 )
 async def route_stations(body: RouteSearch, request: Request, driver_id: DriverDep) -> Response:
     coord = coords.CoordSystem.parse(body.coord)
