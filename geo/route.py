@@ -10,7 +10,6 @@ Distances along the route add up the pieces' lengths.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,10 +130,3 @@ def nearest_on_pieces(
     ex, ey, ez = vx - t * dx, vy - t * dy, vz - t * dz
     chord = np.sqrt(ex * ex + ey * ey + ez * ez)
     return chord, route.along_m[pieces] + t * route.length_m[pieces]
-
-
-def piece_radius(vertices: np.ndarray, first: int, last: int, centre: np.ndarray) -> float:
-    """The largest chord from `centre` to any point of pieces first..last (`vertices`: Route.vertices();
-    a chord's points lie within the larger of its ends' distances: balls are convex)."""
-    ends = vertices[first : last + 2]
-    return math.sqrt(float(((ends - centre) ** 2).sum(axis=1).max()))
