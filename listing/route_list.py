@@ -114,6 +114,9 @@ async def along_route(sources: ListSources, ask: RouteAsk, now: datetime) -> Rou
         order = ranked.positions[: ask.limit] if ranked is not None else found.positions[:0]
         row_of = {p: i for i, p in enumerate(found.positions.tolist())}
         found = _take(found, np.asarray([row_of[p] for p in order.tolist()], dtype=np.int64))
+    if ranked is not None and len(ranked.positions) > len(found.positions):  # price only the page
+        listed = set(found.positions.tolist())
+        ranked = ranked.take(np.flatnonzero([p in listed for p in ranked.positions.tolist()]))
     parts: list[columns.Members] = []
     if ask.prices:
         parts.append(

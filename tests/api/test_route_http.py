@@ -21,6 +21,10 @@ from geo.corridor import CorridorQuery, brute_force
 from geo.records import StationRecord
 from geo.route import build_route
 from geo.snapshot import build_snapshot
+from pricing import store
+from pricing.money import Money
+from pricing.offers import CouponTemplate
+from pricing.rules import AmountOff, Conditions, Scope
 from tests.api.test_compare_http import price
 from tests.geo.synthetic import CENTRES, rows
 from tests.support import LiveServer, insert_records
@@ -346,3 +350,39 @@ def test_too_many_vertices_is_a_400_problem(server: LiveServer) -> None:
     assert response.status_code == 400, response.text
     assert response.json()["type"] == "/problems/invalid-route"
     assert "20000 vertices" in response.json()["detail"]
+
+
+def test_a_drivers_coupon_prices_the_route_for_that_driver(
+    server: LiveServer, priced: list[int], engine: Engine
+) -> None:
+    """A ¥50 coupon at the dear station beside the road makes it the cheapest for this driver only, the
+    same payable as POST /v1/prices/effective; an unknown driver is a 404 problem."""
+    with engine.begin() as conn:
+        store.put_driver(conn, "route-d1", member_level=None, completed_orders=2, points_balance=0)
+        only_first = Scope(stations=frozenset({str(priced[0])}))
+        coupon = CouponTemplate(
+            "first-50", AmountOff(Money.of("100"), Money.of("50")), Conditions(scope=only_first)
+        )
+        store.save_template(conn, coupon, create=True)
+        store.issue_coupons(conn, "route-d1", "first-50", 1)
+    _priced_body(server)
+    anonymous = search(server, ROAD, corridor_m=5000, sort="effective")
+    assert [i["id"] for i in anonymous["items"]][0] == priced[1]
+    response = server.client.post(
+        "/v1/route/stations",
+        json={"route": ROAD, "corridor_m": 5000, "sort": "effective"},
+        headers={"X-Driver-Id": "route-d1"},
+    )
+    assert response.status_code == 200, response.text
+    mine = response.json()["items"]
+    assert mine[0]["id"] == priced[0]
+    effective = server.client.post(
+        "/v1/prices/effective",
+        json={"station_id": priced[0], "grade": "92", "fill": {"by_amount": "300"}},
+        headers={"X-Driver-Id": "route-d1"},
+    ).json()
+    assert mine[0]["effective"]["payable"] == effective["payable"]
+    unknown = server.client.post(
+        "/v1/route/stations", json={"route": ROAD}, headers={"X-Driver-Id": "nobody-here"}
+    )
+    assert unknown.status_code == 404 and unknown.json()["type"] == "/problems/driver-not-found"
