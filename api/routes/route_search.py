@@ -19,7 +19,7 @@ from geo.corridor import CorridorQuery
 from geo.grades import GRADE_BITS, normalize_grade
 from geo.route import Route, build_route
 from listing import route_list
-from pricing.fills import DEFAULT_FILL_AMOUNT, FillRequest
+from pricing.fills import DEFAULT_FILL_AMOUNT, FillMode, FillRequest
 from pricing.money import Money
 
 router = APIRouter(prefix="/v1/route", tags=["stations"])
@@ -80,6 +80,8 @@ def route_ask(body: RouteSearch, route: Route, driver_id: str | None) -> route_l
     )
     try:
         fill = body.fill.request() if body.fill else FillRequest.by_amount(Money.of(DEFAULT_FILL_AMOUNT))
+        if fill.mode is FillMode.FILL_UP:
+            fill.estimated_litres()  # a full tank is refused here, not while ranking
     except ValueError as exc:
         raise InvalidFill(str(exc)) from None
     return route_list.RouteAsk(

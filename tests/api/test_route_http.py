@@ -326,6 +326,14 @@ LONG = polyline.encode([102.7, 116.4], [25.0, 39.9])
         ),
         ({"route": geojson([102.7, 102.8], [25.0, 25.0]), "grade": "93"}, "unknown-grade", ""),
         (
+            {
+                "route": geojson([102.7, 102.8], [25.0, 25.0]),
+                "fill": {"fill_up": {"tank_capacity": "0.01", "level": "0.999"}},
+            },
+            "invalid-fill",
+            "nothing to fill",
+        ),
+        (
             {"route": geojson([102.7, 102.8], [25.0, 25.0]), "cursor": "cjE" + "A" * 21},
             "invalid-search",
             "cursor",
