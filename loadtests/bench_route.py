@@ -2,12 +2,13 @@
 along Kunming → Dali.
 
 The route follows the G56/G5611 roughly: a handful of waypoints on the expressway (Kunming, Anning,
-Lufeng, Chuxiong, Nanhua, Xiangyun, Dali/Xiaguan), joined by curves with 3 km sideways swings (the road
-winds through the hills) and densified to a vertex every 200 m: 330 km, about 1,650 vertices, a 9 KB
-polyline. Each request moves the whole route sideways by up to 1 km (a new route each time for the
-worker's caches), sends it as a polyline (GCJ-02 half the time, the mini-program's map) and asks for
-a 2 km corridor (a quarter 5 km), sorted along the route (a quarter by total cost), the first page of 20
-with prices and the anonymous effective price.
+Lufeng, Yipinglang, Chuxiong, Nanhua, Xiangyun, Dali/Xiaguan), joined by curves swinging up to 6.8 km
+sideways (the road winds through the hills) with 200 m steps along each chord: 331 km, 1,365 vertices
+(one every ~240 m of road), a 5.5 KB polyline. Each request moves the whole route sideways by up
+to 1 km (a new route each time for the worker's caches), sends it as a polyline (GCJ-02 half the time,
+the mini-program's map; reversed, Dali → Kunming, half the time) and asks for a 2 km corridor (a
+quarter 5 km), sorted along the route (a quarter by total cost), the first page of 20 with prices and
+the anonymous effective price.
 """
 
 from __future__ import annotations
