@@ -26,6 +26,7 @@ from geo.errors import (
     GeoError,
     InvalidCoordinates,
     InvalidHours,
+    InvalidRoute,
     InvalidSearch,
     StationNotFound,
     UnknownGrade,
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     InvalidCoordinates: (400, "invalid-coordinates", "Invalid coordinates"),
     InvalidSearch: (400, "invalid-search", "Invalid search parameters"),
+    InvalidRoute: (400, "invalid-route", "Invalid route"),
     InvalidHours: (400, "invalid-opening-hours", "Invalid opening hours"),
     UnknownGrade: (400, "unknown-grade", "Unknown fuel grade"),
     UnknownRegion: (404, "region-not-found", "Region not found"),

@@ -15,6 +15,10 @@ class InvalidSearch(GeoError):
     """A search parameter outside its documented range (radius, limit, cursor, filter)."""
 
 
+class InvalidRoute(GeoError):
+    """A route that cannot be searched along: malformed, one point, too long, too many vertices."""
+
+
 class InvalidHours(GeoError):
     pass
 

@@ -110,6 +110,15 @@ def _disk(snap: Snapshot, res: int, origin: int, k: int) -> tuple[np.ndarray, np
     return entry
 
 
+def certified_disk(
+    snap: Snapshot, res: int, origin: int, k: int
+) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    """The stations of grid_disk(origin, k) (positions, their ECEF block), the bound L (a station outside
+    the disk is at least L - |p - centre| from any point p) and origin's centre; cached on the snapshot
+    (geo.corridor gathers route candidates with it)."""
+    return _disk(snap, res, origin, k)
+
+
 @lru_cache(maxsize=4096)
 def _radius_chord(radius_m: float) -> float:
     return metres_to_chord(radius_m)

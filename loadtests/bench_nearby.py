@@ -1,11 +1,13 @@
 """Nearby-search benchmark: the service beside the HTTP floor and the plain PostGIS way, in one run.
 
     python -m loadtests.bench_nearby --stations 120000 1000000 --duration 15
+    python -m loadtests.bench_nearby --stations 120000 --servers corridor   # the corridor case alone
 
 For each network size: ensure database bench_<size> (migrated, demo network loaded), write ~10,000
 request paths around random stations, then start each server as production does (uvicorn, 2 workers,
 uvloop, httptools) on loopback, one at a time, and drive it with wrk: throughput at 64 connections,
-latency at 8. wrk shares the machine's cores, so its CPU is reported beside the figures.
+latency at 8. `corridor` is the service again, driven with along-route searches Kunming → Dali
+(loadtests/bench_route.py). wrk shares the machine's cores, so its CPU is reported beside the figures.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from typing import Any
 
 import orjson
 
-from loadtests import bench_db
+from loadtests import bench_db, bench_route
 from loadtests.bench_procs import (
     Server,
     http_get,
+    http_post,
     memory_kb,
     start_server,
     stop_server,
@@ -42,6 +45,7 @@ SERVERS = {
     "first-screen": "api.app:create_app",
     "floor": "loadtests.floor_app:create_app",
     "postgis": "loadtests.postgis_app:create_app",
+    "corridor": "api.app:create_app",
 }
 # The query the mini-program's first screen sends (all in GCJ-02, the WeChat map's system): the service
 # with prices, the anonymous driver's effective price for a ¥300 fill and the wait per station.
@@ -105,14 +109,16 @@ def prepare_database(args: argparse.Namespace, stations: int) -> tuple[str, int,
     paths_file = bench_db.write_paths(paths, OUT_DIR / f"paths-{label}.txt")
     first = bench_db.request_paths(points, args.seed, query=FIRST_SCREEN_QUERY, systems_p=(0.0, 1.0, 0.0))
     bench_db.write_paths(first, OUT_DIR / f"paths-{label}-first-screen.txt")
+    routes = bench_route.request_lines(min(args.points, 500), args.seed)
+    bench_route.write_lines(routes, OUT_DIR / f"paths-{label}-corridor.txt")
     say(f"{name}: {count:,} stations; {len(paths):,} request paths in {paths_file.relative_to(ROOT)}")
     return url, count, paths_file
 
 
 def paths_of(server: Server, paths_file: Path) -> Path:
     """The request paths a server is driven with: the first-screen query for `first-screen`."""
-    if server.name == "first-screen":
-        return paths_file.with_name(paths_file.stem + "-first-screen.txt")
+    if server.name in ("first-screen", "corridor"):
+        return paths_file.with_name(f"{paths_file.stem}-{server.name}.txt")
     return paths_file
 
 
@@ -121,7 +127,11 @@ def smoke_check(server: Server, paths: list[str]) -> tuple[list[list[int]], floa
     answers = []
     sizes = []
     for path in paths[:SMOKE_REQUESTS]:
-        status, body = http_get(server.base_url + path)
+        if path.startswith("POST "):  # a wrk POST line: `POST <path>\t<json body>`
+            target, payload = path[5:].split("\t", 1)
+            status, body = http_post(server.base_url + target, payload.encode())
+        else:
+            status, body = http_get(server.base_url + path)
         if status != 200:
             raise SystemExit(f"{server.name}: {path} answered {status}: {body[:300]!r}")
         document = orjson.loads(body)

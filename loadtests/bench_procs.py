@@ -103,6 +103,15 @@ def http_get(url: str, timeout_s: float = 5.0) -> tuple[int, bytes]:
         return int(exc.code), exc.read()
 
 
+def http_post(url: str, body: bytes, timeout_s: float = 5.0) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            return int(response.status), response.read()
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), exc.read()
+
+
 def stop_server(server: Server, grace_s: float = 10.0) -> None:
     """SIGTERM the server's process group, SIGKILL it after `grace_s`; safe to call twice."""
     process = server.process

@@ -10,6 +10,8 @@ MIN_TIMES_POSTGIS = 2.0
 # The first-screen query (issue 10): at least 35% of the floor, p99 under 10 ms at 8 connections.
 MIN_FIRST_SCREEN_SHARE = 0.35
 MAX_FIRST_SCREEN_P99_MS = 10.0
+# The corridor (issue 14 part 3): a 330 km route, p99 under 50 ms at 8 connections.
+MAX_CORRIDOR_P99_MS = 50.0
 
 
 def _rps(measured: dict[str, Any], name: str) -> float | None:
@@ -34,6 +36,13 @@ def evaluate_targets(measured: dict[str, Any], *, enforce: bool) -> dict[str, An
             "value": p99,
             "max": MAX_FIRST_SCREEN_P99_MS,
             "pass": p99 < MAX_FIRST_SCREEN_P99_MS,
+        }
+    if "corridor" in measured:
+        p99 = float(measured["corridor"]["latency"]["p99_ms"])
+        targets["corridor_p99_ms_at_c8"] = {
+            "value": p99,
+            "max": MAX_CORRIDOR_P99_MS,
+            "pass": p99 < MAX_CORRIDOR_P99_MS,
         }
     if nearby is None:
         return targets

@@ -33,7 +33,11 @@ router = APIRouter(prefix="/v1/stations", tags=["stations"], route_class=Checked
     "(the whole ladder and this driver's member price), waits per grade",
     response_model=StationDetail,
     responses=problem_responses(
-        {400: ["invalid-coordinates", "unknown-grade"], 401: ["invalid-driver-token"], 404: ["station-not-found"]}
+        {
+            400: ["invalid-coordinates", "unknown-grade"],
+            401: ["invalid-driver-token"],
+            404: ["station-not-found"],
+        }
     ),
     openapi_extra=DRIVER_OPTIONAL,
 )

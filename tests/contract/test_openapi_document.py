@@ -23,6 +23,7 @@ OPERATION_IDS = {
     ("post", "/v1/prices/effective"): "effectivePrice",
     ("get", "/v1/prices/compare"): "comparePrices",
     ("get", "/v1/prices/stats"): "priceStats",
+    ("post", "/v1/route/stations"): "routeStations",
     ("post", "/v1/quotes"): "createQuote",
     ("post", "/v1/quotes/verify"): "verifyQuote",
     ("post", "/v1/checkout"): "createCheckout",
@@ -61,6 +62,7 @@ SECURITY = {
     "createCheckout": [{"driverToken": []}],
     "getCheckout": [{"driverToken": []}],
     **{op: [{"driverToken": []}] for (_, path), op in OPERATION_IDS.items() if path.startswith("/v1/me/")},
+    "routeStations": DRIVER_OPTIONAL,
     "orderCoreEvent": [{"ordercoreSignature": []}],
     **{op: [{"operatorToken": []}] for (_, path), op in OPERATION_IDS.items() if "/operator/" in path},
 }

@@ -114,3 +114,34 @@ def test_single_station_bodies_match_their_schema(
         ("verifyQuote", server.client.post("/v1/quotes/verify", json={"token": "k.x.y"}), "invalid-quote"),
     ]:
         assert check(spec, operation_id, answer)["type"] == f"/problems/{slug}"
+
+
+ALONG_STREET = {
+    "type": "LineString",
+    "coordinates": [[KUNMING[0] - 0.01, KUNMING[1]], [KUNMING[0] + 0.1, KUNMING[1]]],
+}
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"prices": True, "wait": True, "grade": "92", "coord": "gcj02"},
+        {"sort": "total_cost", "fill": {"by_litres": "40"}, "consumption_l_per_100km": "9.5"},
+        {"sort": "effective", "limit": 1},
+    ],
+)
+def test_route_bodies_match_their_schema(
+    server: LiveServer,
+    town: dict[str, int],
+    spec: dict[str, Any],
+    extra: dict[str, Any],
+) -> None:
+    response = server.client.post(
+        "/v1/route/stations", json={"route": ALONG_STREET, "corridor_m": 500, **extra}
+    )
+    assert response.status_code == 200, response.text
+    body = check(spec, "routeStations", response)
+    assert body["items"], body
+    refused = server.client.post("/v1/route/stations", json={"route": {"polyline": "????"}})
+    assert check(spec, "routeStations", refused)["type"] == "/problems/invalid-route"

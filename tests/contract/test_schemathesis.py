@@ -47,6 +47,13 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403",
 [[operations]]
 include-operation-id = ["myOrders"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "410", "422"]
+
+# A route's length (at most 1,000 km) and its distinct points are properties of the whole polyline or
+# coordinate list that no JSON schema can state: a well-formed route that is too long or has one point
+# repeated is 400 invalid-route.
+[[operations]]
+include-operation-id = ["routeStations"]
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "404"]
 """
 
 
