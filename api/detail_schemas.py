@@ -27,7 +27,7 @@ class GradePrices(BaseModel):
     grade: str
     rungs: list[Rung] = Field(description="guide first, then pump, platform, member levels; none: no price")
     member_price: MemberPrice | None = Field(
-        description="what this driver (the driver token) pays per litre as a member; null: no level or no price"
+        description="what the signed-in driver pays per litre as a member; null: no level or no price"
     )
 
 
