@@ -9,7 +9,7 @@ Times are therefore refused (400) outside [1900-01-01, 9000-01-01) in UTC.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, WithJsonSchema
@@ -20,11 +20,16 @@ __all__ = ["AS_OF_QUERY", "AnyTime", "Instant", "instant_text", "within_range"]
 
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+MAX_OFFSET = timedelta(hours=14)  # the widest offset any time zone uses (PostgreSQL refuses 16:00 and up)
 
 
 def within_range(value: datetime) -> datetime:
-    """The time itself (naive: read as UTC); ValueError outside [EARLIEST, LATEST)."""
-    aware = value if value.utcoffset() is not None else value.replace(tzinfo=UTC)
+    """The time itself (naive: read as UTC); ValueError outside [EARLIEST, LATEST) or with an offset
+    wider than any time zone's."""
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) > MAX_OFFSET:
+        raise ValueError("the offset must lie between -14:00 and +14:00")
+    aware = value if offset is not None else value.replace(tzinfo=UTC)
     if not EARLIEST <= aware < LATEST:
         raise ValueError(f"must lie between {EARLIEST.date()} and {LATEST.date()} (UTC)")
     return value

@@ -33,6 +33,7 @@ from occupancy.particles import QueueFilter, Retake, run_filter
 from occupancy.queueing import FreeWindow
 from occupancy.timeline import (
     CONTEXT_S,
+    STATE_OF,
     NozzleLog,
     PositionFold,
     PositionState,
@@ -218,7 +219,7 @@ class OccupancyBook:
                 feed = log.phase.feed
                 for k in range(lo, hi):
                     t = tss[k]
-                    state = states[k]
+                    state = STATE_OF[states[k]]
                     found = feed(seqs[k], state, t)
                     if found is not None:
                         d = int((t + utc) // DAY_S)
@@ -244,6 +245,10 @@ class OccupancyBook:
             oldest = min(touched)
             for d in [d for d in st.models if d > oldest]:
                 del st.models[d]
+        keep_from = st.latest - self.raw_keep_s
+        for log in st.nozzles.values():
+            log.prune_before(keep_from)
+            log.coalesce_before(cut)
         if cut >= st.forgot_at + FORGET_EVERY_S:
             st.forgot_at = cut
             self._forget(st, cut)
@@ -261,14 +266,11 @@ class OccupancyBook:
         for d, summary in list(st.days.items()):
             if d < today - self.history_days:
                 del st.days[d]
-            elif isinstance(summary, DaySummary) and d < day_of(cut, self.utc_offset_s) - 1:
+            elif isinstance(summary, DaySummary) and d < day_of(cut, self.utc_offset_s):
                 st.days[d] = pack(summary)
         for d in [d for d in st.models if d < today - 1]:
             del st.models[d]
         keep_from = st.latest - self.raw_keep_s
-        for log in st.nozzles.values():
-            log.prune_before(keep_from)
-            log.coalesce_before(cut)
         if st.reports and st.reports[0][0] < keep_from - REPORT_VALID_S:
             st.reports = [r for r in st.reports if r[0] >= keep_from - REPORT_VALID_S]
         for pos, claims in st.claims.items():
@@ -302,7 +304,7 @@ class OccupancyBook:
         if log is None:
             return None
         i = log.index_at(as_of)
-        return log.states[i] if i >= 0 else None
+        return log.state_at(i) if i >= 0 else None
 
     def occupancy(self, station_id: int, as_of: float) -> StationOccupancy | None:
         st = self._stations.get(station_id)

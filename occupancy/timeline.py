@@ -15,9 +15,14 @@ from occupancy.events import OCCUPIED, NozzleState
 
 _IDLE = NozzleState.IDLE
 _COMPLETED = NozzleState.COMPLETED
+STATE_OF = tuple(NozzleState)  # a log keeps each event's state as one byte: its index here
+CODE_OF = {state: code for code, state in enumerate(STATE_OF)}
+_OCCUPIED_CODES = frozenset(CODE_OF[s] for s in OCCUPIED)
+_COMPLETED_CODE = CODE_OF[_COMPLETED]
 _OFFLINE = NozzleState.OFFLINE
 _FUELING = NozzleState.FUELING
 _PRE = frozenset({NozzleState.CALLING, NozzleState.AUTHORIZED})
+HEARTBEAT_SPAN_S = 600.0  # coalesced heartbeats of a session leave no silence longer than this
 CONTEXT_S = 900.0  # sessions() reads this far before its window to know whether a position was free
 
 
@@ -45,7 +50,7 @@ class NozzleLog:
     def __init__(self) -> None:
         self.seqs = array("q")
         self.tss = array("d")
-        self.states: list[NozzleState] = []
+        self.states = bytearray()  # codes: STATE_OF[code]
         self.monotone = True
         self.pruned_seq = -1  # events at or below this seq were dropped: late ones are ignored
         self.run0: float | None = None  # start of the run of the oldest kept event, when pruned
@@ -64,7 +69,7 @@ class NozzleLog:
                 self.monotone = False
             seqs.append(seq)
             self.tss.append(ts)
-            self.states.append(state)
+            self.states.append(CODE_OF[state])
             return True
         i = bisect_left(seqs, seq)
         if seqs[i] == seq or seq <= self.pruned_seq:
@@ -75,8 +80,11 @@ class NozzleLog:
             self.run0 = self.state0 = None
         seqs.insert(i, seq)
         self.tss.insert(i, ts)
-        self.states.insert(i, state)
+        self.states.insert(i, CODE_OF[state])
         return True
+
+    def state_at(self, i: int) -> NozzleState:
+        return STATE_OF[self.states[i]]
 
     def index_at(self, as_of: float) -> int:
         """Index of the highest-seq event with ts <= as_of, or -1."""
@@ -93,14 +101,14 @@ class NozzleLog:
         states, tss = self.states, self.tss
         cur = states[i]
         j = i
-        if cur in OCCUPIED:
+        if cur in _OCCUPIED_CODES:
             while j > 0:
                 prev = states[j - 1]
-                if prev not in OCCUPIED or (prev is _COMPLETED and states[j] is not _COMPLETED):
+                if prev not in _OCCUPIED_CODES or (prev == _COMPLETED_CODE and states[j] != _COMPLETED_CODE):
                     break
                 j -= 1
         else:
-            while j > 0 and states[j - 1] is cur:
+            while j > 0 and states[j - 1] == cur:
                 j -= 1
         return tss[j] if j or self.run0 is None else self.run0
 
@@ -108,7 +116,7 @@ class NozzleLog:
         """Event time the nozzle entered the state of the event at index i (repeats are heartbeats)."""
         states = self.states
         j = i
-        while j > 0 and states[j - 1] is states[i]:
+        while j > 0 and states[j - 1] == states[i]:
             j -= 1
         return self.tss[j] if j or self.state0 is None else self.state0
 
@@ -121,29 +129,39 @@ class NozzleLog:
         out: list[tuple[NozzleState, float]] = []
         for i in range(lo, len(self.tss)):
             t = self.tss[i]
-            found = fold.feed(self.seqs[i], self.states[i], t)
+            found = fold.feed(self.seqs[i], STATE_OF[self.states[i]], t)
             if found is not None and start <= t < end:
                 out.append(found)
         return out
 
     def coalesce_before(self, cutoff: float) -> None:
-        """Drop the idle and offline heartbeats before `cutoff` that lie inside a run of their state
-        (the first and the last of each run stay): what the state was and since when is unchanged, and
-        heartbeats are most of a controller's events."""
+        """Drop the heartbeats before `cutoff` that lie inside a run of their state (the first and the
+        last of each run stay): what the state was and since when is unchanged, and heartbeats are most of
+        a controller's events. In a session the kept ones stay less than HEARTBEAT_SPAN_S apart, far
+        below the silence after which a session counts as stuck."""
         if not self.monotone:
             return
         seqs, tss, states = self.seqs, self.tss, self.states
         hi = bisect_left(tss, cutoff) - 1  # the last one before cutoff stays in any case
         lo = max(1, bisect_left(tss, self.coalesced_to))
-        keep = [
-            i
-            for i in range(lo, hi)
-            if not (states[i] is states[i - 1] and states[i + 1] is states[i] and states[i] not in OCCUPIED)
-        ]
+        if hi <= lo:
+            return
+        keep: list[int] = []
+        kept_ts = tss[lo - 1]
+        for i in range(lo, hi):
+            state = states[i]
+            if (
+                states[i - 1] == state
+                and states[i + 1] == state
+                and (state not in _OCCUPIED_CODES or tss[i + 1] - kept_ts < HEARTBEAT_SPAN_S)
+            ):
+                continue
+            keep.append(i)
+            kept_ts = tss[i]
         if len(keep) < hi - lo:
             self.seqs = seqs[:lo] + array("q", [seqs[i] for i in keep]) + seqs[hi:]
             self.tss = tss[:lo] + array("d", [tss[i] for i in keep]) + tss[hi:]
-            self.states = states[:lo] + [states[i] for i in keep] + states[hi:]
+            self.states = states[:lo] + bytes(states[i] for i in keep) + states[hi:]
         self.coalesced_to = max(self.coalesced_to, cutoff)
 
     def prune_before(self, cutoff: float) -> None:
@@ -230,7 +248,7 @@ def position_state(nozzles: list[tuple[str, NozzleLog]], as_of: float, stuck_aft
         i = log.index_at(as_of)
         if i < 0:
             continue
-        state = log.states[i]
+        state = STATE_OF[log.states[i]]
         ts = log.tss[i]
         if last_ts is None or ts > last_ts:
             last_ts = ts
@@ -324,12 +342,13 @@ def sessions(
         tss, states = log.tss, log.states
         if log.monotone:  # ts sorted: the events in [start - CONTEXT_S, end] and the one before them
             lo, hi = max(0, bisect_left(tss, start - CONTEXT_S) - 1), bisect_right(tss, end)
-            merged.extend(zip(tss[lo:hi], [n] * (hi - lo), states[lo:hi], [grade] * (hi - lo), strict=True))
+            codes = [STATE_OF[c] for c in states[lo:hi]]
+            merged.extend(zip(tss[lo:hi], [n] * (hi - lo), codes, [grade] * (hi - lo), strict=True))
             continue
         for i in range(len(tss)):
             ts = tss[i]
             if ts <= end:
-                merged.append((ts, n, states[i], grade))
+                merged.append((ts, n, STATE_OF[states[i]], grade))
     merged.sort(key=lambda e: e[0])
     fold = PositionFold(position, stuck_after_s)
     out: list[Session] = []

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from api.checked_route import CheckedRoute
 from api.decimal_text import AMOUNT, VOLUME
 from api.driver_identity import DRIVER_PROBLEMS, SignedInDriverDep
 from api.grade_text import OptionalGradeQuery
@@ -28,7 +29,7 @@ from pricing.fills import DEFAULT_FILL_AMOUNT, FillRequest
 from pricing.money import Money
 from pricing.texts import reason_text, state_text
 
-router = APIRouter(prefix="/v1/me", tags=["driver"])
+router = APIRouter(prefix="/v1/me", tags=["driver"], route_class=CheckedRoute)
 CheckoutId = Annotated[str, Path(max_length=64, pattern=CHECKOUT_ID.pattern, description="the checkout id")]
 _TEXTS = {"parameters": [ACCEPT_LANGUAGE_DOC]}
 _ORDER_CORE = {502: ["order-core-rejected"], 503: ["order-core-unavailable"]}
