@@ -20,6 +20,7 @@ from api.occupancy_live import running_occupancy
 from api.plain_route import install_plain_routes
 from api.routes import checkout, compare, health, nearby, occupancy, operator, prices, stations
 from api.settings import Settings
+from api.upkeep_live import running_upkeep
 from db.engine import make_engine
 from geo.live_index import LiveIndex
 from httpguard.limits import Limits, RequestLimits
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             async with (
                 running_occupancy(engine, settings, clock) as feed,
                 running_checkout(feed, engine, settings, clock) as (checkout_service, reconciler),
+                running_upkeep(engine, settings, clock),
                 contextlib.AsyncExitStack() as stack,
             ):
                 lists = ListSources(
