@@ -38,7 +38,17 @@ def _parser() -> argparse.ArgumentParser:
     for flag, default, what in days:
         once.add_argument(flag, type=float, default=default / timedelta(days=1), help=f"{what} (days)")
     once.add_argument("--ahead-days", type=int, default=defaults.partitions_ahead_days)
+    once.add_argument(
+        "--now", type=_instant, default=None, help="the round's time (RFC 3339 with offset; default: now)"
+    )
     return parser
+
+
+def _instant(value: str) -> datetime:
+    instant = datetime.fromisoformat(value)
+    if instant.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{value!r} has no UTC offset")
+    return instant.astimezone(UTC)
 
 
 def _print_step(step: StepResult) -> None:
@@ -69,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         change_log_retention=timedelta(days=args.change_log_retention_days),
     )
     engine = make_engine(args.database_url, pool_size=2)
-    now = datetime.now(UTC)
+    now: datetime = args.now or datetime.now(UTC)
     try:
         print(f"Upkeep round at {now:%Y-%m-%d %H:%M:%S %Z}", file=sys.stderr)
         report = run_round(engine, policy, now, on_step=_print_step)

@@ -5,11 +5,11 @@ Dropping is one DROP TABLE per day, whatever it holds (no DELETE). Each partitio
 transaction under `lock_timeout`, so it never queues for long behind a reader (and every ingest behind it):
 a change that times out fails the step and is tried again next round.
 
-A day partition is created when it is missing, while rows of that day may already sit in the DEFAULT
-partition (a late event, a clock ahead, the days between the migration and the first round): the new table
-is filled with them, they leave the DEFAULT partition and the table is attached, in one transaction that
-holds the DEFAULT partition exclusively (an ATTACH scans it). Their ids stay the same, so a worker's tail,
-which follows ids, sees nothing change.
+Every retained day has its partition, up to a few days ahead. One is created when it is missing, while
+rows of that day may already sit in the DEFAULT partition (rows written before the first round, a clock
+moved back, a retention made longer): the new table is filled with them, they leave the DEFAULT partition
+and the table is attached, in one transaction that holds the DEFAULT partition exclusively (an ATTACH
+scans it). Their ids stay the same, so a worker's tail, which follows ids, sees nothing change.
 """
 
 from __future__ import annotations
@@ -62,9 +62,9 @@ def maintain(
     ahead_days: int,
     lock_timeout_ms: int = 5000,
 ) -> PartitionChanges:
-    """Create the partitions of today and `ahead_days` days after it (China days), move DEFAULT rows of a
-    retained day into that day's partition, delete DEFAULT rows older than the retention and drop the day
-    partitions older than it. Returns what changed."""
+    """Create the partitions of every retained day up to `ahead_days` days after today (China days),
+    moving DEFAULT rows of those days into them, delete DEFAULT rows older than the retention and drop
+    the day partitions older than it. Returns what changed."""
     if retention < timedelta(days=1):
         raise ValueError("the retention must be at least one day")
     if ahead_days < 0:
@@ -75,7 +75,9 @@ def maintain(
     with engine.connect() as conn:
         existing = day_partitions(conn, table)
         in_default = list(conn.execute(text(_DEFAULT_DAYS.format(default=default_name(table)))).scalars())
-    wanted = {today + timedelta(days=n) for n in range(ahead_days + 1)}
+    # Every retained day, not just the days ahead: a backfill (or a late batch) of a past day lands in its
+    # partition at once, and the DEFAULT partition stays empty unless rows arrive outside the window.
+    wanted = {oldest + timedelta(days=n) for n in range((today - oldest).days + ahead_days + 1)}
     wanted |= {day for day in in_default if day >= oldest}
     for day in sorted(wanted - existing.keys()):
         changes.moved_rows += _create(engine, table, day, lock_timeout_ms)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine, text
 
@@ -43,3 +43,8 @@ def insert_report(engine: Engine, station_id: int, ts: datetime, vehicles: int =
                 {"s": station_id, "v": vehicles, "ts": ts},
             ).scalar_one()
         )
+
+
+def span(first: date, last: date, table: str = "occupancy_events") -> list[str]:
+    """The names of the day partitions from `first` to `last`, both included."""
+    return [f"{table}_p{first + timedelta(days=n):%Y%m%d}" for n in range((last - first).days + 1)]

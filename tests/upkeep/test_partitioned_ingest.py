@@ -27,10 +27,13 @@ def _ev(sid: int, seq: int, state: str, seconds: float) -> dict[str, object]:
     return {"station_id": sid, "position": 1, "nozzle": 1, "state": state, "seq": seq, "ts": ts}
 
 
-def _post(engine: Engine, sid: int, items: list[dict[str, object]]) -> IngestResult:
+def _post(
+    engine: Engine, sid: int, items: list[dict[str, object]], now: datetime = MIDNIGHT + timedelta(hours=1)
+) -> IngestResult:
     batch = parse_batch(orjson.dumps(items), False, 1000)
     with engine.begin() as conn:
-        return ingest_batch(conn, sid, LayoutCache().get(conn, sid), batch, MIDNIGHT + timedelta(hours=1))
+        layout = LayoutCache().get(conn, sid)
+        return ingest_batch(conn, sid, layout, batch, now, oldest=now - FIFTEEN)
 
 
 def _stored(engine: Engine) -> list[tuple[Any, ...]]:
@@ -76,12 +79,28 @@ def test_events_without_their_day_partition_go_to_default_and_stay_exactly_once(
     (sid,) = insert_records(clean, [forecourt_station()])
     assert _post(clean, sid, [_ev(sid, 1, "calling", 0), _ev(sid, 2, "authorized", 1)]).accepted == 2
     changes = maintain(clean, "occupancy_events", MIDNIGHT, retention=FIFTEEN, ahead_days=0)
-    assert (changes.created, changes.moved_rows) == (["occupancy_events_p20261203"], 2)
+    assert changes.created[-1] == "occupancy_events_p20261203" and changes.moved_rows == 2
     again = _post(clean, sid, [_ev(sid, 1, "calling", 0), _ev(sid, 1, "authorized", 0)])
     assert (again.accepted, again.duplicates, [r.code for r in again.rejects]) == (0, 1, ["seq_conflict"])
     with clean.connect() as conn:
         ids = conn.execute(text("SELECT id FROM occupancy_events")).scalars().all()
         assert set(partition_of(conn, "occupancy_events", ids).values()) == {"occupancy_events_p20261203"}
+
+
+def test_an_event_older_than_the_retention_is_refused_not_stored_again(clean: Engine) -> None:
+    maintain(clean, "occupancy_events", MIDNIGHT, retention=FIFTEEN, ahead_days=0)
+    (sid,) = insert_records(clean, [forecourt_station()])
+    items = [_ev(sid, 1, "calling", 0), _ev(sid, 2, "authorized", 1), _ev(sid, 3, "fueling", 2)]
+    assert _post(clean, sid, items).accepted == 3
+    later = MIDNIGHT + timedelta(days=16)
+    assert (
+        "occupancy_events_p20261203"
+        in maintain(clean, "occupancy_events", later, retention=FIFTEEN, ahead_days=0).dropped
+    )
+    # Its day is gone (nothing left to tell a repeat from a new event): refused, never counted again.
+    again = _post(clean, sid, [_ev(sid, 2, "authorized", 1), _ev(sid, 4, "completed", 3)], now=later)
+    assert again.accepted == 0 and [r.code for r in again.rejects] == ["expired_ts", "expired_ts"]
+    assert _stored(clean) == []
 
 
 def _plan(engine: Engine, sql: str, params: dict[str, Any]) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, text
 from db.partitions import china_day, day_bounds
 from tests.occupancy.support import forecourt_station
 from tests.support import insert_records
-from tests.upkeep.support import insert_event, insert_report
+from tests.upkeep.support import insert_event, insert_report, span
 from upkeep.partitions import day_partitions, maintain, partition_of
 
 # 10:00 in Beijing on 2 December 2026.
@@ -19,9 +19,9 @@ NOW = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
 FIFTEEN = timedelta(days=15)
 
 
-def _days(engine: Engine, table: str = "occupancy_events") -> list[date]:
+def _names(engine: Engine, table: str = "occupancy_events") -> list[str]:
     with engine.connect() as conn:
-        return sorted(day_partitions(conn, table))
+        return [name for _, name in sorted(day_partitions(conn, table).items())]
 
 
 def test_china_days_start_at_16_utc() -> None:
@@ -33,15 +33,19 @@ def test_china_days_start_at_16_utc() -> None:
     assert china_day(datetime(2026, 12, 1, 16, tzinfo=UTC)) == date(2026, 12, 2)
 
 
-def test_partitions_are_created_ahead_and_rows_land_in_their_china_day(clean: Engine) -> None:
+def test_every_retained_day_and_the_days_ahead_get_a_partition_and_rows_land_in_their_day(
+    clean: Engine,
+) -> None:
     changes = maintain(clean, "occupancy_events", NOW, retention=FIFTEEN, ahead_days=3)
-    assert changes.created == [f"occupancy_events_p2026120{d}" for d in (2, 3, 4, 5)]
+    # 15 days before 10:00 on 2 December is 17 November (Beijing): kept from there to 5 December.
+    assert changes.created == span(date(2026, 11, 17), date(2026, 12, 5))
     assert changes.dropped == [] and changes.moved_rows == 0
     assert maintain(clean, "occupancy_events", NOW, retention=FIFTEEN, ahead_days=3).created == []
+    assert _names(clean, "waiting_reports") == []  # one table at a time
     (sid,) = insert_records(clean, [forecourt_station()])
     last_of_2nd = insert_event(clean, sid, 1, datetime(2026, 12, 2, 15, 59, 59, 999999, tzinfo=UTC))
     first_of_3rd = insert_event(clean, sid, 2, datetime(2026, 12, 2, 16, 0, tzinfo=UTC))
-    before = insert_event(clean, sid, 3, datetime(2026, 12, 1, 15, 0, tzinfo=UTC))  # no partition: DEFAULT
+    before = insert_event(clean, sid, 3, datetime(2026, 11, 16, 15, 0, tzinfo=UTC))  # no partition: DEFAULT
     with clean.connect() as conn:
         assert partition_of(conn, "occupancy_events", [last_of_2nd, first_of_3rd, before]) == {
             last_of_2nd: "occupancy_events_p20261202",
@@ -57,13 +61,11 @@ def test_rows_of_the_default_partition_move_into_their_new_partition(clean: Engi
     expired = insert_event(clean, sid, 3, datetime(2026, 11, 10, 3, 0, tzinfo=UTC))  # older than 15 days
     report = insert_report(clean, sid, datetime(2026, 12, 1, 3, 0, tzinfo=UTC))
     changes = maintain(clean, "occupancy_events", NOW, retention=FIFTEEN, ahead_days=0)
-    assert sorted(changes.created) == ["occupancy_events_p20261201", "occupancy_events_p20261202"]
+    assert changes.created == span(date(2026, 11, 17), date(2026, 12, 2))
     assert (changes.moved_rows, changes.expired_default_rows) == (2, 1)
     reports = maintain(clean, "waiting_reports", NOW, retention=FIFTEEN, ahead_days=0)
-    assert (reports.created, reports.moved_rows) == (
-        ["waiting_reports_p20261201", "waiting_reports_p20261202"],
-        1,
-    )
+    assert reports.created == span(date(2026, 11, 17), date(2026, 12, 2), "waiting_reports")
+    assert reports.moved_rows == 1
     with clean.connect() as conn:
         # Same ids (a worker's tail follows them), now in their day's partition; the expired row is gone.
         assert partition_of(conn, "occupancy_events", [yesterday, today, expired]) == {
@@ -80,16 +82,16 @@ def test_rows_of_the_default_partition_move_into_their_new_partition(clean: Engi
 
 
 def test_old_days_are_dropped_whole_and_recent_ones_kept(clean: Engine) -> None:
-    maintain(clean, "occupancy_events", NOW, retention=FIFTEEN, ahead_days=20)  # 2 .. 22 December
+    maintain(clean, "occupancy_events", NOW, retention=FIFTEEN, ahead_days=20)  # 17 Nov .. 22 December
     (sid,) = insert_records(clean, [forecourt_station()])
     # Later, 20 December 04:00 UTC: retention reaches back to 5 December 04:00 UTC = 12:00 in Beijing.
     later = datetime(2026, 12, 20, 4, 0, tzinfo=UTC)
     old = insert_event(clean, sid, 1, datetime(2026, 12, 4, 15, 0, tzinfo=UTC))  # 4 Dec 23:00 Beijing
     kept = insert_event(clean, sid, 2, datetime(2026, 12, 4, 16, 30, tzinfo=UTC))  # 5 Dec 00:30 Beijing
     changes = maintain(clean, "occupancy_events", later, retention=FIFTEEN, ahead_days=3)
-    assert changes.dropped == [f"occupancy_events_p2026120{d}" for d in (2, 3, 4)]
+    assert changes.dropped == span(date(2026, 11, 17), date(2026, 12, 4))
     assert changes.created == ["occupancy_events_p20261223"]
-    assert _days(clean) == [date(2026, 12, d) for d in range(5, 24)]
+    assert _names(clean) == span(date(2026, 12, 5), date(2026, 12, 23))
     with clean.connect() as conn:
         assert partition_of(conn, "occupancy_events", [old, kept]) == {kept: "occupancy_events_p20261205"}
 
@@ -98,4 +100,4 @@ def test_old_days_are_dropped_whole_and_recent_ones_kept(clean: Engine) -> None:
 def test_bad_policies_are_refused(clean: Engine, retention: timedelta, ahead: int) -> None:
     with pytest.raises(ValueError):
         maintain(clean, "occupancy_events", NOW, retention=retention, ahead_days=ahead)
-    assert _days(clean) == []
+    assert _names(clean) == []
