@@ -21,7 +21,10 @@ from upkeep.rounds import LOCK_KEYS, RoundReport, StepResult, UpkeepPolicy, run_
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
-POLICY = UpkeepPolicy(lock_timeout_ms=200)
+# The change log is left alone (the machine's clock may stand anywhere against NOW: a pruned log would make
+# every live follower resync); its pruning is changelog.retention's, tested in tests/changelog.
+KEEP_LOG_DAYS = 36_500
+POLICY = UpkeepPolicy(lock_timeout_ms=200, change_log_retention=timedelta(days=KEEP_LOG_DAYS))
 STEPS = [
     "partitions occupancy_events",
     "partitions waiting_reports",
@@ -46,6 +49,8 @@ def test_a_round_runs_every_step_and_creates_the_days_ahead(clean: Engine) -> No
     assert [s.name for s in report.steps] == STEPS
     assert report.steps[0].counts["created"] == KEPT
     assert _names(clean, "waiting_reports") == span(date(2026, 11, 17), date(2026, 12, 5), "waiting_reports")
+    log_step = report.steps[-1].counts
+    assert (log_step["transactions"], log_step["changes"]) == (0, 0) and "pruned_through" in log_step
     again = run_round(clean, POLICY, NOW)
     assert again.steps[0].counts == {"created": [], "dropped": [], "moved_rows": 0, "expired_default_rows": 0}
 
@@ -100,6 +105,7 @@ def test_a_failing_step_is_logged_the_others_run_and_the_next_round_retries(clea
 def test_the_cli_runs_one_round_with_progress_and_a_summary(clean: Engine, database_url: str) -> None:
     env = {**os.environ, "DATABASE_URL": database_url}
     command = [sys.executable, "-m", "upkeep", "run-once", "--now", "2026-12-02T10:00:00+08:00"]
+    command += ["--change-log-retention-days", str(KEEP_LOG_DAYS)]
     done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert "partitions occupancy_events" in done.stderr and "occupancy_events_p20261205" in done.stderr
@@ -113,6 +119,7 @@ def test_the_cli_runs_one_round_with_progress_and_a_summary(clean: Engine, datab
 
 def test_the_api_runs_a_round_at_start_up_on_its_clock(clean: Engine, database_url: str) -> None:
     clock = ManualClock(NOW)
-    with live_server(database_url, clean, clock, upkeep_every_seconds=3600, load_index=False):
+    overrides = {"upkeep_every_seconds": 3600, "change_log_retention_days": KEEP_LOG_DAYS}
+    with live_server(database_url, clean, clock, load_index=False, **overrides):
         wait_until(lambda: len(_names(clean, "waiting_reports")) == len(KEPT), what="the start-up round")
     assert _names(clean) == KEPT
