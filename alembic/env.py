@@ -9,6 +9,7 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
 from db.models import metadata
+from db.partitions import is_partition
 
 config = context.config
 target_metadata = metadata
@@ -26,6 +27,9 @@ def _url() -> str:
 def _include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
     # PostGIS owns these tables; they are not ours to migrate.
     if type_ == "table" and name in {"spatial_ref_sys"}:
+        return False
+    # The day partitions come and go with upkeep (db/partitions.py); the partitioned tables are in db.models.
+    if type_ == "table" and reflected and is_partition(name):
         return False
     included: bool = alembic_helpers.include_object(obj, name, type_, reflected, compare_to)  # type: ignore[no-untyped-call]
     return included

@@ -31,6 +31,7 @@ from api.routes import (
     stations,
 )
 from api.settings import Settings
+from api.upkeep_live import running_upkeep
 from db.engine import make_engine
 from geo.live_index import LiveIndex
 from httpguard.limits import Limits, RequestLimits
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             async with (
                 running_occupancy(engine, settings, clock) as feed,
                 running_checkout(feed, engine, settings, clock) as (checkout_service, reconciler),
+                running_upkeep(engine, settings, clock),
                 contextlib.AsyncExitStack() as stack,
             ):
                 lists = ListSources(

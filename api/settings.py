@@ -100,6 +100,18 @@ class Settings(BaseSettings):
     coupon_hold_seconds: int = Field(default=1200, gt=0)
     checkout_sweep_seconds: float = Field(default=5.0, ge=0)
 
+    # Upkeep (issue 12, upkeep/): every upkeep_every_seconds (0 = never) one worker of all (an advisory
+    # lock) creates the China-day partitions of occupancy events and reports occupancy_partitions_ahead_days
+    # ahead, drops those older than occupancy_retention_days (keep it above occupancy_history_days: the
+    # estimator learns from 14 days) and prunes delivered order-core outbox events, applied order-core
+    # callbacks of final checkouts, old position claims and the change log, each past its retention.
+    upkeep_every_seconds: float = Field(default=600.0, ge=0)
+    occupancy_retention_days: int = Field(default=15, ge=1, le=3660)
+    occupancy_partitions_ahead_days: int = Field(default=3, ge=0, le=60)
+    ordercore_outbox_retention_days: float = Field(default=7.0, ge=0)
+    ordercore_events_retention_days: float = Field(default=30.0, ge=1)
+    change_log_retention_days: float = Field(default=7.0, ge=0)
+
     def unsafe(self) -> list[str]:
         """What keeps these settings from serving outside development mode (empty when nothing does)."""
         if self.mode == "development":

@@ -439,21 +439,24 @@ quotes = Table(
 # ---- Occupancy (migration 0006) ----------------------------------------------------------------------
 NOZZLE_STATES_CHECK = "state IN ('idle', 'calling', 'authorized', 'fueling', 'completed', 'offline')"
 
-# Every accepted nozzle event; (station, position, nozzle, seq) is the controller's identity of an event.
+# Every accepted nozzle event; (station, position, nozzle, seq) is the controller's identity of an event
+# (the ingest keeps it unique; the constraint must hold the partition key ts too). Partitioned by China day
+# (migration 0011, upkeep/partitions.py): the primary key holds ts as well.
 occupancy_events = Table(
     "occupancy_events",
     metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("id", BigInteger, primary_key=True, server_default=text("nextval('occupancy_events_id_seq')")),
     Column("station_id", BigInteger, ForeignKey("stations.id", ondelete="CASCADE"), nullable=False),
     Column("position", SmallInteger, nullable=False),
     Column("nozzle", SmallInteger, nullable=False),
     Column("seq", BigInteger, nullable=False),
     Column("state", Text, nullable=False),
-    Column("ts", DateTime(timezone=True), nullable=False),
+    Column("ts", DateTime(timezone=True), primary_key=True),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint(NOZZLE_STATES_CHECK, name="state"),
-    UniqueConstraint("station_id", "position", "nozzle", "seq"),
+    UniqueConstraint("station_id", "position", "nozzle", "seq", "ts"),
     Index("ix_occupancy_events_station_id_ts", "station_id", "ts"),
+    postgresql_partition_by="RANGE (ts)",
 )
 
 # The highest-seq event of each nozzle, so ingest checks a new event's transition without a scan.
@@ -470,16 +473,18 @@ nozzle_heads = Table(
 )
 
 # Stations that count their queue report the vehicles waiting on the forecourt (all grades).
+# Partitioned by China day like occupancy_events.
 waiting_reports = Table(
     "waiting_reports",
     metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("id", BigInteger, primary_key=True, server_default=text("nextval('waiting_reports_id_seq')")),
     Column("station_id", BigInteger, ForeignKey("stations.id", ondelete="CASCADE"), nullable=False),
     Column("waiting_vehicles", SmallInteger, nullable=False),
-    Column("ts", DateTime(timezone=True), nullable=False),
+    Column("ts", DateTime(timezone=True), primary_key=True),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("waiting_vehicles BETWEEN 0 AND 500", name="waiting_vehicles_range"),
     UniqueConstraint("station_id", "ts"),
+    postgresql_partition_by="RANGE (ts)",
 )
 
 # A paid order holds its fueling position until the pump reports a later event there (one per order).
@@ -493,6 +498,7 @@ position_claims = Table(
     Column("ts", DateTime(timezone=True), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("ref"),
+    Index("ix_position_claims_ts", "ts"),  # retention (upkeep/claims.py)
 )
 
 CHECKOUT_STATES_CHECK = (

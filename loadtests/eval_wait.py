@@ -30,7 +30,7 @@ import httpx
 
 from access.credentials import issue
 from db.engine import make_engine
-from demodata.forecourt_sim import StationSpec, simulate, standard_stations
+from demodata.forecourt_sim import EPOCH_CST_MIDNIGHT, StationSpec, simulate, standard_stations
 from geo.records import StationRecord
 from loadtests import bench_db
 from loadtests.bench_procs import Server, http_status, stop_server
@@ -131,7 +131,17 @@ def start_service(url: str, port: int, log_path: Path) -> Server:
         str(port),
     ]
     with log_path.open("wb") as log:
-        env = {**os.environ, "DATABASE_URL": url, "STATIONS_WORKERS": "1", "STATIONS_MODE": "development"}
+        # The simulated days lie in the past (from EPOCH_CST_MIDNIGHT): the service keeps them (a retention
+        # reaching back to them, so the ingest does not refuse them as expired) and runs no upkeep round.
+        keep_days = int((time.time() - EPOCH_CST_MIDNIGHT) // 86_400) + 2
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "STATIONS_WORKERS": "1",
+            "STATIONS_MODE": "development",
+            "STATIONS_OCCUPANCY_RETENTION_DAYS": str(max(keep_days, 15)),
+            "STATIONS_UPKEEP_EVERY_SECONDS": "0",
+        }
         server.process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )

@@ -144,9 +144,12 @@ TABLES = (
     ),
 )
 TRACK_BACK_IDS = 10_000  # at start-up, gaps among the newest ids are waited for like the tail's
+# A TRUNCATE gives every table (and partition) a new file. The partitioned tables have none of their own:
+# their DEFAULT partitions stand for them (dropping an old day's partition is retention, not a reset).
 _GENERATION = sa.text(
-    "SELECT pg_relation_filenode('occupancy_events'), pg_relation_filenode('waiting_reports'), "
-    "pg_relation_filenode('position_claims'), (SELECT version FROM catalogue_version)"
+    "SELECT pg_relation_filenode('occupancy_events_default'), "
+    "pg_relation_filenode('waiting_reports_default'), pg_relation_filenode('position_claims'), "
+    "(SELECT version FROM catalogue_version)"
 )
 
 

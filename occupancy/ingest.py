@@ -11,7 +11,7 @@ events, move heads, (reports).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
@@ -22,6 +22,7 @@ from occupancy.layouts import Layout
 from occupancy.parse import EventItem, ParsedBatch, Reject, ReportItem
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
+_NO_LIMIT = datetime.min.replace(tzinfo=UTC)
 _SQL = Path(__file__).with_name("sql")
 
 
@@ -67,11 +68,21 @@ class IngestResult:
 
 
 def ingest_batch(
-    conn: sa.Connection, station_id: int, layout: Layout | None, batch: ParsedBatch, now: datetime
+    conn: sa.Connection,
+    station_id: int,
+    layout: Layout | None,
+    batch: ParsedBatch,
+    now: datetime,
+    *,
+    oldest: datetime | None = None,
 ) -> IngestResult:
-    """Validate and store one batch posted with `station_id`'s credential, in the caller's transaction."""
+    """Validate and store one batch posted with `station_id`'s credential, in the caller's transaction.
+
+    Items before `oldest` (the retention of stored events: their day may be dropped already, and with it
+    what would tell a repeat from a new event) are refused as `expired_ts`."""
     result = IngestResult(rejects=list(batch.rejects))
     latest = now + FUTURE_TOLERANCE
+    earliest = oldest or _NO_LIMIT
     nozzles: dict[tuple[int, int], list[EventItem]] = {}
     valid = (
         {(number, n) for number, p in layout.items() for n in p.nozzle_grades}
@@ -81,7 +92,7 @@ def ingest_batch(
     for ev in batch.events:
         key = (ev.position, ev.nozzle)
         if (
-            key in valid and ev.station_id == station_id and ev.ts <= latest
+            key in valid and ev.station_id == station_id and earliest <= ev.ts <= latest
         ):  # the usual case, checked at once
             group = nozzles.get(key)
             if group is None:
@@ -89,7 +100,7 @@ def ingest_batch(
             else:
                 group.append(ev)
             continue
-        code = _static_problem(ev.station_id, station_id, layout, ev.ts, latest)
+        code = _static_problem(ev.station_id, station_id, layout, ev.ts, latest, earliest)
         if code is None and layout is not None:
             position = layout.get(ev.position)
             if position is None:
@@ -102,7 +113,7 @@ def ingest_batch(
             nozzles.setdefault((ev.position, ev.nozzle), []).append(ev)
     reports: list[ReportItem] = []
     for rep in batch.reports:
-        code = _static_problem(rep.station_id, station_id, layout, rep.ts, latest)
+        code = _static_problem(rep.station_id, station_id, layout, rep.ts, latest, earliest)
         if code is not None:
             result.rejects.append(Reject(rep.index, *code))
         else:
@@ -120,7 +131,12 @@ def ingest_batch(
 
 
 def _static_problem(
-    item_station: int, station_id: int, layout: Layout | None, ts: datetime, latest: datetime
+    item_station: int,
+    station_id: int,
+    layout: Layout | None,
+    ts: datetime,
+    latest: datetime,
+    earliest: datetime,
 ) -> tuple[str, str] | None:
     if item_station != station_id:
         return ("other_station", f"this credential posts for station {station_id} only, not {item_station}")
@@ -128,6 +144,8 @@ def _static_problem(
         return ("unknown_station", f"station {station_id} is not in the catalogue")
     if ts > latest:
         return ("future_ts", f"ts {ts.isoformat()} is more than 5 minutes ahead of the server clock")
+    if ts < earliest:
+        return ("expired_ts", f"ts {ts.isoformat()} is before the stored history ({earliest.isoformat()})")
     return None
 
 

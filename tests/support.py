@@ -166,7 +166,13 @@ def live_server(
 ) -> Iterator[LiveServer]:
     """The real app on a free port, reading the time from `clock` (a new ManualClock by default)."""
     # List views show waits as of the last whole second (tests post events seconds before they look).
-    base = {"DATABASE_URL": database_url, "index_refresh_seconds": 0.1, "occupancy_list_wait_seconds": 1.0}
+    # No upkeep round unless a test asks for one (a round follows the test's clock, dropping what is old).
+    base = {
+        "DATABASE_URL": database_url,
+        "index_refresh_seconds": 0.1,
+        "occupancy_list_wait_seconds": 1.0,
+        "upkeep_every_seconds": 0,
+    }
     settings = Settings.model_validate({**base, **overrides})
     clock = clock or ManualClock()
     server = ThreadServer(lambda: create_app(settings, clock))

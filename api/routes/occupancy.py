@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 import orjson
@@ -43,8 +44,9 @@ calling, authorized, fueling, completed, offline; ts RFC 3339 with offset; seq i
 waiting reports `{station_id, waiting_vehicles, ts}`, as a JSON array (`application/json`) or NDJSON
 (`application/x-ndjson`), with the station's credential. Every item is accepted, counted as a duplicate,
 or rejected with its index, a code (other_station, unknown_station, unknown_position, unknown_nozzle,
-impossible_transition, ts_order, seq_conflict, report_conflict, future_ts, missing_field, invalid_field,
-invalid_item) and a reason; the accepted ones are stored before the answer."""
+impossible_transition, ts_order, seq_conflict, report_conflict, future_ts, expired_ts (older than the
+occupancy retention), missing_field, invalid_field, invalid_item) and a reason; the accepted ones are
+stored before the answer."""
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -110,7 +112,9 @@ async def post_events(request: Request, station_id: StationAuthDep) -> Response:
         batch = parse_batch(body, media in NDJSON_TYPES, settings.occupancy_max_batch)
         with engine.begin() as conn:
             layout = feed.layouts.get(conn, station_id)
-            return layout, ingest_batch(conn, station_id, layout, batch, clock.now())
+            now = clock.now()
+            oldest = now - timedelta(days=settings.occupancy_retention_days)
+            return layout, ingest_batch(conn, station_id, layout, batch, now, oldest=oldest)
 
     layout, result = await run_in_threadpool(store)
     feed.apply_own((station_id, layout) if layout is not None else None, result.events, result.reports)

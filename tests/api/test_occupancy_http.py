@@ -73,6 +73,7 @@ def test_batch_applies_the_good_items_and_rejects_the_rest_by_index(
         event(a, 2, 3, "calling", 1, "2026-11-22 08:00"),  # 12: no offset
         event(a, 2, 3, "calling", 5, at(80)),
         event(a, 2, 3, "authorized", 6, at(95)),  # 14: time goes back
+        event(a, 2, 2, "calling", 2, at(16 * 86_400)),  # 15: older than the 15 days of retention
     ]
     body = ok(post(server, token, items))
     codes = {r["index"]: r["code"] for r in body["rejects"]}
@@ -87,9 +88,10 @@ def test_batch_applies_the_good_items_and_rejects_the_rest_by_index(
         11: "invalid_item",
         12: "invalid_field",
         14: "ts_order",
+        15: "expired_ts",
     }
     assert all(r["reason"] for r in body["rejects"])
-    assert (body["accepted"], body["duplicates"], body["rejected"]) == (5, 0, 10)
+    assert (body["accepted"], body["duplicates"], body["rejected"]) == (5, 0, 11)
     assert statuses(server, a) == {1: "occupied", 2: "occupied", 3: "unknown"}  # 3 never reported
 
     again = ok(post(server, token, good))
