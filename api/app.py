@@ -18,7 +18,7 @@ from api.errors import install_error_handlers, problem
 from api.live_changes import ChangeFollower, following
 from api.occupancy_live import running_occupancy
 from api.plain_route import install_plain_routes
-from api.routes import checkout, compare, health, nearby, occupancy, operator, prices, stations
+from api.routes import checkout, compare, health, maps, nearby, occupancy, operator, prices, stations
 from api.settings import Settings
 from db.engine import make_engine
 from geo.live_index import LiveIndex
@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     # /v1/stations/nearby must come before /v1/stations/{station_id}.
     install_plain_routes(app, nearby.router)
     install_plain_routes(app, compare.router)
+    install_plain_routes(app, maps.router)
     app.include_router(health.router)
     app.include_router(stations.router)
     app.include_router(prices.router)

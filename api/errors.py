@@ -27,6 +27,7 @@ from geo.errors import (
     InvalidHours,
     InvalidSearch,
     StationNotFound,
+    TileNotFound,
     UnknownGrade,
 )
 from geo.live_index import IndexNotReady
@@ -46,6 +47,7 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     UnknownGrade: (400, "unknown-grade", "Unknown fuel grade"),
     GeoError: (400, "invalid-parameter", "Invalid parameter"),
     StationNotFound: (404, "station-not-found", "Station not found"),
+    TileNotFound: (404, "tile-not-found", "No such tile"),
     InvalidFill: (400, "invalid-fill", "Invalid fill"),
     PriceUnavailable: (422, "price-unavailable", "No current price"),
     QuoteInvalid: (400, "invalid-quote", "Invalid quote token"),

@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     coupon_hold_seconds: int = Field(default=1200, gt=0)
     checkout_sweep_seconds: float = Field(default=5.0, ge=0)
 
+    # Navigation links (nav=true): the app name the map apps' URI APIs ask for (Amap and Baidu `src`,
+    # Tencent `referer`, the key's registered name). Not a secret: it is in every link.
+    map_app_key: str = Field(default="fuel-stations", min_length=1, max_length=64)
+
     def unsafe(self) -> list[str]:
         """What keeps these settings from serving outside development mode (empty when nothing does)."""
         if self.mode == "development":

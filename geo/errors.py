@@ -27,3 +27,7 @@ class StationNotFound(LookupError):
     def __init__(self, station_id: int) -> None:
         super().__init__(f"station {station_id} does not exist")
         self.station_id = station_id
+
+
+class TileNotFound(LookupError):
+    """A tile column or row beyond its zoom's 2^z."""

@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from api.list_params import NearbyParams, parse_nearby
 from api.live_changes import BEHIND_HEADER_DOC
+from api.map_params import ViewportParams
 from api.plain_route import PlainRoute
 from api.problems import problem_responses
 from api.query_string import ParameterErrors, openapi_parameters, query_dict
@@ -52,8 +53,8 @@ async def nearby(request: Request) -> Response:
     # Only `request`: no dependency to solve (measured: ServicesDep cost ~60-90 µs a request here).
     params = parse_nearby(query_dict(request.scope["query_string"]))
     coord = coords.CoordSystem.parse(params.coord)
-    ask = nearby_ask(params, coord, request.headers.get("x-driver-id"))
     services = services_of(request)
+    ask = nearby_ask(params, coord, request.headers.get("x-driver-id"), services.settings.map_app_key)
     now = services.clock.now()
     found = await lists.nearby(services.lists, ask, now)
     body = nearby_body(found, coord, (params.lon, params.lat), params.radius_m, now)
@@ -61,7 +62,9 @@ async def nearby(request: Request) -> Response:
     return Response(body, media_type="application/json", headers=changes.behind_header() if changes else None)
 
 
-def nearby_ask(params: NearbyParams, coord: coords.CoordSystem, driver_id: str | None) -> lists.NearbyAsk:
+def nearby_ask(
+    params: NearbyParams, coord: coords.CoordSystem, driver_id: str | None, app_key: str = ""
+) -> lists.NearbyAsk:
     lon, lat = coords.to_wgs84(params.lon, params.lat, coord)
     grade = normalize_grade(params.grade) if params.grade else None
     disk = NearbyQuery(
@@ -79,13 +82,14 @@ def nearby_ask(params: NearbyParams, coord: coords.CoordSystem, driver_id: str |
         sort=params.sort,
         grade=grade or DEFAULT_COLUMN_GRADE,
         prices=params.prices,
-        fill=_fill(params) if params.wants_effective else None,
+        fill=fill_of(params) if params.wants_effective else None,
         driver_id=driver_id,
         wait=params.wants_wait,
+        nav_app=app_key if params.nav else None,
     )
 
 
-def _fill(params: NearbyParams) -> FillRequest:
+def fill_of(params: NearbyParams | ViewportParams) -> FillRequest:
     try:
         if params.litres is not None:
             return FillRequest.by_litres(params.litres)

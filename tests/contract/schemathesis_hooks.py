@@ -3,7 +3,8 @@
 Only these are filtered out of the generated requests; each is documented on its fields and refused with
 a 400 naming them: a rule's `valid_to` must lie after its `valid_from`; a member level has at most one
 discount per grade; a nearby cursor is one the service could have issued (it decodes); compare takes at
-most one fill (an amount, litres, or tank capacity with level; none is ¥300)."""
+most one fill (an amount, litres, or tank capacity with level; none is ¥300); a viewport's bbox has
+minLon <= maxLon and minLat <= maxLat, inside the world."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 import schemathesis
 
+from api.map_params import parse_bbox
 from geo.errors import InvalidSearch
 from geo.nearby import decode_cursor
 
@@ -52,6 +54,11 @@ def filter_query(context: Any, query: Any) -> bool:
         try:
             decode_cursor(str(query["cursor"]))
         except InvalidSearch:
+            return False
+    if path == "/v1/stations" and _given(query, "bbox"):
+        try:
+            parse_bbox(query["bbox"])
+        except ValueError:
             return False
     if path == "/v1/prices/compare":
         tank, level = _given(query, "tank_capacity"), _given(query, "level")
