@@ -163,7 +163,7 @@ def test_clusters_carry_the_cheapest_fresh_price_and_brand_shares(
     inside = in_box(engine, coords.CoordSystem.WGS84, *box)
     assert len(inside) > 200
     with engine.connect() as conn:
-        grades = dict(
+        grades: dict[int, list[str]] = dict(
             conn.execute(text("SELECT id, grades FROM stations WHERE id = ANY(:ids)"), {"ids": inside}).all()
         )
     sellers = [i for i in inside if "92" in grades[i]][:6]
