@@ -96,21 +96,20 @@ def _clusters_layer(
     scale = float(1 << z) * EXTENT
     gx = np.clip(((cx - x0) * scale).astype(np.int64), 0, EXTENT - 1).tolist()
     gy = np.clip(((cy - y0) * scale).astype(np.int64), 0, EXTENT - 1).tolist()
-    grouped = positions[found.order]
-    features = []
-    for i, (start, count) in enumerate(zip(found.starts.tolist(), found.counts.tolist(), strict=True)):
-        members = grouped[start : start + count]
-        brand_counts = np.bincount(snap.brand[members], minlength=len(snap.brands))
-        mask = int(np.bitwise_or.reduce(snap.grade_mask[members]))
-        features.append(
-            {
-                "geometry": Point(gx[i], gy[i]),
-                "properties": {
-                    "count": count,
-                    "brand": snap.brands[int(np.argmax(brand_counts))],
-                    "grades": grades_text(mask),
-                },
-                "id": int(found.keys[i]),
-            }
+    width = len(snap.brands)
+    k = len(found.counts)
+    brand_counts = np.bincount(found.group * width + snap.brand[positions], minlength=k * width)
+    top_brand = brand_counts.reshape(k, width).argmax(axis=1).tolist()
+    masks = np.zeros(k, dtype=np.int64)
+    np.bitwise_or.at(masks, found.group, snap.grade_mask[positions])
+    features = [
+        {
+            "geometry": Point(gx[i], gy[i]),
+            "properties": {"count": count, "brand": snap.brands[top_brand[i]], "grades": grades_text(mask)},
+            "id": key,
+        }
+        for i, (key, count, mask) in enumerate(
+            zip(found.keys.tolist(), found.counts.tolist(), masks.tolist(), strict=True)
         )
+    ]
     return {"name": CLUSTERS_LAYER, "features": features}

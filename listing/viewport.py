@@ -64,7 +64,7 @@ async def viewport(sources: ListSources, ask: ViewportAsk, now: datetime) -> Vie
         lons, lats = snap.lonlat[ask.box.coord]
         found = cluster(lons[inside], lats[inside], ask.zoom, MAX_CLUSTERS)
         book = sources.prices.book(snap.version)
-        facts = _facts(snap, book, inside[found.order], found, now)
+        facts = _facts(snap, book, inside, found, now)
         return Viewport(snap, open_state, len(inside), inside[:0], None, found, facts)
     parts: list[columns.Members] = []
     if ask.prices:
@@ -107,34 +107,32 @@ async def _effective(
 
 
 def _facts(
-    snap: Snapshot, book: PriceBook, grouped: np.ndarray, found: Clusters, now: datetime
+    snap: Snapshot, book: PriceBook, inside: np.ndarray, found: Clusters, now: datetime
 ) -> ClusterFacts:
-    """Cheapest fresh price per grade and brand counts of each cluster (`grouped`: positions in cluster
-    order)."""
+    """Cheapest fresh price per grade and brand counts of each cluster (`inside`: the clustered
+    positions, in the order `found.group` follows)."""
     n = len(found.counts)
     cheapest: list[list[tuple[str, str, int]]] = [[] for _ in range(n)]
     fresh_since = now.timestamp() - STALE_AFTER_S
     none = np.iinfo(np.int64).max
     for grade in sorted(book.grades):
         prices = book.grades[grade]
-        has_price, _, shown, stale = prices.shown(grouped, fresh_since)
+        has_price, _, shown, stale = prices.shown(inside, fresh_since)
         fresh = has_price & ~stale
-        currency = prices.currency[grouped]
+        if not fresh.any():
+            continue
+        currency = prices.currency[inside]
         for code, name in enumerate(CURRENCIES):
-            value = np.where(fresh & (currency == code), shown.astype(np.int64), none)
-            if not len(value) or value.min() == none:
+            mine = fresh & (currency == code)
+            if not mine.any():
                 continue
-            lowest = np.minimum.reduceat(value, found.starts)
+            lowest = np.full(n, none, dtype=np.int64)
+            np.minimum.at(lowest, found.group[mine], shown[mine].astype(np.int64))
             for i in np.flatnonzero(lowest != none).tolist():
                 cheapest[i].append((grade, name, int(lowest[i])))
-    codes = snap.brand[grouped].astype(np.int64)
     width = len(snap.brands)
-    group = np.repeat(np.arange(n, dtype=np.int64), found.counts)
-    table = (
-        np.bincount(group * width + codes, minlength=n * width).reshape(n, width)
-        if n
-        else np.zeros((0, width))
-    )
+    codes = snap.brand[inside].astype(np.int64)
+    table = np.bincount(found.group * width + codes, minlength=n * width).reshape(n, width)
     brands: list[list[tuple[str, int]]] = []
     for row in table.tolist():
         present = sorted((-int(c), snap.brands[b]) for b, c in enumerate(row) if c)
