@@ -7,8 +7,8 @@ WGS-84 box widened by SHIFT_MARGIN_DEG (GCJ-02 moves a point by at most 0.0103°
 of latitude, BD-09 by at most another 0.0070°), and its cell's centre lies within the cell's
 circumradius of it, so the cells whose centres lie in that box widened once more by the circumradius hold
 every candidate. Each candidate is then tested exactly (closed box: min <= lon <= max, min <= lat <= max).
-A box too large for a few thousand cells is scanned instead (a vectorised test of every station costs
-less than gathering that many buckets)."""
+Resolution 7 serves boxes of a few dozen cells, resolution 5 up to 1,500 cells; a larger box is
+scanned instead (a vectorised test of every station costs less than gathering that many buckets)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ from geo.snapshot import STATUS_CODES, Snapshot
 SHIFT_MARGIN_DEG = 0.03  # > GCJ-02 (0.0103°) + BD-09 (0.0065° + rotation < 0.0005°) shifts, with room
 _METRES_PER_DEG_LAT = 110_000.0  # below the ellipsoid's smallest (110,574 m): errs wide
 _METRES_PER_DEG_LON_EQUATOR = 111_000.0
-_MAX_CELLS = 1_500  # more than this at resolution 5: scan every station
+# Cells worth gathering at each resolution (h3's polygon fill and one bucket lookup per cell cost more
+# than testing the extra candidates a coarser cell brings); more than the last: scan every station.
+_MAX_CELLS = {7: 64, 5: 1_500}
 _CELL_AREA_KM2 = {7: 5.16, 5: 252.9}  # average cell areas
 CLOSED = STATUS_CODES["closed"]
 
@@ -76,7 +78,10 @@ def candidates(snap: Snapshot, box: Box) -> np.ndarray | None:
     for res in (7, 5):
         margin = cells.CIRCUMRADIUS_BOUND_M[res] * 1.2
         west, south, east, north = _widened(box, margin)
-        if east - west >= 180.0 or _area_km2(west, south, east, north) / _CELL_AREA_KM2[res] > _MAX_CELLS:
+        if (
+            east - west >= 180.0
+            or _area_km2(west, south, east, north) / _CELL_AREA_KM2[res] > _MAX_CELLS[res]
+        ):
             continue
         buckets = snap.buckets[res]
         found = [
@@ -89,6 +94,8 @@ def candidates(snap: Snapshot, box: Box) -> np.ndarray | None:
 
 
 def eligible(snap: Snapshot, positions: np.ndarray, filters: Filters, open_state: np.ndarray) -> np.ndarray:
+    if filters.grade_bit is None and filters.brand is None and not filters.open_now:
+        return positions
     keep = np.ones(len(positions), dtype=bool)
     if filters.grade_bit is not None:
         keep &= (snap.grade_mask[positions] & (1 << filters.grade_bit)) != 0
@@ -102,9 +109,10 @@ def eligible(snap: Snapshot, positions: np.ndarray, filters: Filters, open_state
 def stations_in_box(snap: Snapshot, box: Box, filters: Filters, open_state: np.ndarray) -> np.ndarray:
     """Snapshot positions of the eligible stations whose `box.coord` position lies in the box, by id."""
     found = candidates(snap, box)
-    if found is None:
-        found = np.flatnonzero(snap.status != CLOSED)
     lons, lats = snap.lonlat[box.coord]
+    if found is None:  # every station, tested in place (already in id order)
+        inside = (lons >= box.west) & (lons <= box.east) & (lats >= box.south) & (lats <= box.north)
+        return eligible(snap, np.flatnonzero(inside & (snap.status != CLOSED)), filters, open_state)
     x, y = lons[found], lats[found]
     inside = (x >= box.west) & (x <= box.east) & (y >= box.south) & (y <= box.north)
     return np.sort(eligible(snap, found[inside], filters, open_state))

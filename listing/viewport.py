@@ -17,7 +17,7 @@ from listing.rank import STALE_AFTER_S, by_payable, driver_context
 from listing.sources import ListSources
 from pricing.compare import CompareRequest
 from pricing.fills import FillRequest
-from pricing.pricebook import CURRENCIES, PriceBook
+from pricing.pricebook import CURRENCIES, NO_PRICE, PriceBook
 
 MAX_STATIONS = 200  # more inside the box: clusters
 MAX_CLUSTERS = 256
@@ -117,17 +117,20 @@ def _facts(
     none = np.iinfo(np.int64).max
     for grade in sorted(book.grades):
         prices = book.grades[grade]
-        has_price, _, shown, stale = prices.shown(inside, fresh_since)
-        fresh = has_price & ~stale
+        # fresh pump prices first (most stations sell only some grades): the full shown() on those alone
+        fresh = (prices.pump[inside] != NO_PRICE) & (prices.confirmed[inside] >= fresh_since)
         if not fresh.any():
             continue
-        currency = prices.currency[inside]
+        sellers = inside[fresh]
+        groups = found.group[fresh]
+        _, _, shown, _ = prices.shown(sellers, fresh_since)
+        currency = prices.currency[sellers]
         for code, name in enumerate(CURRENCIES):
-            mine = fresh & (currency == code)
+            mine = currency == code
             if not mine.any():
                 continue
             lowest = np.full(n, none, dtype=np.int64)
-            np.minimum.at(lowest, found.group[mine], shown[mine].astype(np.int64))
+            np.minimum.at(lowest, groups[mine], shown[mine].astype(np.int64))
             for i in np.flatnonzero(lowest != none).tolist():
                 cheapest[i].append((grade, name, int(lowest[i])))
     width = len(snap.brands)
