@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-MAX_TILES = 20_000  # about 40 MB at the largest tiles seen (2 KB): then start again
+MAX_BYTES = 64 << 20  # per worker; past it the cache starts again (dense city tiles run to ~30 KB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,17 +28,18 @@ def tile_etag(body: bytes) -> str:
 class TileCache:
     version: int = -1
     tiles: dict[tuple[str, int, int, int], Tile] = field(default_factory=dict)
-    renders: int = 0  # tiles rendered (misses), for tests and benchmarks
+    size: int = 0  # bytes held
 
     def get(self, version: int, key: tuple[str, int, int, int], render: Callable[[], bytes]) -> Tile:
         if version != self.version:
             self.tiles.clear()
-            self.version = version
+            self.version, self.size = version, 0
         tile = self.tiles.get(key)
         if tile is None:
             body = render()
-            self.renders += 1
-            if len(self.tiles) >= MAX_TILES:
+            if self.size + len(body) > MAX_BYTES:
                 self.tiles.clear()
+                self.size = 0
             tile = self.tiles[key] = Tile(body, tile_etag(body))
+            self.size += len(body)
         return tile
