@@ -22,6 +22,7 @@ from api.routes import (
     checkout,
     compare,
     health,
+    maps,
     me,
     nearby,
     occupancy,
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     install_plain_routes(app, nearby.router)
     install_plain_routes(app, compare.router)
     app.include_router(route_search.router)
+    install_plain_routes(app, maps.router)
     app.include_router(health.router)
     app.include_router(stations.router)
     app.include_router(prices.router)

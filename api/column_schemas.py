@@ -23,3 +23,19 @@ class EffectiveColumn(BaseModel):
     litres: str = Field(pattern=DECIMAL)
     payable: str = Field(pattern=DECIMAL)
     effective_price_per_litre: str = Field(pattern=DECIMAL)
+
+
+class NavigationLink(BaseModel):
+    coord: str = Field(
+        description="the system of the link's coordinates: gcj02 (Amap, Tencent) or bd09 (Baidu)"
+    )
+    web: str = Field(description="the app's public URI API page (opens the app when installed)")
+    app: str = Field(description="the app's own URI scheme (amapuri://, qqmap://, baidumap://)")
+
+
+class NavigationLinks(BaseModel):
+    """Driving navigation to the station (nav=true): 一键导航."""
+
+    amap: NavigationLink
+    tencent: NavigationLink
+    baidu: NavigationLink

@@ -29,6 +29,7 @@ from geo.errors import (
     InvalidRoute,
     InvalidSearch,
     StationNotFound,
+    TileNotFound,
     UnknownGrade,
     UnknownRegion,
 )
@@ -52,6 +53,7 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     UnknownRegion: (404, "region-not-found", "Region not found"),
     GeoError: (400, "invalid-parameter", "Invalid parameter"),
     StationNotFound: (404, "station-not-found", "Station not found"),
+    TileNotFound: (404, "tile-not-found", "No such tile"),
     InvalidFill: (400, "invalid-fill", "Invalid fill"),
     PriceUnavailable: (422, "price-unavailable", "No current price"),
     NotAllowed: (422, "coupon-not-applicable", "These coupons cannot be used for this fill"),

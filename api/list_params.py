@@ -218,6 +218,10 @@ _REGION = (
     "name (昆明, 云南; a province before a city of the same name); one no station lies in is a 404 "
     "region-not-found"
 )
+NAV_DESCRIPTION = (
+    "add `navigation`: links that open driving navigation to the station in Amap and Tencent Maps "
+    "(GCJ-02) and Baidu Maps (BD-09, coord_type=bd09ll), web and app scheme, name percent-encoded"
+)
 
 
 def _true(raw: str | None) -> bool:
@@ -277,6 +281,7 @@ class NearbyParams(BaseModel):
     )
     amount: Amount = Field(None, description="fill for effective prices, ¥ (default 300)")
     litres: Litres = Field(None, description="fill for effective prices, litres")
+    nav: Flag = Field(False, description=NAV_DESCRIPTION)
 
     @property
     def wants_wait(self) -> bool:
@@ -295,7 +300,7 @@ NEARBY_ORDER = {
     name: i
     for i, name in enumerate(
         ("lat", "lon", "radius_m", "limit", "open_now", "prices", "sort", "wait", "effective")
-        + ("amount", "litres")
+        + ("amount", "litres", "nav")
     )
 }
 

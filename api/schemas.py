@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from api.column_schemas import EffectiveColumn, ListedPrice
+from api.column_schemas import EffectiveColumn, ListedPrice, NavigationLinks
 from api.detail_schemas import GradePrices, GradeWait, Today
 
 
@@ -40,6 +40,7 @@ class NearbyStation(BaseModel):
         default=None, description="with wait=true: expected wait for `grade`, minutes; null when unknown"
     )
     wait_stale: bool | None = Field(default=None, description="with wait=true: the station's reports are old")
+    navigation: NavigationLinks | None = Field(default=None, description="with nav=true")
 
 
 class NearbyPage(BaseModel):

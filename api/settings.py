@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     ordercore_outbox_retention_days: float = Field(default=7.0, ge=0)
     ordercore_events_retention_days: float = Field(default=30.0, ge=1)
     change_log_retention_days: float = Field(default=7.0, ge=0)
+    # Navigation links (nav=true): the app name the map apps' URI APIs ask for (Amap and Baidu `src`,
+    # Tencent `referer`, the key's registered name). Not a secret: it is in every link.
+    map_app_key: str = Field(default="fuel-stations", min_length=1, max_length=64)
 
     def unsafe(self) -> list[str]:
         """What keeps these settings from serving outside development mode (empty when nothing does)."""

@@ -76,3 +76,10 @@ def from_hex(text: str) -> int:
 @lru_cache(maxsize=1 << 18)
 def center_and_vertices(cell: int) -> tuple[tuple[float, float], tuple[tuple[float, float], ...]]:
     return center_of(cell), tuple(boundary_of(cell))
+
+
+def box_cells(west: float, south: float, east: float, north: float, res: int) -> list[int]:
+    """Cells whose centre lies inside the box (degrees; h3 takes its edges as straight in lon/lat).
+    No guaranteed order."""
+    shape = h3.LatLngPoly([(south, west), (south, east), (north, east), (north, west)])
+    return [int(c) for c in h3i.h3shape_to_cells(shape, res)]

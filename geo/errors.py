@@ -53,3 +53,7 @@ class UnknownService(UnknownName):
 
 class UnknownRegion(UnknownName):
     kind = "region"
+
+
+class TileNotFound(LookupError):
+    """A tile column or row beyond its zoom's 2^z."""

@@ -10,6 +10,9 @@ from typing import Any
 import numpy as np
 import orjson
 
+from geo.coords import CoordSystem
+from geo.navigation import navigation_links
+from geo.snapshot import Snapshot
 from listing.memo import MemberMemo, Window, held, window
 from pricing.breakdown import Breakdown
 from pricing.compare import PRICE_COLUMNS, CompareRequest, Ranked, rank
@@ -166,3 +169,17 @@ def breakdown_json(breakdown: Breakdown) -> dict[str, Any]:
         "payment_promotion_ids": list(breakdown.payment_promotion_ids),
         "points_used": breakdown.points_used,
     }
+
+
+def navigation_members(snap: Snapshot, positions: np.ndarray, app: str) -> Members:
+    """`,"navigation":{"amap":{coord, web, app},"tencent":{...},"baidu":{...}}` (geo/navigation.py)."""
+    glons, glats = snap.lonlat[CoordSystem.GCJ02]
+    blons, blats = snap.lonlat[CoordSystem.BD09]
+    out: Members = []
+    for pos in positions.tolist():
+        name = orjson.loads(b"{" + snap.fragments[pos] + b"}")["name"]
+        links = navigation_links(
+            name, (float(glons[pos]), float(glats[pos])), (float(blons[pos]), float(blats[pos])), app
+        )
+        out.append(b',"navigation":' + orjson.dumps(links))
+    return out

@@ -50,6 +50,7 @@ class NearbyAsk:
     fill: FillRequest | None = None  # column: what the driver pays for this fill
     driver_id: str | None = None
     wait: bool = False  # column: expected wait for `grade`
+    nav_app: str | None = None  # column: navigation links, with this app name as their src/referer
 
 
 async def nearby(sources: ListSources, ask: NearbyAsk, now: datetime) -> StationList:
@@ -86,6 +87,8 @@ async def nearby(sources: ListSources, ask: NearbyAsk, now: datetime) -> Station
         occupancy = sources.book()
         minutes, stale = sources.waits.columns(occupancy, snap.ids[positions], ask.grade, now.timestamp())
         parts.append(columns.wait_members(minutes, stale))
+    if ask.nav_app is not None:
+        parts.append(columns.navigation_members(snap, positions, ask.nav_app))
     distances = chord_to_metres(chords)
     return StationList(snap, positions, distances, open_state, _joined(parts, len(positions)), cursor)
 

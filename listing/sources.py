@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from geo.live_index import LiveIndex
+from geo.tile_cache import TileCache
 from listing.memo import MemberMemo
 from listing.waits import ListWaits
 from occupancy.book import OccupancyBook
@@ -22,6 +23,7 @@ class ListSources:
     waits: ListWaits
     engine: Engine  # drivers' coupons, promotions and points (effective prices)
     memo: MemberMemo = field(default_factory=MemberMemo)  # price and anonymous effective members
+    tiles: TileCache = field(default_factory=TileCache)  # rendered vector tiles of the current catalogue
 
     def book(self) -> OccupancyBook:
         """The worker's current occupancy book (replaced when the occupancy tables were emptied)."""

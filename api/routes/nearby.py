@@ -10,6 +10,7 @@ from starlette.responses import Response
 from api.driver_identity import DRIVER_OPTIONAL_PLAIN, driver_of
 from api.list_params import NearbyParams, parse_nearby
 from api.live_changes import BEHIND_HEADER_DOC
+from api.map_params import ViewportParams
 from api.plain_route import PlainRoute
 from api.problems import problem_responses
 from api.query_string import ParameterErrors, openapi_parameters, query_dict
@@ -57,7 +58,7 @@ async def nearby(request: Request) -> Response:
     coord = coords.CoordSystem.parse(params.coord)
     services = services_of(request)
     filters = search_filters(raw_query, params.filter_values, services.lists.index.snapshot)
-    ask = nearby_ask(params, coord, driver_of(request), filters)
+    ask = nearby_ask(params, coord, driver_of(request), filters, services.settings.map_app_key)
     now = services.clock.now()
     found = await lists.nearby(services.lists, ask, now)
     body = nearby_body(found, coord, (params.lon, params.lat), params.radius_m, now)
@@ -66,7 +67,11 @@ async def nearby(request: Request) -> Response:
 
 
 def nearby_ask(
-    params: NearbyParams, coord: coords.CoordSystem, driver_id: str | None, filters: dict[str, Any]
+    params: NearbyParams,
+    coord: coords.CoordSystem,
+    driver_id: str | None,
+    filters: dict[str, Any],
+    app_key: str = "",
 ) -> lists.NearbyAsk:
     lon, lat = coords.to_wgs84(params.lon, params.lat, coord)
     grade = normalize_grade(params.grade) if params.grade else None
@@ -85,13 +90,14 @@ def nearby_ask(
         sort=params.sort,
         grade=grade or DEFAULT_COLUMN_GRADE,
         prices=params.prices,
-        fill=_fill(params) if params.wants_effective else None,
+        fill=fill_of(params) if params.wants_effective else None,
         driver_id=driver_id,
         wait=params.wants_wait,
+        nav_app=app_key if params.nav else None,
     )
 
 
-def _fill(params: NearbyParams) -> FillRequest:
+def fill_of(params: NearbyParams | ViewportParams) -> FillRequest:
     try:
         if params.litres is not None:
             return FillRequest.by_litres(params.litres)

@@ -108,6 +108,7 @@ def assert_matches_brute_force(
         assert item["along_m"] == round(along, 1) and item["off_route_m"] == round(off, 1)
     measured = postgis(server.engine, lons, lats, corridor)
     listed = {i["id"]: i["off_route_m"] for i in items}
+
     # PostGIS measures a point's distance to a geography line on the sphere, then scales: it is off the
     # geodesic by up to about 0.1% (0.45 m at 950 m, checked against pyproj's geodesic by dense sampling),
     # where the service's metric is within 2 cm (tests/geo/test_corridor_exact.py).

@@ -4,7 +4,7 @@ Only these are filtered out of the generated requests; each is documented on its
 a 400 naming them: a rule's `valid_to` must lie after its `valid_from`; a member level has at most one
 discount per grade; a nearby cursor is one the service could have issued (it decodes); compare takes at
 most one fill (an amount, litres, or tank capacity with level; none is ¥300); an order-list cursor is one
-the service issued."""
+the service issued; a viewport's bbox has minLon <= maxLon and minLat <= maxLat, inside the world."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 
 import schemathesis
 
+from api.map_params import parse_bbox
 from checkout.driver_orders import InvalidOrderCursor, decode_order_cursor
 from geo.errors import InvalidSearch
 from geo.nearby import decode_cursor
@@ -59,6 +60,11 @@ def filter_query(context: Any, query: Any) -> bool:
         try:
             decode_order_cursor(str(query["cursor"]))
         except InvalidOrderCursor:
+            return False
+    if path == "/v1/stations" and _given(query, "bbox"):
+        try:
+            parse_bbox(query["bbox"])
+        except ValueError:
             return False
     if path == "/v1/prices/compare":
         tank, level = _given(query, "tank_capacity"), _given(query, "level")

@@ -1,0 +1,149 @@
+"""The map's viewport: the stations in a box (geo.viewport) with the optional columns of nearby, or, when
+more than MAX_STATIONS are inside, their clusters (geo.clusters) with each cluster's cheapest fresh price
+per grade and its brands' shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from geo.clusters import Clusters, cluster
+from geo.snapshot import Snapshot
+from geo.viewport import Box, Filters, stations_in_box
+from listing import columns
+from listing.rank import STALE_AFTER_S, by_payable, driver_context
+from listing.sources import ListSources
+from pricing.compare import CompareRequest
+from pricing.fills import FillRequest
+from pricing.pricebook import CURRENCIES, NO_PRICE, PriceBook
+
+MAX_STATIONS = 200  # more inside the box: clusters
+MAX_CLUSTERS = 256
+
+
+@dataclass(frozen=True)
+class ViewportAsk:
+    box: Box
+    zoom: int
+    filters: Filters
+    grade: str  # the grade of the effective and wait columns
+    prices: bool = False
+    fill: FillRequest | None = None  # column: what the driver pays for this fill
+    driver_id: str | None = None
+    wait: bool = False
+    nav_app: str | None = None  # column: navigation links, with this app name as their src/referer
+
+
+@dataclass(frozen=True)
+class ClusterFacts:
+    """Per cluster: [(grade, currency, cheapest fresh shown price in milli-units)], [(brand, count)]."""
+
+    cheapest: list[list[tuple[str, str, int]]]
+    brands: list[list[tuple[str, int]]]
+
+
+@dataclass(frozen=True)
+class Viewport:
+    snap: Snapshot
+    open_state: np.ndarray
+    total: int  # eligible stations inside the box
+    positions: np.ndarray  # the stations listed (empty when clustered), by id
+    members: list[bytes] | None
+    clusters: Clusters | None = None
+    facts: ClusterFacts | None = None
+
+
+async def viewport(sources: ListSources, ask: ViewportAsk, now: datetime) -> Viewport:
+    index = sources.index
+    snap = index.snapshot
+    open_state = index.open_state(now)
+    inside = stations_in_box(snap, ask.box, ask.filters, open_state)
+    if len(inside) > MAX_STATIONS:
+        lons, lats = snap.lonlat[ask.box.coord]
+        found = cluster(lons[inside], lats[inside], ask.zoom, MAX_CLUSTERS)
+        book = sources.prices.book(snap.version)
+        facts = _facts(snap, book, inside, found, now)
+        return Viewport(snap, open_state, len(inside), inside[:0], None, found, facts)
+    parts: list[columns.Members] = []
+    if ask.prices:
+        parts.append(columns.price_members(sources.prices.book(snap.version), inside, now, sources.memo))
+    if ask.fill is not None:
+        parts.append(await _effective(sources, snap, ask, ask.fill, inside, now))
+    if ask.wait:
+        minutes, stale = sources.waits.columns(sources.book(), snap.ids[inside], ask.grade, now.timestamp())
+        parts.append(columns.wait_members(minutes, stale))
+    if ask.nav_app is not None:
+        parts.append(columns.navigation_members(snap, inside, ask.nav_app))
+    return Viewport(snap, open_state, len(inside), inside, _joined(parts))
+
+
+async def _effective(
+    sources: ListSources,
+    snap: Snapshot,
+    ask: ViewportAsk,
+    fill: FillRequest,
+    positions: np.ndarray,
+    now: datetime,
+) -> columns.Members:
+    engine_quote, member_cut = await driver_context(
+        sources, snap, ask.driver_id or None, ask.grade, now, frozenset(), fill
+    )
+    book = sources.prices.book(snap.version)
+    request = CompareRequest(
+        grade=ask.grade,
+        fill=fill,
+        now=now,
+        stale_after_seconds=STALE_AFTER_S,
+        limit=len(positions),
+        member_cut_milli=member_cut,
+    )
+    if engine_quote is None and member_cut == 0:
+        return columns.anonymous_effective_members(book, positions, request, sources.memo)
+    chords = np.zeros(len(positions))
+    ranked = await by_payable(book, positions, chords, request, engine_quote)
+    return columns.effective_members(ranked, positions)
+
+
+def _facts(
+    snap: Snapshot, book: PriceBook, inside: np.ndarray, found: Clusters, now: datetime
+) -> ClusterFacts:
+    """Cheapest fresh price per grade and brand counts of each cluster (`inside`: the clustered
+    positions, in the order `found.group` follows)."""
+    n = len(found.counts)
+    cheapest: list[list[tuple[str, str, int]]] = [[] for _ in range(n)]
+    fresh_since = now.timestamp() - STALE_AFTER_S
+    none = np.iinfo(np.int64).max
+    for grade in sorted(book.grades):
+        prices = book.grades[grade]
+        # fresh pump prices first (most stations sell only some grades): the full shown() on those alone
+        fresh = (prices.pump[inside] != NO_PRICE) & (prices.confirmed[inside] >= fresh_since)
+        if not fresh.any():
+            continue
+        sellers = inside[fresh]
+        groups = found.group[fresh]
+        _, _, shown, _ = prices.shown(sellers, fresh_since)
+        currency = prices.currency[sellers]
+        for code, name in enumerate(CURRENCIES):
+            mine = currency == code
+            if not mine.any():
+                continue
+            lowest = np.full(n, none, dtype=np.int64)
+            np.minimum.at(lowest, groups[mine], shown[mine].astype(np.int64))
+            for i in np.flatnonzero(lowest != none).tolist():
+                cheapest[i].append((grade, name, int(lowest[i])))
+    width = len(snap.brands)
+    codes = snap.brand[inside].astype(np.int64)
+    table = np.bincount(found.group * width + codes, minlength=n * width).reshape(n, width)
+    brands: list[list[tuple[str, int]]] = []
+    for row in table.tolist():
+        present = sorted((-int(c), snap.brands[b]) for b, c in enumerate(row) if c)
+        brands.append([(name, -c) for c, name in present])
+    return ClusterFacts(cheapest, brands)
+
+
+def _joined(parts: list[columns.Members]) -> list[bytes] | None:
+    if not parts:
+        return None
+    return [b"".join(item) for item in zip(*parts, strict=True)]
