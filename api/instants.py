@@ -35,8 +35,12 @@ def within_range(value: datetime) -> datetime:
     return value
 
 
-# Documented as years 1901 to 8998, which no offset can carry outside the range.
-YEARS = r"^(19[0-9][1-9]|19[1-9]0|[2-7][0-9]{3}|8[0-8][0-9]{2}|89[0-8][0-9]|899[0-8])-"
+# Documented as years 1901 to 8998, which no offset can carry outside the range, and an offset no wider
+# than +-14:00 (or Z).
+YEARS = (
+    r"^(19[0-9][1-9]|19[1-9]0|[2-7][0-9]{3}|8[0-8][0-9]{2}|89[0-8][0-9]|899[0-8])-"
+    r".*([Zz]|[+-](0[0-9]|1[0-3]):[0-5][0-9]|[+-]14:00)$"
+)
 _DOC = {"type": "string", "format": "date-time", "pattern": YEARS}
 
 

@@ -46,7 +46,12 @@ def _orders(request: Request) -> DriverOrders:
     summary="My coupons, each with its state and (for a station and fill) whether it applies and why not",
     response_model=MyCoupons,
     responses=problem_responses(
-        {400: ["invalid-parameter", "unknown-grade"], **DRIVER_PROBLEMS, 422: ["price-unavailable"]}
+        {
+            400: ["invalid-parameter", "unknown-grade"],
+            **DRIVER_PROBLEMS,
+            404: ["station-not-found"],
+            422: ["price-unavailable"],
+        }
     ),
     openapi_extra=_TEXTS,
 )
