@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from occupancy.learning import StationModel
-from occupancy.queueing import QMAX, Arrivals, FreeWindow
+from occupancy.queueing import MAX_QUEUE, QMAX, Arrivals, FreeWindow
 
 PARTICLES = 128
 REPORT_AGREEMENT = 0.25  # likelihood factor per vehicle of difference between a queue and a report
@@ -50,7 +50,7 @@ class QueueFilter:
         self.arrivals = Arrivals(model, utc_offset_s, windows)
         self.windows = windows
         self.rng = np.random.default_rng(seed)
-        self.q = np.full((PARTICLES, QMAX), -1, dtype=np.int64)
+        self.q = np.full((PARTICLES, QMAX), -1, dtype=np.int64)  # columns grow as queues do
         self.n = np.zeros(PARTICLES, dtype=np.int64)
         self.w = np.full(PARTICLES, 1.0 / PARTICLES)
         self.rows = np.arange(PARTICLES)
@@ -83,16 +83,28 @@ class QueueFilter:
         return cdf
 
     def _append(self, count: Ints, cdf: npt.NDArray[np.float64] | None) -> None:
-        """Append count[i] vehicles (grades drawn from the cumulated mix `cdf`) to queue i, up to QMAX."""
+        """Append count[i] vehicles (grades drawn from the cumulated mix `cdf`) to queue i, up to
+        MAX_QUEUE (the queue's columns grow to hold them)."""
         depth = int(count.max())
         if depth <= 0 or cdf is None:
             return
         draws = np.minimum(np.searchsorted(cdf, self.rng.random((PARTICLES, depth))), len(cdf) - 1)
-        ks = self.cols[None, :depth] if depth <= QMAX else np.arange(depth)[None, :]
-        added = np.minimum(count, QMAX - self.n)
+        ks = self.cols[None, :depth] if depth <= len(self.cols) else np.arange(depth)[None, :]
+        added = np.minimum(count, MAX_QUEUE - self.n)
+        self._grow(int((self.n + added).max()))
         r, k = np.nonzero(ks < added[:, None])
         self.q[r, self.n[r] + k] = draws[r, k]
         self.n += added
+
+    def _grow(self, need: int) -> None:
+        width = len(self.cols)
+        if need <= width:
+            return
+        while width < need:
+            width *= 2
+        wider = np.full((PARTICLES, width), -1, dtype=np.int64)
+        wider[:, : len(self.cols)] = self.q
+        self.q, self.cols = wider, np.arange(width)
 
     def births(self, a: float, b: float) -> None:
         mean = self.arrivals.mean(a, b)
@@ -102,7 +114,7 @@ class QueueFilter:
 
     def _remove_at(self, has: npt.NDArray[np.bool_], col: Ints) -> None:
         """Remove the vehicle at column col[i] from queue i, for the rows where has[i]."""
-        cut = np.where(has, col, QMAX)
+        cut = np.where(has, col, len(self.cols))
         shifted = np.empty_like(self.q)
         shifted[:, :-1] = self.q[:, 1:]
         shifted[:, -1] = -1
@@ -135,11 +147,11 @@ class QueueFilter:
 
     def report(self, count: int, at: float) -> None:
         """The station counted `count` waiting: weigh queues by their agreement, then set the length."""
-        count = min(count, QMAX)
+        count = min(count, MAX_QUEUE)
         self.w *= REPORT_AGREEMENT ** np.abs(self.n - count)
         self._normalise()
         over = self.n > count
-        self.q[over] = np.where(np.arange(QMAX)[None, :] < count, self.q[over], -1)
+        self.q[over] = np.where(self.cols[None, :] < count, self.q[over], -1)
         self.n[over] = count
         cdf = self._open_cdf(at)
         self._append(count - self.n, cdf if cdf is not None else self._fallback_cdf)
@@ -171,7 +183,7 @@ class QueueFilter:
         self._normalise()
 
     def sample(self, size: int) -> Ints:
-        """`size` queues drawn by weight: (size, QMAX) grade indexes, -1 past the end."""
+        """`size` queues drawn by weight: (size, columns) grade indexes, -1 past the end."""
         pick = self._choice(size)
         out: Ints = self.q[pick]
         return out

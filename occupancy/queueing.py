@@ -15,7 +15,8 @@ import numpy.typing as npt
 
 from occupancy.learning import StationModel
 
-QMAX = 24  # longest queue modelled (vehicles waiting, all grades)
+QMAX = 24  # queue columns a filter starts with (vehicles waiting, all grades); they grow as needed
+MAX_QUEUE = 500  # longest queue modelled: a station's report is believed up to this (the ingest's bound)
 Floats = npt.NDArray[np.float64]
 
 

@@ -181,3 +181,18 @@ def test_positions_that_never_reported_give_a_history_answer() -> None:
     est = book.wait(SID, "95", T0 + 10)
     assert est is not None and est.basis == "history_only" and not est.stale
     assert est.suggested_position is None
+
+
+def test_long_reported_queues_are_not_capped() -> None:
+    answers = {}
+    for waiting in (20, 40, 80):
+        book = _book()
+        busy = [_ev(1, 1, S.IDLE, 0, 1), _ev(2, 1, S.IDLE, 0, 1)]
+        busy += [_ev(1, 1, S.CALLING, 10, 2), _ev(1, 1, S.FUELING, 20, 3)]
+        busy += [_ev(2, 1, S.CALLING, 10, 2), _ev(2, 1, S.FUELING, 20, 3)]
+        book.apply([*busy, WaitingReport(SID, waiting, T0 + 30)])
+        est = book.wait(SID, "92", T0 + 40)
+        assert est is not None and est.basis == "reported_queue"
+        answers[waiting] = est
+    assert answers[40].queue_ahead > 30 and answers[80].queue_ahead > 70  # 24 was the old ceiling
+    assert answers[20].minutes < answers[40].minutes < answers[80].minutes
