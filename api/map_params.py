@@ -13,12 +13,18 @@ from pydantic_core import PydanticCustomError
 
 from api.list_params import (
     _COORD,
+    _Q,
+    _REGION,
+    _SERVICES,
     NAV_DESCRIPTION,
     Amount,
     Coord,
     Flag,
     Grade,
+    Keywords,
     Litres,
+    Region,
+    Services,
     Text,
     _integer,
     _true,
@@ -83,6 +89,9 @@ class ViewportParams(BaseModel):
         description="only these brands, comma-separated (codes, Chinese or English names); an unknown one "
         "is a 400 unknown-brand",
     )
+    services: Services = Field(None, description=_SERVICES)
+    q: Keywords = Field(None, description=_Q)
+    region: Region = Field(None, description=_REGION)
     open_now: Flag = Field(False, description="only stations open now (local time)")
     prices: Flag = Field(False, description="stations: add each station's current prices per grade")
     wait: Flag = Field(False, description="stations: add `wait_minutes` for `grade` and `wait_stale`")
@@ -94,12 +103,16 @@ class ViewportParams(BaseModel):
     litres: Litres = Field(None, description="fill for effective prices, litres")
     nav: Flag = Field(False, description="stations: " + NAV_DESCRIPTION)
 
+    @property
+    def filter_values(self) -> dict[str, str | None]:
+        return {"brand": self.brand, "services": self.services, "region": self.region, "q": self.q}
+
 
 VIEWPORT_ORDER = {
     name: i
     for i, name in enumerate(
-        ("bbox", "zoom", "coord", "grade", "brand", "open_now", "prices", "wait", "effective", "amount")
-        + ("litres", "nav")
+        ("bbox", "zoom", "coord", "grade", "brand", "services", "q", "region", "open_now", "prices", "wait")
+        + ("effective", "amount", "litres", "nav")
     )
 }
 

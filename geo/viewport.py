@@ -19,6 +19,7 @@ import numpy as np
 
 from geo import cells, coords
 from geo.errors import InvalidSearch
+from geo.keywords import matching
 from geo.snapshot import STATUS_CODES, Snapshot
 
 SHIFT_MARGIN_DEG = 0.03  # > GCJ-02 (0.0103°) + BD-09 (0.0065° + rotation < 0.0005°) shifts, with room
@@ -56,6 +57,9 @@ class Filters:
     grade_bit: int | None = None
     brands: tuple[str, ...] | None = None  # any of these brand codes
     open_now: bool = False
+    services: int = 0  # every one of these services (bit set, geo.services.SERVICE_BITS)
+    words: tuple[str, ...] = ()  # every keyword in the name or address (geo.keywords)
+    places: tuple[int, ...] | None = None  # only stations of these region places (geo.regions)
 
 
 def _widened(box: Box, margin_m: float) -> tuple[float, float, float, float]:
@@ -94,15 +98,23 @@ def candidates(snap: Snapshot, box: Box) -> np.ndarray | None:
 
 
 def eligible(snap: Snapshot, positions: np.ndarray, filters: Filters, open_state: np.ndarray) -> np.ndarray:
-    if filters.grade_bit is None and filters.brands is None and not filters.open_now:
+    f = filters
+    plain = f.grade_bit is None and f.brands is None and f.places is None
+    if plain and not (f.open_now or f.services or f.words):
         return positions
     keep = np.ones(len(positions), dtype=bool)
-    if filters.grade_bit is not None:
-        keep &= (snap.grade_mask[positions] & (1 << filters.grade_bit)) != 0
-    if filters.brands is not None:
-        keep &= np.isin(snap.brand[positions], [snap.brand_code(b) for b in filters.brands])
-    if filters.open_now:
+    if f.grade_bit is not None:
+        keep &= (snap.grade_mask[positions] & (1 << f.grade_bit)) != 0
+    if f.brands is not None:
+        keep &= np.isin(snap.brand[positions], [snap.brand_code(b) for b in f.brands])
+    if f.services:
+        keep &= (snap.services[positions] & f.services) == f.services
+    if f.places is not None:
+        keep &= np.isin(snap.region[positions], f.places)
+    if f.open_now:
         keep &= open_state[positions] == 1
+    if f.words:  # text last: only the stations left are read
+        keep[keep] = matching(snap.texts, positions[keep], f.words)
     return positions[keep]
 
 

@@ -22,7 +22,7 @@ from api.plain_route import PlainRoute
 from api.problems import problem_responses
 from api.query_string import openapi_parameters, query_dict
 from api.routes.nearby import DEFAULT_COLUMN_GRADE, fill_of
-from api.search_filters import search_filters
+from api.search_filters import REGION_PROBLEMS, SEARCH_PROBLEMS, search_filters
 from api.services import services_of
 from geo import coords
 from geo.errors import TileNotFound
@@ -35,8 +35,9 @@ router = APIRouter(tags=["map"], route_class=PlainRoute)
 MVT = "application/vnd.mapbox-vector-tile"
 CACHE_CONTROL = "public, max-age=300"  # tiles change only with the catalogue; revalidate with the ETag
 VIEWPORT_PROBLEMS = {
-    400: ["invalid-parameter", "invalid-coordinates", "invalid-search", "unknown-grade", "unknown-brand"],
+    400: ["invalid-parameter", "invalid-coordinates", "invalid-search", "unknown-grade", *SEARCH_PROBLEMS],
     401: ["invalid-driver-token"],
+    404: [*REGION_PROBLEMS],
     503: ["index-not-ready", "prices-not-ready"],
 }
 TILE_HEADERS = {
@@ -84,8 +85,8 @@ async def viewport_stations(request: Request) -> Response:
         zoom=zoom,
         filters=Filters(
             grade_bit=GRADE_BITS[grade] if grade else None,
-            brands=search_filters(raw_query, {"brand": params.brand}, snap).get("brands"),
             open_now=params.open_now,
+            **search_filters(raw_query, params.filter_values, snap),
         ),
         grade=grade or DEFAULT_COLUMN_GRADE,
         prices=params.prices,

@@ -142,6 +142,20 @@ def test_filters_are_those_of_nearby(server: LiveServer, stations: list[int]) ->
     open_now = viewport(server, box, open_now="true")
     assert {i["id"] for i in open_now["items"]} < {i["id"] for i in every["items"]}
     assert all(i["open_now"] is True for i in open_now["items"])
+    assert viewport(server, box, brand="壳牌")["items"] == shell["items"]  # the search's alias table
+    brands = {i["brand"] for i in every["items"]} - {"shell"}
+    other = sorted(brands)[0]
+    both = viewport(server, box, brand=f"shell,{other}")
+    assert [i["id"] for i in both["items"]] == [
+        i["id"] for i in every["items"] if i["brand"] in ("shell", other)
+    ]
+    word = every["items"][0]["name"][:2]
+    named = viewport(server, box, q=word)
+    assert named["items"] and [i["id"] for i in named["items"]] == [
+        i["id"] for i in every["items"] if word in i["name"] or word in (i.get("address") or "")
+    ]
+    refused = server.get("/v1/stations", bbox=",".join(map(repr, box)), brand="不存在的牌子")
+    assert refused.status_code == 400 and refused.json()["type"] == "/problems/unknown-brand"
 
 
 def _price(engine: Engine, station_id: int, pump: str, platform: str, at: datetime) -> None:
