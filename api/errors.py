@@ -76,6 +76,7 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     occupancy_errors.UnreadableBatch: (400, "unreadable-batch", "Unreadable occupancy batch"),
     occupancy_errors.BatchTooLarge: (413, "batch-too-large", "Occupancy batch too large"),
     occupancy_errors.GradeNotSold: (422, "grade-not-sold", "The station sells no such grade"),
+    occupancy_errors.MomentNotRetained: (422, "as-of-not-retained", "That moment is no longer retained"),
     occupancy_errors.UnknownPosition: (404, "position-not-found", "Fueling position not found"),
     occupancy_errors.ClaimConflict: (409, "claim-conflict", "Order already holds another position"),
     checkout_errors.InvalidIdempotencyKey: (

@@ -206,6 +206,7 @@ class OccupancyBook:
         touched: set[int] = set()
         utc = self.utc_offset_s
         closed: list[Session] = []
+        phases: list[tuple[float, int, int, NozzleState, float]] = []
         for pos, nozzles in st.by_position.items():
             merged: list[tuple[float, int, int, NozzleState, str]] = []
             for n, (grade, log) in enumerate(nozzles):
@@ -222,9 +223,7 @@ class OccupancyBook:
                     state = STATE_OF[states[k]]
                     found = feed(seqs[k], state, t)
                     if found is not None:
-                        d = int((t + utc) // DAY_S)
-                        add_phase(self._open_day(st, d), found[0], found[1])
-                        touched.add(d)
+                        phases.append((t, pos, n, found[0], found[1]))
                     merged.append((t, n, k, state, grade))
                 log.folded_seq = seqs[hi - 1]
             if not merged:
@@ -236,6 +235,13 @@ class OccupancyBook:
             for t, n, _k, state, grade in merged:
                 if t >= fold.last_ts:  # one that came later than the fold lag is live only, not learned
                     fold.feed(t, n, state, grade, closed)
+        # Sums of floats in one order whatever the batching (events are read in time order across folds).
+        phases.sort(key=lambda p: p[:3])
+        for t, _pos, _n, state, seconds in phases:
+            d = int((t + utc) // DAY_S)
+            add_phase(self._open_day(st, d), state, seconds)
+            touched.add(d)
+        closed.sort(key=lambda s: (s.end if s.end is not None else s.start, s.position, s.start))
         for s in closed:
             d = day_of(s.start, utc)
             add_session(self._open_day(st, d), s, utc)
@@ -276,6 +282,14 @@ class OccupancyBook:
         for pos, claims in st.claims.items():
             if claims and claims[0][0] < keep_from - 2 * DAY_S:
                 st.claims[pos] = [c for c in claims if c[0] >= keep_from - 2 * DAY_S]
+
+    def answerable_from(self, station_id: int) -> float | None:
+        """The earliest `as_of` the book answers exactly for the station (its raw events cover the
+        estimator's look-back and context from there on); None: every moment (nothing dropped yet)."""
+        st = self._stations.get(station_id)
+        if st is None or all(log.pruned_seq < 0 for log in st.nozzles.values()):
+            return None
+        return st.latest - self.raw_keep_s + LOOKBACK_S + CONTEXT_S
 
     def model(self, station_id: int, as_of: float) -> StationModel | None:
         """What the book has learned for this station, as used on the day of `as_of`."""

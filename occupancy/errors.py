@@ -29,3 +29,7 @@ class GradeNotSold(OccupancyError):
 
 class OccupancyNotReady(OccupancyError):
     """The worker's live state is still loading."""
+
+
+class MomentNotRetained(OccupancyError):
+    """The moment asked about is older than the raw events the book keeps can answer exactly."""

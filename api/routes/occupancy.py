@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import orjson
@@ -23,7 +23,8 @@ from api.services import services_of
 from api.strict_types import MAX_ID
 from geo.errors import StationNotFound
 from geo.grades import normalize_grade
-from occupancy.errors import BatchTooLarge, GradeNotSold, UnreadableBatch
+from occupancy.book import OccupancyBook
+from occupancy.errors import BatchTooLarge, GradeNotSold, MomentNotRetained, UnreadableBatch
 from occupancy.ingest import IngestResult, ingest_batch
 from occupancy.layouts import Layout
 from occupancy.parse import parse_batch
@@ -132,12 +133,13 @@ async def post_events(request: Request, station_id: StationAuthDep) -> Response:
     operation_id="stationOccupancy",
     summary="Live state of each fueling position",
     response_model=StationOccupancy,
-    responses=problem_responses({404: ["station-not-found"]}),
+    responses=problem_responses({404: ["station-not-found"], 422: ["as-of-not-retained"]}),
 )
 async def station_occupancy(request: Request, station_id: StationId, as_of: AsOf = None) -> dict[str, Any]:
     at = parse_as_of(as_of, clock_of(request).now())
     services = services_of(request)
     book = await book_with_layout(services.occupancy, services.engine, station_id)
+    _retained(book, station_id, at)
     occ = book.occupancy(station_id, at)
     if occ is None:
         raise StationNotFound(station_id)
@@ -150,7 +152,7 @@ async def station_occupancy(request: Request, station_id: StationId, as_of: AsOf
     summary="Expected wait for a grade for a vehicle arriving at as_of",
     response_model=WaitEstimate,
     responses=problem_responses(
-        {400: ["unknown-grade"], 404: ["station-not-found"], 422: ["grade-not-sold"]}
+        {400: ["unknown-grade"], 404: ["station-not-found"], 422: ["grade-not-sold", "as-of-not-retained"]}
     ),
 )
 async def station_wait(
@@ -163,7 +165,17 @@ async def station_wait(
     at = parse_as_of(as_of, clock_of(request).now())
     services = services_of(request)
     book = await book_with_layout(services.occupancy, services.engine, station_id)
+    _retained(book, station_id, at)
     est = book.wait(station_id, code, at)
     if est is None:
         raise GradeNotSold(f"station {station_id} has no fueling position serving {code}")
     return wait_json(est)
+
+
+def _retained(book: OccupancyBook, station_id: int, at: float) -> None:
+    start = book.answerable_from(station_id)
+    if start is not None and at < start:
+        when = datetime.fromtimestamp(start, UTC).isoformat(timespec="seconds")
+        raise MomentNotRetained(
+            f"as_of is older than the events kept for station {station_id}: ask about {when} or later"
+        )

@@ -293,3 +293,18 @@ def test_a_revoked_credential_stops_working_within_the_cache_time(
         fresh.clock.advance(timedelta(seconds=2))  # older than the cache time: checked again, and refused
         response = post(fresh, token, items)
         assert response.status_code == 401 and response.json()["type"] == "/problems/unauthorized"
+
+
+def test_a_moment_older_than_the_kept_events_is_refused_not_answered_stale(
+    server: LiveServer, two: list[tuple[int, str]]
+) -> None:
+    (a, token), _ = two
+    now = server.clock.now()
+    beats = [event(a, 1, 1, "idle", k + 1, at(4 * 3600 - k * 300, now)) for k in range(49)]  # 4 h to now
+    assert ok(post(server, token, beats))["accepted"] == 49
+    recent = ok(server.get(f"/v1/stations/{a}/wait", grade="92", as_of=at(60, now)))
+    assert recent["stale"] is False
+    for path, params in ((f"/v1/stations/{a}/wait", {"grade": "92"}), (f"/v1/stations/{a}/occupancy", {})):
+        old = server.get(path, **params, as_of=at(3 * 3600, now))
+        assert old.status_code == 422 and old.json()["type"] == "/problems/as-of-not-retained", old.text
+        assert "or later" in old.json()["detail"]
