@@ -88,7 +88,7 @@ class WaitEstimate:
     basis: str  # "reported_queue" | "inferred_queue" | "history_only" (stale)
     stale: bool
     last_report: float | None
-    suggested_position: int | None  # a free suitable position to drive to, if any
+    suggested_position: int | None  # a free suitable position expected still free on arrival, if any
 
 
 @dataclass(slots=True)
@@ -412,7 +412,10 @@ class OccupancyBook:
         seed = seed_for(station_id, grade, as_of)
         slots, queue = self._queue_and_slots(st, occ, states, model, as_of, seed)
         dist = simulate_wait(model, slots, grade, queue.sample(SAMPLES), queue.grades, seed)
-        return make(dist, queue.mean_length(), basis, suggested)
+        ahead = queue.mean_length()
+        if ahead >= len(free):  # the vehicles expected ahead take the free positions first
+            suggested = None
+        return make(dist, ahead, basis, suggested)
 
     def _queue_and_slots(
         self,

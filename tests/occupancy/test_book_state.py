@@ -196,3 +196,27 @@ def test_long_reported_queues_are_not_capped() -> None:
         answers[waiting] = est
     assert answers[40].queue_ahead > 30 and answers[80].queue_ahead > 70  # 24 was the old ceiling
     assert answers[20].minutes < answers[40].minutes < answers[80].minutes
+
+
+def test_a_free_position_is_not_suggested_when_the_queue_ahead_will_take_it() -> None:
+    book = _book()
+    book.apply(
+        [
+            _ev(1, 1, S.IDLE, 0, 1),
+            _ev(2, 1, S.IDLE, 0, 1),
+            _ev(1, 1, S.CALLING, 10, 2),
+            _ev(1, 1, S.FUELING, 20, 3),
+            _ev(2, 1, S.CALLING, 10, 2),
+            _ev(2, 1, S.FUELING, 20, 3),
+            _ev(2, 1, S.COMPLETED, 200, 4),
+            _ev(2, 1, S.IDLE, 230, 5),  # position 2 freed a moment ago
+            WaitingReport(SID, 6, T0 + 232),  # six cars wait for it
+        ]
+    )
+    est = book.wait(SID, "92", T0 + 235)
+    assert est is not None and est.queue_ahead >= 1 and est.minutes > 0
+    assert est.suggested_position is None
+    calm = _book()
+    calm.apply([_ev(1, 1, S.IDLE, 0, 1), _ev(2, 1, S.IDLE, 0, 1), WaitingReport(SID, 0, T0 + 5)])
+    free = calm.wait(SID, "92", T0 + 200)
+    assert free is not None and free.minutes == 0 and free.suggested_position is not None
