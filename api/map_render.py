@@ -13,6 +13,7 @@ from geo.coords import CoordSystem
 from geo.viewport import Box
 from listing.viewport import Viewport
 from pricing.pricebook import CURRENCIES, price_text
+from timekeeping.rfc3339 import instant_text
 
 _OPEN = {1: b"true", 0: b"false", -1: b"null"}
 
@@ -69,7 +70,7 @@ def viewport_body(found: Viewport, box: Box, zoom: int, now: datetime) -> bytes:
         "coord": box.coord.value,
         "bbox": {"west": box.west, "south": box.south, "east": box.east, "north": box.north},
         "zoom": zoom,
-        "as_of": now.isoformat(timespec="seconds"),
+        "as_of": instant_text(now),
         "catalogue_version": found.snap.version,
         "kind": "clusters" if clustered else "stations",
         "count": found.total,

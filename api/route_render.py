@@ -9,6 +9,7 @@ from api.render import list_body
 from geo.coords import CoordSystem
 from geo.route import Route
 from listing.route_list import RouteAsk, RouteList
+from timekeeping.rfc3339 import instant_text
 
 _OPEN = {1: b"true", 0: b"false", -1: b"null"}
 
@@ -37,7 +38,7 @@ def route_body(found: RouteList, coord: CoordSystem, route: Route, ask: RouteAsk
         "grade": ask.grade,
         "sort": ask.sort,
         "consumption_l_per_100km": f"{ask.consumption_l_per_100km:.2f}",
-        "as_of": now.isoformat(timespec="seconds"),
+        "as_of": instant_text(now),
         "catalogue_version": snap.version,
         "stations_in_corridor": found.in_corridor,
         "count": len(items),

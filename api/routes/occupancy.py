@@ -14,7 +14,7 @@ from api.auth_station import StationAuthDep
 from api.checked_route import CheckedRoute
 from api.deps import clock_of
 from api.grade_text import GradeQuery
-from api.instants import AS_OF_QUERY
+from api.instants import AS_OF_QUERY, instant_text
 from api.occupancy_answers import EventsOutcome, StationOccupancy, WaitEstimate
 from api.occupancy_json import occupancy_json, parse_as_of, wait_json
 from api.occupancy_live import book_with_layout
@@ -175,7 +175,7 @@ async def station_wait(
 def _retained(book: OccupancyBook, station_id: int, at: float) -> None:
     start = book.answerable_from(station_id)
     if start is not None and at < start:
-        when = datetime.fromtimestamp(start, UTC).isoformat(timespec="seconds")
+        when = instant_text(datetime.fromtimestamp(start, UTC))
         raise MomentNotRetained(
             f"as_of is older than the events kept for station {station_id}: ask about {when} or later"
         )
