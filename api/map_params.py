@@ -12,12 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchem
 from pydantic_core import PydanticCustomError
 
 from api.list_params import (
+    _BRAND,
     _COORD,
     _Q,
     _REGION,
     _SERVICES,
     NAV_DESCRIPTION,
     Amount,
+    Brands,
     Coord,
     Flag,
     Grade,
@@ -25,7 +27,6 @@ from api.list_params import (
     Litres,
     Region,
     Services,
-    Text,
     _integer,
     _true,
     _validated,
@@ -84,11 +85,7 @@ class ViewportParams(BaseModel):
         None,
         description="only stations offering this grade; also the grade of effective and wait (default 92)",
     )
-    brand: Text = Field(
-        None,
-        description="only these brands, comma-separated (codes, Chinese or English names); an unknown one "
-        "is a 400 unknown-brand",
-    )
+    brand: Brands = Field(None, description=_BRAND)
     services: Services = Field(None, description=_SERVICES)
     q: Keywords = Field(None, description=_Q)
     region: Region = Field(None, description=_REGION)
