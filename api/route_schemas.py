@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict
 from api.column_schemas import DECIMAL, EffectiveColumn, ListedPrice
 from api.decimal_text import DecimalText
 from api.grade_text import GradeText
+from api.name_patterns import BRAND_PATTERN
 from api.pricing_schemas import FillBody
 from api.schemas import Location
 from api.strict_types import Flag, Whole
@@ -74,7 +75,13 @@ class RouteSearch(BaseModel):
         description="only stations offering this grade; also the grade of the effective price, detour cost "
         "and wait (92 when absent: stations are then not filtered by grade)",
     )
-    brand: str | None = Field(None, max_length=32, description="only this brand (code or Chinese name)")
+    brand: str | None = Field(
+        None,
+        max_length=64,
+        json_schema_extra={"pattern": f"^$|{BRAND_PATTERN}"},  # documented; the route names an unknown one
+        description="only these brands, comma-separated: codes, full or common Chinese names, English names "
+        "(中石化,shell); an unknown one is a 400 unknown-brand",
+    )
     open_now: Flag = Field(False, description="only stations open now (local time)")
     fill: FillBody | None = Field(None, description="the fill to price; absent: by_amount 300.00")
     consumption_l_per_100km: Consumption = Field(

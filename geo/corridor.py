@@ -42,7 +42,7 @@ class CorridorQuery:
     route: Route
     corridor_m: float  # the largest distance off the route, metres (each side)
     grade_bit: int | None = None
-    brand: str | None = None
+    brands: tuple[str, ...] | None = None  # any of these brand codes
     open_now: bool = False
 
     def __post_init__(self) -> None:
@@ -63,8 +63,8 @@ def _eligible(
     keep = np.ones(len(positions), dtype=bool)
     if query.grade_bit is not None:
         keep &= (snap.grade_mask[positions] & (1 << query.grade_bit)) != 0
-    if query.brand is not None:
-        keep &= snap.brand[positions] == snap.brand_code(query.brand)
+    if query.brands is not None:
+        keep &= np.isin(snap.brand[positions], [snap.brand_code(b) for b in query.brands])
     if query.open_now and open_state is not None:
         keep &= open_state[positions] == 1
     return keep

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -11,12 +13,14 @@ from api.driver_identity import DRIVER_OPTIONAL, DriverDep
 from api.live_changes import BEHIND_HEADER_DOC
 from api.pricing_schemas import InvalidFill
 from api.problems import problem_responses
+from api.query_string import ParameterErrors
 from api.route_render import route_body
 from api.route_schemas import EncodedPolyline, RoutePage, RouteSearch
 from api.services import services_of
 from geo import coords, polyline
-from geo.brands import brand_code
+from geo.brands import resolve_brands
 from geo.corridor import CorridorQuery
+from geo.errors import UnknownName
 from geo.grades import GRADE_BITS, normalize_grade
 from geo.route import Route, build_route
 from listing import route_list
@@ -26,7 +30,7 @@ from pricing.money import Money
 router = APIRouter(prefix="/v1/route", tags=["stations"], route_class=CheckedRoute)
 DEFAULT_COLUMN_GRADE = "92"
 ROUTE_PROBLEMS = {
-    400: ["invalid-route", "invalid-search", "invalid-fill", "unknown-grade"],
+    400: ["invalid-route", "invalid-search", "invalid-fill", "unknown-grade", "unknown-brand"],
     401: ["invalid-driver-token"],
     503: ["index-not-ready", "prices-not-ready"],
 }
@@ -46,8 +50,8 @@ ROUTE_PROBLEMS = {
 async def route_stations(body: RouteSearch, request: Request, driver_id: DriverDep) -> Response:
     coord = coords.CoordSystem.parse(body.coord)
     route = wgs84_route(body, coord)
-    ask = route_ask(body, route, driver_id)
     services = services_of(request)
+    ask = route_ask(body, route, driver_id, services.lists.index.snapshot.brands)
     now = services.clock.now()
     found = await route_list.along_route(services.lists, ask, now)
     page = route_body(found, coord, route, ask, now)
@@ -70,13 +74,20 @@ def wgs84_route(body: RouteSearch, coord: coords.CoordSystem) -> Route:
     return build_route(lons, lats)
 
 
-def route_ask(body: RouteSearch, route: Route, driver_id: str | None) -> route_list.RouteAsk:
+def route_ask(
+    body: RouteSearch, route: Route, driver_id: str | None, catalogue_brands: Collection[str] = ()
+) -> route_list.RouteAsk:
     grade = normalize_grade(body.grade) if body.grade else None
+    try:
+        brands = resolve_brands(body.brand, catalogue_brands) if body.brand else None
+    except UnknownName as exc:
+        error = {"in": "body", "name": "brand", "message": str(exc)}
+        raise ParameterErrors([error], slug="unknown-brand", title="Unknown brand", detail=str(exc)) from None
     corridor = CorridorQuery(
         route=route,
         corridor_m=body.corridor_m,
         grade_bit=GRADE_BITS[grade] if grade else None,
-        brand=brand_code(body.brand) if body.brand else None,
+        brands=brands,
         open_now=body.open_now,
     )
     try:

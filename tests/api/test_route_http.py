@@ -404,3 +404,16 @@ def test_a_drivers_coupon_prices_the_route_for_that_driver(
         "/v1/route/stations", json={"route": ROAD}, headers={"Authorization": "Bearer not.a.token"}
     )
     assert forged.status_code == 401 and forged.json()["type"] == "/problems/invalid-driver-token"
+
+
+def test_brands_are_read_as_drivers_type_them(clusters: LiveServer) -> None:
+    lon0, lat0 = CENTRES[1]
+    route = geojson([lon0 - 0.2, lon0, lon0 + 0.2], [lat0 - 0.1, lat0, lat0 + 0.1])
+    every = every_item(clusters, route, corridor_m=5000)
+    sinopec = every_item(clusters, route, corridor_m=5000, brand="中石化")  # the alias table, as nearby
+    assert sinopec and [i["id"] for i in sinopec] == [i["id"] for i in every if i["brand"] == "sinopec"]
+    both = every_item(clusters, route, corridor_m=5000, brand="sinopec,壳牌")
+    assert [i["id"] for i in both] == [i["id"] for i in every if i["brand"] in ("sinopec", "shell")]
+    refused = clusters.client.post("/v1/route/stations", json={"route": route, "brand": "不存在的牌子"})
+    assert refused.status_code == 400 and refused.json()["type"] == "/problems/unknown-brand"
+    assert refused.json()["errors"][0]["name"] == "brand"

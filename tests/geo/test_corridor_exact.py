@@ -57,7 +57,8 @@ def test_random_routes_match_brute_force(
     "filters",
     [
         {"grade_bit": GRADE_BITS["0"]},
-        {"brand": "shell"},
+        {"brands": ("shell",)},
+        {"brands": ("shell", "sinopec")},
         {"open_now": True},
         {"grade_bit": GRADE_BITS["92"], "open_now": True},
     ],
