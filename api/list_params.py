@@ -266,9 +266,9 @@ class NearbyParams(BaseModel):
     prices: Flag = Field(False, description="add each station's current prices per grade")
     sort: NearbySort = Field(
         "distance",
-        description="distance (pages with cursor); price: cheapest fresh price of `grade` first; effective: "
+        description="distance: nearest first; price: cheapest fresh price of `grade` first; effective: "
         "what this driver pays for the fill first; wait: shortest expected wait for `grade` first, unknown "
-        "last (one page each)",
+        "last; ties nearest first. Every sort pages with next_cursor (a cursor belongs to its sort)",
     )
     wait: Flag = Field(
         False,
@@ -340,7 +340,8 @@ class CompareParams(BaseModel):
     wait: Flag = Field(
         False, description="add `wait_minutes` (expected wait, null when unknown) and `wait_stale`"
     )
-    limit: Limit = Field(20, description="page size")
+    limit: Limit = Field(20, description="page size; use next_cursor for more")
+    cursor: Cursor = Field(None, description="next_cursor of the previous page (opaque, of the same sort)")
     include_stale: Flag = Field(False, description="rank stale prices too")
     consumption_l_per_100km: Consumption = Field(
         Decimal(8), description="vehicle consumption, L/100 km (0 < c ≤ 100)"

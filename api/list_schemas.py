@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from api.column_schemas import DECIMAL
-from api.schemas import Location
+from api.schemas import Location, NearbyStation
 
 
 class BreakdownLine(BaseModel):
@@ -37,20 +37,10 @@ class ComparedPrice(BaseModel):
     points_used: int | None = None
 
 
-class ComparedStation(BaseModel):
-    id: int
-    name: str
-    brand: str
-    brand_name: str
-    address: str
-    grades: list[str]
-    status: str
-    location: Location
-    distance_m: float
-    open_now: bool | None
+class ComparedStation(NearbyStation):
+    """A nearby item (the same members, the same optional columns) with what this driver pays."""
+
     price: ComparedPrice
-    wait_minutes: float | None = Field(default=None, description="with wait=true: null when unknown")
-    wait_stale: bool | None = Field(default=None, description="with wait=true")
 
 
 class ComparePage(BaseModel):
@@ -60,6 +50,10 @@ class ComparePage(BaseModel):
     radius_m: float
     sort: str = Field(description="price | total | wait")
     as_of: str
+    catalogue_version: int
     stations_in_radius: int = Field(description="stations selling the grade within the radius")
     count: int
+    next_cursor: str | None = Field(
+        description="pass as cursor= (with the same sort) for the next page; null on the last page"
+    )
     items: list[ComparedStation]

@@ -70,7 +70,9 @@ def compare_body(
         "radius_m": radius_m,
         "sort": sort,
         "as_of": instant_text(now),
+        "catalogue_version": found.snap.version,
         "stations_in_radius": found.in_radius,
         "count": len(items),
+        "next_cursor": found.next_cursor,
     }
     return list_body(head, items)

@@ -13,9 +13,10 @@ from geo.distance import chord_to_metres
 from geo.nearby import NearbyQuery, nearest_stations, stations_within
 from geo.snapshot import Snapshot
 from listing import columns
+from listing.pages import RankKey, encode_ranked, keyset_page
 from listing.rank import STALE_AFTER_S, by_payable, by_price, by_wait, driver_context
 from listing.sources import ListSources
-from listing.waits import wait_order
+from listing.waits import wait_keys
 from pricing.compare import CompareRequest
 from pricing.fills import FillRequest
 
@@ -51,6 +52,7 @@ class NearbyAsk:
     driver_id: str | None = None
     wait: bool = False  # column: expected wait for `grade`
     nav_app: str | None = None  # column: navigation links, with this app name as their src/referer
+    ranked_after: RankKey | None = None  # sort=price|effective|wait: the cursor (disk.after: distance)
 
 
 async def nearby(sources: ListSources, ask: NearbyAsk, now: datetime) -> StationList:
@@ -62,10 +64,14 @@ async def nearby(sources: ListSources, ask: NearbyAsk, now: datetime) -> Station
     if ask.sort == "price":
         within, chords = stations_within(snap, disk, open_state)
         book = sources.prices.book(snap.version)
-        positions, chords = by_price(book, ask.grade, within, chords, now, disk.limit)
+        positions, chords, cursor = by_price(
+            book, snap, ask.grade, within, chords, now, disk.limit, ask.ranked_after
+        )
     elif ask.sort == "wait":
         within, chords = stations_within(snap, disk, open_state)
-        positions, chords = by_wait(sources, snap, ask.grade, within, chords, disk.limit, now)
+        positions, chords, cursor = by_wait(
+            sources, snap, ask.grade, within, chords, disk.limit, now, ask.ranked_after
+        )
     elif ask.sort == "effective":  # ranked by _effective below
         positions, chords = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
     else:
@@ -74,11 +80,11 @@ async def nearby(sources: ListSources, ask: NearbyAsk, now: datetime) -> Station
     parts: list[columns.Members] = []
     effective = None
     if ask.fill is not None:
-        positions, chords, effective = await _effective(
+        positions, chords, effective, ranked_cursor = await _effective(
             sources, snap, ask, positions, chords, open_state, now
         )
         if ask.sort == "effective":
-            cursor = None
+            cursor = ranked_cursor
     if ask.prices:
         parts.append(columns.price_members(sources.prices.book(snap.version), positions, now, sources.memo))
     if effective is not None:
@@ -101,16 +107,16 @@ async def _effective(
     chords: np.ndarray,
     open_state: np.ndarray,
     now: datetime,
-) -> tuple[np.ndarray, np.ndarray, columns.Members]:
+) -> tuple[np.ndarray, np.ndarray, columns.Members, str | None]:
     """The effective column; for sort=effective also the order (cheapest for this driver first, within
-    the disk, one page)."""
+    the disk, one page after ask.ranked_after) and the next page's cursor."""
     assert ask.grade is not None and ask.fill is not None
     engine_quote, member_cut = await driver_context(
         sources, snap, ask.driver_id or None, ask.grade, now, frozenset(), ask.fill
     )
     if ask.sort == "effective":
         ranked_positions, ranked_chords = stations_within(snap, ask.disk, open_state)
-        limit = ask.disk.limit
+        limit = len(ranked_positions)
     else:
         ranked_positions, ranked_chords, limit = positions, chords, len(positions)
     book = sources.prices.book(snap.version)
@@ -123,14 +129,22 @@ async def _effective(
         member_cut_milli=member_cut,
     )
     if ask.sort != "effective" and engine_quote is None and member_cut == 0:
-        return positions, chords, columns.anonymous_effective_members(book, positions, request, sources.memo)
+        members = columns.anonymous_effective_members(book, positions, request, sources.memo)
+        return positions, chords, members, None
     ranked = await by_payable(book, ranked_positions, ranked_chords, request, engine_quote)
+    cursor = None
     if ask.sort == "effective":
         chord_of = dict(zip(ranked_positions.tolist(), ranked_chords.tolist(), strict=True))
         order = ranked.positions.tolist() if ranked is not None else []
         positions = np.asarray(order, dtype=np.int64)
         chords = np.asarray([chord_of[p] for p in order], dtype=np.float64)
-    return positions, chords, columns.effective_members(ranked, positions)
+        if ranked is not None:
+            page, last = keyset_page(
+                ranked.payable, chords, snap.ids[positions], ask.ranked_after, ask.disk.limit
+            )
+            ranked, positions, chords = ranked.take(page), positions[page], chords[page]
+            cursor = encode_ranked("effective", last) if last else None
+    return positions, chords, columns.effective_members(ranked, positions), cursor
 
 
 @dataclass(frozen=True)
@@ -146,6 +160,7 @@ class CompareAsk:
     channels: frozenset[str] = field(default_factory=frozenset)  # payment channels the driver can use
     driver_id: str | None = None
     wait: bool = False  # column: expected wait
+    after: RankKey | None = None  # the cursor of the page before
 
 
 async def compare(sources: ListSources, ask: CompareAsk, now: datetime) -> StationList:
@@ -165,7 +180,7 @@ async def compare(sources: ListSources, ask: CompareAsk, now: datetime) -> Stati
         stale_after_seconds=STALE_AFTER_S,
         include_stale=ask.include_stale,
         sort="price" if by_wait_first else ask.sort,
-        limit=len(within) if by_wait_first else ask.limit,
+        limit=len(within),
         consumption_l_per_100km=ask.consumption_l_per_100km,
         road_factor=ask.road_factor,
         member_cut_milli=member_cut,
@@ -174,16 +189,27 @@ async def compare(sources: ListSources, ask: CompareAsk, now: datetime) -> Stati
     if ranked is None:
         empty = within[:0]
         return StationList(snap, empty, empty.astype(np.float64), open_state, [], in_radius=len(within))
+    ids = snap.ids[ranked.positions]
+    minutes: list[float | None] | None = None
+    stale: list[bool | None] = []
+    if by_wait_first:
+        minutes, stale = sources.waits.columns(sources.book(), ids, ask.grade, now.timestamp())
+        keys = wait_keys(minutes)
+    else:
+        keys = ranked.total if ask.sort == "total" else ranked.payable
+    page, last = keyset_page(keys, ranked.distance_m, ids, ask.after, ask.limit)
+    ranked = ranked.take(page)
+    cursor = encode_ranked(f"compare:{ask.sort}", last) if last else None
     parts = [columns.compared_members(ranked)]
     if ask.wait:
-        minutes, stale = sources.waits.columns(
-            sources.book(), snap.ids[ranked.positions], ask.grade, now.timestamp()
-        )
-        if by_wait_first:
-            order = wait_order(minutes, ranked.distance_m)[: ask.limit]
-            ranked = ranked.take(order)
-            parts = [columns.compared_members(ranked)]
-            minutes, stale = [minutes[i] for i in order.tolist()], [stale[i] for i in order.tolist()]
+        if minutes is None:
+            minutes, stale = sources.waits.columns(
+                sources.book(), snap.ids[ranked.positions], ask.grade, now.timestamp()
+            )
+        else:
+            minutes, stale = [minutes[i] for i in page.tolist()], [stale[i] for i in page.tolist()]
         parts.append(columns.wait_members(minutes, stale))
     members = _joined(parts, len(ranked.positions))
-    return StationList(snap, ranked.positions, ranked.distance_m, open_state, members, in_radius=len(within))
+    return StationList(
+        snap, ranked.positions, ranked.distance_m, open_state, members, cursor, in_radius=len(within)
+    )

@@ -12,8 +12,9 @@ from geo.distance import chord_to_metres
 from geo.errors import InvalidSearch
 from geo.snapshot import Snapshot
 from listing.drivers import driver_pricer
+from listing.pages import RankKey, encode_ranked, keyset_page
 from listing.sources import ListSources
-from listing.waits import wait_order
+from listing.waits import wait_keys
 from pricing.compare import CompareRequest, EngineQuote, Ranked, rank
 from pricing.fills import FillRequest
 from pricing.pricebook import PriceBook
@@ -23,20 +24,28 @@ STALE_AFTER_S = DEFAULT_RULES.stale_after.total_seconds()
 
 
 def by_price(
-    book: PriceBook, grade: str | None, positions: np.ndarray, chords: np.ndarray, now: datetime, limit: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The stations with a fresh price for the grade, cheapest platform (else pump) price first."""
+    book: PriceBook,
+    snap: Snapshot,
+    grade: str | None,
+    positions: np.ndarray,
+    chords: np.ndarray,
+    now: datetime,
+    limit: int,
+    after: RankKey | None = None,
+) -> tuple[np.ndarray, np.ndarray, str | None]:
+    """One page of the stations with a fresh price for the grade, cheapest platform (else pump) price
+    first, then nearest; and the next page's cursor."""
     if grade is None:
         raise InvalidSearch("sort=price needs a grade")
     prices = book.for_grade(grade)
     if prices is None or not len(positions):
-        return positions[:0], chords[:0]
+        return positions[:0], chords[:0], None
     fresh_since = now.timestamp() - STALE_AFTER_S
     has_price, _, shown, stale = prices.shown(positions, fresh_since)
     keep = has_price & ~stale
     positions, chords, shown = positions[keep], chords[keep], shown[keep]
-    order = np.lexsort((chords, shown))[:limit]
-    return positions[order], chords[order]
+    order, last = keyset_page(shown, chords, snap.ids[positions], after, limit)
+    return positions[order], chords[order], encode_ranked("price", last) if last else None
 
 
 def by_wait(
@@ -47,11 +56,13 @@ def by_wait(
     chords: np.ndarray,
     limit: int,
     now: datetime,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The stations, shortest expected wait for `grade` first (unknown last), then nearest."""
+    after: RankKey | None = None,
+) -> tuple[np.ndarray, np.ndarray, str | None]:
+    """One page of the stations, shortest expected wait for `grade` first (unknown last), then nearest;
+    and the next page's cursor."""
     minutes, _ = sources.waits.columns(sources.book(), snap.ids[positions], grade, now.timestamp())
-    order = wait_order(minutes, chords)[:limit]
-    return positions[order], chords[order]
+    order, last = keyset_page(wait_keys(minutes), chords, snap.ids[positions], after, limit)
+    return positions[order], chords[order], encode_ranked("wait", last) if last else None
 
 
 async def driver_context(

@@ -47,7 +47,6 @@ class ListWaits:
         return minutes, stale
 
 
-def wait_order(minutes: list[float | None], chords: np.ndarray) -> np.ndarray:
-    """Indexes by expected wait (unknown last), then by distance."""
-    key = np.array([m if m is not None else np.inf for m in minutes], dtype=np.float64)
-    return np.lexsort((chords, key))
+def wait_keys(minutes: list[float | None]) -> np.ndarray:
+    """The sort key of expected waits: minutes, unknown last (+inf)."""
+    return np.array([m if m is not None else np.inf for m in minutes], dtype=np.float64)

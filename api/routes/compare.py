@@ -23,6 +23,7 @@ from geo import coords
 from geo.grades import GRADE_BITS, normalize_grade
 from geo.nearby import NearbyQuery
 from listing import lists
+from listing.pages import decode_ranked
 from pricing.fills import DEFAULT_FILL_AMOUNT, FillRequest
 from pricing.money import Money
 
@@ -80,6 +81,7 @@ async def compare(request: Request) -> Response:
         channels=frozenset(params.pay),
         driver_id=driver_id,
         wait=params.wants_wait,
+        after=decode_ranked(params.cursor, f"compare:{params.sort}") if params.cursor else None,
     )
     now = services.clock.now()
     found = await lists.compare(services.lists, ask, now)

@@ -22,6 +22,7 @@ from geo import coords
 from geo.grades import GRADE_BITS, normalize_grade
 from geo.nearby import NearbyQuery, decode_cursor
 from listing import lists
+from listing.pages import decode_ranked
 from pricing.fills import DEFAULT_FILL_AMOUNT, FillRequest
 from pricing.money import Money
 
@@ -82,7 +83,7 @@ def nearby_ask(
         limit=params.limit,
         grade_bit=GRADE_BITS[grade] if grade else None,
         open_now=params.open_now,
-        after=decode_cursor(params.cursor) if params.cursor else None,
+        after=decode_cursor(params.cursor) if params.cursor and params.sort == "distance" else None,
         **filters,
     )
     return lists.NearbyAsk(
@@ -94,6 +95,9 @@ def nearby_ask(
         driver_id=driver_id,
         wait=params.wants_wait,
         nav_app=app_key if params.nav else None,
+        ranked_after=decode_ranked(params.cursor, params.sort)
+        if params.cursor and params.sort != "distance"
+        else None,
     )
 
 

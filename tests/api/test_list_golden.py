@@ -33,6 +33,11 @@ NOTES = [
     "(it was a 200 with no station; before the time change it was the one answer that differed); then every "
     "200 body changed only in as_of, now the one time form (RFC 3339, UTC, milliseconds: "
     "2026-11-24T02:00:00.000+00:00 instead of 2026-11-24T02:00:00+00:00).",
+    "Deliberate change (issue 11 part 5, paging under every sort), re-captured 2026-12-02: compare carries "
+    "catalogue_version and next_cursor, and nearby's sort=price, effective and wait give a next_cursor "
+    "(their next pages are now followed too); with the cursor and version taken out, every body is "
+    "byte-identical but one: compare sort=wait now breaks a tie of two stations on one spot with equal "
+    "waits by id, as every other order does (it went by payable).",
 ]
 SHOWN = 2  # bodies kept in full for readers: the first answers of each route
 
