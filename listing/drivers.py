@@ -1,5 +1,6 @@
 """A driver's pricing context for ranking many stations: member discount only (vectorised), or an engine
-pricer when the driver holds coupons, payment promotions or points."""
+pricer when the driver holds coupons or payment promotions. Lists never spend points: they show what
+the driver's quote would cost by default (a quote spends points only when asked, use_points)."""
 
 from __future__ import annotations
 
@@ -30,17 +31,17 @@ def driver_pricer(
     fill_request: FillRequest,
 ) -> tuple[EngineQuote | None, int]:
     """The driver's member cut per litre (milli-units), and an engine pricer when the driver holds anything
-    beyond a member discount (coupons, payment promotions for `channels`, points). Blocking (SQL): call it
-    from a worker thread. A driver never seen before is a new driver (member discount only)."""
+    beyond a member discount (coupons, payment promotions for `channels`; points are never spent here).
+    Blocking (SQL): call it from a worker thread. A driver never seen before is a new driver (member
+    discount only)."""
     with engine.connect() as conn:
-        driver = store.load_driver_context(conn, driver_id, now, payment_channels=channels)
+        driver = store.load_driver_context(conn, driver_id, now, payment_channels=channels, use_points=False)
         promotions = store.load_promotions(conn, now)
         policy, _ = store.load_policy(conn)
         member = store.member_per_litre(conn, grade)
     member_cut = member.get((driver.member_level or "", grade), Decimal(0))
     has_payment = any(p.channel in channels for p in promotions.payment)
-    has_points = driver.points_balance > 0 and promotions.points is not None
-    if not driver.coupons and not has_payment and not has_points:
+    if not driver.coupons and not has_payment:
         return None, int(member_cut * 1000)
 
     def engine_quote(

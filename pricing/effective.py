@@ -16,7 +16,7 @@ from pricing import repository, store
 from pricing.breakdown import Breakdown, LineKind
 from pricing.context import DriverContext, PriceContext
 from pricing.fills import FillRequest
-from pricing.money import plain, price_per_litre
+from pricing.money import per_litre_amount, price_per_litre
 from pricing.promotions import quote_price
 from pricing.texts import Language, member_line
 from pricing.validation import DEFAULT_RULES, Rules, is_stale
@@ -103,7 +103,7 @@ def for_the_driver(
             name = (
                 line.rule_id if names is None else (names[1] if language == "en" and names[1] else names[0])
             )
-            cut = plain(price.member_discount(line.rule_id))
+            cut = per_litre_amount(price.member_discount(line.rule_id))
             line = dataclasses.replace(line, description=member_line(name, price.grade, cut, language))
         lines.append(line)
     return dataclasses.replace(breakdown, lines=tuple(lines))

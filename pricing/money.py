@@ -131,6 +131,20 @@ class Money:
         return plain(self.amount)
 
 
+def per_litre_text(value: Decimal, currency: str = "CNY") -> str:
+    """An amount per litre as a driver reads it: at least two places ('0.60', '0.385'), with its unit
+    ('0.60元/升'; another currency: '0.050 EUR/L')."""
+    shown = value.quantize(Decimal("0.01")) if value == value.quantize(Decimal("0.01")) else value.normalize()
+    number = format(shown, "f")
+    return f"{number}元/升" if currency == "CNY" else f"{number} {currency}/L"
+
+
+def per_litre_amount(value: Decimal) -> str:
+    """The number alone, at least two places ('0.60', '0.385'), for labels such as 每升立减0.60元."""
+    shown = value.quantize(Decimal("0.01")) if value == value.quantize(Decimal("0.01")) else value.normalize()
+    return format(shown, "f")
+
+
 def price_text(value: Decimal, currency: str = "CNY") -> str:
     """A price as every answer shows it: the currency's places, half-up; yuan with two ('8.10', '10.00',
     '7.78' for 7.775), a euro price per litre with three."""

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from pricing.money import Money, litres, plain, to_decimal
+from pricing.money import Money, litres, per_litre_amount, per_litre_text, plain, to_decimal
 
 
 class Reason(StrEnum):
@@ -75,13 +75,13 @@ class PerLitreOff:
 
     def label(self) -> str:
         cap = f"(最多{plain(self.litre_cap)}升)" if self.litre_cap is not None else ""
-        return f"每升立减{plain(self.per_litre)}元{cap}"
+        return f"每升立减{per_litre_amount(to_decimal(self.per_litre, 'per_litre'))}元{cap}"
 
     def compute(self, subtotal: Money, volume: Decimal) -> tuple[Money | None, str]:
         counted = volume if self.litre_cap is None else min(volume, litres(self.litre_cap))
         amount = Money(counted * self.per_litre, subtotal.currency)
-        capped = f" (cap {plain(self.litre_cap)} L)" if self.litre_cap is not None else ""
-        return amount, f"{self.label()}: {plain(self.per_litre)}/L × {counted} L{capped} = {amount}"
+        each = per_litre_text(to_decimal(self.per_litre, "per_litre"), subtotal.currency)
+        return amount, f"{self.label()}: {each} × {counted}升 = {amount}"
 
 
 @dataclass(frozen=True)

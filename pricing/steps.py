@@ -13,7 +13,15 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from pricing.breakdown import Breakdown, DiscountLine, LineKind
 from pricing.context import DriverContext, PriceContext
 from pricing.fills import FillRequest
-from pricing.money import MINOR_UNIT, PRICE_QUANTUM, Money, plain
+from pricing.money import (
+    MINOR_UNIT,
+    PRICE_QUANTUM,
+    Money,
+    per_litre_amount,
+    per_litre_text,
+    plain,
+    price_text,
+)
 from pricing.offers import CouponInstance, PaymentPromotion, PointsRule, StackingPolicy
 from pricing.rules import Conditions, Discount
 
@@ -52,15 +60,18 @@ def base(
     per_litre_steps = []
     if policy.station_discount:
         cut = price.pump_price - price.platform_price
-        text = f"直降 {plain(cut)}/L (挂牌 {price.pump_price} → 平台 {price.platform_price})"
+        pump, platform = (price_text(p, price.currency) for p in (price.pump_price, price.platform_price))
+        shown = f"挂牌 {pump} → 平台 {platform}"
+        text = f"直降 {per_litre_text(cut, price.currency)} ({shown})"
         per_litre_steps.append((LineKind.STATION, price.station_id, text, cut))
     if policy.member_discount and driver.member_level is not None:
         cut = price.member_discount(driver.member_level)
-        text = f"会员 {driver.member_level} {price.grade}# 每升立减 {plain(cut)}"
+        text = f"会员 {driver.member_level} {price.grade}# 每升立减{per_litre_amount(cut)}元"
         per_litre_steps.append((LineKind.MEMBER, driver.member_level, text, cut))
     for kind, rule_id, text, cut in per_litre_steps:
         raw = Money(volume * cut, price.currency)
-        amount, reason = clamp(raw, running.subtotal, f"{plain(cut)}/L × {volume} L = {raw}")
+        each = per_litre_text(cut, price.currency)
+        amount, reason = clamp(raw, running.subtotal, f"{each} × {volume}升 = {raw}")
         if amount.amount > 0:
             line = DiscountLine(kind, rule_id, text, amount, reason, running.subtotal)
             running = Running((*running.lines, line), running.subtotal - amount)

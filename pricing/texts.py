@@ -33,10 +33,11 @@ STATES: dict[CouponState, tuple[str, str]] = {
 
 
 def member_line(level_name: str, grade: str, per_litre: str, language: Language) -> str:
-    """The member discount's line as a driver reads it (the level's display name, never its code)."""
+    """The member discount's line as a driver reads it (the level's display name, never its code);
+    per_litre: the amount with at least two places ('0.10')."""
     if language == "en":
-        return f"{level_name} {grade}# {per_litre}/L off"
-    return f"{level_name} {grade}# 每升立减 {per_litre}"
+        return f"{level_name} {grade}# {per_litre} yuan/L off"
+    return f"{level_name} {grade}# 每升立减{per_litre}元"
 
 
 def reason_text(reason: Reason, language: Language) -> str:

@@ -301,7 +301,6 @@ MARKERS = {  # what the answers must show somewhere, or the golden proves little
     "effective price": re.compile(rb'"effective":\{'),
     "no effective price": re.compile(rb'"effective":null'),
     "coupon used": re.compile(rb'"coupon_ids":\["'),
-    "points used": re.compile(rb'"points_used":[1-9]'),
     "payment promotion": re.compile(rb'"payment_promotion_ids":\["'),
     "stale price": re.compile(rb'"stale":true'),
     "closed now": re.compile(rb'"open_now":false'),

@@ -38,6 +38,11 @@ NOTES = [
     "(their next pages are now followed too); with the cursor and version taken out, every body is "
     "byte-identical but one: compare sort=wait now breaks a tie of two stations on one spot with equal "
     "waits by id, as every other order does (it went by payable).",
+    "Deliberate changes (issue 11: lists never spend points, as a quote spends them only when asked; one "
+    "per-litre form), re-captured 2026-12-02: 30 bodies changed, each a list priced for a driver: 16 "
+    "because the driver's points are no longer spent in the list (10 of them showed points_used), 14 "
+    "only in the lines' texts (直降 0.30元/升 (挂牌 7.80 → 平台 7.50) instead of 直降 0.3/L (挂牌 7.8 → "
+    "平台 7.5); per-litre amounts with two places and a unit). The 'points used' marker is gone with it.",
 ]
 SHOWN = 2  # bodies kept in full for readers: the first answers of each route
 

@@ -146,10 +146,10 @@ def test_a_brand_new_driver_goes_from_the_map_to_the_invoice(shop: Shop) -> None
     unused = {u["instance_id"]: (u["reason"], u["reason_text"]) for u in quote["unused_coupons"]}
     assert unused == {mj500["id"]: ("below minimum spend", "未达到使用门槛")}
     member = [line["description"] for line in quote["lines"] if line["kind"] == "member"]
-    assert member == ["金卡会员 92# 每升立减 0.1"]  # the level's display name, never its code
+    assert member == ["金卡会员 92# 每升立减0.10元"]  # the level's display name, never its code
     priced_en = main.post("/v1/prices/effective", json=ask, headers=me | {"Accept-Language": "en"}).json()
     assert [line["description"] for line in priced_en["lines"] if line["kind"] == "member"] == [
-        "Gold member 92# 0.1/L off"
+        "Gold member 92# 0.10 yuan/L off"
     ]
     mine = main.post("/v1/quotes/verify", json={"token": quote["token"]}, headers=me).json()
     anyone = main.post("/v1/quotes/verify", json={"token": quote["token"]}).json()

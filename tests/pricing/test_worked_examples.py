@@ -93,7 +93,7 @@ def test_per_litre_coupon_with_a_litre_cap() -> None:
     held = driver(coupon("c", per_litre_off("0.50", 30)))
     quote = quote_price(FillRequest.by_litres("40"), station_92(), held, Promotions(), DEFAULT, AT)
     assert quote.payable == yuan("288.60")
-    assert quote.lines[-1].description == "每升立减0.5元(最多30升)"
+    assert quote.lines[-1].description == "每升立减0.50元(最多30升)"
 
 
 def test_each_unused_coupon_says_why() -> None:
