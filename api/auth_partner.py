@@ -5,8 +5,8 @@
 each worker remembers a success for `partner_auth_cache_seconds`), then runs the quota statement
 (access/quotas.py), which also checks that the key is still live: a revoked or expired key is refused on
 its next request on every worker and node, whatever the cache holds. Then the scope: 403 without it.
-The rate-limit headers of a served request are left in the request's state for `RateLimitHeaders`
-(api/rate_headers.py) to add to whatever response the route returns (streams included).
+The rate-limit headers of a served request are left in the request's state for `ResponseHeaders`
+(api/response_headers.py) to add to whatever response the route returns (streams included).
 """
 
 from __future__ import annotations
