@@ -17,37 +17,41 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.auth_partner import STATE_KEY
 
 PRIVATE = "private, no-store"
-# First match wins; a path matching none gets no Cache-Control from here.
-CACHE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), value)
-    for pattern, value in (
-        (r"^/v1/(me|checkout|partner|operator)(/|$)", PRIVATE),  # someone's own data
-        (r"^/v1/quotes", PRIVATE),
-        (r"^/(healthz|readyz)$", "no-store"),
-        (r"^/v1/stations/[0-9]+/(occupancy|wait)$", "public, max-age=5"),  # live; moves by the minute
-        (r"^/v1/stations/[0-9]+/prices$", "public, no-cache"),  # revalidate: ETag, 304
-        (r"^/v1/stations/[0-9]+$", "public, no-cache"),  # revalidate: ETag, 304
-        (
-            r"^/v1/(stations|stations/nearby|route/stations|prices/compare|prices/effective)$",
-            "public, max-age=5",
-        ),
-        (r"^/v1/prices/stats$", "public, max-age=60"),
-        (r"^/v1/tiles\.json$", "public, max-age=300"),
-    )
-)
+LIVE = "public, max-age=5"  # lists and waits: live state that moves within seconds
+REVALIDATE = "public, no-cache"  # keep, but ask each time: ETag, 304
+# By exact path first (one dict lookup on the hot list routes), then the station's own sub-resources, then
+# prefixes of someone's own data. A path matching none gets no Cache-Control from here.
+EXACT = {
+    "/v1/stations/nearby": LIVE,
+    "/v1/stations": LIVE,
+    "/v1/prices/compare": LIVE,
+    "/v1/prices/stats": "public, max-age=60",
+    "/v1/tiles.json": "public, max-age=300",
+    "/healthz": "no-store",
+    "/readyz": "no-store",
+}
+STATION_PARTS = re.compile(r"/v1/stations/[0-9]+(/prices|/occupancy|/wait)?")
+BY_PART = {None: REVALIDATE, "/prices": REVALIDATE, "/occupancy": LIVE, "/wait": LIVE}
+OWN_DATA = ("/v1/me", "/v1/checkout", "/v1/partner", "/v1/operator", "/v1/quotes")
 CACHEABLE_STATUS = (200, 304)
 
 
 def cache_control(scope: Scope, status: int) -> str | None:
     if scope["method"] not in ("GET", "HEAD") or status not in CACHEABLE_STATUS:
         return "no-store"
-    path = scope["path"]
-    for pattern, value in CACHE_RULES:
-        if pattern.match(path):
-            if value.startswith("public") and any(name == b"authorization" for name, _ in scope["headers"]):
+    path: str = scope["path"]
+    value = EXACT.get(path)
+    if value is None:
+        if path.startswith("/v1/stations/"):
+            found = STATION_PARTS.fullmatch(path)
+            value = BY_PART[found.group(1)] if found else None
+        elif path.startswith(OWN_DATA):
+            return PRIVATE
+    if value is not None and value.startswith("public"):
+        for name, _ in scope["headers"]:
+            if name == b"authorization":  # a driver's member prices, a station's or a partner's answer
                 return PRIVATE
-            return value
-    return None
+    return value
 
 
 class ResponseHeaders:

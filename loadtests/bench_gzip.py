@@ -83,8 +83,8 @@ def main() -> None:
             ("GZipMiddleware(9), not asked", GZipMiddleware(bare), plain),
             ("GzipWhenAsked, not asked", GzipWhenAsked(bare), plain),
             ("GZipMiddleware(9), gzip", GZipMiddleware(bare), gzip),
-            (f"GzipWhenAsked({LEVEL}), gzip", GzipWhenAsked(bare), gzip),
-            ("GzipWhenAsked(1), gzip", GzipWhenAsked(bare, MINIMUM_SIZE, 1), gzip),
+            ("GzipWhenAsked(6), gzip", GzipWhenAsked(bare, MINIMUM_SIZE, 6), gzip),
+            (f"GzipWhenAsked({LEVEL}, the service's), gzip", GzipWhenAsked(bare), gzip),
         ]
         print(f"\n{count} items, {len(body)} bytes")
         for name, app, headers in cases:
