@@ -16,6 +16,7 @@ QUESTION = {
     "payment_channels": ["wechat_pay"],
 }
 REQUESTS: dict[str, Any] = {
+    "redeemOrderCode": {"code": "123456"},  # one of code and qr_payload (neither is required alone)
     "effectivePrice": QUESTION,
     "createQuote": QUESTION,
     "verifyQuote": {"token": "k1.eyJxdW90ZV9pZCI6ICIuLi4ifQ.3f9a"},

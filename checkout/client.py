@@ -168,6 +168,20 @@ class OrderCoreClient:
     async def cancel_order(self, order_id: str, reason: str) -> dict[str, Any]:
         return await self._json("POST", f"/v1/orders/{order_id}/cancel", (200,), json={"reason": reason})
 
+    async def refund_order(self, order_id: str, reason: str) -> dict[str, Any]:
+        return await self._json("POST", f"/v1/orders/{order_id}/refund", (200,), json={"reason": reason})
+
+    async def redeem(self, station_id: int, code: str | None, qr_payload: str | None) -> dict[str, Any]:
+        """The attendant's redemption of a paid order's code (or QR) at the station: the order, fueling."""
+        body: dict[str, Any] = {"station_id": station_id}
+        body |= {"code": code} if code is not None else {"qr_payload": qr_payload}
+        return await self._json("POST", "/v1/attendant/redeem", (200,), json=body)
+
+    async def complete_order(self, order_id: str, amount: str, litres: str | None) -> dict[str, Any]:
+        """The attendant confirms the fueling: what was dispensed (amount, litres)."""
+        body: dict[str, Any] = {"amount": amount} | ({"litres": litres} if litres is not None else {})
+        return await self._json("POST", f"/v1/orders/{order_id}/complete", (200,), json=body)
+
     async def payment_params(self, order_id: str) -> dict[str, Any]:
         """The wx.requestPayment parameters of an unpaid order (the order core's WeChat Pay sandbox)."""
         return await self._json("POST", f"/v1/orders/{order_id}/payment-params", (200,))

@@ -27,6 +27,7 @@ from api.services import services_of
 from geo import coords
 from geo.errors import TileNotFound
 from geo.grades import GRADE_BITS, normalize_grade
+from geo.tile_cache import tile_etag
 from geo.tiles import CLUSTERS_LAYER, MAX_ZOOM, POINTS_FROM_ZOOM, STATIONS_LAYER, render_tile
 from geo.viewport import Box, Filters
 from listing.viewport import ViewportAsk, viewport
@@ -172,9 +173,10 @@ def _matches(header: str | None, etag: str) -> bool:
     response_model=None,
     responses={
         200: {"model": TileJson},
+        304: {"description": "the copy named in If-None-Match is current"},
         **problem_responses({400: ["invalid-parameter", "invalid-coordinates"]}),
     },
-    openapi_extra={"parameters": openapi_parameters(TileParams.model_json_schema())},
+    openapi_extra={"parameters": [*openapi_parameters(TileParams.model_json_schema()), IF_NONE_MATCH]},
 )
 async def station_tilejson(request: Request) -> Response:
     coord = coords.CoordSystem.parse(parse_tile_query(query_dict(request.scope["query_string"])).coord)
@@ -209,4 +211,8 @@ async def station_tilejson(request: Request) -> Response:
             ),
         ],
     )
-    return Response(document.model_dump_json().encode(), media_type="application/json")
+    body = document.model_dump_json().encode()
+    etag = tile_etag(body)
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers={"ETag": etag})
+    return Response(body, media_type="application/json", headers={"ETag": etag})

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.auth_station import StationAuthDep, StationForbidden
+from api.auth_station import STAFF_PROBLEMS, StationAdminDep, at_station
 from api.checked_route import CheckedRoute
+from api.conditional import NOT_MODIFIED, IfNoneMatch, revalidated
 from api.deps import ClockDep, EngineDep, clock_of
 from api.driver_identity import DRIVER_OPTIONAL, DriverDep
 from api.grade_text import OptionalGradeQuery
@@ -150,15 +151,18 @@ async def verify_quote(
     operation_id="stationPrices",
     summary="A station's price ladder for a grade, or for every grade it sells, as of any time",
     response_model=Ladder,
-    responses=problem_responses({400: ["unknown-grade"], 404: ["station-not-found"]}),
+    responses=NOT_MODIFIED | problem_responses({400: ["unknown-grade"], 404: ["station-not-found"]}),
 )
 async def station_ladder(
+    request: Request,
+    response: Response,
     station_id: StationId,
     engine: EngineDep,
     clock: ClockDep,
     grade: OptionalGradeQuery = None,
     as_of: Annotated[Instant | None, Query(description="RFC 3339 time with an offset; default now")] = None,
-) -> dict[str, Any]:
+    if_none_match: Annotated[str | None, IfNoneMatch] = None,
+) -> Any:
     code = None if grade is None else normalize_grade(grade)
     at = clock.now() if as_of is None else as_of
 
@@ -171,7 +175,7 @@ async def station_ladder(
     if code is not None:
         body["rungs"] = ladder_json(found[0])["rungs"]
     body["grades"] = [ladder_json(f) for f in found]
-    return body
+    return revalidated(request, response, body, [("as_of",)]) or body
 
 
 @router.put(
@@ -179,19 +183,16 @@ async def station_ladder(
     operation_id="putStationPrices",
     summary="A station posts its own prices (one or a batch); each is accepted or rejected with a reason",
     response_model=PriceOutcomes,
-    responses=problem_responses(
-        {400: ["unknown-grade"], 401: ["unauthorized"], 403: ["forbidden"]}, body=True
-    ),
+    responses=problem_responses({400: ["unknown-grade"], **STAFF_PROBLEMS}, body=True),
 )
 async def post_prices(
     station_id: StationId,
     body: StationPrices,
     engine: EngineDep,
     clock: ClockDep,
-    authenticated: StationAuthDep,
+    staff: StationAdminDep,
 ) -> dict[str, Any]:
-    if authenticated != station_id:
-        raise StationForbidden(f"this credential belongs to station {authenticated}, not {station_id}")
+    at_station(staff, station_id)
     now = clock.now()
     updates = []
     for item in body.prices:
@@ -230,10 +231,11 @@ async def post_prices(
     operation_id="priceStats",
     summary="Minimum, average and maximum price per grade in a city, a province, both, or everywhere",
     response_model=RegionalStats,
-    responses=problem_responses({404: ["region-not-found"], 503: ["index-not-ready"]}),
+    responses=NOT_MODIFIED | problem_responses({404: ["region-not-found"], 503: ["index-not-ready"]}),
 )
 async def stats(
     request: Request,
+    response: Response,
     engine: EngineDep,
     clock: ClockDep,
     city: Annotated[
@@ -253,7 +255,8 @@ async def stats(
     ] = None,
     tier: Annotated[str, Query(pattern=r"^(pump|platform)$")] = "pump",
     include_stale: bool = False,
-) -> dict[str, Any]:
+    if_none_match: Annotated[str | None, IfNoneMatch] = None,
+) -> Any:
     region = stats_region(services_of(request).index.snapshot.regions, city=city, province=province)
     found = await run_in_threadpool(
         lambda: ladder.regional_stats(
@@ -265,7 +268,7 @@ async def stats(
             as_of=clock.now(),
         )
     )
-    return {
+    body = {
         "city": region.city,
         "province": region.province,
         "tier": tier,
@@ -282,3 +285,4 @@ async def stats(
             for g in found
         ],
     }
+    return revalidated(request, response, body) or body

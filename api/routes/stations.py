@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.checked_route import CheckedRoute
+from api.conditional import NOT_MODIFIED, IfNoneMatch, revalidated
 from api.deps import CoordDep, EngineDep, clock_of
 from api.driver_identity import DRIVER_OPTIONAL, DriverDep
 from api.grade_text import OptionalGradeQuery
@@ -23,6 +24,8 @@ from geo.brands import brand_name
 from geo.grades import normalize_grade
 from geo.hours import OpeningHours
 
+# What changes with the instant asked, not with the station's state: left out of the ETag.
+VOLATILE = [("as_of",), ("today", "local_time"), ("occupancy", "as_of")]
 router = APIRouter(prefix="/v1/stations", tags=["stations"], route_class=CheckedRoute)
 
 
@@ -32,7 +35,8 @@ router = APIRouter(prefix="/v1/stations", tags=["stations"], route_class=Checked
     summary="One station in full, in one call: place, hours today, services, positions, prices per grade "
     "(the whole ladder and this driver's member price), waits per grade",
     response_model=StationDetail,
-    responses=problem_responses(
+    responses=NOT_MODIFIED
+    | problem_responses(
         {
             400: ["invalid-coordinates", "unknown-grade"],
             401: ["invalid-driver-token"],
@@ -43,12 +47,14 @@ router = APIRouter(prefix="/v1/stations", tags=["stations"], route_class=Checked
 )
 async def station(
     request: Request,
+    response: Response,
     engine: EngineDep,
     coord: CoordDep,
     driver_id: DriverDep,
     station_id: Annotated[int, Path(ge=1, le=MAX_ID, description="station id")],
     grade: OptionalGradeQuery = None,
-) -> dict[str, Any]:
+    if_none_match: Annotated[str | None, IfNoneMatch] = None,
+) -> Any:
     code = None if grade is None else normalize_grade(grade)
     now = clock_of(request).now()
     row = await run_in_threadpool(repository.station_detail, engine, station_id)
@@ -59,7 +65,7 @@ async def station(
     hours = OpeningHours.from_json(row["opening_hours"]) if row["opening_hours"] is not None else None
     day = today(hours, row["status"], row["timezone"], now)
     suggested = next((w["suggested_position"] for w in live["waits"] if w["grade"] == code), None)
-    return {
+    body = {
         "id": row["id"],
         "coord": coord.value,
         "as_of": instant_text(now),
@@ -87,3 +93,4 @@ async def station(
         **live,
         **({"suggested_position": suggested} if code is not None else {}),
     }
+    return revalidated(request, response, body, VOLATILE) or body

@@ -53,11 +53,21 @@ OPERATION_IDS = {
     ("post", "/v1/operator/payment-promotions"): "createPaymentPromotion",
     ("get", "/v1/operator/policy"): "getPolicy",
     ("put", "/v1/operator/policy"): "putPolicy",
+    ("get", "/v1/partner/me"): "partnerMe",
+    ("get", "/v1/partner/usage"): "partnerUsage",
+    ("post", "/v1/stations/{station_id}/redeem"): "redeemOrderCode",
+    ("post", "/v1/stations/{station_id}/orders/{checkout_id}/complete"): "completeStationOrder",
+    ("post", "/v1/stations/{station_id}/orders/{checkout_id}/refund"): "refundStationOrder",
 }
 DRIVER_OPTIONAL: list[dict[str, list[str]]] = [{"driverToken": []}, {}]
 SECURITY = {
     "putStationPrices": [{"stationCredential": []}],
     "postOccupancyEvents": [{"stationCredential": []}],
+    "redeemOrderCode": [{"stationCredential": []}],
+    "completeStationOrder": [{"stationCredential": []}],
+    "refundStationOrder": [{"stationCredential": []}],
+    "partnerMe": [{"partnerKey": []}],
+    "partnerUsage": [{"partnerKey": []}],
     "effectivePrice": DRIVER_OPTIONAL,
     "createQuote": DRIVER_OPTIONAL,
     "verifyQuote": DRIVER_OPTIONAL,
@@ -105,6 +115,8 @@ def test_each_kind_of_credential_has_its_own_scheme(spec: dict[str, Any]) -> Non
     }
     assert schemes["stationCredential"]["scheme"] == "bearer"
     assert schemes["stationCredential"]["bearerFormat"] == "<key_id>.<secret>"
+    assert schemes["partnerKey"]["scheme"] == "bearer"  # a partner's key: its own scheme
+    assert schemes["partnerKey"]["bearerFormat"] == "<key_id>.<secret>"
     # The driver: a signed, expiring JWT from the mini-program gateway, never a bare id.
     assert schemes["driverToken"] | {"description": ""} == {
         "type": "http",
