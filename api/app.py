@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from api import services
 from api.auth_station import VerifiedTokens
 from api.checkout_live import running_checkout
+from api.commit_signal import listening
 from api.contract import install_contract
 from api.docs_pages import install_docs
 from api.errors import install_error_handlers, problem
@@ -27,6 +28,9 @@ from api.routes import (
     nearby,
     occupancy,
     operator,
+    partner_feed,
+    partner_stations,
+    partner_webhooks,
     prices,
     route_search,
     stations,
@@ -72,6 +76,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 running_occupancy(engine, settings, clock) as feed,
                 running_checkout(feed, engine, settings, clock) as (checkout_service, reconciler),
                 running_upkeep(engine, settings, clock),
+                listening(engine) as commits,
                 contextlib.AsyncExitStack() as stack,
             ):
                 lists = ListSources(
@@ -101,6 +106,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                             settings.station_auth_cache_seconds, monotonic=clock.monotonic
                         ),
                         changes=follower,
+                        commits=commits,
                     ),
                 )
                 yield
@@ -134,4 +140,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(occupancy.router)
     app.include_router(checkout.router)
     app.include_router(me.router)
+    app.include_router(partner_feed.router)
+    app.include_router(partner_stations.router)
+    app.include_router(partner_webhooks.router)
     return app

@@ -23,6 +23,7 @@ from timekeeping.clock import Clock
 
 if TYPE_CHECKING:  # api.auth_station reads the services
     from api.auth_station import VerifiedTokens
+    from api.commit_signal import CommitSignal
     from api.live_changes import ChangeFollower
 
 
@@ -39,6 +40,7 @@ class Services:
     lists: ListSources  # what station lists read (index, prices, occupancy, waits, database)
     verified_tokens: VerifiedTokens  # station credentials checked recently
     changes: ChangeFollower | None = None  # the change-log follower (None when the index is not loaded)
+    commits: CommitSignal | None = None  # wakes long-polls of the partner feed at each commit
 
 
 def install(app: FastAPI, services: Services) -> None:
