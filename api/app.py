@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from access.token_cache import VerifiedCache
 from api import services
 from api.auth_station import VerifiedTokens
 from api.checkout_live import running_checkout
@@ -19,6 +20,7 @@ from api.errors import install_error_handlers, problem
 from api.live_changes import ChangeFollower, following
 from api.occupancy_live import running_occupancy
 from api.plain_route import install_plain_routes
+from api.rate_headers import RateLimitHeaders
 from api.routes import (
     checkout,
     compare,
@@ -28,6 +30,7 @@ from api.routes import (
     nearby,
     occupancy,
     operator,
+    partner,
     partner_feed,
     partner_stations,
     partner_webhooks,
@@ -105,6 +108,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                         verified_tokens=VerifiedTokens(
                             settings.station_auth_cache_seconds, monotonic=clock.monotonic
                         ),
+                        partner_keys=VerifiedCache(
+                            settings.partner_auth_cache_seconds, monotonic=clock.monotonic
+                        ),
                         changes=follower,
                         commits=commits,
                     ),
@@ -127,6 +133,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     install_docs(app)
     body_limits = {"/v1/occupancy/events": settings.occupancy_max_body_bytes}  # it reads its own body
     app.add_middleware(RequestLimits, limits=Limits(settings.max_body_bytes, body_limits), problem=problem)
+    app.add_middleware(RateLimitHeaders)
     # The list routes first: routes are matched in order (measured: ~10 µs a route passed over), and
     # /v1/stations/nearby must come before /v1/stations/{station_id}.
     install_plain_routes(app, nearby.router)
@@ -140,6 +147,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(occupancy.router)
     app.include_router(checkout.router)
     app.include_router(me.router)
+    app.include_router(partner.router)
     app.include_router(partner_feed.router)
     app.include_router(partner_stations.router)
     app.include_router(partner_webhooks.router)

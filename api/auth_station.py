@@ -1,4 +1,7 @@
-"""Station authentication: `Authorization: Bearer <key_id>.<secret>` issued by access/ for one station.
+"""Station staff authentication: `Authorization: Bearer <key_id>.<secret>` issued by access/ for one
+station and one role (station_admin, cashier, attendant: access/credentials.py). `staff_in(*roles)` is a
+route's dependency: 401 without a live credential, 403 `role-forbidden` for a credential of another role;
+the route compares the credential's station with the one it acts on (403 `forbidden`).
 
 A scrypt check costs ~50 ms of CPU, too much for controllers posting batches many times a second, so
 each worker remembers successful checks (keyed by the token's SHA-256, never the token) in a bounded
@@ -12,14 +15,15 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from access import credentials
+from access.credentials import Staff
 from api.services import services_of
 
 _bearer = HTTPBearer(
@@ -38,8 +42,13 @@ class StationForbidden(Exception):
     """A valid credential of another station."""
 
 
+class RoleForbidden(Exception):
+    """A valid credential whose role may not do this."""
+
+
 class VerifiedTokens:
-    """token SHA-256 -> (station id, revocation re-check due), at most `max_size` entries (oldest go first).
+    """token SHA-256 -> (staff: station and role, revocation re-check due), at most `max_size` entries
+    (oldest go first).
     Ages are measured on `monotonic` (the app clock's, so a test can age an entry without waiting)."""
 
     def __init__(
@@ -48,11 +57,11 @@ class VerifiedTokens:
         self.ttl_s = ttl_s
         self.max_size = max_size
         self._monotonic = monotonic
-        self._entries: dict[bytes, tuple[int, float]] = {}
+        self._entries: dict[bytes, tuple[Staff, float]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: bytes) -> tuple[int, bool] | None:
-        """(station id, whether the revocation re-check is due), or None when never verified here."""
+    def get(self, key: bytes) -> tuple[Staff, bool] | None:
+        """(staff, whether the revocation re-check is due), or None when never verified here."""
         entry = self._entries.get(key)
         if entry is None:
             return None
@@ -62,19 +71,19 @@ class VerifiedTokens:
         with self._lock:
             self._entries.pop(key, None)
 
-    def put(self, key: bytes, station_id: int) -> None:
+    def put(self, key: bytes, staff: Staff) -> None:
         if self.ttl_s <= 0:
             return
         with self._lock:
             if len(self._entries) >= self.max_size:
                 for old in list(self._entries)[: max(1, self.max_size // 10)]:
                     del self._entries[old]
-            self._entries[key] = (station_id, self._monotonic() + self.ttl_s)
+            self._entries[key] = (staff, self._monotonic() + self.ttl_s)
 
 
-async def authenticated_station(
+async def authenticated_staff(
     request: Request, given: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> int:
+) -> Staff:
     if given is None or not given.credentials:
         raise StationUnauthorized("a station credential is required: Authorization: Bearer <key_id>.<secret>")
     services = services_of(request)
@@ -85,19 +94,45 @@ async def authenticated_station(
     if known is not None:
         if not known[1]:
             return known[0]
-        station_id = await run_in_threadpool(
-            credentials.live_station, services.engine, token.partition(".")[0]
-        )
-        if station_id != known[0]:
+        staff = await run_in_threadpool(credentials.live_station, services.engine, token.partition(".")[0])
+        if staff != known[0]:
             cache.drop(key)
             raise StationUnauthorized("unknown or revoked station credential")
-        cache.put(key, station_id)
-        return station_id
-    station_id = await run_in_threadpool(credentials.verify, services.engine, given.credentials)
-    if station_id is None:
+        cache.put(key, staff)
+        return staff
+    found = await run_in_threadpool(credentials.verify, services.engine, given.credentials)
+    if found is None:
         raise StationUnauthorized("unknown or revoked station credential")
-    cache.put(key, station_id)
-    return station_id
+    cache.put(key, found)
+    return found
 
 
-StationAuthDep = Annotated[int, Depends(authenticated_station)]
+def staff_in(*roles: str) -> Callable[..., Coroutine[Any, Any, Staff]]:
+    """The dependency of a station route that these roles may use."""
+    unknown = set(roles) - set(credentials.ROLES)
+    if unknown or not roles:
+        raise ValueError(f"roles {roles!r}: choose from {credentials.ROLES}")
+
+    async def staff_in_role(staff: Annotated[Staff, Depends(authenticated_staff)]) -> Staff:
+        if staff.role not in roles:
+            raise RoleForbidden(f"a {staff.role} credential may not do this (only {', '.join(roles)})")
+        return staff
+
+    staff_in_role.__name__ = "staff_in_" + "_".join(roles)
+    return staff_in_role
+
+
+def at_station(staff: Staff, station_id: int) -> None:
+    """Refuse (403) a credential of another station than the one the request acts on."""
+    if staff.station_id != station_id:
+        raise StationForbidden(f"this credential belongs to station {staff.station_id}, not {station_id}")
+
+
+# 401 and 403 of a station route (its problem_responses).
+STAFF_PROBLEMS: dict[int, list[str]] = {401: ["unauthorized"], 403: ["forbidden", "role-forbidden"]}
+StationAdminDep = Annotated[Staff, Depends(staff_in("station_admin"))]
+# The controller's nozzle events and queue counts: the station admin's credential (every credential issued
+# before roles existed) or an attendant's at the forecourt.
+ForecourtDep = Annotated[Staff, Depends(staff_in("station_admin", "attendant"))]
+CashierDep = Annotated[Staff, Depends(staff_in("cashier"))]
+AttendantDep = Annotated[Staff, Depends(staff_in("attendant"))]

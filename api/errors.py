@@ -17,7 +17,8 @@ from starlette.routing import Match, Route, compile_path
 
 from access.driver_tokens import InvalidDriverToken
 from api.auth_operator import OperatorUnauthorized
-from api.auth_station import StationForbidden, StationUnauthorized
+from api.auth_partner import PartnerForbidden, PartnerUnauthorized, QuotaExceeded
+from api.auth_station import RoleForbidden, StationForbidden, StationUnauthorized
 from api.pricing_schemas import InvalidFill
 from api.problems import PROBLEM_MEDIA_TYPE
 from api.query_string import ParameterErrors
@@ -64,10 +65,13 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     QuoteAlreadyUsed: (409, "quote-already-used", "Quote already used"),
     StationUnauthorized: (401, "unauthorized", "Station credential required"),
     StationForbidden: (403, "forbidden", "Not this station's credential"),
+    RoleForbidden: (403, "role-forbidden", "Not this role's action"),
     IndexNotReady: (503, "index-not-ready", "Search index not ready"),
     PricesNotReady: (503, "prices-not-ready", "Prices are being reloaded"),
     InvalidDriverToken: (401, "invalid-driver-token", "Driver identity refused"),
     OperatorUnauthorized: (401, "unauthorized", "Operator token required"),
+    PartnerUnauthorized: (401, "partner-unauthorized", "Partner key required"),
+    PartnerForbidden: (403, "scope-missing", "The key lacks this scope"),
     store.TemplateNotFound: (404, "coupon-template-not-found", "Coupon template not found"),
     store.PaymentPromotionNotFound: (404, "payment-promotion-not-found", "Payment promotion not found"),
     store.DriverNotFound: (404, "driver-not-found", "Driver not found"),
@@ -144,6 +148,14 @@ def _domain_handler(request: Request, exc: Exception) -> Response:
     raise exc
 
 
+def _quota_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, QuotaExceeded)
+    title = "Daily quota used up" if exc.slug == "daily-quota-exceeded" else "Too many requests"
+    response = problem(429, exc.slug, title, str(exc), request.url.path)
+    response.headers.update(exc.headers)
+    return response
+
+
 def _parameter_errors_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ParameterErrors)
     return problem(exc.status, exc.slug, exc.title, str(exc), request.url.path, errors=exc.errors)
@@ -212,5 +224,6 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(cls, _domain_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(ParameterErrors, _parameter_errors_handler)
+    app.add_exception_handler(QuotaExceeded, _quota_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
     app.add_exception_handler(Exception, _unexpected_handler)

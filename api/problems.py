@@ -63,6 +63,7 @@ TITLES = {
     413: "Request body too large",
     414: "URI too long",
     422: "Understood but cannot be done",
+    429: "Too many requests (Retry-After)",
     431: "Request header fields too large",
     502: "The order core refused",
     503: "Unavailable (Retry-After)",
@@ -79,6 +80,16 @@ RETRY_AFTER = {
         "required": True,
         "schema": {"type": "string", "pattern": r"^[0-9]+$"},
     }
+}
+
+
+RATE_LIMIT = {
+    name: {"description": text, "required": True, "schema": {"type": "string", "pattern": r"^[0-9]+$"}}
+    for name, text in (
+        ("RateLimit-Limit", "the key's bucket size (429 daily-quota-exceeded: the daily quota)"),
+        ("RateLimit-Remaining", "requests left now"),
+        ("RateLimit-Reset", "seconds until the bucket is full again (429: until a request is allowed)"),
+    )
 }
 
 
@@ -116,6 +127,8 @@ def problem_responses(
         }
         if status == 503:
             response["headers"] = RETRY_AFTER
+        if status == 429:
+            response["headers"] = RETRY_AFTER | RATE_LIMIT
         responses[status] = response
     return responses
 

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy import Engine
 
+from access.partners import KeyHolder
+from access.token_cache import VerifiedCache
 from api.settings import Settings
 from checkout.reconcile import Reconciler
 from checkout.service import CheckoutService
@@ -39,6 +41,7 @@ class Services:
     reconciler: Reconciler  # order-core callbacks and the sweep
     lists: ListSources  # what station lists read (index, prices, occupancy, waits, database)
     verified_tokens: VerifiedTokens  # station credentials checked recently
+    partner_keys: VerifiedCache[KeyHolder]  # partner keys checked recently (api/auth_partner.py)
     changes: ChangeFollower | None = None  # the change-log follower (None when the index is not loaded)
     commits: CommitSignal | None = None  # wakes long-polls of the partner feed at each commit
 

@@ -83,6 +83,17 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # Successful station credential checks are remembered this long (a revocation takes effect within it).
     station_auth_cache_seconds: float = Field(default=30.0, ge=0)
+    # Successful partner key checks (scrypt) are remembered this long; revocation does not wait for it:
+    # every partner request's quota statement checks that the key is still live.
+    partner_auth_cache_seconds: float = Field(default=300.0, ge=0)
+    # Every partner answer carries these (issue 15, part 7): the terms the data is licensed under and the
+    # attribution a partner shows next to it.
+    partner_licence: str = Field(
+        default="Licensed to the partner under its data agreement; not for redistribution",
+        min_length=1,
+        max_length=500,
+    )
+    partner_attribution: str = Field(default="加油站数据：fuel-stations", min_length=1, max_length=200)
 
     # Checkout (issue 5): the order core's URL and service token, the secret its callbacks are signed
     # with (same value as its ORDERCORE_CALLBACK_SECRET); per-attempt connect/read timeouts, attempts per

@@ -8,7 +8,9 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -238,7 +240,61 @@ station_credentials = Table(
     Column("secret_hash", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+    # station_admin (prices, occupancy events) | cashier | attendant (access/credentials.py ROLES)
+    Column("role", Text, nullable=False, server_default="station_admin"),
+    CheckConstraint("role IN ('station_admin', 'cashier', 'attendant')", name="role"),
     Index("ix_station_credentials_station_id", "station_id"),
+)
+
+# Partners (issue 15): accounts, their API keys (scrypt-hashed secrets, scopes, rotation expiry), each key's
+# token bucket (UNLOGGED) and each partner's requests per China day; partner_take() (migration 0012) is the
+# one statement a request runs.
+partners = Table(
+    "partners",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("coord", Text, nullable=False, server_default="wgs84"),
+    Column("language", Text, nullable=False, server_default="zh"),
+    Column("rate_per_second", Float, nullable=False),
+    Column("burst", Integer, nullable=False),
+    Column("daily_quota", BigInteger, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("coord IN ('wgs84', 'gcj02', 'bd09')", name="coord"),
+    CheckConstraint("language IN ('zh', 'en')", name="language"),
+    CheckConstraint("rate_per_second > 0", name="rate"),
+    CheckConstraint("burst >= 1", name="burst"),
+    CheckConstraint("daily_quota IS NULL OR daily_quota >= 0", name="daily_quota"),
+    CheckConstraint("length(btrim(name)) > 0", name="name"),
+)
+partner_keys = Table(
+    "partner_keys",
+    metadata,
+    Column("key_id", Text, primary_key=True),
+    Column("partner_id", BigInteger, ForeignKey("partners.id", ondelete="CASCADE"), nullable=False),
+    Column("secret_hash", Text, nullable=False),
+    Column("scopes", ARRAY(Text), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("replaces", Text, nullable=True),
+    Index("ix_partner_keys_partner_id", "partner_id"),
+)
+partner_buckets = Table(
+    "partner_buckets",
+    metadata,
+    Column("key_id", Text, primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    prefixes=["UNLOGGED"],
+)
+partner_usage = Table(
+    "partner_usage",
+    metadata,
+    Column("partner_id", BigInteger, ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("served", BigInteger, nullable=False, server_default="0"),
+    Column("refused", BigInteger, nullable=False, server_default="0"),
 )
 
 # Bumped by statement triggers on guide_prices, station_prices and station_price_zones.

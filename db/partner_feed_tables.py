@@ -29,7 +29,7 @@ from db.models import metadata
 partner_poi_ids = Table(
     "partner_poi_ids",
     metadata,
-    Column("partner_id", BigInteger, nullable=False),
+    Column("partner_id", BigInteger, ForeignKey("partners.id", ondelete="CASCADE"), nullable=False),
     Column("station_id", BigInteger, ForeignKey("stations.id", ondelete="CASCADE"), nullable=False),
     Column("poi_id", Text, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -43,7 +43,7 @@ webhook_subscriptions = Table(
     "webhook_subscriptions",
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("partner_id", BigInteger, nullable=False),
+    Column("partner_id", BigInteger, ForeignKey("partners.id", ondelete="CASCADE"), nullable=False),
     Column("url", Text, nullable=False),
     Column("secret", Text, nullable=False),  # signs deliveries: kept to sign, shown once at creation
     Column("coord", Text, nullable=False, server_default="wgs84"),

@@ -1,7 +1,7 @@
 """The partner change feed: after a cursor, which stations changed in each transaction (in commit order)
 and their current values, read from the change log (changelog/) in one REPEATABLE READ transaction.
 
-An item is one (transaction, station): `changed` says what (station record, price, this partner's POI
+An item is one (transaction, station), in (seq, station id) order: `changed` says what (station record, price, this partner's POI
 id), `station` the station's values as of the page's snapshot (`head_seq`, never older than the item; a
 later item of the same station may repeat values), or `deleted`. Pages end at transaction boundaries
 (a transaction is never split between pages), so an item appears once: following `cursor` from page to
@@ -44,7 +44,7 @@ class FeedPage:
 class _Tx:
     seq: int
     committed_at: datetime
-    stations: dict[int, set[str]] = field(default_factory=dict)  # station -> kinds, first-seen order
+    stations: dict[int, set[str]] = field(default_factory=dict)  # station -> kinds
 
 
 def _station_of(c: Change, partner_id: int) -> tuple[int, str] | None:
@@ -117,7 +117,7 @@ def read_feed(engine: Engine, after: str, partner_id: int, coord: CoordSystem, l
             current = stations_of(conn, ids, partner_id, coord)
     out = []
     for tx in chosen:
-        for station_id, kinds in tx.stations.items():
+        for station_id, kinds in sorted(tx.stations.items()):
             record = current.get(station_id)
             out.append(
                 {

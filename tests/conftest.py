@@ -29,7 +29,8 @@ CATALOGUE_TABLES = (
     "guide_prices, station_prices, station_price_zones, station_credentials, drivers, member_levels, "
     "member_level_names, "
     "coupon_templates, coupon_instances, payment_promotions, promotion_policy, quotes, occupancy_events, "
-    "nozzle_heads, waiting_reports, position_claims, checkouts, ordercore_events"
+    "nozzle_heads, waiting_reports, position_claims, checkouts, ordercore_events, partners, partner_keys, "
+    "partner_buckets, partner_usage"
 )
 
 

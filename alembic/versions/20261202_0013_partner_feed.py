@@ -4,7 +4,7 @@ an id it attached), webhook subscriptions, their deliveries and the delivery wor
 partner_id is the key of the partners table (migration 0012, the access branch).
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-02
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"  # the lead re-chains: the FKs below need 0012's partners
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -68,6 +68,12 @@ def upgrade() -> None:
             name=op.f("fk_partner_poi_ids_station_id_stations"),
             ondelete="CASCADE",
         ),
+        sa.ForeignKeyConstraint(
+            ["partner_id"],
+            ["partners.id"],
+            name=op.f("fk_partner_poi_ids_partner_id_partners"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("partner_id", "station_id", name=op.f("pk_partner_poi_ids")),
         sa.UniqueConstraint("partner_id", "poi_id", name=op.f("uq_partner_poi_ids_partner_id_poi_id")),
     )
@@ -105,6 +111,12 @@ def upgrade() -> None:
         sa.CheckConstraint("threshold >= 0", name=op.f("ck_webhook_subscriptions_threshold")),
         sa.CheckConstraint(
             "coord IN ('wgs84', 'gcj02', 'bd09')", name=op.f("ck_webhook_subscriptions_coord")
+        ),
+        sa.ForeignKeyConstraint(
+            ["partner_id"],
+            ["partners.id"],
+            name=op.f("fk_webhook_subscriptions_partner_id_partners"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_subscriptions")),
     )

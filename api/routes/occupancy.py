@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from api.auth_station import StationAuthDep
+from api.auth_station import ForecourtDep
 from api.checked_route import CheckedRoute
 from api.deps import clock_of
 from api.grade_text import GradeQuery
@@ -95,11 +95,13 @@ EVENTS_BODY = {
     description=_EVENTS_DOC,
     response_model=EventsOutcome,
     responses=problem_responses(
-        {400: ["unreadable-batch"], 401: ["unauthorized"], 413: ["batch-too-large"]}, body=True
+        {400: ["unreadable-batch"], 401: ["unauthorized"], 403: ["role-forbidden"], 413: ["batch-too-large"]},
+        body=True,
     ),
     openapi_extra={"requestBody": EVENTS_BODY},
 )
-async def post_events(request: Request, station_id: StationAuthDep) -> Response:
+async def post_events(request: Request, staff: ForecourtDep) -> Response:
+    station_id = staff.station_id
     services = services_of(request)
     settings = services.settings
     body = await _body(request, settings.occupancy_max_body_bytes)

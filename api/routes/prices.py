@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from api.auth_station import StationAuthDep, StationForbidden
+from api.auth_station import STAFF_PROBLEMS, StationAdminDep, at_station
 from api.checked_route import CheckedRoute
 from api.deps import ClockDep, EngineDep, clock_of
 from api.driver_identity import DRIVER_OPTIONAL, DriverDep
@@ -179,19 +179,16 @@ async def station_ladder(
     operation_id="putStationPrices",
     summary="A station posts its own prices (one or a batch); each is accepted or rejected with a reason",
     response_model=PriceOutcomes,
-    responses=problem_responses(
-        {400: ["unknown-grade"], 401: ["unauthorized"], 403: ["forbidden"]}, body=True
-    ),
+    responses=problem_responses({400: ["unknown-grade"], **STAFF_PROBLEMS}, body=True),
 )
 async def post_prices(
     station_id: StationId,
     body: StationPrices,
     engine: EngineDep,
     clock: ClockDep,
-    authenticated: StationAuthDep,
+    staff: StationAdminDep,
 ) -> dict[str, Any]:
-    if authenticated != station_id:
-        raise StationForbidden(f"this credential belongs to station {authenticated}, not {station_id}")
+    at_station(staff, station_id)
     now = clock.now()
     updates = []
     for item in body.prices:

@@ -17,9 +17,8 @@ from partners import poi
 from partners.changes import read_feed
 from partners.errors import FeedResyncRequired, PoiIdTaken
 from partners.snapshot import snapshot_lines
+from tests.partners.conftest import ME, OTHER
 from tests.partners.support import FIXED, at_head, follow, post_price, snapshot, state_of, stations
-
-ME, OTHER = 1, 2
 
 
 def test_snapshot_lists_every_station_with_prices_and_ends_with_the_head_cursor(feed_engine: Engine) -> None:
