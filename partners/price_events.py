@@ -161,9 +161,8 @@ def enqueue_changes(
                         "now": now,
                     }
                 )
-    if rows:
-        conn.execute(_ENQUEUE, rows)
-    return len(inserted), len(rows)
+    enqueued = sum(conn.execute(_ENQUEUE, row).rowcount for row in rows)  # pending duplicates: 0
+    return len(inserted), enqueued
 
 
 def enqueue_step(conn: Connection, now: datetime, limit: int = PAGE) -> Enqueued:
