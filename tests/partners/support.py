@@ -17,6 +17,7 @@ import orjson
 from sqlalchemy import Engine, text
 
 import changelog
+from access import partners
 from geo.coords import CoordSystem
 from geo.records import StationRecord
 from partners.changes import read_feed
@@ -154,3 +155,17 @@ def receiving() -> Iterator[Receiver]:
 
 def seqs(items: Sequence[dict[str, Any]]) -> list[tuple[int, int]]:
     return [(int(i["seq"]), int(i["station_id"])) for i in items]
+
+
+ALL_SCOPES = ("stations:read", "prices:read", "waits:read", "feed:read", "webhooks:manage")
+
+
+def partner_key(
+    engine: Engine, name: str, coord: str = "wgs84", scopes: Sequence[str] = ALL_SCOPES
+) -> tuple[int, dict[str, str]]:
+    """A partner account without practical limits and the headers of one of its keys."""
+    account = partners.create_partner(
+        engine, name, coord=coord, rate_per_second=1000, burst=1000, daily_quota=None
+    )
+    token = partners.create_key(engine, account.partner_id, scopes).token
+    return account.partner_id, {"Authorization": f"Bearer {token}"}
