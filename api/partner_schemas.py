@@ -11,7 +11,7 @@ from api.column_schemas import DECIMAL
 from api.decimal_text import DecimalText
 from api.schemas import Location
 
-CURSOR_PATTERN = r"^c1\.[0-9]{1,19}\.[0-9]{1,19}$"
+CURSOR_PATTERN = r"^c1\.[1-9][0-9]{0,17}\.[0-9]{1,18}$"  # what changelog.Cursor.parse accepts
 POI_ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,128}$"
 ADCODE_PATTERN = r"^[0-9]{6}$"
 

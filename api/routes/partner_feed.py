@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
 from api.checked_route import CheckedRoute
-from api.compression import VARY, accepts_gzip, gzip_bytes, gzip_stream
+from api.partner_gzip import VARY, accepts_gzip, gzip_bytes, gzip_stream
 from api.partner_params import PROBLEMS, CoordQuery, FeedReader, StationsReader, also_needs, coord_for
 from api.partner_schemas import CURSOR_PATTERN, FeedPage, SnapshotLine
 from api.problems import merge, problem_responses
