@@ -5,8 +5,9 @@ An item is one (transaction, station), in (seq, station id) order: `changed` say
 price, this partner's POI id), `station` the station's values as of the page's snapshot (`head_seq`,
 never older than the item; a later item of the same station may repeat values), or `deleted`. Pages
 end at transaction boundaries (a transaction is never split between pages), so an item appears once:
-following `cursor` from page to page sees every change once, in order. The log's commit order and gap-freedom are what make this hold
-under concurrent writers; this module only groups and reads current rows in the same snapshot.
+following `cursor` from page to page sees every change once, in order. The log's commit order and
+gap-freedom are what make this hold under concurrent writers; this module only groups and reads
+current rows in the same snapshot.
 """
 
 from __future__ import annotations
