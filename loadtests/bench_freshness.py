@@ -329,25 +329,29 @@ def main(argv: list[str] | None = None) -> int:
     feed_results: list[float | None] = []
     followers: list[FeedFollower] = []
     feed = None if args.no_feed else FeedWatch()
+    key = ""
+    if feed is not None:  # the key's scrypt hash is slow: made before the service starts
+        account = partners.create_partner(
+            engine, f"bench-{stamp}-{args.seed}", rate_per_second=1000, burst=1000, daily_quota=None
+        )
+        key = partners.create_key(engine, account.partner_id, FEED_SCOPES).token
     try:
         start_server(server, {"DATABASE_URL": url}, ("--no-access-log",))
         say(f"service ready after {wait_ready(server, 900):.1f} s")
-        conns = one_per_worker(args.port, 2)
-        if feed is not None:
-            account = partners.create_partner(
-                engine, f"bench-{stamp}-{args.seed}", rate_per_second=1000, burst=1000, daily_quota=None
-            )
-            key = partners.create_key(engine, account.partner_id, FEED_SCOPES).token
+        if feed is not None:  # first: idle keep-alive connections are closed after 5 s
             for pinned_worker, pinned in one_per_worker(args.port, 2).items():
                 follower = FeedFollower(
                     "127.0.0.1", args.port, key, wait_s=10, on_item=feed.recorder(pinned_worker)
                 )
                 follower._conn = pinned.http  # the connection stays with this worker
+                if pinned.http.sock is not None:  # a long-poll answers after up to wait_s
+                    pinned.http.sock.settimeout(follower.wait_s + 30)
                 with engine.connect() as conn:
                     follower.cursor = str(changelog.cursor_at_head(conn))
                 followers.append(follower)
                 threading.Thread(target=follower.run, args=(stop,), daemon=True).start()
-            say(f"partner feed followed on workers {sorted(conns)}")
+            say(f"partner feed followed by {len(followers)} long-polling clients, one per worker")
+        conns = one_per_worker(args.port, 2)
         before = {w: c.get("/readyz")["change_log"] for w, c in conns.items()}
         share = args.rate / args.writer_threads
         counts = [[0] for _ in range(args.writer_threads)]
