@@ -8,6 +8,7 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
+import db.partner_feed_tables  # noqa: F401 (registers its tables on the metadata)
 from db.models import metadata
 from db.partitions import is_partition
 

@@ -14,6 +14,7 @@ from api import services
 from api.auth_station import VerifiedTokens
 from api.checkout_live import running_checkout
 from api.compression import GzipWhenAsked
+from api.commit_signal import listening
 from api.contract import install_contract
 from api.docs_pages import install_docs
 from api.errors import install_error_handlers, problem
@@ -31,6 +32,9 @@ from api.routes import (
     occupancy,
     operator,
     partner,
+    partner_feed,
+    partner_stations,
+    partner_webhooks,
     prices,
     route_search,
     station_staff,
@@ -77,6 +81,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 running_occupancy(engine, settings, clock) as feed,
                 running_checkout(feed, engine, settings, clock) as (checkout_service, reconciler),
                 running_upkeep(engine, settings, clock),
+                listening(engine) as commits,
                 contextlib.AsyncExitStack() as stack,
             ):
                 lists = ListSources(
@@ -109,6 +114,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                             settings.partner_auth_cache_seconds, monotonic=clock.monotonic
                         ),
                         changes=follower,
+                        commits=commits,
                     ),
                 )
                 yield
@@ -146,4 +152,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(me.router)
     app.include_router(partner.router)
     app.include_router(station_staff.router)
+    app.include_router(partner_feed.router)
+    app.include_router(partner_stations.router)
+    app.include_router(partner_webhooks.router)
     return app

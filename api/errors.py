@@ -22,6 +22,7 @@ from api.auth_station import RoleForbidden, StationForbidden, StationUnauthorize
 from api.pricing_schemas import InvalidFill
 from api.problems import PROBLEM_MEDIA_TYPE
 from api.query_string import ParameterErrors
+from changelog import InvalidCursor
 from checkout import errors as checkout_errors
 from geo.errors import (
     GeoError,
@@ -36,6 +37,7 @@ from geo.errors import (
 )
 from geo.live_index import IndexNotReady
 from occupancy import errors as occupancy_errors
+from partners import errors as partner_errors
 from pricing import store
 from pricing.effective import PriceUnavailable
 from pricing.live_prices import PricesNotReady
@@ -113,6 +115,12 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     checkout_errors.OrderCoreRefused: (502, "order-core-rejected", "Order core refused the order"),
     checkout_errors.InvalidSignature: (401, "invalid-signature", "Callback signature invalid"),
     checkout_errors.InvalidEvent: (400, "invalid-event", "Not an order event"),
+    InvalidCursor: (400, "invalid-cursor", "Invalid change-log cursor"),
+    partner_errors.FeedResyncRequired: (410, "resync-required", "Take a new snapshot: cursor not followable"),
+    partner_errors.PoiIdTaken: (409, "poi-id-taken", "POI id already given to another station"),
+    partner_errors.PoiIdNotFound: (404, "poi-id-not-found", "No such POI id"),
+    partner_errors.SubscriptionNotFound: (404, "subscription-not-found", "Webhook subscription not found"),
+    partner_errors.ReplayTooLarge: (422, "replay-too-large", "Too many changes to replay"),
 }
 
 

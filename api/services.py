@@ -25,6 +25,7 @@ from timekeeping.clock import Clock
 
 if TYPE_CHECKING:  # api.auth_station reads the services
     from api.auth_station import VerifiedTokens
+    from api.commit_signal import CommitSignal
     from api.live_changes import ChangeFollower
 
 
@@ -42,6 +43,7 @@ class Services:
     verified_tokens: VerifiedTokens  # station credentials checked recently
     partner_keys: VerifiedCache[KeyHolder]  # partner keys checked recently (api/auth_partner.py)
     changes: ChangeFollower | None = None  # the change-log follower (None when the index is not loaded)
+    commits: CommitSignal | None = None  # wakes long-polls of the partner feed at each commit
 
 
 def install(app: FastAPI, services: Services) -> None:

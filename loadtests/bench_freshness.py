@@ -10,6 +10,12 @@ operator's tools write it) and a nozzle going offline (a forecourt event). For e
 from the write's answer to the first answer showing it, on each worker (keep-alive connections stay with
 one worker; /readyz names it), and reports p50/p99/max per kind with the workers' time spent applying the
 change log. Target: p99 under 1 s for each kind. Results in var/bench/freshness-<timestamp>.json.
+
+The partner feed is measured too (issue 15): a partner client (loadtests/partner_client.FeedFollower)
+long-polls GET /v1/partner/changes on each worker; for each price probe, `feed` is the time from the
+PUT's answer until both followers received the item carrying the new price, and `feed_lag` the
+commit-to-receipt lag (committed_at to receipt) of every item the followers received, background
+changes included. `--no-feed` leaves it out.
 """
 
 from __future__ import annotations
@@ -30,14 +36,18 @@ import numpy as np
 import orjson
 import sqlalchemy as sa
 
+import changelog
+from access import partners
 from access.credentials import issue
 from loadtests import bench_db
 from loadtests.bench_procs import Server, start_server, stop_server, wait_ready
+from loadtests.partner_client import FeedFollower, Received, lag_summary
 from pricing.ladder import PriceUpdate, write_prices
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "var" / "bench"
 KINDS = ("price", "status", "nozzle")
+FEED_SCOPES = ("stations:read", "prices:read", "feed:read")
 TARGET_P99_S = 1.0
 FAILED: list[str] = []  # background writes that failed (reported)
 POLL_GAP_S = 0.005  # between polls of one worker: the timing resolution, and the prober's load
@@ -72,6 +82,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=18_450)
     parser.add_argument("--timeout", type=float, default=10.0, help="a change not seen by then is a miss")
     parser.add_argument("--seed", type=int, default=20_261_202)
+    parser.add_argument("--no-feed", action="store_true", help="do not measure the partner feed")
     return parser.parse_args(argv)
 
 
@@ -179,6 +190,39 @@ def wait_visible(
     return seen
 
 
+class FeedWatch:
+    """What the feed followers received: (worker, station, 92 pump price) -> receipt (monotonic)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.seen: dict[tuple[int, int, str], float] = {}
+
+    def recorder(self, worker: int) -> Any:
+        def record(item: Received) -> None:
+            if item.station is None:
+                return
+            for p in item.station["prices"]:
+                if p["grade"] == "92" and p["tier"] == "pump":
+                    with self.lock:
+                        self.seen.setdefault((worker, item.station_id, p["price"]), item.at)
+
+        return record
+
+    def wait(
+        self, workers: list[int], station_id: int, price: str, since: float, timeout: float
+    ) -> float | None:
+        """Seconds from `since` until every worker's follower received the price (None: not by timeout)."""
+        deadline = since + timeout
+        while True:
+            with self.lock:
+                got = [self.seen.get((w, station_id, price)) for w in workers]
+            if all(g is not None for g in got):
+                return max(g - since for g in got if g is not None)
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(POLL_GAP_S)
+
+
 def _near(lon: float, lat: float) -> str:
     return f"/v1/stations/nearby?lon={lon:.6f}&lat={lat:.6f}&radius_m=30&limit=5&prices=true"
 
@@ -195,6 +239,8 @@ def probe(
     engine: sa.Engine,
     target: tuple[int, float, float, str],
     timeout: float,
+    feed: FeedWatch | None = None,
+    feed_results: list[float | None] | None = None,
 ) -> dict[int, float | None]:
     station_id, lon, lat, token = target
     if kind == "price":
@@ -206,7 +252,10 @@ def probe(
             item = _item(answer, station_id)
             return item is not None and item["prices"].get("92", {}).get("pump") == price
 
-        return wait_visible(conns, _near(lon, lat), shows, since, timeout)
+        seen = wait_visible(conns, _near(lon, lat), shows, since, timeout)
+        if feed is not None and feed_results is not None:
+            feed_results.append(feed.wait(sorted(conns), station_id, price, since, timeout))
+        return seen
     if kind == "status":
         status = "temporarily_closed" if n % 2 == 0 else "open"
         with engine.begin() as conn:
@@ -277,9 +326,31 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     written = [0]
     results: dict[str, list[float | None]] = {k: [] for k in KINDS}
+    feed_results: list[float | None] = []
+    followers: list[FeedFollower] = []
+    feed = None if args.no_feed else FeedWatch()
+    key = ""
+    if feed is not None:  # the key's scrypt hash is slow: made before the service starts
+        account = partners.create_partner(
+            engine, f"bench-{stamp}-{args.seed}", rate_per_second=1000, burst=1000, daily_quota=None
+        )
+        key = partners.create_key(engine, account.partner_id, FEED_SCOPES).token
     try:
         start_server(server, {"DATABASE_URL": url}, ("--no-access-log",))
         say(f"service ready after {wait_ready(server, 900):.1f} s")
+        if feed is not None:  # first: idle keep-alive connections are closed after 5 s
+            for pinned_worker, pinned in one_per_worker(args.port, 2).items():
+                follower = FeedFollower(
+                    "127.0.0.1", args.port, key, wait_s=10, on_item=feed.recorder(pinned_worker)
+                )
+                follower._conn = pinned.http  # the connection stays with this worker
+                if pinned.http.sock is not None:  # a long-poll answers after up to wait_s
+                    pinned.http.sock.settimeout(follower.wait_s + 30)
+                with engine.connect() as conn:
+                    follower.cursor = str(changelog.cursor_at_head(conn))
+                followers.append(follower)
+                threading.Thread(target=follower.run, args=(stop,), daemon=True).start()
+            say(f"partner feed followed by {len(followers)} long-polling clients, one per worker")
         conns = one_per_worker(args.port, 2)
         before = {w: c.get("/readyz")["change_log"] for w, c in conns.items()}
         share = args.rate / args.writer_threads
@@ -297,7 +368,17 @@ def main(argv: list[str] | None = None) -> int:
         n = 0
         while time.monotonic() - started < args.duration:
             kind = KINDS[n % len(KINDS)]
-            seen = probe(kind, n, conns, probe_conn, engine, targets[n % len(targets)], args.timeout)
+            seen = probe(
+                kind,
+                n,
+                conns,
+                probe_conn,
+                engine,
+                targets[n % len(targets)],
+                args.timeout,
+                feed,
+                feed_results,
+            )
             worst = None if None in seen.values() else max(v for v in seen.values() if v is not None)
             results[kind].append(worst)
             n += 1
@@ -335,7 +416,10 @@ def main(argv: list[str] | None = None) -> int:
         "background_path": args.writer_path,
         "background_failed": len(FAILED),
         "background_failures": sorted(set(FAILED))[:5],
-        "kinds": {k: _summary(v) for k, v in results.items()},
+        "kinds": {k: _summary(v) for k, v in results.items()}
+        | ({"feed": _summary(feed_results)} if feed is not None else {}),
+        "feed_lag": lag_summary([lag for f in followers for lag in f.lags]),
+        "feed_pages": sum(f.pages for f in followers),
         "workers": applying,
     }
     OUT_DIR.mkdir(parents=True, exist_ok=True)
@@ -351,6 +435,12 @@ def main(argv: list[str] | None = None) -> int:
         figures = f"p50 {k.get('p50_s', '-')} s, p99 {k.get('p99_s', '-')} s, max {k.get('max_s', '-')} s"
         verdict = "PASS" if k.get("pass") else "FAIL"
         print(f"{kind:<7} probes {k['probes']:>3}, missed {k['missed']}, {figures}: {verdict}")
+    if feed is not None:
+        lag = report["feed_lag"]
+        print(
+            f"feed lag (commit to receipt, all {lag.get('items', 0):,} items on both workers): "
+            f"p50 {lag.get('p50_s', '-')} s, p99 {lag.get('p99_s', '-')} s, max {lag.get('max_s', '-')} s"
+        )
     for worker, a in applying.items():
         share = (a["fetch_s"] + a["apply_s"]) / elapsed
         print(

@@ -20,6 +20,7 @@ DOMAIN_PACKAGES = [
     "timekeeping",
     "changelog",
     "upkeep",
+    "partners",
 ]
 # The HTTP edge of packages that also hold a service: only these modules may import the web stack.
 HTTP_EDGE = {"ordercore/app.py", "ordercore/routes.py", "ordercore/problems.py", "ordercore/__main__.py"}

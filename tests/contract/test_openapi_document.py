@@ -58,6 +58,16 @@ OPERATION_IDS = {
     ("post", "/v1/stations/{station_id}/redeem"): "redeemOrderCode",
     ("post", "/v1/stations/{station_id}/orders/{checkout_id}/complete"): "completeStationOrder",
     ("post", "/v1/stations/{station_id}/orders/{checkout_id}/refund"): "refundStationOrder",
+    ("get", "/v1/partner/snapshot"): "partnerSnapshot",
+    ("get", "/v1/partner/changes"): "partnerChanges",
+    ("put", "/v1/partner/stations/{station_id}/poi-id"): "putPartnerPoiId",
+    ("delete", "/v1/partner/stations/{station_id}/poi-id"): "deletePartnerPoiId",
+    ("get", "/v1/partner/stations/by-poi/{poi_id}"): "partnerStationByPoiId",
+    ("post", "/v1/partner/webhooks"): "createPartnerWebhook",
+    ("get", "/v1/partner/webhooks"): "listPartnerWebhooks",
+    ("get", "/v1/partner/webhooks/{subscription_id}"): "getPartnerWebhook",
+    ("delete", "/v1/partner/webhooks/{subscription_id}"): "deletePartnerWebhook",
+    ("post", "/v1/partner/webhooks/{subscription_id}/replay"): "replayPartnerWebhook",
 }
 DRIVER_OPTIONAL: list[dict[str, list[str]]] = [{"driverToken": []}, {}]
 SECURITY = {
@@ -78,9 +88,13 @@ SECURITY = {
     "routeStations": DRIVER_OPTIONAL,
     "orderCoreEvent": [{"ordercoreSignature": []}],
     **{op: [{"operatorToken": []}] for (_, path), op in OPERATION_IDS.items() if "/operator/" in path},
+    **{
+        op: [{"partnerKey": []}] for (_, path), op in OPERATION_IDS.items() if path.startswith("/v1/partner/")
+    },
 }
 LIST_OPERATIONS = {"nearbyStations", "comparePrices", "viewportStations"}  # parameters, security: issue 10
 BINARY_SUCCESS = {"stationTile": "application/vnd.mapbox-vector-tile"}  # a tile: bytes, not a JSON object
+NDJSON_SUCCESS = {"partnerSnapshot"}  # a stream of lines, each a typed object
 
 
 @pytest.fixture(scope="module")
@@ -174,6 +188,12 @@ def test_every_success_body_is_a_typed_object(spec: dict[str, Any]) -> None:
     for op_id, op in operations(spec).items():
         successes = {s: r for s, r in op["responses"].items() if s.startswith("2")}
         assert successes, op_id
+        if op_id in NDJSON_SUCCESS:
+            (content,) = (r["content"] for r in successes.values())
+            line = resolve(spec, content["application/x-ndjson"]["schema"])
+            assert line.get("type") == "object" and line.get("properties"), op_id
+            assert list(content) == ["application/x-ndjson"], op_id
+            continue
         if op_id in BINARY_SUCCESS:
             (content,) = (r["content"] for r in successes.values())
             assert content[BINARY_SUCCESS[op_id]]["schema"] == {"type": "string", "format": "binary"}

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from access.credentials import issue
 from tests.occupancy.support import forecourt_station
+from tests.partners.support import partner_key
 from tests.support import LiveServer, driver_token, insert_records
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,6 +39,8 @@ bearer = "{operator}"
 bearer = "{station}"
 [auth.openapi.driverToken]
 bearer = "{driver}"
+[auth.openapi.partnerKey]
+bearer = "{partner}"
 # A quote token is opaque: only one this service issued (and stored) is valid, which no schema can
 # describe, so a well-formed token it never issued (400 invalid-quote) counts as accepted here.
 [[operations]]
@@ -47,6 +50,13 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403",
 [[operations]]
 include-operation-id = ["myOrders"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "410", "422"]
+
+# The feed's long-poll holds an empty answer up to `wait` seconds (nothing commits during the run): asked
+# without it, or every generated case would wait out the request timeout. A well-formed cursor older than
+# the retention is a 410; one past the head an empty page.
+[[operations]]
+include-operation-id = ["partnerChanges"]
+parameters = {{ "query.wait" = 0 }}
 
 # A route's length (at most 1,000 km) and its distinct points are properties of the whole polyline or
 # coordinate list that no JSON schema can state: a well-formed route that is too long or has one point
@@ -63,7 +73,16 @@ def run_schemathesis(server: LiveServer, engine: Engine, tmp_path: Path, *select
     server.wait_for_catalogue()
     config = tmp_path / "schemathesis.toml"
     driver = driver_token("contract-driver", server.clock)
-    config.write_text(CONFIG.format(examples=10, operator=OPERATOR_TOKEN, station=token, driver=driver))
+    _, partner = partner_key(engine, "契约伙伴")
+    config.write_text(
+        CONFIG.format(
+            examples=10,
+            operator=OPERATOR_TOKEN,
+            station=token,
+            driver=driver,
+            partner=partner["Authorization"].removeprefix("Bearer "),
+        )
+    )
     command = [
         str(Path(sys.executable).with_name("schemathesis")),
         "--config-file",
