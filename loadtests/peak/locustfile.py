@@ -198,7 +198,8 @@ class Driver(_Seeded):
         if not items:
             return
         ids = [int(i["id"]) for i in items]
-        station = next((i for i in ids if i in PLAN.layouts), self.rng.choice(ids))
+        priced = [int(i["id"]) for i in items if i.get("effective")]  # null: no fresh price, no order there
+        station = next((i for i in priced if i in PLAN.layouts), None) or self.rng.choice(ids)
         self._think(0.5, 2.0)
         self._get(f"/v1/stations/{station}/wait", "GET /v1/stations/{id}/wait", {"grade": GRADE})
         self._get(
@@ -207,7 +208,7 @@ class Driver(_Seeded):
             {"coord": "gcj02", "grade": GRADE},
             headers=self.me,
         )
-        if station in PLAN.layouts and self.rng.random() < CONFIG.order_share:
+        if station in PLAN.layouts and station in priced and self.rng.random() < CONFIG.order_share:
             self._think(1.0, 3.0)
             self._order(station)
 
