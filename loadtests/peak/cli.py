@@ -66,6 +66,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--api-port", type=int, default=8151)
     p.add_argument("--core-port", type=int, default=8152)
     p.add_argument("--pg-port", type=int, default=int(os.environ.get("STATIONS_PG_PORT", "55432")))
+    p.add_argument(
+        "--database",
+        default="stations",
+        help="database of the local cluster bin/run serves (not stations: the cluster must be running)",
+    )
     p.add_argument("--ready-timeout", type=float, default=900.0)
     p.add_argument("--centres", type=int, default=12, help="cities the drivers search around")
     p.add_argument("--station-systems", type=int, default=20, help="stations posting events and prices")
@@ -99,7 +104,12 @@ def service(args: argparse.Namespace) -> Iterator[Target]:
         yield Target(args.url.rstrip("/"), args.ordercore_url.rstrip("/"), args.database_url)
         return
     with bin_run(
-        args.api_port, args.core_port, args.pg_port, args.out / "service.log", args.ready_timeout
+        args.api_port,
+        args.core_port,
+        args.pg_port,
+        args.out / "service.log",
+        args.ready_timeout,
+        args.database,
     ) as t:
         yield t
 
@@ -218,6 +228,7 @@ def run_once(args: argparse.Namespace, target: Target, scale: float, out: Path) 
         engine.dispose()
     results = report.judge_run(out)
     cpu = report.cpu_summary(out)
+    fits = report.cpu_per_request(out, args.window)
     held = report.held(results) and locust.returncode in (0, 1)
     meta: dict[str, Any] = {
         "scale": scale,
@@ -236,6 +247,7 @@ def run_once(args: argparse.Namespace, target: Target, scale: float, out: Path) 
         "credentials_revoked": revoked,
         "command": " ".join(sys.argv) if sys.argv else "",
         "saturation": report.saturation(cpu, os.cpu_count() or 1, args.workers),
+        "cpu_per_request": fits,
         "note": "Latencies are measured by the generator on the same cores as the service.",
     }
     if not (out / "routes_raw.csv").exists():
@@ -267,6 +279,11 @@ def _print_summary(meta: dict[str, Any], results: list[report.RouteResult], cpu:
         f"machine {cpu['machine_busy_mean']}/{cpu['machine_busy_peak']}"
     )
     print("nearest its limit: " + ", ".join(f"{n} {v:.0%}" for n, v in meta["saturation"][:3]), flush=True)
+    for group, fit in meta["cpu_per_request"].items():
+        print(
+            f"CPU per request ({group}): {fit['ms_per_request']} ms"
+            f" + {fit['background_cores']} cores background"
+        )
 
 
 def capacity(args: argparse.Namespace, target: Target) -> list[dict[str, Any]]:

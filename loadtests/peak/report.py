@@ -178,7 +178,10 @@ def write_html(out: Path, meta: dict[str, Any], results: list[RouteResult], cpu:
         f"<h1>Holiday-morning peak: scale {meta['scale']}, {meta['duration_s']:.0f} s</h1>",
         f"<p><b>Verdict: {'HELD' if meta['held'] else 'NOT HELD'}</b> (every route under its p99 target and "
         "no failed request). " + html.escape(meta.get("note", "")) + "</p>",
-        _table(["setting", "value"], [[k, v] for k, v in meta.items() if k not in ("saturation", "note")]),
+        _table(
+            ["setting", "value"],
+            [[k, v] for k, v in meta.items() if k not in ("saturation", "note", "cpu_per_request")],
+        ),
         "<h2>Routes</h2>",
         _table(
             [
@@ -215,6 +218,13 @@ def write_html(out: Path, meta: dict[str, Any], results: list[RouteResult], cpu:
                 )
             ],
         ),
+        "<h2>CPU per request (fit of cores against req/s over the windows)</h2>",
+        _table(
+            ["group", "ms CPU per request", "background cores", "windows"],
+            [[g, f["ms_per_request"], f["background_cores"], f["points"]] for g, f in fits.items()],
+        )
+        if (fits := meta.get("cpu_per_request") or {})
+        else "<p>too few windows to fit</p>",
         "<h2>Nearest its limit (peak use / capacity)</h2>",
         _table(["what", "share"], [[n, f"{v:.0%}"] for n, v in sat]),
         "<h2>Failures</h2>",
@@ -228,3 +238,37 @@ def write_html(out: Path, meta: dict[str, Any], results: list[RouteResult], cpu:
     path = out / "report.html"
     path.write_text("\n".join(parts))
     return path
+
+
+def cpu_per_request(out: Path, window_s: float) -> dict[str, dict[str, float]]:
+    """Least-squares fit, over the run's windows, of each group's cores against the requests/s of the window
+    before the sample: `ms_per_request` (the slope, CPU per request) and `background_cores` (the intercept:
+    work done whatever the traffic). Robust to other work on the machine in a way latencies are not (CPU
+    time is counted per process), though cache misses under contention still inflate it."""
+    rps: dict[float, float] = {}
+    for row in read_csv(out / "timeline.csv"):
+        start = float(row["window_start_s"])
+        rps[start] = rps.get(start, 0.0) + float(row["rps"])
+    pairs = []
+    for row in read_csv(out / "cpu.csv"):
+        window = round((float(row["t_s"]) - window_s) / window_s) * window_s
+        if window in rps:
+            pairs.append((rps[window], row))
+    fits: dict[str, dict[str, float]] = {}
+    if len(pairs) < 5:
+        return fits
+    xs = [p[0] for p in pairs]
+    mean_x = sum(xs) / len(xs)
+    var_x = sum((x - mean_x) ** 2 for x in xs)
+    if var_x <= 0:
+        return fits
+    for group in ("generator", "service", "ordercore", "database"):
+        ys = [float(p[1][group]) for p in pairs]
+        mean_y = sum(ys) / len(ys)
+        slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / var_x
+        fits[group] = {
+            "ms_per_request": round(slope * 1000.0, 3),
+            "background_cores": round(mean_y - slope * mean_x, 3),
+            "points": len(pairs),
+        }
+    return fits

@@ -46,10 +46,12 @@ def http_json(url: str, timeout_s: float = 10.0) -> bytes:
 
 @contextlib.contextmanager
 def bin_run(
-    api_port: int, core_port: int, pg_port: int, log: Path, ready_timeout_s: float
+    api_port: int, core_port: int, pg_port: int, log: Path, ready_timeout_s: float, database: str = "stations"
 ) -> Iterator[Target]:
     """bin/run on the given ports (no demo forecourt feed: the harness's station systems post events),
-    until the block ends; SIGTERM then stops the API, the order core and the cluster it started."""
+    until the block ends; SIGTERM then stops the API, the order core and the cluster it started.
+    Another `database` than bin/run's own is given to it as DATABASE_URL on the local cluster (which must
+    then be running: bin/run starts no cluster for a DATABASE_URL)."""
     env = {
         **os.environ,
         "STATIONS_PORT": str(api_port),
@@ -58,6 +60,8 @@ def bin_run(
         "STATIONS_DEMO_FEED": "0",
     }
     env.pop("DATABASE_URL", None)
+    if database != "stations":
+        env["DATABASE_URL"] = f"postgresql://stations@127.0.0.1:{pg_port}/{database}"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as sink:
         process = subprocess.Popen(
@@ -71,7 +75,7 @@ def bin_run(
     target = Target(
         f"http://127.0.0.1:{api_port}",
         f"http://127.0.0.1:{core_port}",
-        f"postgresql://stations@127.0.0.1:{pg_port}/stations",
+        f"postgresql://stations@127.0.0.1:{pg_port}/{database}",
     )
     try:
         started = time.monotonic()
