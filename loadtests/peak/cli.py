@@ -281,7 +281,8 @@ def _print_summary(meta: dict[str, Any], results: list[report.RouteResult], cpu:
     print("nearest its limit: " + ", ".join(f"{n} {v:.0%}" for n, v in meta["saturation"][:3]), flush=True)
     for group, fit in meta["cpu_per_request"].items():
         print(
-            f"CPU per request ({group}): {fit['ms_per_request']} ms"
+            f"CPU per request ({group}): {fit['mean_ms_per_request']} ms on average; fit"
+            f" {fit['ms_per_request']} ms"
             f" + {fit['background_cores']} cores background"
         )
 
@@ -376,7 +377,23 @@ def _write_capacity(out: Path, steps: list[dict[str, Any]], lo: float, hi: float
     print(f"\n== capacity: {verdict} ==\n{why}\n(capacity.csv, capacity.html in {out})", flush=True)
 
 
+def rebuild(out: Path, window_s: float) -> None:
+    """Judge, fit, plot and write the HTML again from a run's files (after a change to the report)."""
+    summary = json.loads((out / "summary.json").read_text())
+    results = report.judge_run(out)
+    cpu = report.cpu_summary(out)
+    meta = {k: v for k, v in summary.items() if k != "cpu"}
+    meta["cpu_per_request"] = report.cpu_per_request(out, window_s)
+    plots.write_plots(out, list(PLOTTED))
+    report.write_html(out, meta, results, cpu)
+    (out / "summary.json").write_text(json.dumps({**meta, "cpu": cpu}, indent=1, ensure_ascii=False))
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None and sys.argv[1:2] == ["rebuild"]:
+        for path in sys.argv[2:]:
+            rebuild(Path(path), 5.0)
+        return 0
     args = parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     with service(args) as target:

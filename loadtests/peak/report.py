@@ -220,8 +220,17 @@ def write_html(out: Path, meta: dict[str, Any], results: list[RouteResult], cpu:
         ),
         "<h2>CPU per request (fit of cores against req/s over the windows)</h2>",
         _table(
-            ["group", "ms CPU per request", "background cores", "windows"],
-            [[g, f["ms_per_request"], f["background_cores"], f["points"]] for g, f in fits.items()],
+            [
+                "group",
+                "mean ms CPU per request (all its CPU / requests)",
+                "fit: ms per request",
+                "fit: background cores",
+                "windows",
+            ],
+            [
+                [g, f["mean_ms_per_request"], f["ms_per_request"], f["background_cores"], f["points"]]
+                for g, f in fits.items()
+            ],
         )
         if (fits := meta.get("cpu_per_request") or {})
         else "<p>too few windows to fit</p>",
@@ -250,10 +259,12 @@ def cpu_per_request(out: Path, window_s: float) -> dict[str, dict[str, float]]:
         start = float(row["window_start_s"])
         rps[start] = rps.get(start, 0.0) + float(row["rps"])
     pairs = []
-    for row in read_csv(out / "cpu.csv"):
+    rows = read_csv(out / "cpu.csv")
+    for row in rows[2:]:  # the first two samples hold the generator's and the users' start-up
         window = round((float(row["t_s"]) - window_s) / window_s) * window_s
-        if window in rps:
+        if rps.get(window, 0.0) > 0:
             pairs.append((rps[window], row))
+    requests = sum(rps.values()) * window_s
     fits: dict[str, dict[str, float]] = {}
     if len(pairs) < 5:
         return fits
@@ -266,7 +277,9 @@ def cpu_per_request(out: Path, window_s: float) -> dict[str, dict[str, float]]:
         ys = [float(p[1][group]) for p in pairs]
         mean_y = sum(ys) / len(ys)
         slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / var_x
+        spent = sum(float(r[group]) for r in rows) * window_s
         fits[group] = {
+            "mean_ms_per_request": round(spent / requests * 1000.0, 3) if requests else 0.0,
             "ms_per_request": round(slope * 1000.0, 3),
             "background_cores": round(mean_y - slope * mean_x, 3),
             "points": len(pairs),
