@@ -227,7 +227,8 @@ class Driver(_Seeded):
             "POST", "/v1/checkout", "POST /v1/checkout", body, (201, 409), headers=self.me | key
         )
         if status == 409 or not made:
-            RECORDER.counts["checkout refused (409)"] += status == 409
+            if status == 409:  # e.g. open-order-exists: this driver's earlier order there is still open
+                RECORDER.counts[f"checkout refused: {(made or {}).get('type', '409')}"] += 1
             return
         checkout_id = made["checkout_id"]
         _, pay = self._send(
