@@ -60,6 +60,8 @@ def write_plots(out: Path, main_routes: list[str]) -> list[Path]:
                 ax.plot(xs_all, failed, "r:", label="failures (all routes)")
         ax.set_xlabel("seconds into the run")
         ax.set_ylabel(label)
+        if key == "p99_ms":
+            ax.set_yscale("log")  # targets of 20-300 ms beside seconds of queueing on a busy machine
         ax.legend(fontsize=7, loc="upper left", ncol=2)
         ax.grid(alpha=0.3)
         fig.tight_layout()
