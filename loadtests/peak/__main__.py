@@ -1,0 +1,5 @@
+import sys
+
+from loadtests.peak.cli import main
+
+sys.exit(main())
