@@ -1,9 +1,11 @@
 """Wait-estimate evaluation through the real HTTP API, in event time.
 
-    .venv/bin/python -m loadtests.eval_wait [--days 6 --learn-days 3 --seed 1]
+    .venv/bin/python -m loadtests.eval_wait [--scenario standard|holiday] [--days 6 --learn-days 3 --seed 1]
 
 A throwaway database eval_wait is (re)created and migrated; the simulated stations of
-demodata.forecourt_sim.standard_stations (small and large, with and without queue reports) are inserted into
+demodata.forecourt_sim.standard_stations (small and large, with and without queue reports; with
+`--scenario holiday` the harder holiday_stations: 3, 5 and 8 positions, two nozzles of one grade, long
+diesel fills, 2% drops/repeats/late deliveries, three learning days, an ordinary day and a holiday) are inserted into
 the catalogue with their positions and nozzles, each with its own credential. The service runs with one
 worker (STATIONS_WORKERS=1, as bin/run would start it), so an accepted event is in the book that answers the
 next request. Per station, the telemetry is posted as NDJSON batches in delivery order (faults included:
@@ -30,11 +32,11 @@ import httpx
 
 from access.credentials import issue
 from db.engine import make_engine
-from demodata.forecourt_sim import EPOCH_CST_MIDNIGHT, StationSpec, simulate, standard_stations
+from demodata.forecourt_sim import EPOCH_CST_MIDNIGHT, StationSpec, simulate
 from geo.records import StationRecord
 from loadtests import bench_db
 from loadtests.bench_procs import Server, http_status, stop_server
-from loadtests.wait_scoring import Scored, score_station, summary, table
+from loadtests.wait_scoring import Scored, scenario, score_station, summary, table
 from occupancy.events import NozzleEvent, WaitingReport
 from occupancy.wire import NDJSON, ndjson_body, rfc3339
 from tests.support import insert_records
@@ -154,16 +156,40 @@ def start_service(url: str, port: int, log_path: Path) -> Server:
     return server
 
 
+def targets(results: dict[str, dict[str, float]]) -> bool:
+    """Issue 13's acceptance at peak: MAE <= 0.6 x its naive baseline, below the historical mean, 10-90
+    coverage of drivers who waited in [70%, 90%]; for every peak group (day kind x queue counts)."""
+    ok = True
+    for name, m in results.items():
+        if not name.endswith(" peak") or name.startswith("station") or name.endswith("off-peak") or not m["n"]:
+            continue
+        good = (
+            m["mae"] <= 0.6 * m["naive_q_mae"]
+            and m["mae"] < m["hist_mae"]
+            and 0.7 <= m["coverage_waited"] <= 0.9
+        )
+        ok = ok and good
+        print(
+            f"{name}: MAE {m['mae']:.3f} = {m['mae'] / max(m['naive_q_mae'], 1e-9):.2f} x naive "
+            f"{m['naive_q_mae']:.3f} (target <= 0.6), historical {m['hist_mae']:.3f}, 10-90 coverage of "
+            f"drivers who waited {m['coverage_waited']:.1%} (target 70-90%): {'PASS' if good else 'FAIL'}"
+        )
+    return ok
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--days", type=int, default=6)
+    parser.add_argument("--scenario", choices=("standard", "holiday"), default="standard")
+    parser.add_argument("--days", type=int, help="default 6 (standard) or 5 (holiday)")
     parser.add_argument("--learn-days", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database-url-base", default="postgresql://stations@127.0.0.1:55499")
     parser.add_argument("--database", default="eval_wait")
     parser.add_argument("--port", type=int, default=18_470)
     args = parser.parse_args(argv)
-    specs = standard_stations()
+    sc = scenario(args.scenario)
+    args.days = args.days or (6 if args.scenario == "standard" else sc.days)
+    specs = sc.specs
     say(f"{args.database}: creating, migrating, inserting {len(specs)} simulated stations")
     url, ids, tokens = prepare(args.database_url_base, args.database, specs)
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -178,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
                     dataclasses.replace(spec, station_id=sid),
                     args.days,
                     seed=args.seed * 1000 + spec.station_id,
+                    faults=sc.faults,
+                    start=sc.start,
                 )
                 service = Service(client, token)
                 say(
@@ -212,18 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{time.perf_counter() - started:.0f} s =="
     )
     print(table(results))
-    peak = results["peak"]
     print(f"HTTP answer equal to the in-process book's (to 0.1 min): {same}/{len(rows)}")
-    ok = (
-        peak["mae"] <= 0.6 * peak["naive_mae"]
-        and peak["mae"] < peak["hist_mae"]
-        and 0.7 <= peak["coverage"] <= 0.9
-    )
-    print(
-        f"targets at peak: MAE {peak['mae']:.3f} <= 0.6 x naive {peak['naive_mae']:.3f} "
-        f"({peak['mae'] / peak['naive_mae']:.2f}x), < historical {peak['hist_mae']:.3f}, "
-        f"10-90 coverage {peak['coverage']:.1%} in [70%, 90%]: {'PASS' if ok else 'FAIL'}"
-    )
+    ok = targets(results)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     out = OUT_DIR / f"eval-wait-{stamp}.json"
     out.write_text(

@@ -4,20 +4,36 @@ Telemetry is fed to a book in delivery order; at each vehicle's arrival (on the 
 for its grade at as_of = arrival is compared to the wait it really had. Baselines from the same observable
 state: `naive` (0 when a suitable position is free, else the shortest remaining time among busy suitable
 positions, remaining = learned median duration - elapsed, floored at 0) and `historical` (the station's
-mean true wait over the earlier days). `python -m loadtests.wait_scoring` runs the standard stations.
+mean true wait over the earlier days), and issue 13's `naive_queue` (0 when a suitable position is free,
+else (vehicles reported waiting + 1) x the learned mean time a vehicle holds a position / suitable
+positions). `python -m loadtests.wait_scoring [--scenario holiday]` runs the standard stations (or the
+harder ones of demodata.forecourt_sim.holiday_stations, with a holiday).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Protocol
 
-from demodata.forecourt_sim import SimulatedStation, is_peak, simulate, standard_stations
+from demodata.forecourt_sim import (
+    EPOCH_CST_MIDNIGHT,
+    HARD_FAULTS,
+    HOLIDAY_RUN_START,
+    Faults,
+    SimulatedStation,
+    StationSpec,
+    holiday_stations,
+    is_holiday,
+    is_peak,
+    simulate,
+    standard_stations,
+)
 from occupancy.book import OccupancyBook, StationOccupancy
 from occupancy.events import NozzleEvent, WaitingReport
 from occupancy.learning import StationModel
@@ -37,6 +53,9 @@ class Scored:
     hist_min: float
     basis: str
     local_min: float  # the in-process book's estimate (equal to est_min unless scored through a service)
+    holiday: bool = False
+    reports: bool = False  # the station sends waiting-vehicle counts
+    naive_q_min: float = 0.0  # issue 13's naive baseline
 
 
 def naive_minutes(occ: StationOccupancy, model: StationModel, grade: str) -> float:
@@ -47,6 +66,32 @@ def naive_minutes(occ: StationOccupancy, model: StationModel, grade: str) -> flo
     if not busy:
         return 0.0
     return min(max(0.0, model.median_s - (occ.as_of - v.since)) for v in busy if v.since is not None) / 60
+
+
+def naive_queue_minutes(occ: StationOccupancy, model: StationModel, grade: str) -> float:
+    """0 when a suitable position is free, else (reported waiting + 1) x mean hold time / suitable positions."""
+    serving = [v for v in occ.positions if grade in v.grades and v.status not in ("offline",)]
+    if not serving or occ.stale or any(v.status == "free" for v in serving):
+        return 0.0
+    hold_s = math.exp(model.mu + model.sigma**2 / 2)
+    return ((occ.waiting_vehicles or 0) + 1) * hold_s / len(serving) / 60
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """The stations, start, faults and default days of one evaluation."""
+
+    specs: list[StationSpec]
+    start: float
+    faults: Faults
+    days: int
+    learn_days: int
+
+
+def scenario(name: str) -> Scenario:
+    if name == "holiday":  # three working days, an ordinary Thursday, the Mid-Autumn Friday
+        return Scenario(holiday_stations(), HOLIDAY_RUN_START, HARD_FAULTS, 5, 3)
+    return Scenario(standard_stations(), EPOCH_CST_MIDNIGHT, Faults(), 5, 3)
 
 
 class Remote(Protocol):
@@ -121,6 +166,9 @@ def score_station(
                     hist,
                     basis,
                     est.minutes,
+                    is_holiday(sim, v.arrival),
+                    sim.spec.reports_every_s is not None,
+                    naive_queue_minutes(occ, model, v.grade),
                 )
             )
             if progress is not None:
@@ -144,9 +192,12 @@ def metrics(rows: Sequence[Scored]) -> dict[str, float]:
     err = [abs(r.est_min - r.real_min) for r in rows]
     naive = [abs(r.naive_min - r.real_min) for r in rows]
     hist = [abs(r.hist_min - r.real_min) for r in rows]
+    naive_q = [abs(r.naive_q_min - r.real_min) for r in rows]
     covered = sum(r.p10_min - 1e-9 <= r.real_min <= r.p90_min + 1e-9 for r in rows)
     queued = [r for r in rows if r.real_min > 0 or r.p90_min > 0]
     covered_q = sum(r.p10_min - 1e-9 <= r.real_min <= r.p90_min + 1e-9 for r in queued)
+    waited = [r for r in rows if r.real_min > 0]
+    covered_w = sum(r.p10_min - 1e-9 <= r.real_min <= r.p90_min + 1e-9 for r in waited)
     return {
         "n": n,
         "mean_real_min": sum(r.real_min for r in rows) / n,
@@ -158,11 +209,23 @@ def metrics(rows: Sequence[Scored]) -> dict[str, float]:
         "hist_p90_err": _q90(hist),
         "coverage": covered / n,
         "coverage_nonzero": covered_q / len(queued) if queued else 1.0,
+        "naive_q_mae": sum(naive_q) / n,
+        "waited": len(waited),
+        "coverage_waited": covered_w / len(waited) if waited else 1.0,
     }
 
 
 def summary(rows: Sequence[Scored]) -> dict[str, dict[str, float]]:
     out = {"overall": metrics(rows), "peak": metrics([r for r in rows if r.peak])}
+    out["off-peak"] = metrics([r for r in rows if not r.peak])
+    for holiday in sorted({r.holiday for r in rows}):
+        day = "holiday" if holiday else "normal"
+        for rep in (True, False):
+            for peak in (True, False):
+                name = f"{day} {'counts' if rep else 'no counts'} {'peak' if peak else 'off-peak'}"
+                sel = [r for r in rows if r.holiday == holiday and r.reports == rep and r.peak == peak]
+                if sel:
+                    out[name] = metrics(sel)
     for sid in sorted({r.station_id for r in rows}):
         out[f"station {sid} peak"] = metrics([r for r in rows if r.station_id == sid and r.peak])
     return out
@@ -178,30 +241,39 @@ def table(results: dict[str, dict[str, float]]) -> str:
         "naive_p90_err",
         "hist_mae",
         "hist_p90_err",
+        "naive_q_mae",
         "coverage",
         "coverage_nonzero",
+        "waited",
+        "coverage_waited",
     ]
-    lines = [f"{'':22}" + "".join(f"{c:>15}" for c in cols)]
+    lines = [f"{'':28}" + "".join(f"{c[:15]:>16}" for c in cols)]
     for name, m in results.items():
         lines.append(
-            f"{name:22}"
-            + "".join(f"{m.get(c, 0):>15.3f}" if c != "n" else f"{int(m['n']):>15d}" for c in cols)
+            f"{name:28}"
+            + "".join(
+                f"{m.get(c, 0):>16.3f}" if c not in ("n", "waited") else f"{int(m.get(c, 0)):>16d}" for c in cols
+            )
         )
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--days", type=int, default=5)
-    parser.add_argument("--learn-days", type=int, default=3)
+    parser.add_argument("--scenario", choices=("standard", "holiday"), default="standard")
+    parser.add_argument("--days", type=int)
+    parser.add_argument("--learn-days", type=int)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", help="write rows and summary here")
     args = parser.parse_args(argv)
+    sc = scenario(args.scenario)
+    days = args.days or sc.days
+    learn_days = args.learn_days or sc.learn_days
     rows: list[Scored] = []
-    for spec in standard_stations():
+    for spec in sc.specs:
         t0 = time.perf_counter()
-        sim = simulate(spec, args.days, seed=args.seed * 1000 + spec.station_id)
-        scored = score_station(sim, args.learn_days)
+        sim = simulate(spec, days, seed=args.seed * 1000 + spec.station_id, faults=sc.faults, start=sc.start)
+        scored = score_station(sim, learn_days)
         rows.extend(scored)
         print(
             f"station {spec.station_id}: {len(sim.vehicles)} vehicles, {len(sim.deliveries)} deliveries, "
