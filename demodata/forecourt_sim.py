@@ -99,7 +99,9 @@ class SimulatedStation:
     deliveries: list[Delivery] = field(default_factory=list)  # after faults, in delivery order
 
 
-def rate_at(spec: StationSpec, local_hour: float, peak_factor: float = 1.0, base_factor: float = 1.0) -> float:
+def rate_at(
+    spec: StationSpec, local_hour: float, peak_factor: float = 1.0, base_factor: float = 1.0
+) -> float:
     """Arrivals per hour at a local time of day (before the day's jitter); a holiday multiplies the peaks'
     extra arrivals by `peak_factor` and the rest by `base_factor`."""
     day = 1.0 / (1.0 + math.exp(-(local_hour - 6.0) * 2.0)) - 1.0 / (
@@ -111,7 +113,9 @@ def rate_at(spec: StationSpec, local_hour: float, peak_factor: float = 1.0, base
     )
 
 
-def is_holiday(sim_or_spec: SimulatedStation | StationSpec, ts: float, start: float = EPOCH_CST_MIDNIGHT) -> bool:
+def is_holiday(
+    sim_or_spec: SimulatedStation | StationSpec, ts: float, start: float = EPOCH_CST_MIDNIGHT
+) -> bool:
     """Whether `ts` falls on one of the simulation's holiday days."""
     if isinstance(sim_or_spec, SimulatedStation):
         spec, start = sim_or_spec.spec, sim_or_spec.start
@@ -317,7 +321,11 @@ def holiday_stations(holidays: frozenset[int] = frozenset({4})) -> list[StationS
     standard_stations' (3, 5 and 8 positions, two nozzles of one grade at some), diesel fills 1.25-1.6x
     longer, heartbeats from every nozzle, a large busy station; every other one counts its queue."""
     p = PositionLayout
-    three = (p(1, {1: "92", 2: "92", 3: "95"}), p(2, {1: "92", 2: "95", 3: "98"}), p(3, {1: "0", 2: "0", 3: "92"}))
+    three = (
+        p(1, {1: "92", 2: "92", 3: "95"}),
+        p(2, {1: "92", 2: "95", 3: "98"}),
+        p(3, {1: "0", 2: "0", 3: "92"}),
+    )
     five = (
         p(1, {1: "92", 2: "95"}),
         p(2, {1: "92", 2: "92", 3: "95"}),
@@ -333,6 +341,7 @@ def holiday_stations(holidays: frozenset[int] = frozenset({4})) -> list[StationS
         p(7, {1: "0", 2: "0", 3: "92"}),
         p(8, {1: "0"}),
     )
+
     def hard(spec: StationSpec) -> StationSpec:
         return dataclasses.replace(spec, holidays=holidays, diesel_factor=(1.25, 1.6), beat_every_nozzle=True)
 

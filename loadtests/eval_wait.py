@@ -5,9 +5,9 @@
 A throwaway database eval_wait is (re)created and migrated; the simulated stations of
 demodata.forecourt_sim.standard_stations (small and large, with and without queue reports; with
 `--scenario holiday` the harder holiday_stations: 3, 5 and 8 positions, two nozzles of one grade, long
-diesel fills, 2% drops/repeats/late deliveries, three learning days, an ordinary day and a holiday) are inserted into
-the catalogue with their positions and nozzles, each with its own credential. The service runs with one
-worker (STATIONS_WORKERS=1, as bin/run would start it), so an accepted event is in the book that answers the
+diesel fills, 2% drops/repeats/late deliveries, three learning days, an ordinary day and a holiday) are
+inserted into the catalogue with their positions and nozzles, each with its own credential. The service
+runs with one worker (STATIONS_WORKERS=1, as bin/run would start it), so an accepted event is in the book that answers the
 next request. Per station, the telemetry is posted as NDJSON batches in delivery order (faults included:
 drops, repeats, delays); at each arrival on the scored days, every delivery up to that moment has been
 posted and GET /v1/stations/{id}/wait?grade=&as_of=<arrival> is compared with the vehicle's true wait.
@@ -161,7 +161,12 @@ def targets(results: dict[str, dict[str, float]]) -> bool:
     coverage of drivers who waited in [70%, 90%]; for every peak group (day kind x queue counts)."""
     ok = True
     for name, m in results.items():
-        if not name.endswith(" peak") or name.startswith("station") or name.endswith("off-peak") or not m["n"]:
+        if (
+            not name.endswith(" peak")
+            or name.startswith("station")
+            or name.endswith("off-peak")
+            or not m["n"]
+        ):
             continue
         good = (
             m["mae"] <= 0.6 * m["naive_q_mae"]

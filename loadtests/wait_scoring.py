@@ -69,7 +69,8 @@ def naive_minutes(occ: StationOccupancy, model: StationModel, grade: str) -> flo
 
 
 def naive_queue_minutes(occ: StationOccupancy, model: StationModel, grade: str) -> float:
-    """0 when a suitable position is free, else (reported waiting + 1) x mean hold time / suitable positions."""
+    """0 when a suitable position is free, else (reported waiting + 1) x mean hold time / suitable
+    positions."""
     serving = [v for v in occ.positions if grade in v.grades and v.status not in ("offline",)]
     if not serving or occ.stale or any(v.status == "free" for v in serving):
         return 0.0
@@ -252,7 +253,8 @@ def table(results: dict[str, dict[str, float]]) -> str:
         lines.append(
             f"{name:28}"
             + "".join(
-                f"{m.get(c, 0):>16.3f}" if c not in ("n", "waited") else f"{int(m.get(c, 0)):>16d}" for c in cols
+                f"{m.get(c, 0):>16.3f}" if c not in ("n", "waited") else f"{int(m.get(c, 0)):>16d}"
+                for c in cols
             )
         )
     return "\n".join(lines)

@@ -43,6 +43,17 @@ class Distribution:
     mean_s: float
     p10_s: float
     p90_s: float
+    p50_s: float | None = None  # the median (None: the mean stands for it)
+
+    def widened(self, factor: float) -> Distribution:
+        """The 10-90 band stretched by `factor` about the median, in ratio (for a day whose arrival
+        factor is less certain than the queue's sampled spread shows)."""
+        mid = self.p50_s if self.p50_s is not None else self.mean_s
+        if factor <= 1.0 or mid <= 0.0:
+            return self
+        low = self.p10_s / factor
+        high = mid + (self.p90_s - mid) * factor
+        return Distribution(self.mean_s, min(low, self.p10_s), max(self.p90_s, high), mid)
 
 
 def seed_for(station_id: int, grade: str, as_of: float) -> int:
@@ -121,8 +132,8 @@ def simulate_wait(
     mine = np.array([grade in s.grades for s in slots])
     wait = np.where(mine, free_at, np.inf).min(axis=1)
     wait = np.where(np.isfinite(wait), wait, 0.0)
-    p10, p90 = np.quantile(wait, [0.1, 0.9])
-    return Distribution(float(wait.mean()), float(p10), float(p90))
+    p10, p50, p90 = np.quantile(wait, [0.1, 0.5, 0.9])
+    return Distribution(float(wait.mean()), float(p10), float(p90), float(p50))
 
 
 def erlang_wait(model: StationModel, rate_per_h: float, servers: int) -> Distribution:
