@@ -3,16 +3,16 @@
     .venv/bin/python -m loadtests.eval_wait [--scenario standard|holiday] [--days 6 --learn-days 3 --seed 1]
 
 A throwaway database eval_wait is (re)created and migrated; the simulated stations of
-demodata.forecourt_sim.standard_stations (small and large, with and without queue reports; with
-`--scenario holiday` the harder holiday_stations: 3, 5 and 8 positions, two nozzles of one grade, long
-diesel fills, 2% drops/repeats/late deliveries, three learning days, an ordinary day and a holiday) are
-inserted into the catalogue with their positions and nozzles, each with its own credential. The service
-runs with one worker (STATIONS_WORKERS=1, as bin/run would start it), so an accepted event is in the book that answers the
-next request. Per station, the telemetry is posted as NDJSON batches in delivery order (faults included:
-drops, repeats, delays); at each arrival on the scored days, every delivery up to that moment has been
-posted and GET /v1/stations/{id}/wait?grade=&as_of=<arrival> is compared with the vehicle's true wait.
-The baselines (naive, historical mean) come from an in-process book fed the same deliveries, which also
-shows how often the service's answer equals the in-process one. Results: var/bench/eval-wait-<time>.json.
+demodata.forecourt_sim.standard_stations (small and large, with and without queue reports; with `--scenario
+holiday` the harder holiday_stations: 3, 5 and 8 positions, two nozzles of one grade, long diesel fills, 2%
+drops/repeats/late deliveries, three learning days, an ordinary day and a holiday) are inserted into the
+catalogue with their positions and nozzles, each with its own credential. The service runs with one worker
+(STATIONS_WORKERS=1, as bin/run would start it), so an accepted event is in the book that answers the next
+request. Per station, the telemetry is posted as NDJSON batches in delivery order (faults included: drops,
+repeats, delays); at each arrival on the scored days, every delivery up to that moment has been posted and
+GET /v1/stations/{id}/wait?grade=&as_of=<arrival> is compared with the vehicle's true wait. The baselines
+(naive, historical mean) come from an in-process book fed the same deliveries, which also shows how often
+the service's answer equals the in-process one. Results: var/bench/eval-wait-<time>.json.
 """
 
 from __future__ import annotations

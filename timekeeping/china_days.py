@@ -1,11 +1,12 @@
 """Which days are Chinese public holidays (rest days) and which weekend days are make-up working days.
 
-The schedule is the State Council's yearly notice (国务院办公厅关于节假日安排的通知). `chinesecalendar`
-carries it whole, rest days in lieu and make-up working days included, for the years it knows (to 2026
-in 1.11). For a later year not yet in it (2027: the notice appears in November of the year before, after that release),
-`holidays` gives the statutory days by rule (New Year, the Spring Festival's first days, Qingming, Labour
-Day, Dragon Boat, Mid-Autumn, National Day: lunar dates computed), without the rest days in lieu or the
-make-up working days, which only the notice fixes; `covered(year)` says which kind of answer a year gets.
+The schedule is the State Council's yearly notice (国务院办公厅关于节假日安排的通知).
+`chinesecalendar` carries it whole,
+rest days in lieu and make-up working days included, for the years it knows (to 2026 in 1.11). For a later
+year not yet in it (2027: the notice appears in November of the year before, after that release), `holidays`
+gives the statutory days by rule (New Year, the Spring Festival's first days, Qingming, Labour Day, Dragon
+Boat, Mid-Autumn, National Day: lunar dates computed), without the rest days in lieu or the make-up working
+days, which only the notice fixes; `covered(year)` says which kind of answer a year gets.
 """
 
 from __future__ import annotations
