@@ -16,8 +16,12 @@ from bisect import bisect_right, insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from occupancy.estimator import SAMPLES, Distribution, Slot, erlang_wait, seed_for, simulate_wait
 from occupancy.events import NozzleEvent, NozzleState, PositionClaim, PositionLayout, WaitingReport
+from occupancy.forecast import ROWS as FORECAST_ROWS
+from occupancy.forecast import ForecastSlot, forecast_waits
 from occupancy.intensity import Intensity, busy_day, calendar_prior, day_intensity
 from occupancy.learning import (
     DAY_S,
@@ -428,6 +432,29 @@ class OccupancyBook:
         if ahead >= len(free):  # the vehicles expected ahead take the free positions first
             suggested = None
         return make(dist, ahead, basis, suggested)
+
+    def forecast(self, station_id: int, grade: str, as_of: float, hours: int) -> list[ForecastSlot] | None:
+        """The wait for `grade` at each half hour ahead (occupancy/forecast.py); None when the station has no
+        layout or no position serves the grade. A stale station starts from free positions and no queue."""
+        st = self._stations.get(station_id)
+        if st is None or not any(grade in p.grades for p in st.layout.values()):
+            return None
+        states = self._states(st, as_of)
+        occ = self._occupancy(station_id, st, as_of, states)
+        model = self._model(st, as_of)
+        seed = seed_for(station_id, grade, as_of)
+        intensity = self.intensity(station_id, as_of) or calendar_prior(as_of, self.utc_offset_s)
+        if occ.stale:
+            slots = [Slot(p.number, p.grades, "free", 0.0) for p in st.layout.values()]
+            queues, grades = np.full((FORECAST_ROWS, 1), -1, dtype=np.int64), sorted(model.grade_mix)
+            scales = np.full(FORECAST_ROWS, intensity.center)
+        else:
+            slots, queue = self._queue_and_slots(st, occ, states, model, as_of, seed, intensity)
+            queues, scales = queue.sample_with_scales(FORECAST_ROWS)
+            grades = queue.grades
+        return forecast_waits(
+            model, slots, grade, queues, grades, scales, as_of, hours, self.utc_offset_s, seed, WIDEN
+        )
 
     def intensity(self, station_id: int, as_of: float) -> Intensity | None:
         """Today's arrivals against the learned rate, as far as the calendar and the day's starts say."""

@@ -94,6 +94,20 @@ def _residual(rng: np.random.Generator, model: StationModel, slot: Slot, n: int)
     return _conditional(rng, model.mu, model.sigma, slot.elapsed_s, n)
 
 
+def initial_free_at(
+    rng: np.random.Generator, model: StationModel, slots: Sequence[Slot], samples: int
+) -> Floats:
+    """Seconds from now until each position frees, one row per sample (0: free now)."""
+    free_at = np.zeros((samples, len(slots)))
+    for j, slot in enumerate(slots):
+        if slot.kind == "busy":
+            free_at[:, j] = _residual(rng, model, slot, samples)
+        elif slot.kind == "claimed":
+            drive = max(0.0, model.gap_s - slot.elapsed_s)
+            free_at[:, j] = drive + np.exp(model.mu + model.sigma * rng.standard_normal(samples))
+    return free_at
+
+
 def simulate_wait(
     model: StationModel,
     slots: Sequence[Slot],
@@ -106,13 +120,7 @@ def simulate_wait(
     `queues` (one sampled queue per Monte Carlo row: indexes into `queue_grades`, -1 past the end)."""
     samples = len(queues)
     rng = np.random.default_rng(seed)
-    free_at = np.zeros((samples, len(slots)))
-    for j, slot in enumerate(slots):
-        if slot.kind == "busy":
-            free_at[:, j] = _residual(rng, model, slot, samples)
-        elif slot.kind == "claimed":
-            drive = max(0.0, model.gap_s - slot.elapsed_s)
-            free_at[:, j] = drive + np.exp(model.mu + model.sigma * rng.standard_normal(samples))
+    free_at = initial_free_at(rng, model, slots, samples)
     # masks[g] = positions a vehicle of queue grade g can use; the extra last row (index -1) is for "nobody"
     masks = np.array([[g in s.grades for s in slots] for g in queue_grades] + [[True] * len(slots)])
     usable = np.append(masks[:-1].any(axis=1), False)

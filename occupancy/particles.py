@@ -35,6 +35,7 @@ INITIAL_BUSY_H = 0.5  # how long an unseen queue at the look-back's start is tak
 JITTER = 0.05  # log-spread added to the arrival factors at each resampling (keeps them diverse)
 ORDINARY = Intensity(1.0, 0.0, False)
 Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +220,13 @@ class QueueFilter:
         pick = self._choice(size)
         out: Ints = self.q[pick]
         return out
+
+    def sample_with_scales(self, size: int) -> tuple[Ints, Floats]:
+        """As `sample`, with each drawn queue's arrival factor."""
+        pick = self._choice(size)
+        queues: Ints = self.q[pick]
+        scales: Floats = self.scale[pick]
+        return queues, scales
 
     def mean_length(self) -> float:
         return float((self.w * self.n).sum())
