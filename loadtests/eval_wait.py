@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,16 @@ from demodata.forecourt_sim import EPOCH_CST_MIDNIGHT, StationSpec, simulate
 from geo.records import StationRecord
 from loadtests import bench_db
 from loadtests.bench_procs import Server, http_status, stop_server
-from loadtests.wait_scoring import Scored, scenario, score_station, summary, table
+from loadtests.wait_scoring import (
+    ForecastScored,
+    Scored,
+    forecast_summary,
+    forecast_table,
+    scenario,
+    score_station,
+    summary,
+    table,
+)
 from occupancy.events import NozzleEvent, WaitingReport
 from occupancy.wire import NDJSON, ndjson_body, rfc3339
 from tests.support import insert_records
@@ -87,6 +97,25 @@ class Service:
             str(body["basis"]),
         )
 
+    def forecast(
+        self, station_id: int, grade: str, as_of: float, hours: int
+    ) -> list[tuple[float, float, float, float]]:
+        response = self.client.get(
+            f"/v1/stations/{station_id}/wait/forecast",
+            params={"grade": grade, "as_of": rfc3339(as_of), "hours": hours},
+        )
+        if response.status_code != 200:
+            raise SystemExit(f"GET forecast failed: {response.status_code} {response.text[:500]}")
+        return [
+            (
+                datetime.fromisoformat(h["at"]).timestamp(),
+                float(h["minutes"]),
+                float(h["p10_minutes"]),
+                float(h["p90_minutes"]),
+            )
+            for h in response.json()["half_hours"]
+        ]
+
 
 def prepare(base: str, name: str, specs: Sequence[StationSpec]) -> tuple[str, list[int], list[str]]:
     """Recreate the database; insert the stations with their layouts; a credential per station."""
@@ -112,7 +141,7 @@ def prepare(base: str, name: str, specs: Sequence[StationSpec]) -> tuple[str, li
     return url, ids, tokens
 
 
-def start_service(url: str, port: int, log_path: Path) -> Server:
+def start_service(url: str, port: int, log_path: Path, first_day: float = EPOCH_CST_MIDNIGHT) -> Server:
     server = Server("service", "api.app:create_app", port, log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     command = [
@@ -133,9 +162,9 @@ def start_service(url: str, port: int, log_path: Path) -> Server:
         str(port),
     ]
     with log_path.open("wb") as log:
-        # The simulated days lie in the past (from EPOCH_CST_MIDNIGHT): the service keeps them (a retention
-        # reaching back to them, so the ingest does not refuse them as expired) and runs no upkeep round.
-        keep_days = int((time.time() - EPOCH_CST_MIDNIGHT) // 86_400) + 2
+        # The simulated days lie in the past (from first_day): the service keeps them (a retention reaching
+        # back to them, so the ingest does not refuse them as expired) and runs no upkeep round.
+        keep_days = int((time.time() - first_day) // 86_400) + 2
         env = {
             **os.environ,
             "DATABASE_URL": url,
@@ -198,8 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     say(f"{args.database}: creating, migrating, inserting {len(specs)} simulated stations")
     url, ids, tokens = prepare(args.database_url_base, args.database, specs)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    server = start_service(url, args.port, OUT_DIR / f"server-eval-wait-{stamp}.log")
+    server = start_service(url, args.port, OUT_DIR / f"server-eval-wait-{stamp}.log", sc.start)
     rows: list[Scored] = []
+    forecasts: list[ForecastScored] = []
     ingest: dict[str, Any] = {}
     started = time.perf_counter()
     try:
@@ -223,7 +253,9 @@ def main(argv: list[str] | None = None) -> int:
                     if done % 500 == 0:
                         say(f"  station {sid}: {done} arrivals scored")
 
-                scored = score_station(sim, args.learn_days, remote=service, progress=progress)
+                scored = score_station(
+                    sim, args.learn_days, remote=service, progress=progress, forecasts=forecasts
+                )
                 rows.extend(scored)
                 ingest[str(sid)] = {
                     "accepted": service.accepted,
@@ -231,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
                     "rejected": service.rejected,
                     "first_rejects": service.rejects,
                 }
+                if service.rejected > service.accepted:
+                    raise SystemExit(f"the service refused most deliveries: {service.rejects[:3]}")
                 say(
                     f"  station {sid}: {len(scored)} scored; posted {service.accepted} accepted, "
                     f"{service.duplicates} duplicates, {service.rejected} rejected"
@@ -245,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{time.perf_counter() - started:.0f} s =="
     )
     print(table(results))
+    forecast_results = forecast_summary(forecasts)
+    print(forecast_table(forecast_results))
     print(f"HTTP answer equal to the in-process book's (to 0.1 min): {same}/{len(rows)}")
     ok = targets(results)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
@@ -254,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "args": vars(args),
                 "summary": results,
+                "forecast": forecast_results,
+                "forecast_rows": [dataclasses.asdict(r) for r in forecasts],
                 "ingest": ingest,
                 "same_as_in_process": same,
                 "rows": [dataclasses.asdict(r) for r in rows],

@@ -28,6 +28,7 @@ from demodata.forecourt_sim import (
     Faults,
     SimulatedStation,
     StationSpec,
+    Vehicle,
     holiday_stations,
     is_holiday,
     is_peak,
@@ -103,6 +104,66 @@ class Remote(Protocol):
 
     def wait(self, station_id: int, grade: str, as_of: float) -> tuple[float, float, float, str]: ...
 
+    def forecast(
+        self, station_id: int, grade: str, as_of: float, hours: int
+    ) -> list[tuple[float, float, float, float]]: ...
+
+
+FORECAST_HOURS = (6.0, 12.0, 16.0)  # local hours of each scored day at which a forecast is asked
+FORECAST_AHEAD = 12  # hours
+FORECAST_GRADE = "92"
+FORECAST_MATCH_S = 900.0  # real waits of vehicles arriving within this of a mark are its truth
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastScored:
+    station_id: int
+    made_at: float
+    at: float
+    lead_h: float
+    holiday: bool
+    reports: bool
+    est_min: float
+    p10_min: float
+    p90_min: float
+    real_min: float  # mean real wait of the vehicles of FORECAST_GRADE arriving near the mark
+    vehicles: int
+    hist_min: float
+
+
+def _score_forecast(
+    sim: SimulatedStation,
+    made_at: float,
+    answer: Sequence[tuple[float, float, float, float]],
+    vehicles: Sequence[Vehicle],
+    hist: float,
+) -> list[ForecastScored]:
+    out = []
+    for at, minutes, p10, p90 in answer:
+        near = [
+            v.wait_s / 60
+            for v in vehicles
+            if v.grade == FORECAST_GRADE and abs(v.arrival - at) <= FORECAST_MATCH_S
+        ]
+        if near:
+            out.append(
+                ForecastScored(
+                    sim.spec.station_id,
+                    made_at,
+                    at,
+                    (at - made_at) / 3600.0,
+                    is_holiday(sim, at),
+                    sim.spec.reports_every_s is not None,
+                    minutes,
+                    p10,
+                    p90,
+                    sum(near) / len(near),
+                    len(near),
+                    hist,
+                )
+            )
+    return out
+
 
 def score_station(
     sim: SimulatedStation,
@@ -110,10 +171,12 @@ def score_station(
     stale_after_s: float = 300.0,
     remote: Remote | None = None,
     progress: Callable[[int, int], None] | None = None,
+    forecasts: list[ForecastScored] | None = None,
 ) -> list[Scored]:
     """Replay one simulated station into a fresh book (and `remote`, when given, whose answers are then
     the ones scored) and score the days after the first `learn_days`. The baselines always come from the
-    in-process book, which holds the same observable events."""
+    in-process book, which holds the same observable events. With `forecasts`, a forecast for 92 is
+    asked at FORECAST_HOURS of each scored day (events delivered by then) and scored into it."""
     book = OccupancyBook(stale_after_s=stale_after_s)
     sid = sim.spec.station_id
     book.set_layout(sid, sim.spec.positions)
@@ -124,8 +187,34 @@ def score_station(
     day_sum = [0.0] * sim.days
     day_n = [0] * sim.days
     pending: list[NozzleEvent | WaitingReport] = []
+    moments = sorted(
+        sim.start + d * 86400.0 + h * 3600.0
+        for d in range(learn_days, sim.days)
+        for h in FORECAST_HOURS
+        if forecasts is not None
+    )
     for v in vehicles:
         day = int((v.arrival - sim.start) // 86400.0)
+        while moments and moments[0] <= v.arrival and forecasts is not None:
+            made_at = moments.pop(0)
+            j = i
+            while j < len(deliveries) and deliveries[j].at <= made_at:
+                j += 1
+            batch = [d.item for d in deliveries[i:j]]
+            book.apply(batch)
+            pending.extend(batch)
+            i = j
+            if remote is not None:
+                if pending:
+                    remote.post(pending)
+                answer = remote.forecast(sid, FORECAST_GRADE, made_at, FORECAST_AHEAD)
+            else:
+                slots = book.forecast(sid, FORECAST_GRADE, made_at, FORECAST_AHEAD) or []
+                answer = [(s.at, s.wait.mean_s / 60, s.wait.p10_s / 60, s.wait.p90_s / 60) for s in slots]
+            pending = []
+            n = sum(day_n[:day])
+            hist = sum(day_sum[:day]) / n / 60 if n else 0.0
+            forecasts.extend(_score_forecast(sim, made_at, answer, vehicles, hist))
         j = i
         while j < len(deliveries) and deliveries[j].at <= v.arrival:
             j += 1
@@ -177,6 +266,39 @@ def score_station(
         day_sum[day] += v.wait_s
         day_n[day] += 1
     return out
+
+
+LEADS = ((0.0, 1.0), (1.0, 3.0), (3.0, 6.0), (6.0, 12.0))
+
+
+def forecast_summary(rows: Sequence[ForecastScored]) -> dict[str, dict[str, float]]:
+    """Forecast error by hours ahead (and day kind): MAE against the mean real wait near each mark,
+    the historical mean's, and how often the 10-90 band holds that mean."""
+    out: dict[str, dict[str, float]] = {}
+    for holiday in sorted({r.holiday for r in rows}):
+        for lo, hi in LEADS:
+            sel = [r for r in rows if r.holiday == holiday and lo < r.lead_h <= hi]
+            if not sel:
+                continue
+            n = len(sel)
+            out[f"{'holiday' if holiday else 'normal'} {lo:g}-{hi:g} h ahead"] = {
+                "n": n,
+                "mean_real_min": sum(r.real_min for r in sel) / n,
+                "mae": sum(abs(r.est_min - r.real_min) for r in sel) / n,
+                "hist_mae": sum(abs(r.hist_min - r.real_min) for r in sel) / n,
+                "coverage": sum(r.p10_min - 1e-9 <= r.real_min <= r.p90_min + 1e-9 for r in sel) / n,
+            }
+    return out
+
+
+def forecast_table(results: dict[str, dict[str, float]]) -> str:
+    cols = ["n", "mean_real_min", "mae", "hist_mae", "coverage"]
+    lines = [f"{'forecast (92)':28}" + "".join(f"{c:>16}" for c in cols)]
+    for name, m in results.items():
+        lines.append(
+            f"{name:28}" + "".join(f"{m[c]:>16.3f}" if c != "n" else f"{int(m[c]):>16d}" for c in cols)
+        )
+    return "\n".join(lines)
 
 
 def _q90(xs: Sequence[float]) -> float:
@@ -272,10 +394,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     days = args.days or sc.days
     learn_days = args.learn_days or sc.learn_days
     rows: list[Scored] = []
+    forecasts: list[ForecastScored] = []
     for spec in sc.specs:
         t0 = time.perf_counter()
         sim = simulate(spec, days, seed=args.seed * 1000 + spec.station_id, faults=sc.faults, start=sc.start)
-        scored = score_station(sim, learn_days)
+        scored = score_station(sim, learn_days, forecasts=forecasts)
         rows.extend(scored)
         print(
             f"station {spec.station_id}: {len(sim.vehicles)} vehicles, {len(sim.deliveries)} deliveries, "
@@ -284,6 +407,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     results = summary(rows)
     print(table(results))
+    print(forecast_table(forecast_summary(forecasts)))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"summary": results, "rows": [asdict(r) for r in rows]}, f)
