@@ -39,6 +39,26 @@ class StationOccupancy(BaseModel):
     positions: list[LivePosition]
 
 
+class ForecastHalfHour(BaseModel):
+    at: str = Field(description="the half-hour mark (a vehicle arriving then)")
+    minutes: float = Field(description="expected wait, minutes")
+    p10_minutes: float
+    p90_minutes: float
+    arrival_rate_per_hour: float = Field(
+        description="arrivals assumed then (learned rate x the day's factor)"
+    )
+    holiday: bool = Field(description="the mark's local day is a Chinese public holiday")
+
+
+class WaitForecast(BaseModel):
+    station_id: int
+    grade: str
+    as_of: str
+    hours: int
+    stale: bool = Field(description="the live state is stale: the forecast starts from no queue")
+    half_hours: list[ForecastHalfHour]
+
+
 class WaitEstimate(BaseModel):
     station_id: int
     grade: str

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from api.instants import within_range
 from api.query_string import ParameterErrors
 from occupancy.book import StationOccupancy, WaitEstimate
+from occupancy.forecast import ForecastSlot
 
 
 def iso(ts: float | None) -> str | None:
@@ -76,6 +78,29 @@ def occupancy_summary(occ: StationOccupancy) -> dict[str, Any]:
         "last_report": iso(occ.last_report),
         "waiting_vehicles": occ.waiting_vehicles,
         "positions": counts,
+    }
+
+
+def forecast_json(
+    station_id: int, grade: str, as_of: float, hours: int, stale: bool, slots: Sequence[ForecastSlot]
+) -> dict[str, Any]:
+    return {
+        "station_id": station_id,
+        "grade": grade,
+        "as_of": iso(as_of),
+        "hours": hours,
+        "stale": stale,
+        "half_hours": [
+            {
+                "at": iso(s.at),
+                "minutes": round(s.wait.mean_s / 60, 1),
+                "p10_minutes": round(s.wait.p10_s / 60, 1),
+                "p90_minutes": round(s.wait.p90_s / 60, 1),
+                "arrival_rate_per_hour": round(s.arrival_rate_per_hour, 1),
+                "holiday": s.holiday,
+            }
+            for s in slots
+        ],
     }
 
 

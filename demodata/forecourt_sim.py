@@ -7,10 +7,16 @@ drive in and lift the nozzle (`calling`), authorisation, fueling (log-normal), `
 leaving (log-normal), then `idle`. Every nozzle reports with its own seq; each position repeats its
 state as a heartbeat; some stations count their queue. Telemetry faults: dropped, repeated and delayed
 (reordered) deliveries. A vehicle's true wait runs from its arrival until it is given a position.
+
+Harder days (`holiday_stations`): some days are holidays (`StationSpec.holidays`: the peaks' extra
+arrivals times a per-day factor drawn from `holiday_peak_factor`, the rest of the day times
+`holiday_base_factor`), a position may hold two nozzles of one grade (the vehicle takes either), diesel
+fills last `diesel_factor` times longer, every nozzle repeats its state as a heartbeat (idle ones too).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import math
 import random
@@ -48,6 +54,11 @@ class StationSpec:
     reports_every_s: float | None = None  # waiting-vehicle reports (None: the station sends none)
     heartbeat_s: float = 120.0
     day_jitter: float = 0.1  # each day's rates scaled by 1 +- this
+    holidays: frozenset[int] = frozenset()  # day indexes (from the start) that are holidays
+    holiday_peak_factor: tuple[float, float] = (2.0, 3.0)  # uniform: a holiday's peak extra arrivals x this
+    holiday_base_factor: float = 1.3  # a holiday's other arrivals x this
+    diesel_factor: tuple[float, float] = (1.0, 1.0)  # uniform: a diesel ("0") fill lasts this x longer
+    beat_every_nozzle: bool = False  # heartbeats from every nozzle (else the position's first one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +67,7 @@ class Faults:
     repeat: float = 0.02
     delay: float = 0.03
     delay_max_s: float = 90.0
+    delay_min_s: float = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,15 +99,29 @@ class SimulatedStation:
     deliveries: list[Delivery] = field(default_factory=list)  # after faults, in delivery order
 
 
-def rate_at(spec: StationSpec, local_hour: float) -> float:
-    """Arrivals per hour at a local time of day (before the day's jitter)."""
+def rate_at(
+    spec: StationSpec, local_hour: float, peak_factor: float = 1.0, base_factor: float = 1.0
+) -> float:
+    """Arrivals per hour at a local time of day (before the day's jitter); a holiday multiplies the peaks'
+    extra arrivals by `peak_factor` and the rest by `base_factor`."""
     day = 1.0 / (1.0 + math.exp(-(local_hour - 6.0) * 2.0)) - 1.0 / (
         1.0 + math.exp(-(local_hour - 22.0) * 2.0)
     )
     base = spec.day_rate_per_h * (spec.night_share + (1.0 - spec.night_share) * day)
-    return base + sum(
+    return base * base_factor + peak_factor * sum(
         p.extra_per_h * math.exp(-((local_hour - p.hour) ** 2) / (2 * p.width_h**2)) for p in spec.peaks
     )
+
+
+def is_holiday(
+    sim_or_spec: SimulatedStation | StationSpec, ts: float, start: float = EPOCH_CST_MIDNIGHT
+) -> bool:
+    """Whether `ts` falls on one of the simulation's holiday days."""
+    if isinstance(sim_or_spec, SimulatedStation):
+        spec, start = sim_or_spec.spec, sim_or_spec.start
+    else:
+        spec = sim_or_spec
+    return int((ts - start) // 86400.0) in spec.holidays
 
 
 def is_peak(spec: StationSpec, ts: float) -> bool:
@@ -116,6 +142,7 @@ def simulate(
     arrivals = _arrivals(spec, days, start, rng)
     grades = [g for g, _ in spec.grade_mix]
     weights = [w for _, w in spec.grade_mix]
+    fuel_rng = random.Random(seed * 7919 + 1)  # diesel factors and nozzle choices: not the main stream
     seqs: dict[tuple[int, int], int] = {}
     states: dict[tuple[int, int], NozzleState] = {}
 
@@ -156,11 +183,15 @@ def simulate(
         nonlocal order
         free.discard(pos)
         out.vehicles.append(Vehicle(arrival, grade, pos, now))
-        noz = next(n for n, g in sorted(layout[pos].nozzle_grades.items()) if g == grade)
+        nozzles = [n for n, g in sorted(layout[pos].nozzle_grades.items()) if g == grade]
+        noz = nozzles[0] if len(nozzles) == 1 else fuel_rng.choice(nozzles)
         t1 = now + rng.uniform(*spec.drive_in_s)
         t2 = t1 + rng.uniform(*spec.authorize_s)
         t3 = t2 + rng.uniform(*spec.start_flow_s)
-        t4 = t3 + spec.fuel_median_s * math.exp(spec.fuel_sigma * rng.gauss(0, 1))
+        fill = spec.fuel_median_s * math.exp(spec.fuel_sigma * rng.gauss(0, 1))
+        if grade == "0" and spec.diesel_factor != (1.0, 1.0):
+            fill *= fuel_rng.uniform(*spec.diesel_factor)
+        t4 = t3 + fill
         t5 = t4 + spec.pay_median_s * math.exp(spec.pay_sigma * rng.gauss(0, 1))
         for state, ts in (
             (NozzleState.CALLING, t1),
@@ -195,8 +226,8 @@ def simulate(
             emit(*pending[ref], now)
         elif kind == "beat":
             for p in spec.positions:
-                noz = min(p.nozzle_grades)
-                emit(p.number, noz, states[(p.number, noz)], now)
+                for noz in sorted(p.nozzle_grades) if spec.beat_every_nozzle else [min(p.nozzle_grades)]:
+                    emit(p.number, noz, states[(p.number, noz)], now)
         else:
             out.reports.append(WaitingReport(spec.station_id, len(queue), now))
     out.deliveries = _deliver(out.events, out.reports, faults, rng)
@@ -209,13 +240,18 @@ def _arrivals(spec: StationSpec, days: int, start: float, rng: random.Random) ->
     top = max(rate_at(spec, h / 10) for h in range(240)) * (1 + spec.day_jitter)
     for d in range(days):
         scale = 1.0 + rng.uniform(-spec.day_jitter, spec.day_jitter)
+        peak_f, base_f = 1.0, 1.0
+        if d in spec.holidays:
+            peak_f, base_f = rng.uniform(*spec.holiday_peak_factor), spec.holiday_base_factor
+        day_top = top * max(peak_f, base_f)
         t = start + d * 86400.0
         day_end = t + 86400.0
         while True:
-            t += rng.expovariate(top / 3600.0)
+            t += rng.expovariate(day_top / 3600.0)
             if t >= day_end:
                 break
-            if rng.random() * top < scale * rate_at(spec, (t - start - d * 86400.0) / 3600.0):
+            hour = (t - start - d * 86400.0) / 3600.0
+            if rng.random() * day_top < scale * rate_at(spec, hour, peak_f, base_f):
                 out.append(t)
     return out
 
@@ -230,7 +266,7 @@ def _deliver(
             continue
         lag = rng.uniform(0.2, 2.0)
         if rng.random() < faults.delay:
-            lag += rng.uniform(5.0, faults.delay_max_s)
+            lag += rng.uniform(faults.delay_min_s, faults.delay_max_s)
         out.append(Delivery(item.ts + lag, item))
         if rng.random() < faults.repeat:
             out.append(Delivery(item.ts + lag + rng.uniform(1.0, 30.0), item))
@@ -271,4 +307,54 @@ def standard_stations() -> list[StationSpec]:
             peaks=(Peak(8.0, 0.75, 45.0), Peak(18.0, 1.0, 55.0)),
             reports_every_s=60.0,
         ),
+    ]
+
+
+# 2026-09-21 00:00 China Standard Time, a Monday: three working days to learn from, Thursday 24 an ordinary
+# day, Friday 25 the first day of the Mid-Autumn holiday (State Council notice for 2026)
+HOLIDAY_RUN_START = 1789920000.0
+HARD_FAULTS = Faults(drop=0.02, repeat=0.02, delay=0.02, delay_min_s=3.0, delay_max_s=45.0)
+
+
+def holiday_stations(holidays: frozenset[int] = frozenset({4})) -> list[StationSpec]:
+    """The harder evaluation's stations (day 4 from the start a holiday by default): other layouts than
+    standard_stations' (3, 5 and 8 positions, two nozzles of one grade at some), diesel fills 1.25-1.6x
+    longer, heartbeats from every nozzle, a large busy station; every other one counts its queue."""
+    p = PositionLayout
+    three = (
+        p(1, {1: "92", 2: "92", 3: "95"}),
+        p(2, {1: "92", 2: "95", 3: "98"}),
+        p(3, {1: "0", 2: "0", 3: "92"}),
+    )
+    five = (
+        p(1, {1: "92", 2: "95"}),
+        p(2, {1: "92", 2: "92", 3: "95"}),
+        p(3, {1: "92", 2: "95", 3: "98"}),
+        p(4, {1: "95", 2: "98"}),
+        p(5, {1: "0", 2: "92"}),
+    )
+    eight = (
+        *(p(n, {1: "92", 2: "92", 3: "95"}) for n in range(1, 4)),
+        p(4, {1: "92", 2: "95"}),
+        p(5, {1: "92", 2: "95", 3: "98"}),
+        p(6, {1: "95", 2: "98"}),
+        p(7, {1: "0", 2: "0", 3: "92"}),
+        p(8, {1: "0"}),
+    )
+
+    def hard(spec: StationSpec) -> StationSpec:
+        return dataclasses.replace(spec, holidays=holidays, diesel_factor=(1.25, 1.6), beat_every_nozzle=True)
+
+    # ordinary peaks of 1-2 min at the busiest; holidays (peaks x 2-3) 4-13 min on average, up to ~40 min
+    small_peaks = (Peak(8.0, 0.75, 11.0), Peak(18.0, 1.0, 14.0))
+    mid_peaks = (Peak(8.0, 0.75, 18.0), Peak(18.0, 1.0, 21.0))
+    large_peaks = (Peak(8.0, 0.75, 32.0), Peak(18.0, 1.0, 38.0))
+    reports = 60.0
+    return [
+        hard(StationSpec(9101, three, day_rate_per_h=7.0, peaks=small_peaks)),
+        hard(StationSpec(9102, three, day_rate_per_h=7.0, peaks=small_peaks, reports_every_s=reports)),
+        hard(StationSpec(9103, five, day_rate_per_h=12.5, peaks=mid_peaks)),
+        hard(StationSpec(9104, five, day_rate_per_h=12.5, peaks=mid_peaks, reports_every_s=reports)),
+        hard(StationSpec(9105, eight, day_rate_per_h=22.0, peaks=large_peaks)),
+        hard(StationSpec(9106, eight, day_rate_per_h=22.0, peaks=large_peaks, reports_every_s=reports)),
     ]

@@ -16,8 +16,13 @@ from bisect import bisect_right, insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from occupancy.estimator import SAMPLES, Distribution, Slot, erlang_wait, seed_for, simulate_wait
 from occupancy.events import NozzleEvent, NozzleState, PositionClaim, PositionLayout, WaitingReport
+from occupancy.forecast import ROWS as FORECAST_ROWS
+from occupancy.forecast import ForecastSlot, forecast_waits
+from occupancy.intensity import Intensity, busy_day, calendar_prior, day_intensity
 from occupancy.learning import (
     DAY_S,
     DaySummary,
@@ -50,6 +55,12 @@ STUCK_AFTER_S = 1800.0  # an occupied nozzle silent this long lost its closing e
 FOLD_LAG_S = 600.0  # events this much older than a station's latest are read into its day summaries
 FOLD_EVERY_S = 300.0  # ... in steps of this much event time
 FORGET_EVERY_S = 1800.0  # old raw events and days are dropped in steps of this much event time
+# The sampled 10-90 band leaves out what the model does not know (its learned rates from a few days, the
+# phases' shapes): stretched about the median by WIDEN (measured: covers 70-90% of drivers who waited),
+# by BUSY_WIDEN on a busy day at a station that sends no queue counts (the queue unseen, the day's factor
+# uncertain).
+WIDEN = 1.3
+BUSY_WIDEN = 1.6
 RAW_KEEP_S = LOOKBACK_S + CONTEXT_S + FOLD_LAG_S + 300.0  # raw events kept behind the latest
 
 
@@ -402,6 +413,7 @@ class OccupancyBook:
 
         if occ.stale or all(v.status == "unknown" for v in serving):  # nothing live to go on
             share = len(serving) / max(1, len(st.layout))
+            rate *= calendar_prior(as_of, self.utc_offset_s).center
             return make(erlang_wait(model, rate * share, len(serving)), 0.0, "history_only", None)
         free = [v for v in serving if v.status == "free"]
         suggested = min(free, key=lambda v: (v.since or 0.0, v.number)).number if free else None
@@ -410,12 +422,48 @@ class OccupancyBook:
             # a suitable position has stood free longer than a turnover: nobody who could use it waits
             return make(Distribution(0.0, 0.0, 0.0), 0.0, basis, suggested)
         seed = seed_for(station_id, grade, as_of)
-        slots, queue = self._queue_and_slots(st, occ, states, model, as_of, seed)
+        intensity = self.intensity(station_id, as_of) or calendar_prior(as_of, self.utc_offset_s)
+        slots, queue = self._queue_and_slots(st, occ, states, model, as_of, seed, intensity)
         dist = simulate_wait(model, slots, grade, queue.sample(SAMPLES), queue.grades, seed)
+        unseen = busy_day(intensity) and occ.waiting_vehicles is None  # and the day's factor uncertain
+        dist = dist.widened(BUSY_WIDEN if unseen else WIDEN)
         ahead = queue.mean_length()
+        rate *= queue.mean_scale()
         if ahead >= len(free):  # the vehicles expected ahead take the free positions first
             suggested = None
         return make(dist, ahead, basis, suggested)
+
+    def forecast(self, station_id: int, grade: str, as_of: float, hours: int) -> list[ForecastSlot] | None:
+        """The wait for `grade` at each half hour ahead (occupancy/forecast.py); None when the station has no
+        layout or no position serves the grade. A stale station starts from free positions and no queue."""
+        st = self._stations.get(station_id)
+        if st is None or not any(grade in p.grades for p in st.layout.values()):
+            return None
+        states = self._states(st, as_of)
+        occ = self._occupancy(station_id, st, as_of, states)
+        model = self._model(st, as_of)
+        seed = seed_for(station_id, grade, as_of)
+        intensity = self.intensity(station_id, as_of) or calendar_prior(as_of, self.utc_offset_s)
+        if occ.stale:
+            slots = [Slot(p.number, p.grades, "free", 0.0) for p in st.layout.values()]
+            queues, grades = np.full((FORECAST_ROWS, 1), -1, dtype=np.int64), sorted(model.grade_mix)
+            scales = np.full(FORECAST_ROWS, intensity.center)
+        else:
+            slots, queue = self._queue_and_slots(st, occ, states, model, as_of, seed, intensity)
+            queues, scales = queue.sample_with_scales(FORECAST_ROWS)
+            grades = queue.grades
+        return forecast_waits(
+            model, slots, grade, queues, grades, scales, as_of, hours, self.utc_offset_s, seed, WIDEN
+        )
+
+    def intensity(self, station_id: int, as_of: float) -> Intensity | None:
+        """Today's arrivals against the learned rate, as far as the calendar and the day's starts say."""
+        st = self._stations.get(station_id)
+        if st is None:
+            return None
+        summary = st.days.get(day_of(as_of, self.utc_offset_s))
+        today = unpack(summary) if isinstance(summary, bytes) else summary
+        return day_intensity(self._model(st, as_of), today, as_of, self.utc_offset_s)
 
     def _queue_and_slots(
         self,
@@ -425,6 +473,7 @@ class OccupancyBook:
         model: StationModel,
         as_of: float,
         seed: int,
+        intensity: Intensity,
     ) -> tuple[list[Slot], QueueFilter]:
         slots: list[Slot] = []
         for v in occ.positions:
@@ -457,7 +506,17 @@ class OccupancyBook:
             elif v.status == "free" and v.since is not None:
                 just_freed.append((v.grades, as_of - v.since))
         return slots, run_filter(
-            model, self.utc_offset_s, as_of, starts, windows, reports, window, seed, just_freed
+            model,
+            self.utc_offset_s,
+            as_of,
+            starts,
+            windows,
+            reports,
+            window,
+            seed,
+            just_freed,
+            intensity,
+            len(st.layout),
         )
 
     def wait_minutes(self, station_id: int, grade: str, as_of: float) -> tuple[float, bool] | None:

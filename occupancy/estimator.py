@@ -43,6 +43,17 @@ class Distribution:
     mean_s: float
     p10_s: float
     p90_s: float
+    p50_s: float | None = None  # the median (None: the mean stands for it)
+
+    def widened(self, factor: float) -> Distribution:
+        """The 10-90 band stretched by `factor` about the median, in ratio (for a day whose arrival
+        factor is less certain than the queue's sampled spread shows)."""
+        mid = self.p50_s if self.p50_s is not None else self.mean_s
+        if factor <= 1.0 or mid <= 0.0:
+            return self
+        low = self.p10_s / factor
+        high = mid + (self.p90_s - mid) * factor
+        return Distribution(self.mean_s, min(low, self.p10_s), max(self.p90_s, high), mid)
 
 
 def seed_for(station_id: int, grade: str, as_of: float) -> int:
@@ -83,6 +94,20 @@ def _residual(rng: np.random.Generator, model: StationModel, slot: Slot, n: int)
     return _conditional(rng, model.mu, model.sigma, slot.elapsed_s, n)
 
 
+def initial_free_at(
+    rng: np.random.Generator, model: StationModel, slots: Sequence[Slot], samples: int
+) -> Floats:
+    """Seconds from now until each position frees, one row per sample (0: free now)."""
+    free_at = np.zeros((samples, len(slots)))
+    for j, slot in enumerate(slots):
+        if slot.kind == "busy":
+            free_at[:, j] = _residual(rng, model, slot, samples)
+        elif slot.kind == "claimed":
+            drive = max(0.0, model.gap_s - slot.elapsed_s)
+            free_at[:, j] = drive + np.exp(model.mu + model.sigma * rng.standard_normal(samples))
+    return free_at
+
+
 def simulate_wait(
     model: StationModel,
     slots: Sequence[Slot],
@@ -95,13 +120,7 @@ def simulate_wait(
     `queues` (one sampled queue per Monte Carlo row: indexes into `queue_grades`, -1 past the end)."""
     samples = len(queues)
     rng = np.random.default_rng(seed)
-    free_at = np.zeros((samples, len(slots)))
-    for j, slot in enumerate(slots):
-        if slot.kind == "busy":
-            free_at[:, j] = _residual(rng, model, slot, samples)
-        elif slot.kind == "claimed":
-            drive = max(0.0, model.gap_s - slot.elapsed_s)
-            free_at[:, j] = drive + np.exp(model.mu + model.sigma * rng.standard_normal(samples))
+    free_at = initial_free_at(rng, model, slots, samples)
     # masks[g] = positions a vehicle of queue grade g can use; the extra last row (index -1) is for "nobody"
     masks = np.array([[g in s.grades for s in slots] for g in queue_grades] + [[True] * len(slots)])
     usable = np.append(masks[:-1].any(axis=1), False)
@@ -121,8 +140,8 @@ def simulate_wait(
     mine = np.array([grade in s.grades for s in slots])
     wait = np.where(mine, free_at, np.inf).min(axis=1)
     wait = np.where(np.isfinite(wait), wait, 0.0)
-    p10, p90 = np.quantile(wait, [0.1, 0.9])
-    return Distribution(float(wait.mean()), float(p10), float(p90))
+    p10, p50, p90 = np.quantile(wait, [0.1, 0.5, 0.9])
+    return Distribution(float(wait.mean()), float(p10), float(p90), float(p50))
 
 
 def erlang_wait(model: StationModel, rate_per_h: float, servers: int) -> Distribution:

@@ -9,6 +9,11 @@ Each particle is one possible queue, run forward from `window_start` through wha
 - a position standing free longer than the retake time proves nobody who could use it is waiting;
 - a waiting-vehicles report weighs queues by how well their length agrees, then fixes the length (newest
   dropped, or vehicles added with the mix's grades).
+Each particle also carries today's arrival factor (occupancy/intensity.py: drawn around the day's prior,
+calendar and starts so far): its arrivals are the learned rate times that factor, so the evidence above
+picks the factors that explain it (a holiday morning's retakes and counts lift them). When the look-back
+never saw the queue empty, a particle whose factor outruns the positions starts with the queue that
+excess builds in `INITIAL_BUSY_H`.
 """
 
 from __future__ import annotations
@@ -20,12 +25,17 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from occupancy.intensity import Intensity, capacity_per_h
 from occupancy.learning import StationModel
 from occupancy.queueing import MAX_QUEUE, QMAX, Arrivals, FreeWindow
 
 PARTICLES = 128
 REPORT_AGREEMENT = 0.25  # likelihood factor per vehicle of difference between a queue and a report
+INITIAL_BUSY_H = 0.5  # how long an unseen queue at the look-back's start is taken to have been building
+JITTER = 0.05  # log-spread added to the arrival factors at each resampling (keeps them diverse)
+ORDINARY = Intensity(1.0, 0.0, False)
 Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +50,12 @@ class Retake:
 
 class QueueFilter:
     def __init__(
-        self, model: StationModel, utc_offset_s: float, windows: Sequence[FreeWindow], seed: int
+        self,
+        model: StationModel,
+        utc_offset_s: float,
+        windows: Sequence[FreeWindow],
+        seed: int,
+        intensity: Intensity = ORDINARY,
     ) -> None:
         self.model = model
         self.utc_offset_s = utc_offset_s
@@ -53,6 +68,12 @@ class QueueFilter:
         self.q = np.full((PARTICLES, QMAX), -1, dtype=np.int64)  # columns grow as queues do
         self.n = np.zeros(PARTICLES, dtype=np.int64)
         self.w = np.full(PARTICLES, 1.0 / PARTICLES)
+        self.scale = (
+            intensity.center * np.exp(intensity.spread * self.rng.standard_normal(PARTICLES))
+            if intensity.spread > 0
+            else np.full(PARTICLES, intensity.center)
+        )
+        self.jitter = JITTER if intensity.spread > 0 else 0.0
         self.rows = np.arange(PARTICLES)
         self.cols = np.arange(QMAX)
         self._usable_by: dict[frozenset[str], npt.NDArray[np.bool_]] = {}
@@ -109,8 +130,18 @@ class QueueFilter:
     def births(self, a: float, b: float) -> None:
         mean = self.arrivals.mean(a, b)
         if mean > 1e-6:
-            count = self.rng.poisson(mean, PARTICLES)
+            count = self.rng.poisson(mean * self.scale)
             self._append(count, self._open_cdf((a + b) / 2))
+
+    def backlog(self, at: float, positions: int) -> None:
+        """The queue seen at no moment empty: each particle starts with what its arrival factor's excess
+        over the positions' capacity builds in INITIAL_BUSY_H."""
+        excess = self.model.rate_at(at, self.utc_offset_s) * self.scale - capacity_per_h(
+            self.model, positions
+        )
+        mean = np.maximum(0.0, excess) * INITIAL_BUSY_H
+        if mean.max() > 1e-6:
+            self._append(self.rng.poisson(mean), self._fallback_cdf)
 
     def _remove_at(self, has: npt.NDArray[np.bool_], col: Ints) -> None:
         """Remove the vehicle at column col[i] from queue i, for the rows where has[i]."""
@@ -164,7 +195,9 @@ class QueueFilter:
         self.w /= total
         if 1.0 / float((self.w**2).sum()) < PARTICLES / 2:
             pick = self._choice(PARTICLES)
-            self.q, self.n = self.q[pick], self.n[pick]
+            self.q, self.n, self.scale = self.q[pick], self.n[pick], self.scale[pick]
+            if self.jitter:
+                self.scale = self.scale * np.exp(self.jitter * self.rng.standard_normal(PARTICLES))
             self.w[:] = 1.0 / PARTICLES
 
     def _choice(self, size: int) -> Ints:
@@ -188,8 +221,19 @@ class QueueFilter:
         out: Ints = self.q[pick]
         return out
 
+    def sample_with_scales(self, size: int) -> tuple[Ints, Floats]:
+        """As `sample`, with each drawn queue's arrival factor."""
+        pick = self._choice(size)
+        queues: Ints = self.q[pick]
+        scales: Floats = self.scale[pick]
+        return queues, scales
+
     def mean_length(self) -> float:
         return float((self.w * self.n).sum())
+
+    def mean_scale(self) -> float:
+        """The arrival factor the evidence favours (weighted mean over the particles)."""
+        return float((self.w * self.scale).sum())
 
 
 def run_filter(
@@ -202,10 +246,13 @@ def run_filter(
     window_start: float,
     seed: int,
     just_freed: Sequence[tuple[frozenset[str], float]] = (),
+    intensity: Intensity = ORDINARY,
+    positions: int = 0,
 ) -> QueueFilter:
     """The filter run up to as_of; `just_freed`: (grades, seconds) of positions freed within the retake
-    time and not yet taken as far as the telemetry shows."""
-    f = QueueFilter(model, utc_offset_s, windows, seed)
+    time and not yet taken as far as the telemetry shows; `positions`: the station's (for the backlog of a
+    queue never seen empty; 0: none assumed)."""
+    f = QueueFilter(model, utc_offset_s, windows, seed, intensity)
     events: list[tuple[float, int, object]] = []
     for s in starts:
         quick = s.gap_before is None or s.gap_before <= model.retake_s
@@ -219,6 +266,8 @@ def run_filter(
     empty_at = f.arrivals.last_all_free(as_of)
     if empty_at is not None and empty_at > t:
         t = empty_at  # every grade had a free position then: the queue was empty
+    elif positions and intensity.spread > 0:
+        f.backlog(t, positions)
     for at, _, what in sorted(events, key=lambda e: (e[0], e[1])):
         if at <= t or at > as_of:
             continue
@@ -230,7 +279,7 @@ def run_filter(
             f.report(what, at)
         elif isinstance(what, Retake):
             cov = f.arrivals.coverage({what.grade} if what.grade else set(what.grades))
-            rate = model.rate_at(at, utc_offset_s) * cov / 3600.0
+            rate = model.rate_at(at, utc_offset_s) * intensity.center * cov / 3600.0
             fresh = 1.0 - math.exp(-rate * model.retake_s)
             f.retake(what, fresh if what.gap_before is not None else max(fresh, 0.5))
     if as_of > t:

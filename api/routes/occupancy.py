@@ -15,8 +15,8 @@ from api.checked_route import CheckedRoute
 from api.deps import clock_of
 from api.grade_text import GradeQuery
 from api.instants import AS_OF_QUERY, instant_text
-from api.occupancy_answers import EventsOutcome, StationOccupancy, WaitEstimate
-from api.occupancy_json import occupancy_json, parse_as_of, wait_json
+from api.occupancy_answers import EventsOutcome, StationOccupancy, WaitEstimate, WaitForecast
+from api.occupancy_json import forecast_json, occupancy_json, parse_as_of, wait_json
 from api.occupancy_live import book_with_layout
 from api.problems import problem_responses
 from api.services import services_of
@@ -25,6 +25,7 @@ from geo.errors import StationNotFound
 from geo.grades import normalize_grade
 from occupancy.book import OccupancyBook
 from occupancy.errors import BatchTooLarge, GradeNotSold, MomentNotRetained, UnreadableBatch
+from occupancy.forecast import MAX_HOURS
 from occupancy.ingest import IngestResult, ingest_batch
 from occupancy.layouts import Layout
 from occupancy.parse import parse_batch
@@ -172,6 +173,36 @@ async def station_wait(
     if est is None:
         raise GradeNotSold(f"station {station_id} has no fueling position serving {code}")
     return wait_json(est)
+
+
+@router.get(
+    "/v1/stations/{station_id}/wait/forecast",
+    operation_id="stationWaitForecast",
+    summary="Expected wait for a grade at each half hour ahead (when to go)",
+    response_model=WaitForecast,
+    responses=problem_responses(
+        {400: ["unknown-grade"], 404: ["station-not-found"], 422: ["grade-not-sold", "as-of-not-retained"]}
+    ),
+)
+async def station_wait_forecast(
+    request: Request,
+    station_id: StationId,
+    grade: GradeQuery,
+    hours: Annotated[
+        int, Query(ge=1, le=MAX_HOURS, description="how far ahead, hours (half-hour steps)")
+    ] = 24,
+    as_of: AsOf = None,
+) -> dict[str, Any]:
+    code = normalize_grade(grade)
+    at = parse_as_of(as_of, clock_of(request).now())
+    services = services_of(request)
+    book = await book_with_layout(services.occupancy, services.engine, station_id)
+    _retained(book, station_id, at)
+    slots = book.forecast(station_id, code, at, hours)  # on the loop: the book is not shared with threads
+    occ = book.occupancy(station_id, at)
+    if slots is None or occ is None:
+        raise GradeNotSold(f"station {station_id} has no fueling position serving {code}")
+    return forecast_json(station_id, code, at, hours, occ.stale, slots)
 
 
 def _retained(book: OccupancyBook, station_id: int, at: float) -> None:

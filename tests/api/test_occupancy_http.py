@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -308,3 +308,44 @@ def test_a_moment_older_than_the_kept_events_is_refused_not_answered_stale(
         old = server.get(path, **params, as_of=at(3 * 3600, now))
         assert old.status_code == 422 and old.json()["type"] == "/problems/as-of-not-retained", old.text
         assert "or later" in old.json()["detail"]
+
+
+def test_wait_forecast_per_half_hour(server: LiveServer, two: list[tuple[int, str]]) -> None:
+    (a, token), _ = two
+    ok(
+        post(
+            server,
+            token,
+            [
+                *session(a, 1, 2, 1, 120, ("calling", "authorized", "fueling")),
+                *session(a, 2, 1, 1, 60, ("calling",)),
+                event(a, 3, 1, "idle", 1, at(200)),
+            ],
+        )
+    )
+    as_of = at(0)
+    body = ok(server.get(f"/v1/stations/{a}/wait/forecast", grade="95", hours=3, as_of=as_of))
+    assert (body["station_id"], body["grade"], body["hours"], body["stale"]) == (a, "95", 3, False)
+    marks = [datetime.fromisoformat(h["at"]) for h in body["half_hours"]]
+    assert len(marks) == 6
+    start = datetime.fromisoformat(as_of)
+    assert timedelta(0) < marks[0] - start <= timedelta(minutes=30)
+    assert all(b - a_ == timedelta(minutes=30) for a_, b in zip(marks, marks[1:], strict=False))
+    assert all(m.minute in (0, 30) and m.second == 0 for m in marks)
+    for h in body["half_hours"]:
+        assert 0 <= h["p10_minutes"] <= h["p90_minutes"] and h["minutes"] >= 0
+        assert h["arrival_rate_per_hour"] > 0 and isinstance(h["holiday"], bool)
+    again = ok(server.get(f"/v1/stations/{a}/wait/forecast", grade="95", hours=3, as_of=as_of))
+    assert again == body  # a function of the events and as_of
+    assert len(ok(server.get(f"/v1/stations/{a}/wait/forecast", grade="0"))["half_hours"]) == 48
+    for params, status in (
+        ({"grade": "95", "hours": 49}, 400),
+        ({"grade": "95", "hours": 0}, 400),
+        ({"grade": "diesel-x"}, 400),
+        ({"grade": "98"}, 422),
+        ({"grade": "95", "days": 1}, 400),
+    ):
+        response = server.get(f"/v1/stations/{a}/wait/forecast", **params)
+        assert response.status_code == status, (params, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+    assert server.get("/v1/stations/999/wait/forecast", grade="95").status_code == 404

@@ -86,3 +86,46 @@ def test_scorer_on_a_tiny_day() -> None:
     assert m["mae"] < m["hist_mae"]  # live state beats the station's average
     assert m["mae"] < m["naive_mae"]
     assert set(summary(rows)) >= {"overall", "peak"}
+
+
+def test_the_harder_stations_have_holidays_double_nozzles_and_long_diesel_fills() -> None:
+    from demodata.forecourt_sim import HARD_FAULTS, HOLIDAY_RUN_START, holiday_stations, is_holiday
+
+    spec = holiday_stations()[2]  # 5 positions, no queue counts
+    sim = simulate(spec, 5, seed=4, faults=HARD_FAULTS, start=HOLIDAY_RUN_START)
+
+    def peak_waits(day: int) -> list[float]:
+        return [
+            v.wait_s
+            for v in sim.vehicles
+            if int((v.arrival - sim.start) // 86400) == day and is_peak(spec, v.arrival)
+        ]
+
+    assert is_holiday(sim, HOLIDAY_RUN_START + 4 * 86400 + 3600) and not is_holiday(sim, HOLIDAY_RUN_START)
+    ordinary, holiday = peak_waits(3), peak_waits(4)
+    assert len(holiday) > 1.5 * len(ordinary)
+    assert sum(holiday) / len(holiday) > 4 * sum(ordinary) / len(ordinary)
+    # both nozzles of a doubled grade are used
+    doubled = {(e.position, e.nozzle) for e in sim.events if e.position == 2 and e.state.value == "fueling"}
+    assert {(2, 1), (2, 2)} <= doubled
+    # heartbeats from every nozzle, idle ones included: each nozzle reports at least every 2 minutes
+    idle_beats = Counter((e.position, e.nozzle) for e in sim.events if e.state.value == "idle")
+    assert all(idle_beats[(p.number, n)] > 5 * 24 * 20 for p in spec.positions for n in p.nozzle_grades)
+
+    # diesel fills last longer than petrol ones
+    def fills(grade: str) -> list[float]:
+        nozzles = {(p.number, n) for p in spec.positions for n, g in p.nozzle_grades.items() if g == grade}
+        starts: dict[tuple[int, int], float] = {}
+        out = []
+        for e in sim.events:
+            key = (e.position, e.nozzle)
+            if key not in nozzles:
+                continue
+            if e.state.value == "fueling" and key not in starts:
+                starts[key] = e.ts
+            elif e.state.value == "completed" and key in starts:
+                out.append(e.ts - starts.pop(key))
+        return sorted(out)
+
+    diesel, petrol = fills("0"), fills("92")
+    assert diesel[len(diesel) // 2] > 1.2 * petrol[len(petrol) // 2]
