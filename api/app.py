@@ -13,8 +13,8 @@ from access.token_cache import VerifiedCache
 from api import services
 from api.auth_station import VerifiedTokens
 from api.checkout_live import running_checkout
-from api.compression import GzipWhenAsked
 from api.commit_signal import listening
+from api.compression import GzipWhenAsked
 from api.contract import install_contract
 from api.docs_pages import install_docs
 from api.errors import install_error_handlers, problem
