@@ -58,6 +58,7 @@ OPERATION_IDS = {
     ("post", "/v1/stations/{station_id}/redeem"): "redeemOrderCode",
     ("post", "/v1/stations/{station_id}/orders/{checkout_id}/complete"): "completeStationOrder",
     ("post", "/v1/stations/{station_id}/orders/{checkout_id}/refund"): "refundStationOrder",
+    ("get", "/v1/stations/{station_id}/wait/forecast"): "stationWaitForecast",
     ("get", "/v1/partner/snapshot"): "partnerSnapshot",
     ("get", "/v1/partner/changes"): "partnerChanges",
     ("put", "/v1/partner/stations/{station_id}/poi-id"): "putPartnerPoiId",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
+from access import partners
 from tests.checkout.support import CORE_TOKEN, running_stack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,6 +52,8 @@ def test_a_tiny_peak_run_reports_every_scenario_without_failures(
         check=False,
     )
     assert load.returncode == 0, load.stderr
+    account = partners.create_partner(engine, "压测", rate_per_second=1000.0, burst=1000, daily_quota=None)
+    partner_token = partners.create_key(engine, account.partner_id, sorted(partners.SCOPES)).token
     out = tmp_path / "report"
     with running_stack(database_url, engine) as stack:
         stack.main.wait_for_catalogue()
@@ -79,6 +82,8 @@ def test_a_tiny_peak_run_reports_every_scenario_without_failures(
                 "3",
                 "--order-share",
                 "1.0",
+                "--partner-key",
+                partner_token,
                 "--out",
                 str(out),
             ],
@@ -112,7 +117,7 @@ def test_a_tiny_peak_run_reports_every_scenario_without_failures(
     assert counts["forecourt items accepted"] > 0 and counts.get("orders completed", 0) > 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["failures"] == 0 and summary["credentials_revoked"] == 3
-    assert summary["partner_scenario"].startswith("off")  # no partner routes on this service yet
+    assert summary["partner_scenario"] == "on"  # the service documents the snapshot and the feed
     for png in ("latency.png", "throughput.png", "cpu.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     page = (out / "report.html").read_text()
