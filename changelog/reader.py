@@ -19,7 +19,7 @@ from changelog.cursor import Cursor
 CHANNEL = "change_log"
 DEFAULT_LIMIT = 1000
 
-# change_log_rows(xid, after id, n) (migration 0008) reads one transaction's rows along the (xid, id) index.
+# change_log_rows(xid, after id, n) (migration 0008) reads one transaction's rows along the (xid, id) key.
 # The rest of the cursor's transaction:
 _REST = text(
     """

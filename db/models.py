@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
+    PrimaryKeyConstraint,
     SmallInteger,
     Table,
     Text,
@@ -616,7 +617,7 @@ ordercore_events = Table(
 change_log = Table(
     "change_log",
     metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("id", BigInteger, nullable=False, autoincrement=True),
     Column("xid", BigInteger, nullable=False),  # the writing transaction (pg_current_xact_id())
     Column("entity", Text, nullable=False),
     Column("entity_id", BigInteger, nullable=True),
@@ -626,7 +627,9 @@ change_log = Table(
     Column("op", Text, nullable=False),
     Column("changed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("op IN ('I', 'U', 'D', 'T')", name="op"),
-    Index("ix_change_log_xid_id", "xid", "id"),
+    # (xid, id), not id: a transaction's rows are read along it, and no other ordered path may tempt a
+    # generic plan (migration 0014).
+    PrimaryKeyConstraint("xid", "id"),
 )
 
 # One row per writing transaction; its seq (commit order) is stamped at commit by a deferred trigger.
