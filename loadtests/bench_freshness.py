@@ -2,14 +2,15 @@
 
     python -m loadtests.bench_freshness --stations 120000 --duration 60 --rate 100
 
-Starts the service as production does (2 workers) on database bench_<size> (migrated; the demo network
-loaded, see bench_nearby), then for `--duration` seconds a background writer PUTs `--rate` price changes
-per second on random stations (each with its own credential, as a station system does), while a prober
-makes one change a second in turn: a station's own price (PUT), a station's status (an UPDATE, as the
-operator's tools write it) and a nozzle going offline (a forecourt event). For each it measures the time
-from the write's answer to the first answer showing it, on each worker (keep-alive connections stay with
-one worker; /readyz names it), and reports p50/p99/max per kind with the workers' time spent applying the
-change log. Target: p99 under 1 s for each kind. Results in var/bench/freshness-<timestamp>.json.
+Starts the service as production does (2 workers) on database bench_<size> (created, migrated and loaded
+with the demo network when it holds none, as bench_nearby does), then for `--duration` seconds a
+background writer PUTs `--rate` price changes per second on random stations (each with its own
+credential, as a station system does), while a prober makes one change a second in turn: a station's own
+price (PUT), a station's status (an UPDATE, as the operator's tools write it) and a nozzle going offline
+(a forecourt event). For each it measures the time from the write's answer to the first answer showing
+it, on each worker (keep-alive connections stay with one worker; /readyz names it; one the server drops
+is pinned to that worker again), and reports p50/p99/max per kind with the workers' time spent applying
+the change log. Target: p99 under 1 s for each kind. Results in var/bench/freshness-<timestamp>.json.
 
 The partner feed is measured too (issue 15): a partner client (loadtests/partner_client.FeedFollower)
 long-polls GET /v1/partner/changes on each worker; for each price probe, `feed` is the time from the
@@ -86,20 +87,48 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+KEEP_ALIVE_S = 120  # the service's idle keep-alive here (uvicorn's default 5 s closes a probe left waiting)
+_DROPPED = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+
+
 class Conn:
-    """A keep-alive connection and the worker (pid) it is served by."""
+    """A keep-alive connection and the worker (pid) it is served by; re-pinned to that worker if dropped."""
 
     def __init__(self, port: int) -> None:
+        self.port = port
         self.http = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         self.worker = int(self.get("/readyz")["change_log"]["worker"])
+        self.repins = 0
 
     def request(
         self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        try:
+            return self._request(method, path, body, headers)
+        except _DROPPED:  # the server closed an idle connection: the same worker again, then once more
+            self._repin()
+            return self._request(method, path, body, headers)
+
+    def _request(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str] | None
     ) -> tuple[int, Any]:
         self.http.request(method, path, body=body, headers=headers or {})
         response = self.http.getresponse()
         data = response.read()
         return response.status, orjson.loads(data) if data else None
+
+    def _repin(self) -> None:
+        self.http.close()
+        for _ in range(200):
+            fresh = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            fresh.request("GET", "/readyz")
+            answer = fresh.getresponse()
+            if int(orjson.loads(answer.read())["change_log"]["worker"]) == self.worker:
+                self.http = fresh
+                self.repins += 1
+                return
+            fresh.close()
+        raise RuntimeError(f"worker {self.worker} not reached again over 200 connections")
 
     def get(self, path: str) -> Any:
         status, body = self.request("GET", path)
@@ -310,8 +339,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     name = f"{args.database_prefix}{bench_db.size_label(args.stations)}"
     url = bench_db.database_url(args.database_url_base, name)
-    say(f"{name}: migrating")
+    created = bench_db.ensure_database(args.database_url_base, name)
+    say(f"{name}: {'created' if created else 'exists'}; migrating")
     bench_db.migrate(url)
+    say(f"{name}: loading the demo network of {args.stations:,} stations unless it holds one already")
+    bench_db.load_demo_network(url, args.stations)
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg2://"))
     with engine.connect() as conn:
         rows = conn.execute(_STATIONS, {"seed": str(args.seed), "n": args.writers + 100}).all()
@@ -336,9 +368,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         key = partners.create_key(engine, account.partner_id, FEED_SCOPES).token
     try:
-        start_server(server, {"DATABASE_URL": url}, ("--no-access-log",))
+        start_server(
+            server, {"DATABASE_URL": url}, ("--no-access-log", "--timeout-keep-alive", str(KEEP_ALIVE_S))
+        )
         say(f"service ready after {wait_ready(server, 900):.1f} s")
-        if feed is not None:  # first: idle keep-alive connections are closed after 5 s
+        if feed is not None:
             for pinned_worker, pinned in one_per_worker(args.port, 2).items():
                 follower = FeedFollower(
                     "127.0.0.1", args.port, key, wait_s=10, on_item=feed.recorder(pinned_worker)
@@ -421,6 +455,7 @@ def main(argv: list[str] | None = None) -> int:
         "feed_lag": lag_summary([lag for f in followers for lag in f.lags]),
         "feed_pages": sum(f.pages for f in followers),
         "workers": applying,
+        "repinned_connections": sum(c.repins for c in conns.values()),
     }
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     out = OUT_DIR / f"freshness-{stamp}.json"
