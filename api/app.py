@@ -34,6 +34,7 @@ from api.routes import (
     partner,
     partner_feed,
     partner_stations,
+    partner_waits,
     partner_webhooks,
     prices,
     route_search,
@@ -155,4 +156,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(partner_feed.router)
     app.include_router(partner_stations.router)
     app.include_router(partner_webhooks.router)
+    app.include_router(partner_waits.router)
     return app

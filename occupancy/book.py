@@ -12,6 +12,7 @@ of sessions and their context). Finished days are packed into a few hundred byte
 
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_right, insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -293,6 +294,18 @@ class OccupancyBook:
         for pos, claims in st.claims.items():
             if claims and claims[0][0] < keep_from - 2 * DAY_S:
                 st.claims[pos] = [c for c in claims if c[0] >= keep_from - 2 * DAY_S]
+
+    def reported_stations(self, after: int, reported_since: float | None, limit: int) -> list[int]:
+        """Up to `limit` station ids above `after`, in id order, of stations that reported anything, and
+        (with `reported_since`) whose latest event is later than it: the stations whose waits moved."""
+        found = (
+            station_id
+            for station_id, st in self._stations.items()
+            if station_id > after
+            and st.first_day is not None
+            and (reported_since is None or st.latest > reported_since)
+        )
+        return heapq.nsmallest(limit, found)
 
     def answerable_from(self, station_id: int) -> float | None:
         """The earliest `as_of` the book answers exactly for the station (its raw events cover the

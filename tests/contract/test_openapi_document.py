@@ -69,6 +69,7 @@ OPERATION_IDS = {
     ("get", "/v1/partner/webhooks/{subscription_id}"): "getPartnerWebhook",
     ("delete", "/v1/partner/webhooks/{subscription_id}"): "deletePartnerWebhook",
     ("post", "/v1/partner/webhooks/{subscription_id}/replay"): "replayPartnerWebhook",
+    ("get", "/v1/partner/waits"): "partnerWaits",
 }
 DRIVER_OPTIONAL: list[dict[str, list[str]]] = [{"driverToken": []}, {}]
 SECURITY = {

@@ -65,10 +65,10 @@ parameters = {{ "query.wait" = 0 }}
 include-operation-id = ["routeStations"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "404"]
 
-# A subscription's grades are names the grade table resolves (aliases such as 95# included), which a
-# schema pattern cannot list exactly: an unknown name is a 400 unknown-grade.
+# A subscription's grades, and the partner waits' grade, are names the grade table resolves (aliases
+# such as 95# included), which a schema pattern cannot list exactly: an unknown name is a 400 unknown-grade.
 [[operations]]
-include-operation-id = ["createPartnerWebhook"]
+include-operation-id = ["createPartnerWebhook", "partnerWaits"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "422"]
 """
 
