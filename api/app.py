@@ -14,7 +14,7 @@ from api import services
 from api.auth_station import VerifiedTokens
 from api.checkout_live import running_checkout
 from api.commit_signal import listening
-from api.compression import GzipWhenAsked
+from api.compression import CompressWhenAsked
 from api.contract import install_contract
 from api.docs_pages import install_docs
 from api.errors import install_error_handlers, problem
@@ -137,7 +137,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     body_limits = {"/v1/occupancy/events": settings.occupancy_max_body_bytes}  # it reads its own body
     app.add_middleware(RequestLimits, limits=Limits(settings.max_body_bytes, body_limits), problem=problem)
     app.add_middleware(ResponseHeaders)  # Cache-Control by route, a partner's RateLimit fields
-    app.add_middleware(GzipWhenAsked)  # outermost: compresses what every other layer answered
+    app.add_middleware(CompressWhenAsked)  # outermost: compresses what every other layer answered
     # The list routes first: routes are matched in order (measured: ~10 µs a route passed over), and
     # /v1/stations/nearby must come before /v1/stations/{station_id}.
     install_plain_routes(app, nearby.router)

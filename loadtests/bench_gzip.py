@@ -1,6 +1,7 @@
 """What gzip costs per nearby answer, in process (no network, no database): the ASGI app that returns a
 pre-rendered nearby answer (loadtests/payload.py, the service's shape) alone, behind Starlette's
-GZipMiddleware, and behind api/compression.py's GzipWhenAsked, each with and without Accept-Encoding.
+GZipMiddleware, and behind api/compression.py's CompressWhenAsked (gzip, br, zstd), with and without
+Accept-Encoding.
 
     python -m loadtests.bench_gzip --items 20 100 --rounds 3000
 
@@ -19,7 +20,7 @@ from typing import Any
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.compression import LEVEL, MINIMUM_SIZE, GzipWhenAsked
+from api.compression import LEVEL, MINIMUM_SIZE, CompressWhenAsked
 from api.response_headers import ResponseHeaders
 from loadtests.payload import nearby_answer_bytes
 
@@ -72,7 +73,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3000)
     args = parser.parse_args()
     plain: list[tuple[bytes, bytes]] = [(b"host", b"t")]
-    gzip = [*plain, (b"accept-encoding", b"gzip, deflate, br")]
+    gzip = [*plain, (b"accept-encoding", b"gzip, deflate")]
+    br = [*plain, (b"accept-encoding", b"gzip, deflate, br")]
+    zstd = [*plain, (b"accept-encoding", b"gzip, deflate, br, zstd")]
     print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     for count in args.items:
         body = nearby_answer_bytes(count)
@@ -81,15 +84,18 @@ def main() -> None:
             ("no middleware", bare, plain),
             ("ResponseHeaders (Cache-Control)", ResponseHeaders(bare), plain),
             ("GZipMiddleware(9), not asked", GZipMiddleware(bare), plain),
-            ("GzipWhenAsked, not asked", GzipWhenAsked(bare), plain),
+            ("CompressWhenAsked, not asked", CompressWhenAsked(bare), plain),
             ("GZipMiddleware(9), gzip", GZipMiddleware(bare), gzip),
-            ("GzipWhenAsked(6), gzip", GzipWhenAsked(bare, MINIMUM_SIZE, 6), gzip),
-            (f"GzipWhenAsked({LEVEL}, the service's), gzip", GzipWhenAsked(bare), gzip),
+            ("CompressWhenAsked(6), gzip", CompressWhenAsked(bare, MINIMUM_SIZE, 6), gzip),
+            (f"CompressWhenAsked({LEVEL}, the service's), gzip", CompressWhenAsked(bare), gzip),
+            ("CompressWhenAsked(4), br", CompressWhenAsked(bare, MINIMUM_SIZE, 4), br),
+            (f"CompressWhenAsked({LEVEL}, the service's), br", CompressWhenAsked(bare), br),
+            (f"CompressWhenAsked({LEVEL}, the service's), zstd", CompressWhenAsked(bare), zstd),
         ]
         print(f"\n{count} items, {len(body)} bytes")
         for name, app, headers in cases:
             micros, size = asyncio.run(timed(app, headers, args.rounds))
-            print(f"  {name:34s} {micros:8.1f} µs/request  {size:7d} bytes")
+            print(f"  {name:44s} {micros:8.1f} µs/request  {size:7d} bytes")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""HTTP hygiene on read routes (issue 15, part 7) over real HTTP: gzip only when asked and only above a
-size, weak ETags that survive the instant asked but not a price change (304 without a body), and a
+"""HTTP hygiene on read routes (issue 15, part 7) over real HTTP: gzip, br or zstd only when asked and only
+above a size, weak ETags that survive the instant asked but not a price change (304 without a body), and a
 Cache-Control fitting each route (no-store for anything answered to a credential)."""
 
 from __future__ import annotations
@@ -8,7 +8,10 @@ import gzip
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import brotli  # type: ignore[import-untyped]
 import httpx
+import orjson
+import zstandard
 from sqlalchemy import Engine
 
 from pricing.ladder import PriceUpdate, write_prices
@@ -54,6 +57,29 @@ def test_gzip_applies_to_raw_bytes(server: LiveServer, engine: Engine) -> None:
         body = b"".join(response.iter_raw())
     assert response.headers["content-encoding"] == "gzip"
     assert gzip.decompress(body).startswith(b"{")
+
+
+def test_br_and_zstd_when_asked_gzip_when_only_gzip_is(server: LiveServer, engine: Engine) -> None:
+    _stations(engine, server)
+    decoders = {
+        "br": brotli.decompress,
+        "zstd": lambda b: zstandard.ZstdDecompressor().decompressobj().decompress(b),
+        "gzip": gzip.decompress,
+    }
+    with httpx.Client(timeout=10) as raw:
+        plain = raw.get(f"{server.base_url}/v1/stations/nearby", params=NEARBY).json()
+        for accept, chosen in (("gzip, br", "br"), ("br;q=0.5, zstd", "zstd"), ("gzip, br;q=0", "gzip")):
+            request = httpx.Request(
+                "GET",
+                f"{server.base_url}/v1/stations/nearby",
+                params=NEARBY,
+                headers={"Accept-Encoding": accept},
+            )
+            response = raw.send(request, stream=True)
+            body = b"".join(response.iter_raw())
+            assert response.headers["content-encoding"] == chosen, accept
+            assert "accept-encoding" in response.headers["vary"].lower()
+            assert orjson.loads(decoders[chosen](body))["items"] == plain["items"]
 
 
 def test_ladder_etag_ignores_the_instant_but_not_a_price(server: LiveServer, engine: Engine) -> None:
