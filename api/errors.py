@@ -19,7 +19,9 @@ from access.driver_tokens import InvalidDriverToken
 from api.auth_operator import OperatorUnauthorized
 from api.auth_partner import PartnerForbidden, PartnerUnauthorized, QuotaExceeded
 from api.auth_station import RoleForbidden, StationForbidden, StationUnauthorized
+from api.language import preferred_language
 from api.pricing_schemas import InvalidFill
+from api.problem_titles import content_language, title_in
 from api.problems import PROBLEM_MEDIA_TYPE
 from api.query_string import ParameterErrors
 from changelog import InvalidCursor
@@ -125,14 +127,35 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
 
 
 def problem(
-    status: int, slug: str, title: str, detail: str, instance: str | None = None, **extra: Any
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    instance: str | None = None,
+    *,
+    accept_language: str = "",
+    **extra: Any,
 ) -> Response:
-    body: dict[str, Any] = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
+    """A problem response; `title` is the English title, answered in Chinese unless `accept_language` (the
+    request's Accept-Language) prefers English (api/problem_titles.py)."""
+    language = preferred_language(accept_language)
+    body: dict[str, Any] = {
+        "type": f"/problems/{slug}",
+        "title": title_in(language, slug, title),
+        "status": status,
+        "detail": detail,
+    }
     if instance:
         body["instance"] = instance
     body.update(extra)
-    headers = {"Retry-After": "5"} if status == 503 else None
+    headers = {"Content-Language": content_language(language)}
+    if status == 503:
+        headers["Retry-After"] = "5"
     return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _language(request: Request) -> str:
+    return request.headers.get("accept-language", "")
 
 
 def _domain_handler(request: Request, exc: Exception) -> Response:
@@ -140,8 +163,18 @@ def _domain_handler(request: Request, exc: Exception) -> Response:
         if cls in DOMAIN_ERRORS:
             status, slug, title = DOMAIN_ERRORS[cls]
             if not isinstance(exc, checkout_errors.CheckoutError):
-                return problem(status, slug, title, str(exc), request.url.path)
-            response = problem(status, slug, title, str(exc), request.url.path, **exc.problem_fields())
+                return problem(
+                    status, slug, title, str(exc), request.url.path, accept_language=_language(request)
+                )
+            response = problem(
+                status,
+                slug,
+                title,
+                str(exc),
+                request.url.path,
+                accept_language=_language(request),
+                **exc.problem_fields(),
+            )
             if exc.retry_after is not None:  # a checkout error says when to come back
                 response.headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))  # never too early
             return response
@@ -151,14 +184,22 @@ def _domain_handler(request: Request, exc: Exception) -> Response:
 def _quota_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, QuotaExceeded)
     title = "Daily quota used up" if exc.slug == "daily-quota-exceeded" else "Too many requests"
-    response = problem(429, exc.slug, title, str(exc), request.url.path)
+    response = problem(429, exc.slug, title, str(exc), request.url.path, accept_language=_language(request))
     response.headers.update(exc.headers)
     return response
 
 
 def _parameter_errors_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ParameterErrors)
-    return problem(exc.status, exc.slug, exc.title, str(exc), request.url.path, errors=exc.errors)
+    return problem(
+        exc.status,
+        exc.slug,
+        exc.title,
+        str(exc),
+        request.url.path,
+        accept_language=_language(request),
+        errors=exc.errors,
+    )
 
 
 def _validation_handler(request: Request, exc: Exception) -> Response:
@@ -178,6 +219,7 @@ def _validation_handler(request: Request, exc: Exception) -> Response:
         "Invalid request parameters",
         f"invalid value for: {names}",
         request.url.path,
+        accept_language=_language(request),
         errors=errors,
     )
 
@@ -185,7 +227,14 @@ def _validation_handler(request: Request, exc: Exception) -> Response:
 def _http_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
-    response = problem(exc.status_code, slug, str(exc.detail), str(exc.detail), request.url.path)
+    response = problem(
+        exc.status_code,
+        slug,
+        str(exc.detail),
+        str(exc.detail),
+        request.url.path,
+        accept_language=_language(request),
+    )
     response.headers.update(exc.headers or {})
     if exc.status_code == 405:  # every method of the path, not only those of the first route matched
         response.headers["Allow"] = ", ".join(allowed_methods(request))
@@ -216,7 +265,14 @@ def allowed_methods(request: Request) -> list[str]:
 
 def _unexpected_handler(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
-    return problem(500, "internal-error", "Internal error", "the service failed to answer", request.url.path)
+    return problem(
+        500,
+        "internal-error",
+        "Internal error",
+        "the service failed to answer",
+        request.url.path,
+        accept_language=_language(request),
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -18,8 +18,13 @@ ACCEPT_LANGUAGE_DOC = {
 
 def language_of(request: Request) -> Language:
     """The first of zh and en by the header's preference (q, then order); zh when neither is named."""
+    return preferred_language(request.headers.get("accept-language", ""))
+
+
+def preferred_language(accept_language: str) -> Language:
+    """language_of for a raw Accept-Language value (middleware that has no Request)."""
     best: tuple[float, int, Language] | None = None
-    for index, item in enumerate(request.headers.get("accept-language", "").split(",")[:20]):
+    for index, item in enumerate(accept_language.split(",")[:20]):
         tag, _, params = item.strip().partition(";")
         primary = tag.strip().lower().split("-")[0]
         if primary not in ("zh", "en"):

@@ -27,7 +27,7 @@ MAX_URL_BYTES = 8192
 MAX_HEADER_BYTES = 32 * 1024
 MAX_HEADERS = 100
 MAX_JSON_DEPTH = 32
-ProblemFactory = Callable[..., Response]  # (status, slug, title, detail, instance, **extra)
+ProblemFactory = Callable[..., Response]  # (status, slug, title, detail, instance, accept_language=, **extra)
 
 
 @dataclass(frozen=True)
@@ -177,8 +177,15 @@ class RequestLimits:
         )
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send, refused: _Refused) -> None:
+        language = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"accept-language"), "")
         response = self.problem(
-            refused.status, refused.slug, refused.title, refused.detail, scope["path"][:256], **refused.extra
+            refused.status,
+            refused.slug,
+            refused.title,
+            refused.detail,
+            scope["path"][:256],
+            accept_language=language,
+            **refused.extra,
         )
         if refused.status in (413, 414, 431):  # the rest of the request is not read: end the connection
             response.headers["Connection"] = "close"

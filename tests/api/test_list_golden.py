@@ -43,6 +43,10 @@ NOTES = [
     "because the driver's points are no longer spent in the list (10 of them showed points_used), 14 "
     "only in the lines' texts (直降 0.30元/升 (挂牌 7.80 → 平台 7.50) instead of 直降 0.3/L (挂牌 7.8 → "
     "平台 7.5); per-litre amounts with two places and a unit). The 'points used' marker is gone with it.",
+    "Deliberate change (issue 11 part 6, Chinese first), re-captured 2026-12-02: problem titles are "
+    "Chinese unless Accept-Language asks for English; exactly the 32 problem answers changed, and with the "
+    "English titles put back every body is byte-identical (the golden test passed that way before the "
+    "re-capture).",
 ]
 SHOWN = 2  # bodies kept in full for readers: the first answers of each route
 
