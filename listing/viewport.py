@@ -15,9 +15,10 @@ from geo.viewport import Box, Filters, stations_in_box
 from listing import columns
 from listing.rank import STALE_AFTER_S, by_payable, driver_context
 from listing.sources import ListSources
+from pricing import stacked_prices
 from pricing.compare import CompareRequest
 from pricing.fills import FillRequest
-from pricing.pricebook import CURRENCIES, NO_PRICE, PriceBook
+from pricing.pricebook import CURRENCIES, PriceBook
 
 MAX_STATIONS = 200  # more inside the box: clusters
 MAX_CLUSTERS = 256
@@ -110,37 +111,54 @@ def _facts(
     snap: Snapshot, book: PriceBook, inside: np.ndarray, found: Clusters, now: datetime
 ) -> ClusterFacts:
     """Cheapest fresh price per grade and brand counts of each cluster (`inside`: the clustered
-    positions, in the order `found.group` follows)."""
+    positions, in the order `found.group` follows).
+
+    The shown price is PriceBook's (GradePrices.shown: the fresh platform price when there is one, else
+    the pump price, never above it); only stations with a fresh pump price count. All grades at once from
+    the book's stacked rows (pricing/stacked_prices.py), one reduction per currency."""
     n = len(found.counts)
     cheapest: list[list[tuple[str, str, int]]] = [[] for _ in range(n)]
-    fresh_since = now.timestamp() - STALE_AFTER_S
-    none = np.iinfo(np.int64).max
-    for grade in sorted(book.grades):
-        prices = book.grades[grade]
-        # fresh pump prices first (most stations sell only some grades): the full shown() on those alone
-        fresh = (prices.pump[inside] != NO_PRICE) & (prices.confirmed[inside] >= fresh_since)
-        if not fresh.any():
-            continue
-        sellers = inside[fresh]
-        groups = found.group[fresh]
-        _, _, shown, _ = prices.shown(sellers, fresh_since)
-        currency = prices.currency[sellers]
-        for code, name in enumerate(CURRENCIES):
-            mine = currency == code
-            if not mine.any():
-                continue
-            lowest = np.full(n, none, dtype=np.int64)
-            np.minimum.at(lowest, groups[mine], shown[mine].astype(np.int64))
-            for i in np.flatnonzero(lowest != none).tolist():
-                cheapest[i].append((grade, name, int(lowest[i])))
+    table = stacked_prices.stacked(book)
+    if table.grades:
+        fresh, shown = table.fresh_shown(inside, now.timestamp() - STALE_AFTER_S)
+        currency = np.take(table.currency, inside, axis=0)
+        none = np.iinfo(np.int32).max
+        lowest: dict[int, list[list[int]]] = {}  # currency -> per grade, per cluster
+        for code in range(len(CURRENCIES)):
+            mine = fresh & (currency == code)
+            if mine.any():
+                values = np.where(mine, shown, none).T
+                least = np.full((len(table.grades), n), none, dtype=np.int32)
+                for j in range(len(table.grades)):  # one-dimensional ufunc.at: its fast path
+                    np.minimum.at(least[j], found.group, values[j])
+                lowest[code] = least.tolist()
+        # grade by grade, then currency, as each cluster's list is read
+        for j, grade in enumerate(table.grades):
+            for code, by_grade in lowest.items():
+                name = CURRENCIES[code]
+                for i, value in enumerate(by_grade[j]):
+                    if value != none:
+                        cheapest[i].append((grade, name, value))
+    return ClusterFacts(cheapest, _brand_shares(snap, inside, found.group, n))
+
+
+def _brand_shares(
+    snap: Snapshot, inside: np.ndarray, group: np.ndarray, n: int
+) -> list[list[tuple[str, int]]]:
+    """Per cluster: (brand, stations) by count, most first, ties by name."""
     width = len(snap.brands)
     codes = snap.brand[inside].astype(np.int64)
-    table = np.bincount(found.group * width + codes, minlength=n * width).reshape(n, width)
-    brands: list[list[tuple[str, int]]] = []
-    for row in table.tolist():
-        present = sorted((-int(c), snap.brands[b]) for b, c in enumerate(row) if c)
-        brands.append([(name, -c) for c, name in present])
-    return ClusterFacts(cheapest, brands)
+    table = np.bincount(group * width + codes, minlength=n * width).reshape(n, width)
+    by_name = np.empty(width, dtype=np.int64)
+    by_name[sorted(range(width), key=lambda b: snap.brands[b])] = np.arange(width)
+    order = np.argsort(by_name[None, :] - table * width, axis=1, kind="stable")
+    counts = np.take_along_axis(table, order, axis=1)
+    present = np.count_nonzero(table, axis=1).tolist()
+    names = snap.brands
+    return [
+        [(names[b], c) for b, c in zip(o[:k], row[:k], strict=True)]
+        for o, row, k in zip(order.tolist(), counts.tolist(), present, strict=True)
+    ]
 
 
 def _joined(parts: list[columns.Members]) -> list[bytes] | None:

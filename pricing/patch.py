@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from pricing import stacked_prices
 from pricing.pricebook import PriceBook, clear_station, put_price
 from pricing.repository import CurrentPrice
 
@@ -26,4 +27,5 @@ def patch_prices(
         at = positions.get(row.station_id)
         if at is not None:
             put_price(book.grades, n, at, row)
+    stacked_prices.refresh(book, positions.values())
     return list(positions.values())

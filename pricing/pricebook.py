@@ -7,7 +7,7 @@ Prices are integers in milli-units (¥7.59 -> 7590), exact for every currency's 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -51,6 +51,8 @@ class PriceBook:
     catalogue_version: int
     price_version: int
     grades: dict[str, GradePrices]
+    # structures derived from the grades and kept with them (pricing/stacked_prices.py): name -> value
+    derived: dict[str, object] = field(default_factory=dict, repr=False)
 
     def for_grade(self, grade: str) -> GradePrices | None:
         return self.grades.get(grade)

@@ -193,6 +193,25 @@ def test_clusters_carry_the_cheapest_fresh_price_and_brand_shares(
     assert sum(b["count"] for b in only["brands"]) == len(inside)
     assert [b["count"] for b in only["brands"]] == sorted((b["count"] for b in only["brands"]), reverse=True)
     assert abs(sum(b["share"] for b in only["brands"]) - 1) < 0.01
+    # The clusters' price rows are kept with the price book and patched with it: a cheaper price and a
+    # grade nobody priced before both show in the next answer.
+    _price(engine, sellers[3], "7.49", "6.99", NOW - timedelta(minutes=5))
+    server.wait_for_changes()
+    (cheaper,) = viewport(server, box, zoom=1)["clusters"]
+    assert cheaper["cheapest"] == [{"grade": "92", "currency": "CNY", "price": "6.99"}]
+    other = next(i for i in inside if "95" in grades[i])
+    first_95 = write_prices(
+        engine,
+        [PriceUpdate(other, "95", "pump", Decimal("8.29"), NOW - timedelta(minutes=5), "test")],
+        now=NOW,
+    )
+    assert all(o.status != "rejected" for o in first_95), first_95
+    server.wait_for_changes()
+    (again,) = viewport(server, box, zoom=1)["clusters"]
+    assert again["cheapest"] == [
+        {"grade": "92", "currency": "CNY", "price": "6.99"},
+        {"grade": "95", "currency": "CNY", "price": "8.29"},
+    ]
 
 
 def test_station_items_take_the_columns_of_nearby(
