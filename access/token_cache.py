@@ -1,8 +1,9 @@
 """Tokens a worker has verified recently, so that a request does not pay scrypt (~50 ms) each time.
 
 Keyed by the token's SHA-256 (never the token), at most `max_size` entries (the oldest tenth goes when
-full), each forgotten `ttl_s` seconds after it was verified (measured on `monotonic`, the app clock's, so a
-test can age an entry without waiting). Failed checks are never kept.
+full), each due for a re-check `ttl_s` seconds after it was verified (measured on `monotonic`, the app
+clock's, so a test can age an entry without waiting). Failed checks are never kept. One cache serves
+partner keys (verified again when due) and station credentials (whose revocation is re-checked when due).
 """
 
 from __future__ import annotations
@@ -31,10 +32,17 @@ class VerifiedCache(Generic[T]):
         self._lock = threading.Lock()
 
     def get(self, key: bytes) -> T | None:
+        """The value while it is younger than the ttl, else None."""
+        found = self.lookup(key)
+        return None if found is None or found[1] else found[0]
+
+    def lookup(self, key: bytes) -> tuple[T, bool] | None:
+        """(value, whether the ttl has passed: re-check it), or None when never verified here; for a
+        caller that re-checks cheaply (a revocation lookup) rather than verifying again."""
         entry = self._entries.get(key)
-        if entry is None or entry[1] < self._monotonic():
+        if entry is None:
             return None
-        return entry[0]
+        return entry[0], entry[1] < self._monotonic()
 
     def drop(self, key: bytes) -> None:
         with self._lock:

@@ -108,8 +108,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                         checkout=checkout_service,
                         reconciler=reconciler,
                         lists=lists,
-                        verified_tokens=VerifiedTokens(
-                            settings.station_auth_cache_seconds, monotonic=clock.monotonic
+                        verified_tokens=VerifiedTokens(  # a credential per station and staff member
+                            settings.station_auth_cache_seconds, max_size=200_000, monotonic=clock.monotonic
                         ),
                         partner_keys=VerifiedCache(
                             settings.partner_auth_cache_seconds, monotonic=clock.monotonic

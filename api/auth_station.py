@@ -12,9 +12,6 @@ credential stops working within that time, not at once. Failed checks are never 
 
 from __future__ import annotations
 
-import hashlib
-import threading
-import time
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -24,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from access import credentials
 from access.credentials import Staff
+from access.token_cache import VerifiedCache, token_key
 from api.services import services_of
 
 _bearer = HTTPBearer(
@@ -46,39 +44,7 @@ class RoleForbidden(Exception):
     """A valid credential whose role may not do this."""
 
 
-class VerifiedTokens:
-    """token SHA-256 -> (staff: station and role, revocation re-check due), at most `max_size` entries
-    (oldest go first).
-    Ages are measured on `monotonic` (the app clock's, so a test can age an entry without waiting)."""
-
-    def __init__(
-        self, ttl_s: float, max_size: int = 200_000, monotonic: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.ttl_s = ttl_s
-        self.max_size = max_size
-        self._monotonic = monotonic
-        self._entries: dict[bytes, tuple[Staff, float]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: bytes) -> tuple[Staff, bool] | None:
-        """(staff, whether the revocation re-check is due), or None when never verified here."""
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        return entry[0], entry[1] < self._monotonic()
-
-    def drop(self, key: bytes) -> None:
-        with self._lock:
-            self._entries.pop(key, None)
-
-    def put(self, key: bytes, staff: Staff) -> None:
-        if self.ttl_s <= 0:
-            return
-        with self._lock:
-            if len(self._entries) >= self.max_size:
-                for old in list(self._entries)[: max(1, self.max_size // 10)]:
-                    del self._entries[old]
-            self._entries[key] = (staff, self._monotonic() + self.ttl_s)
+VerifiedTokens = VerifiedCache[Staff]  # station credentials a worker checked (api/services.py)
 
 
 async def authenticated_staff(
@@ -89,8 +55,8 @@ async def authenticated_staff(
     services = services_of(request)
     cache = services.verified_tokens
     token = given.credentials.strip()
-    key = hashlib.sha256(token.encode()).digest()
-    known = cache.get(key)
+    key = token_key(token)
+    known = cache.lookup(key)
     if known is not None:
         if not known[1]:
             return known[0]
