@@ -57,15 +57,18 @@ def migrated_engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def engine(migrated_engine: Engine) -> Engine:
     """The migrated database with an empty catalogue (tests run one at a time against it)."""
-    for attempt in range(5):
+    # A deadlock with a live server's background work (callbacks, sweeps, and the upkeep round every
+    # server runs at start-up, which creates a fortnight of partitions, a few locks each): again, for up
+    # to about 20 s, longer than such a burst lasts (five tries in 1 s lost to it).
+    for attempt in range(20):
         try:
             with migrated_engine.begin() as conn:
                 conn.execute(text(f"TRUNCATE {CATALOGUE_TABLES} RESTART IDENTITY CASCADE"))
             break
-        except DBAPIError:  # deadlock with a live server's background work (callbacks, sweeps): again
-            if attempt == 4:
+        except DBAPIError:
+            if attempt == 19:
                 raise
-            time.sleep(0.2)
+            time.sleep(min(1.0, 0.1 * (attempt + 1)))
     return migrated_engine
 
 
