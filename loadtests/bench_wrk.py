@@ -48,7 +48,17 @@ class WrkResult:
 
 
 def require_wrk() -> str:
+    """wrk's path, installed with apt-get first when it is missing and we may (root), as bin/ installs
+    PostGIS; otherwise the command to run."""
     found = shutil.which("wrk")
+    if not found and os.geteuid() == 0 and shutil.which("apt-get"):
+        print("wrk is missing: apt-get install -y wrk", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        install = ["apt-get", "install", "-y", "-q", "wrk"]
+        if subprocess.run(install, env=env, check=False, capture_output=True).returncode != 0:
+            subprocess.run(["apt-get", "update", "-q"], env=env, check=False, capture_output=True)
+            subprocess.run(install, env=env, check=False, capture_output=True)
+        found = shutil.which("wrk")
     if not found:
         raise SystemExit(
             "wrk is not installed: sudo apt-get install -y wrk (the benchmark drives load with it)"
