@@ -235,10 +235,19 @@ def store_station_zones(
                 fetch=True,
             )
         )
-    if unresolved or all_stations:
+    # bigint[] arrays: psycopg2 sends a list of ints as integer[], and `bigint = ANY(integer[])` is a
+    # cross-type test PostgreSQL cannot hash, so every row was compared with every id (1,000,000 stations:
+    # the national load's zone step ran for hours). Same-type arrays are hashed, `<> ALL` too (PostgreSQL
+    # 15), whatever the statistics say (a join against unnest() was planned as a nested loop over rows
+    # this very transaction inserted, which no statistics know yet).
+    if unresolved:
         cur.execute(
-            "DELETE FROM station_price_zones WHERE station_id = ANY(%s) OR (%s AND NOT station_id = ANY(%s))",
-            (list(unresolved), all_stations, [r[0] for r in rows]),
+            "DELETE FROM station_price_zones WHERE station_id = ANY(%s::bigint[])", (list(unresolved),)
+        )
+        changed += cur.rowcount
+    if all_stations:
+        cur.execute(
+            "DELETE FROM station_price_zones WHERE station_id <> ALL(%s::bigint[])", ([r[0] for r in rows],)
         )
         changed += cur.rowcount
     return changed

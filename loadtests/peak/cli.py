@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +28,7 @@ from urllib.parse import urlsplit
 import orjson
 from sqlalchemy import text
 
+from access import partners
 from api.settings import DEV_DRIVER_TOKEN_KEY
 from db.engine import make_engine
 from loadtests.peak import plots, report
@@ -40,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 PARTNER_PATHS = {"snapshot": "/v1/partner/snapshot", "changes": "/v1/partner/changes"}
+PARTNER_SCOPES = ("stations:read", "prices:read", "feed:read")  # what the partner scenario reads
 PLOTTED = (
     "GET /v1/stations/nearby",
     "GET /v1/stations (viewport)",
@@ -80,7 +83,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--operator-token", default="dev-operator-token")
     p.add_argument("--ordercore-token", default="dev-ordercore-token")
-    p.add_argument("--partner-key", default="", help="API key of the partner scenario (issue 15)")
+    p.add_argument(
+        "--partner-key",
+        default="",
+        help="API key of the partner scenario (default: one made for the run, revoked at its end)",
+    )
     p.add_argument(
         "--workers", type=int, default=2, help="the service's workers (for the saturation verdict)"
     )
@@ -150,6 +157,13 @@ def run_once(args: argparse.Namespace, target: Target, scale: float, out: Path) 
     plan = make_plan(engine, seed=args.seed, centres=args.centres, systems=args.station_systems)
     plan.partner = partner_routes(target)
     plan.write(out / "plan.json")
+    partner_key, run_key = args.partner_key, None
+    if plan.partner and not partner_key:  # a key of the run's own, revoked at its end like the credentials
+        account = partners.create_partner(
+            engine, f"peak-{int(time.time())}-{args.seed}", rate_per_second=1000, burst=1000, daily_quota=None
+        )
+        run_key = partners.create_key(engine, account.partner_id, PARTNER_SCOPES)
+        partner_key = run_key.token
     config = RunConfig(
         plan=out / "plan.json",
         out=out,
@@ -163,7 +177,7 @@ def run_once(args: argparse.Namespace, target: Target, scale: float, out: Path) 
         driver_key=args.driver_key,
         operator_token=args.operator_token,
         order_share=args.order_share,
-        partner_key=args.partner_key,
+        partner_key=partner_key,
     )
     load_before = os.getloadavg()
     command = [
@@ -225,6 +239,8 @@ def run_once(args: argparse.Namespace, target: Target, scale: float, out: Path) 
         sampler.stop()
         sampler.write(out / "cpu.csv")
         revoked = revoke_plan(engine, plan)
+        if run_key is not None:
+            partners.revoke_key(engine, run_key.key_id, datetime.now(UTC))
         engine.dispose()
     results = report.judge_run(out)
     cpu = report.cpu_summary(out)
