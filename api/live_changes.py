@@ -29,9 +29,9 @@ from starlette.concurrency import run_in_threadpool
 from changelog import CHANNEL, Change, Cursor, ResyncNeeded, head, read_changes
 from db.read_routing import ReadRouting
 from geo import repository as geo_repository
-from geo.repository import SnapshotBehind
 from geo.live_index import LiveIndex
 from geo.patch import patch_stations
+from geo.repository import SnapshotBehind
 from listing.memo import MemberMemo
 from occupancy.feed import LiveFeed
 from occupancy.layouts import Layout, load_layouts

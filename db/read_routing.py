@@ -171,9 +171,11 @@ class ReadRouting:
                 # Two upper bounds of the age of the oldest commit not replayed: replayed past the
                 # primary's position at time t, nothing older than t is missing; and nothing committed
                 # before the last commit replayed is missing. Neither known: over the bound.
-                bounds = [now - max(t for t, lsn in self._samples if lsn <= replayed)] if any(
-                    lsn <= replayed for _, lsn in self._samples
-                ) else []
+                bounds = (
+                    [now - max(t for t, lsn in self._samples if lsn <= replayed)]
+                    if any(lsn <= replayed for _, lsn in self._samples)
+                    else []
+                )
                 if since_replayed_commit is not None:
                     bounds.append(max(0.0, float(since_replayed_commit)))
                 seconds = min(bounds) if bounds else self.max_lag_s + self.check_every_s

@@ -50,7 +50,9 @@ def index_rows(
         seq = int(seq_row[0]) if seq_row is not None else 0
     if seq < min_seq:
         dbapi.rollback()
-        dbapi.set_session(isolation_level="READ COMMITTED", readonly=False)
+        dbapi.set_session(
+            isolation_level="READ COMMITTED", readonly="default"
+        )  # a replica refuses READ WRITE
         conn.close()
         raise SnapshotBehind(f"change log at seq {seq}, wanted at least {min_seq}")
 
@@ -66,7 +68,9 @@ def index_rows(
                     yield dict(zip(names, values, strict=True))
             dbapi.rollback()
         finally:
-            dbapi.set_session(isolation_level="READ COMMITTED", readonly=False)
+            dbapi.set_session(
+                isolation_level="READ COMMITTED", readonly="default"
+            )  # a replica refuses READ WRITE
             conn.close()
 
     return version, seq, rows()

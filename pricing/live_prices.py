@@ -32,7 +32,9 @@ class LivePrices:
                 return book
         raise PricesNotReady("prices are being reloaded")
 
-    def rebuild(self, station_ids: np.ndarray, catalogue_version: int, engine: Engine | None = None) -> PriceBook:
+    def rebuild(
+        self, station_ids: np.ndarray, catalogue_version: int, engine: Engine | None = None
+    ) -> PriceBook:
         """Read every current price (from `engine`, default the primary) and align it with a snapshot's
         stations."""
         engine = engine or self._engine

@@ -30,11 +30,17 @@ class Replica:
     def __init__(self, primary_url: str) -> None:
         self.primary_url = _plain(primary_url)
         parts = urlsplit(self.primary_url)
-        self.host, self.primary_port, self.user = parts.hostname or "127.0.0.1", parts.port or 5432, parts.username
+        self.host, self.primary_port, self.user = (
+            parts.hostname or "127.0.0.1",
+            parts.port or 5432,
+            parts.username,
+        )
         conn = psycopg2.connect(self.primary_url, connect_timeout=10)
         with conn.cursor() as cur:
             cur.execute("SELECT current_setting('data_directory'), current_setting('server_version_num')")
-            data_directory, version_num = cur.fetchone()
+            row = cur.fetchone()
+            assert row is not None
+            data_directory, version_num = row
         conn.close()
         self.owner = pwd.getpwuid(os.stat(data_directory).st_uid).pw_name
         self.bin = Path(f"/usr/lib/postgresql/{int(version_num) // 10000}/bin")
@@ -65,7 +71,19 @@ class Replica:
 
     def start(self) -> None:
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off"
-        self._run("pg_ctl", "start", "-D", str(self.data), "-l", str(self.dir / "log"), "-w", "-t", "60", "-o", options)
+        self._run(
+            "pg_ctl",
+            "start",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            options,
+        )
         self.wait_ready()
 
     def stop(self) -> None:
@@ -94,14 +112,16 @@ class Replica:
                 raise AssertionError(f"the replica on port {self.port} did not become ready")
             time.sleep(0.1)
 
-    def sql(self, statement: str) -> object:
-        """One statement on the replica (as the superuser: pg_wal_replay_pause and the like)."""
+    def sql(self, statement: str, params: tuple[object, ...] = ()) -> object:
+        """One statement on the replica (as the superuser: pg_wal_replay_pause and the like); the first
+        column of its first row."""
         conn = psycopg2.connect(self.url(), connect_timeout=5)
         conn.autocommit = True
         try:
             with conn.cursor() as cur:
-                cur.execute(statement)
-                return cur.fetchone()[0] if cur.description else None
+                cur.execute(statement, params)
+                row = cur.fetchone() if cur.description else None
+                return row[0] if row is not None else None
         finally:
             conn.close()
 

@@ -58,13 +58,14 @@ def test_reads_are_served_by_the_replica_and_see_the_primarys_writes(
     engine: Engine, replica_engine: Engine
 ) -> None:
     reads = ReadRouting(engine, replica_engine, max_lag_s=5, check_every_s=0.05)
-    assert reads.read(_in_recovery) is True, reads.state()  # the connection used is the replica's
+    # Until the replica has replayed a commit of the primary's current WAL its lag is unknown: primary.
+    _until(lambda: reads.read(_in_recovery) is True, "a read on the replica")  # pg_is_in_recovery: it is
     assert _in_recovery(reads.primary) is False
     want = _commit_a_change(engine)
     _until(lambda: reads.read(_head) >= want, "the replica's change log reaching the primary's head")
     state = reads.state()
     assert state["configured"] and state["in_use"] and state["available"]
-    assert state["replica_reads"] >= 2 and state["fallbacks"] == 0 and state["failures"] == 0
+    assert state["replica_reads"] >= 2 and state["failures"] == 0
     assert state["lag_seconds"] is not None and state["lag_seconds"] <= 5
 
 
@@ -91,7 +92,7 @@ def test_a_stopped_replica_sends_reads_to_the_primary_until_it_is_back(
     engine: Engine, replica: Replica, replica_engine: Engine
 ) -> None:
     reads = ReadRouting(engine, replica_engine, max_lag_s=5, retry_after_s=0.2, check_every_s=0.05)
-    assert reads.read(_in_recovery) is True  # a pooled connection to the replica now exists
+    _until(lambda: reads.read(_in_recovery) is True, "a read on the replica")  # now pooled
     replica.stop()
     want = _commit_a_change(engine)
     # The read on the pooled (now dead) connection fails and is done again on the primary.
