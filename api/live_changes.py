@@ -213,8 +213,10 @@ class ChangeFollower:
         self.memo.forget(positions + patched.stations)
         if patched.stations:
             self.index.forget_open_states()
-        snap.version = book.catalogue_version = f.catalogue_version
-        book.price_version = f.price_version
+        # Versions only go forward: a fetch from a replica behind the cursor reads older counters.
+        if f.catalogue_version > snap.version:
+            snap.version = book.catalogue_version = f.catalogue_version
+        book.price_version = max(book.price_version, f.price_version)
         for station_id, layout in f.layouts.items():
             self.feed.layouts.forget(station_id)
             self.feed.book.set_layout(station_id, list(layout.values()))
