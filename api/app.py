@@ -18,9 +18,10 @@ from api.compression import CompressWhenAsked
 from api.contract import install_contract
 from api.docs_pages import install_docs
 from api.errors import install_error_handlers, problem
-from api.live_changes import ChangeFollower, following
+from api.live_changes import ChangeFollower, following, load_index
 from api.occupancy_live import running_occupancy
 from api.plain_route import install_plain_routes
+from api.replica_live import read_routing
 from api.response_headers import ResponseHeaders
 from api.routes import (
     checkout,
@@ -74,9 +75,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.dsn(), pool_size=settings.db_pool_size)
         prices = LivePrices(engine)
-        index = LiveIndex(engine, on_new_snapshot=lambda snap: prices.rebuild(snap.ids, snap.version))
+        index = LiveIndex(
+            engine, on_new_snapshot=lambda snap, source: prices.rebuild(snap.ids, snap.version, source)
+        )
+        reads = read_routing(engine, settings, clock)
         if settings.load_index:
-            await run_in_threadpool(index.load)
+            await run_in_threadpool(load_index, reads, index)
         try:
             async with (
                 running_occupancy(engine, settings, clock) as feed,
@@ -91,7 +95,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 follower = None
                 if settings.load_index:
                     follower = ChangeFollower(
-                        engine, index, prices, feed, lists.memo, settings.change_log_max_behind_seconds
+                        engine,
+                        index,
+                        prices,
+                        feed,
+                        lists.memo,
+                        settings.change_log_max_behind_seconds,
+                        reads,
                     )
                     await stack.enter_async_context(
                         following(engine, follower, settings.index_refresh_seconds)
@@ -116,10 +126,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                         ),
                         changes=follower,
                         commits=commits,
+                        reads=reads,
                     ),
                 )
                 yield
         finally:
+            reads.dispose()
             engine.dispose()
 
     app = FastAPI(

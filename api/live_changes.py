@@ -4,7 +4,13 @@ catches anything a lost notification missed. A full reload happens only at start
 snapshot never held appears, or when the log was truncated or pruned past this worker's cursor.
 
 How far behind the log the worker is (`behind_seconds`: since the oldest commit it has not applied) is
-reported by /readyz, which turns unready past settings.change_log_max_behind_seconds."""
+reported by /readyz, which turns unready past settings.change_log_max_behind_seconds.
+
+Reads (fetches and reloads) go through db.read_routing: a streaming replica when one is configured and
+close enough, else the primary. A lagging replica returns fewer changes, never wrong ones: the cursor only
+moves forward (a fetch from a replica behind it returns nothing), a reload never installs a snapshot
+older than what was applied (it goes to the primary instead), and the primary's head is known from the
+NOTIFY payloads (LISTEN stays on the primary), so the worker keeps fetching until it has applied it."""
 
 from __future__ import annotations
 
@@ -21,9 +27,11 @@ from sqlalchemy import Engine, text
 from starlette.concurrency import run_in_threadpool
 
 from changelog import CHANNEL, Change, Cursor, ResyncNeeded, head, read_changes
+from db.read_routing import ReadRouting
 from geo import repository as geo_repository
 from geo.live_index import LiveIndex
 from geo.patch import patch_stations
+from geo.repository import SnapshotBehind
 from listing.memo import MemberMemo
 from occupancy.feed import LiveFeed
 from occupancy.layouts import Layout, load_layouts
@@ -47,6 +55,8 @@ PAGE = 5_000
 # country) is read in one fetch per gap instead of one per commit; visibility pays at most this much.
 MIN_GAP_S = 0.05
 MAX_CHANGES = 50_000  # per fetch: a bigger backlog (a national load) is a reload
+# Known to be behind the primary's head (a lagging replica answered): fetch again this soon.
+BEHIND_RETRY_S = 0.1
 _VERSIONS = text("SELECT (SELECT version FROM catalogue_version), (SELECT version FROM price_version)")
 _POSITION_STATIONS = text("SELECT id, station_id FROM fueling_positions WHERE id = ANY(:ids)")
 # Taken first, in the order the demo loader and the tests' TRUNCATE lock them: reading them one by one
@@ -101,8 +111,10 @@ class ChangeFollower:
         feed: LiveFeed,
         memo: MemberMemo,
         max_behind_s: float,
+        reads: ReadRouting | None = None,
     ) -> None:
         self.engine, self.index, self.prices, self.feed, self.memo = engine, index, prices, feed, memo
+        self.reads = reads or ReadRouting(engine)
         self.max_behind_s = max_behind_s
         self.cursor = str(Cursor.after(index.loaded_seq))
         self.applied_seq = index.loaded_seq
@@ -115,7 +127,9 @@ class ChangeFollower:
         self._wake = asyncio.Event()
 
     # ---- lag ------------------------------------------------------------------------------------------
-    def noticed(self) -> None:
+    def noticed(self, seq: int = 0) -> None:
+        """A commit was signalled (`seq`: its change-log seq when the notification said, 0 when unknown)."""
+        self.head_seq = max(self.head_seq, seq)
         if self.pending_since is None:
             self.pending_since = time.monotonic()
         self._wake.set()
@@ -141,7 +155,10 @@ class ChangeFollower:
 
     # ---- fetch (thread pool) -----------------------------------------------------------------------
     def fetch(self) -> Fetched:
-        with self.engine.connect() as conn:
+        return self.reads.read(self.fetch_from)
+
+    def fetch_from(self, engine: Engine) -> Fetched:
+        with engine.connect() as conn:
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
                 conn.execute(_READ_LOCKS)
@@ -196,8 +213,10 @@ class ChangeFollower:
         self.memo.forget(positions + patched.stations)
         if patched.stations:
             self.index.forget_open_states()
-        snap.version = book.catalogue_version = f.catalogue_version
-        book.price_version = f.price_version
+        # Versions only go forward: a fetch from a replica behind the cursor reads older counters.
+        if f.catalogue_version > snap.version:
+            snap.version = book.catalogue_version = f.catalogue_version
+        book.price_version = max(book.price_version, f.price_version)
         for station_id, layout in f.layouts.items():
             self.feed.layouts.forget(station_id)
             self.feed.book.set_layout(station_id, list(layout.values()))
@@ -207,7 +226,7 @@ class ChangeFollower:
 
     async def reload(self) -> None:
         """A full reload (start-up work): a new snapshot and price book, then follow from its seq."""
-        await run_in_threadpool(self.index.load)
+        await run_in_threadpool(load_index, self.reads, self.index, self.applied_seq)
         self.cursor = str(Cursor.after(self.index.loaded_seq))
         self.applied_seq = max(self.applied_seq, self.index.loaded_seq)
         self.reloads += 1
@@ -221,11 +240,15 @@ class ChangeFollower:
             log.info("change log: reloading the station index (%d changes)", f.changes)
             await self.reload()
         else:
-            self.cursor = f.cursor
-            if f.seq:
+            # Never backwards: a replica behind the cursor reads nothing, and nothing older is applied.
+            if Cursor.parse(f.cursor) > Cursor.parse(self.cursor):
+                self.cursor = f.cursor
+            if f.seq > self.applied_seq:
                 self.applied_seq = f.seq
         if self.applied_seq >= self.head_seq:
             self.pending_since = None
+        else:  # the replica answered behind the primary's head: read again soon (the tick is 1 s)
+            asyncio.get_running_loop().call_later(BEHIND_RETRY_S, self._wake.set)
 
     async def run(self, every_s: float, min_gap_s: float = MIN_GAP_S) -> None:
         while True:
@@ -252,8 +275,9 @@ def _listen(engine: Engine, follower: ChangeFollower) -> Any:
     def readable() -> None:
         dbapi.poll()
         if dbapi.notifies:
+            seq = max((int(n.payload) for n in dbapi.notifies if n.payload.isdigit()), default=0)
             dbapi.notifies.clear()
-            follower.noticed()
+            follower.noticed(seq)
 
     asyncio.get_running_loop().add_reader(dbapi.fileno(), readable)
     return raw
@@ -274,3 +298,12 @@ async def following(
             await task
         asyncio.get_running_loop().remove_reader(raw.driver_connection.fileno())
         raw.close()
+
+
+def load_index(reads: ReadRouting, index: LiveIndex, min_seq: int = 0) -> None:
+    """Load the snapshot and the price book through the routing; from the primary when the chosen replica
+    has not reached `min_seq` (what this worker has applied already: a reload never goes back)."""
+    try:
+        reads.read(lambda engine: index.load(engine, min_seq=min_seq))
+    except SnapshotBehind:
+        index.load(reads.primary, min_seq=min_seq)

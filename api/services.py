@@ -17,6 +17,7 @@ from access.token_cache import VerifiedCache
 from api.settings import Settings
 from checkout.reconcile import Reconciler
 from checkout.service import CheckoutService
+from db.read_routing import ReadRouting
 from geo.live_index import LiveIndex
 from listing.sources import ListSources
 from occupancy.feed import LiveFeed
@@ -44,6 +45,7 @@ class Services:
     partner_keys: VerifiedCache[KeyHolder]  # partner keys checked recently (api/auth_partner.py)
     changes: ChangeFollower | None = None  # the change-log follower (None when the index is not loaded)
     commits: CommitSignal | None = None  # wakes long-polls of the partner feed at each commit
+    reads: ReadRouting | None = None  # where the worker's loads and change-log reads go (a replica or not)
 
 
 def install(app: FastAPI, services: Services) -> None:

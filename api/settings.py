@@ -37,6 +37,13 @@ class Settings(BaseSettings):
         default=SecretStr("postgresql://stations@127.0.0.1:55432/stations"),
         validation_alias="DATABASE_URL",
     )
+    # A PostgreSQL streaming replica of DATABASE_URL (optional, env STATIONS_REPLICA_URL): workers' start-up
+    # loads and change-log reads go to it while its replay lag is within replica_max_lag_seconds, else to
+    # the primary; after a replica failure it is tried again replica_retry_seconds later (db/read_routing.py).
+    replica_url: SecretStr | None = None
+    replica_max_lag_seconds: float = Field(default=5.0, gt=0)
+    replica_retry_seconds: float = Field(default=5.0, gt=0)
+    replica_check_seconds: float = Field(default=0.25, gt=0)
     # How often each worker checks the catalogue version and reloads its in-memory index.
     # Workers follow the change log (api/live_changes.py), woken by LISTEN; this tick is the fallback read.
     index_refresh_seconds: float = 1.0

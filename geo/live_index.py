@@ -25,9 +25,12 @@ class IndexNotReady(RuntimeError):
 
 
 class LiveIndex:
-    def __init__(self, engine: Engine, on_new_snapshot: Callable[[Snapshot], object] | None = None) -> None:
+    def __init__(
+        self, engine: Engine, on_new_snapshot: Callable[[Snapshot, Engine], object] | None = None
+    ) -> None:
         self._engine = engine
-        # Called with each new snapshot before it is served (to build what is aligned with it).
+        # Called with each new snapshot and the engine it was read from, before it is served (to build
+        # what is aligned with it, read from the same database: never older than the snapshot).
         self._on_new_snapshot = on_new_snapshot
         self._snapshot: Snapshot | None = None
         self._reload_lock = threading.Lock()
@@ -47,14 +50,17 @@ class LiveIndex:
     def ready(self) -> bool:
         return self._snapshot is not None
 
-    def load(self) -> Snapshot:
+    def load(self, engine: Engine | None = None, min_seq: int = 0) -> Snapshot:
+        """A new snapshot from `engine` (default the one given at construction: the primary); raises
+        repository.SnapshotBehind when that database's change log is below `min_seq` (nothing replaced)."""
+        engine = engine or self._engine
         with self._reload_lock:
             started = time.perf_counter()
-            version, seq, rows = repository.index_rows(self._engine)
+            version, seq, rows = repository.index_rows(engine, min_seq=min_seq)
             snap = build_snapshot(rows, version)
             self.loaded_seq = seq  # the change log's head when the rows were read: follow from there
             if self._on_new_snapshot is not None:
-                self._on_new_snapshot(snap)
+                self._on_new_snapshot(snap, engine)
             self._snapshot = snap
             # The snapshot lives until the next reload: keep the collector from rescanning it.
             gc.collect()

@@ -26,9 +26,16 @@ def catalogue_version(engine: Engine) -> int:
         return int(conn.execute(text("SELECT version FROM catalogue_version")).scalar_one())
 
 
-def index_rows(engine: Engine, batch: int = 20_000) -> tuple[int, int, Iterator[dict[str, Any]]]:
+class SnapshotBehind(Exception):
+    """The database read from (a lagging replica) has not reached the change-log seq asked for."""
+
+
+def index_rows(
+    engine: Engine, batch: int = 20_000, min_seq: int = 0
+) -> tuple[int, int, Iterator[dict[str, Any]]]:
     """The catalogue version, the change log's head seq and an iterator over the searchable stations
-    (closed ones left out), read in one repeatable-read transaction so the rows match both."""
+    (closed ones left out), read in one repeatable-read transaction so the rows match both. Raises
+    SnapshotBehind (before reading any row) when the head is below `min_seq`."""
     conn = engine.raw_connection()
     dbapi = conn.driver_connection
     assert dbapi is not None
@@ -41,6 +48,13 @@ def index_rows(engine: Engine, batch: int = 20_000) -> tuple[int, int, Iterator[
         cur.execute("SELECT seq FROM change_counter")
         seq_row = cur.fetchone()
         seq = int(seq_row[0]) if seq_row is not None else 0
+    if seq < min_seq:
+        dbapi.rollback()
+        dbapi.set_session(
+            isolation_level="READ COMMITTED", readonly="default"
+        )  # a replica refuses READ WRITE
+        conn.close()
+        raise SnapshotBehind(f"change log at seq {seq}, wanted at least {min_seq}")
 
     def rows() -> Iterator[dict[str, Any]]:
         try:
@@ -54,7 +68,9 @@ def index_rows(engine: Engine, batch: int = 20_000) -> tuple[int, int, Iterator[
                     yield dict(zip(names, values, strict=True))
             dbapi.rollback()
         finally:
-            dbapi.set_session(isolation_level="READ COMMITTED", readonly=False)
+            dbapi.set_session(
+                isolation_level="READ COMMITTED", readonly="default"
+            )  # a replica refuses READ WRITE
             conn.close()
 
     return version, seq, rows()

@@ -32,13 +32,15 @@ class LivePrices:
                 return book
         raise PricesNotReady("prices are being reloaded")
 
-    def rebuild(self, station_ids: np.ndarray, catalogue_version: int) -> PriceBook:
-        """Read every current price and align it with a snapshot's stations."""
+    def rebuild(
+        self, station_ids: np.ndarray, catalogue_version: int, engine: Engine | None = None
+    ) -> PriceBook:
+        """Read every current price (from `engine`, default the primary) and align it with a snapshot's
+        stations."""
+        engine = engine or self._engine
         with self._lock:
-            version = repository.price_version(self._engine)
-            book = build_pricebook(
-                station_ids, repository.current_prices(self._engine), catalogue_version, version
-            )
+            version = repository.price_version(engine)
+            book = build_pricebook(station_ids, repository.current_prices(engine), catalogue_version, version)
             if self._book is not None and self._book.catalogue_version != catalogue_version:
                 self._previous = self._book
             self._book = book

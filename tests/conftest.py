@@ -15,6 +15,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from db.engine import make_engine
+from tests.replica_support import Replica
 from tests.support import LiveServer, live_server
 
 # How long one example takes on a loaded 2-core machine says nothing about the code: no per-example
@@ -93,3 +94,21 @@ def server(server_session: LiveServer, engine: Engine) -> Iterator[LiveServer]:
     server_session.wait_for_catalogue()
     yield server_session
     server_session.clock.reset()
+
+
+@pytest.fixture(scope="session")
+def replica_session(database_url: str, migrated_engine: Engine) -> Iterator[Replica]:
+    replica = Replica(database_url)
+    try:
+        replica.create()
+        replica.start()
+        yield replica
+    finally:
+        replica.remove()
+
+
+@pytest.fixture
+def replica(replica_session: Replica, engine: Engine) -> Replica:
+    """A streaming replica of the test database (started once a session), running and replaying."""
+    replica_session.ready_for_a_test()
+    return replica_session

@@ -15,6 +15,7 @@ from api.errors import problem
 from api.instants import instant_text
 from api.problems import problem_responses
 from api.services import ServicesDep
+from db.read_routing import ReadRouting
 from geo import repository
 
 router = APIRouter(tags=["health"], route_class=CheckedRoute)
@@ -45,10 +46,29 @@ class ChangeLogState(BaseModel):
     apply_seconds: float  # patching the live state on the event loop, since start
 
 
+class ReplicaState(BaseModel):
+    """Where this worker's start-up loads and change-log reads go (db/read_routing.py). Not a readiness
+    condition: without a usable replica every read goes to the primary."""
+
+    configured: bool  # STATIONS_REPLICA_URL is set
+    in_use: bool  # the last read went to the replica
+    available: bool  # configured and not in the back-off after a failure
+    lag_seconds: float | None  # upper bound of the replica's replay lag at the last check (None: unknown)
+    lag_bytes: int | None  # WAL the replica had not replayed at the last check
+    replay_paused: bool | None
+    max_lag_seconds: float  # past it, reads go to the primary
+    replica_reads: int
+    primary_reads: int
+    fallbacks: int  # reads that went to the primary while a replica was configured (lag or failure)
+    failures: int  # replica failures seen, each followed by a back-off
+    last_error: str | None  # the exception type of the last failure
+
+
 class Readiness(BaseModel):
     status: Literal["ready"]
     index: IndexState
     change_log: ChangeLogState | None
+    replica: ReplicaState
 
 
 @router.get(
@@ -92,6 +112,7 @@ async def readyz(engine: EngineDep, index: IndexDep, services: ServicesDep) -> A
             "load_seconds": index.load_seconds,
         },
         "change_log": follower.state() if follower is not None else None,
+        "replica": (services.reads or ReadRouting(engine)).state(),
     }
 
 
