@@ -49,7 +49,8 @@ def test_the_holiday_peak_ahead_is_forecast_busier_than_an_ordinary_one(
     body = response.json()
     assert (body["station_id"], body["grade"], body["hours"], body["stale"]) == (sid, "92", 48, False)
     slots = {
-        round((datetime.fromisoformat(h["at"]).timestamp() - as_of) / 3600.0, 1): h for h in body["half_hours"]
+        round((datetime.fromisoformat(h["at"]).timestamp() - as_of) / 3600.0, 1): h
+        for h in body["half_hours"]
     }
     assert len(slots) == 96 and min(slots) == 0.5 and max(slots) == 48.0
     thursday_peak = max(slots[h]["minutes"] for h in (2.5, 3.0, 3.5))  # 07:30-08:30

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-import holidays
 import pytest
 from holidays.calendars.gregorian import JAN
-from holidays.countries.china import ChinaStaticHolidays
+from holidays.countries.china import China, ChinaStaticHolidays
 from pydantic import ValidationError
 
 from api.settings import Settings
@@ -46,7 +45,7 @@ def test_2027_statutory_days_by_rule_until_the_notice_is_in_the_table() -> None:
 def test_the_package_has_no_make_up_days_for_2027_and_no_rule_gives_them() -> None:
     """Evidence for the docstring: `holidays` offers China no workday category, and every make-up day it
     knows comes from a notice's pair (2026's Sunday 4 January for Friday 2 January); 2027 has none."""
-    assert holidays.China.supported_categories == ("public", "half_day")
+    assert China.supported_categories == ("public", "half_day")
     pairs = ChinaStaticHolidays.special_public_holidays
     assert (JAN, 2, JAN, 4) in pairs[2026] and 2027 not in pairs and max(pairs) == 2026
     # the rule moves 2027's weekend statutory days to the next working days (in lieu), nothing more
