@@ -50,6 +50,7 @@ from httpguard.limits import Limits, RequestLimits
 from listing.sources import ListSources
 from listing.waits import ListWaits
 from pricing.live_prices import LivePrices
+from timekeeping import china_days
 from timekeeping.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     settings = settings or Settings()
     clock = clock or SystemClock()
     settings.check_safe()  # development secrets serve only in development mode
+    china_days.supply(china_days.parse_notice(settings.china_notice))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from access.driver_tokens import DriverTokenKeys
 from pricing.quotes import SigningKeys
+from timekeeping.china_days import parse_notice
 
 # The development values of every secret: usable only with STATIONS_MODE=development (bin/run, bin/test).
 DEV_OPERATOR_TOKEN = "dev-operator-token"
@@ -86,6 +87,9 @@ class Settings(BaseSettings):
     # that has to infer a queue costs ~5 ms (up to ~15 ms). GET /v1/stations/{id}/wait is always exact.
     occupancy_list_wait_seconds: float = Field(default=10.0, gt=0, le=300)
     occupancy_max_body_bytes: int = Field(default=4_000_000, ge=1024)
+    # Holiday days of a State Council notice the packages do not carry yet (timekeeping/china_days.py):
+    # `2027-02-20=work,2027-02-11=rest`; a supplied day wins over the packages' answer.
+    china_notice: str = ""
     # Every other request body is at most this many bytes (413 above; httpguard/limits.py).
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # Successful station credential checks are remembered this long (a revocation takes effect within it).
@@ -132,6 +136,12 @@ class Settings(BaseSettings):
     # Navigation links (nav=true): the app name the map apps' URI APIs ask for (Amap and Baidu `src`,
     # Tencent `referer`, the key's registered name). Not a secret: it is in every link.
     map_app_key: str = Field(default="fuel-stations", min_length=1, max_length=64)
+
+    @field_validator("china_notice")
+    @classmethod
+    def _notice_reads(cls, value: str) -> str:
+        parse_notice(value)  # a bad entry stops the start, naming it
+        return value
 
     def unsafe(self) -> list[str]:
         """What keeps these settings from serving outside development mode (empty when nothing does)."""

@@ -44,6 +44,8 @@ from loadtests.wait_scoring import (
     forecast_table,
     scenario,
     score_station,
+    suggestion_summary,
+    suggestion_table,
     summary,
     table,
 )
@@ -281,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results))
     forecast_results = forecast_summary(forecasts)
     print(forecast_table(forecast_results))
+    suggestions = suggestion_summary(rows)
+    print(suggestion_table(suggestions))
     print(f"HTTP answer equal to the in-process book's (to 0.1 min): {same}/{len(rows)}")
     ok = targets(results)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
@@ -291,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
                 "args": vars(args),
                 "summary": results,
                 "forecast": forecast_results,
+                "suggestions": suggestions,
                 "forecast_rows": [dataclasses.asdict(r) for r in forecasts],
                 "ingest": ingest,
                 "same_as_in_process": same,

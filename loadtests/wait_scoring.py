@@ -57,6 +57,7 @@ class Scored:
     holiday: bool = False
     reports: bool = False  # the station sends waiting-vehicle counts
     naive_q_min: float = 0.0  # issue 13's naive baseline
+    suggested: int | None = None  # the in-process answer's suggested_position
 
 
 def naive_minutes(occ: StationOccupancy, model: StationModel, grade: str) -> float:
@@ -259,6 +260,7 @@ def score_station(
                     is_holiday(sim, v.arrival),
                     sim.spec.reports_every_s is not None,
                     naive_queue_minutes(occ, model, v.grade),
+                    est.suggested_position,
                 )
             )
             if progress is not None:
@@ -354,6 +356,37 @@ def summary(rows: Sequence[Scored]) -> dict[str, dict[str, float]]:
     return out
 
 
+def suggestion_summary(rows: Sequence[Scored]) -> dict[str, dict[str, float]]:
+    """Suggestions against what the driver found, by day kind and queue counts: `suggested` answers that
+    named a position; `then_waited` of those, drivers who really waited over 30 s (no suitable position
+    was free on arrival: the named one was taken); `expected_wait` of those, answers that also expected a
+    wait; `none_but_free` answers without a suggestion to drivers who found a suitable position free."""
+    out: dict[str, dict[str, float]] = {}
+    for holiday in sorted({r.holiday for r in rows}):
+        for rep in (True, False):
+            sel = [r for r in rows if r.holiday == holiday and r.reports == rep]
+            if not sel:
+                continue
+            named = [r for r in sel if r.suggested is not None]
+            out[f"{'holiday' if holiday else 'normal'} {'counts' if rep else 'no counts'}"] = {
+                "answers": len(sel),
+                "suggested": len(named),
+                "then_waited": sum(r.real_min > 0.5 for r in named),
+                "expected_wait": sum(r.est_min > 0 for r in named),
+                "none_but_free": sum(r.suggested is None and r.real_min == 0 for r in sel),
+                "free_on_arrival": sum(r.real_min == 0 for r in sel),
+            }
+    return out
+
+
+def suggestion_table(results: dict[str, dict[str, float]]) -> str:
+    keys = ("answers", "suggested", "then_waited", "expected_wait", "none_but_free", "free_on_arrival")
+    lines = ["suggestions".ljust(24) + "".join(k.rjust(16) for k in keys)]
+    for name, m in results.items():
+        lines.append(name.ljust(24) + "".join(f"{int(m[k]):16d}" for k in keys))
+    return "\n".join(lines)
+
+
 def table(results: dict[str, dict[str, float]]) -> str:
     cols = [
         "n",
@@ -408,6 +441,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = summary(rows)
     print(table(results))
     print(forecast_table(forecast_summary(forecasts)))
+    print(suggestion_table(suggestion_summary(rows)))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"summary": results, "rows": [asdict(r) for r in rows]}, f)
