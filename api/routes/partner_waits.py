@@ -40,9 +40,7 @@ MAX_LIMIT = 200
 
 class PartnerWaitsPage(BaseModel):
     grade: str = Field(description="the grade every wait is for")
-    as_of: str = Field(
-        description="the moment of the estimates (RFC 3339): your next sweep's base"
-    )
+    as_of: str = Field(description="the moment of the estimates (RFC 3339): your next sweep's base")
     reported_since: str | None = Field(description="the filter this page was taken with; null: none")
     items: list[WaitEstimate] = Field(
         description="one per station in station id order; a station not selling the grade is left out"
