@@ -18,6 +18,7 @@ from api.settings import Settings
 from checkout.reconcile import Reconciler
 from checkout.service import CheckoutService
 from geo.live_index import LiveIndex
+from geo.province_outlines import ProvinceOutlines
 from listing.sources import ListSources
 from occupancy.feed import LiveFeed
 from pricing.live_prices import LivePrices
@@ -42,6 +43,7 @@ class Services:
     lists: ListSources  # what station lists read (index, prices, occupancy, waits, database)
     verified_tokens: VerifiedTokens  # station credentials checked recently
     partner_keys: VerifiedCache[KeyHolder]  # partner keys checked recently (api/auth_partner.py)
+    provinces: ProvinceOutlines  # the map page's basemap, read on first use
     changes: ChangeFollower | None = None  # the change-log follower (None when the index is not loaded)
     commits: CommitSignal | None = None  # wakes long-polls of the partner feed at each commit
 
