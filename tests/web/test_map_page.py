@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.actions.action_builder import ActionBuilder
 from selenium.webdriver.common.by import By
-from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import Engine
 
@@ -120,13 +120,19 @@ def rendered(browser: WebDriver, layer: str) -> list[dict[str, Any]]:
 def click_at(browser: WebDriver, x: float, y: float) -> None:
     """A click at canvas pixel (x, y): the map fills the window from its top-left corner."""
     actions = ActionBuilder(browser)
-    actions.pointer_action.move_to_location(round(x), round(y)).click()
+    actions.pointer_action.move_to_location(round(x), round(y)).click()  # type: ignore[no-untyped-call]
     actions.perform()
+
+
+def browser_log(browser: WebDriver, kind: str) -> list[dict[str, Any]]:
+    """Chrome's log of `kind` (performance, browser) since the last read."""
+    entries: list[dict[str, Any]] = browser.get_log(kind)  # type: ignore[no-untyped-call]
+    return entries
 
 
 def requested_urls(browser: WebDriver) -> list[str]:
     urls = []
-    for entry in browser.get_log("performance"):
+    for entry in browser_log(browser, "performance"):
         message = json.loads(entry["message"])["message"]
         if message["method"] == "Network.requestWillBeSent":
             urls.append(message["params"]["request"]["url"])
@@ -233,14 +239,14 @@ def test_the_page_loads_nothing_from_elsewhere(browser: WebDriver, server: LiveS
     """The page's own requests (Chrome's performance log) all go to the service, and its policy refuses any
     other host. MapLibre's worker fetches tiles and outlines outside that log: its policy is the one its
     own answer carries, asserted here too."""
-    browser.get_log("performance")  # drop what earlier tests logged
+    browser_log(browser, "performance")  # drop what earlier tests logged
     open_map(browser, server, zoom=6)
     urls = requested_urls(browser)
     ours = urlsplit(server.base_url).netloc
     assert f"{server.base_url}/v1/tiles.json?coord=gcj02" in urls and f"{server.base_url}/map" in urls
     elsewhere = [u for u in urls if urlsplit(u).scheme != "data" and urlsplit(u).netloc != ours]
     assert elsewhere == []
-    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+    assert [e for e in browser_log(browser, "browser") if e["level"] == "SEVERE"] == []
     shot(browser, "map-china.png")
 
     for path in ("/map", "/map/maplibre/maplibre-gl-csp-worker.js", "/map/assets/map.js"):
