@@ -19,6 +19,7 @@ from api.contract import install_contract
 from api.docs_pages import install_docs
 from api.errors import install_error_handlers, problem
 from api.live_changes import ChangeFollower, following, load_index
+from api.map_page import install_map_page
 from api.occupancy_live import running_occupancy
 from api.plain_route import install_plain_routes
 from api.replica_live import read_routing
@@ -27,6 +28,7 @@ from api.routes import (
     checkout,
     compare,
     health,
+    map_basemap,
     maps,
     me,
     nearby,
@@ -46,6 +48,7 @@ from api.settings import Settings
 from api.upkeep_live import running_upkeep
 from db.engine import make_engine
 from geo.live_index import LiveIndex
+from geo.province_outlines import ProvinceOutlines
 from httpguard.limits import Limits, RequestLimits
 from listing.sources import ListSources
 from listing.waits import ListWaits
@@ -126,6 +129,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                         partner_keys=VerifiedCache(
                             settings.partner_auth_cache_seconds, monotonic=clock.monotonic
                         ),
+                        provinces=ProvinceOutlines(settings.map_basemap_path),
                         changes=follower,
                         commits=commits,
                         reads=reads,
@@ -148,6 +152,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     install_error_handlers(app)
     install_contract(app)
     install_docs(app)
+    install_map_page(app, settings)
     body_limits = {"/v1/occupancy/events": settings.occupancy_max_body_bytes}  # it reads its own body
     app.add_middleware(RequestLimits, limits=Limits(settings.max_body_bytes, body_limits), problem=problem)
     app.add_middleware(ResponseHeaders)  # Cache-Control by route, a partner's RateLimit fields
@@ -158,6 +163,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     install_plain_routes(app, compare.router)
     app.include_router(route_search.router)
     install_plain_routes(app, maps.router)
+    app.include_router(map_basemap.router)
     app.include_router(health.router)
     app.include_router(stations.router)
     app.include_router(prices.router)

@@ -38,6 +38,7 @@ from geo.errors import (
     UnknownRegion,
 )
 from geo.live_index import IndexNotReady
+from geo.province_outlines import BasemapMissing
 from occupancy import errors as occupancy_errors
 from partners import errors as partner_errors
 from pricing import store
@@ -70,6 +71,7 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     RoleForbidden: (403, "role-forbidden", "Not this role's action"),
     IndexNotReady: (503, "index-not-ready", "Search index not ready"),
     PricesNotReady: (503, "prices-not-ready", "Prices are being reloaded"),
+    BasemapMissing: (503, "basemap-not-installed", "Map basemap not installed"),
     InvalidDriverToken: (401, "invalid-driver-token", "Driver identity refused"),
     OperatorUnauthorized: (401, "unauthorized", "Operator token required"),
     PartnerUnauthorized: (401, "partner-unauthorized", "Partner key required"),

@@ -99,3 +99,29 @@ class TileJson(BaseModel):
     center: list[float] = Field(description="lon, lat, zoom")
     coord: str = Field(description="the system the tiles are drawn in")
     vector_layers: list[VectorLayer]
+
+
+class ProvinceProperties(BaseModel):
+    code: str = Field(description="ISO 3166-2:CN, e.g. CN-YN")
+    name: str = Field(description="romanised name (DCW)")
+    name_zh: str = Field(description="Chinese short name, e.g. 云南")
+
+
+class MultiPolygonGeometry(BaseModel):
+    type: Literal["MultiPolygon"]
+    coordinates: list[list[list[list[float]]]] = Field(description="polygons, rings, [lon, lat] in `coord`")
+
+
+class ProvinceFeature(BaseModel):
+    type: Literal["Feature"]
+    properties: ProvinceProperties
+    geometry: MultiPolygonGeometry
+
+
+class ProvinceOutlines(BaseModel):
+    """GeoJSON FeatureCollection of the province outlines (simplified ~2 km), the map page's basemap."""
+
+    type: Literal["FeatureCollection"]
+    coord: str = Field(description="coordinate system of every vertex (the request's `coord`)")
+    source: str = Field(description="the data set and its licence")
+    features: list[ProvinceFeature]

@@ -19,6 +19,7 @@ from checkout.reconcile import Reconciler
 from checkout.service import CheckoutService
 from db.read_routing import ReadRouting
 from geo.live_index import LiveIndex
+from geo.province_outlines import ProvinceOutlines
 from listing.sources import ListSources
 from occupancy.feed import LiveFeed
 from pricing.live_prices import LivePrices
@@ -43,6 +44,7 @@ class Services:
     lists: ListSources  # what station lists read (index, prices, occupancy, waits, database)
     verified_tokens: VerifiedTokens  # station credentials checked recently
     partner_keys: VerifiedCache[KeyHolder]  # partner keys checked recently (api/auth_partner.py)
+    provinces: ProvinceOutlines  # the map page's basemap, read on first use
     changes: ChangeFollower | None = None  # the change-log follower (None when the index is not loaded)
     commits: CommitSignal | None = None  # wakes long-polls of the partner feed at each commit
     reads: ReadRouting | None = None  # where the worker's loads and change-log reads go (a replica or not)

@@ -5,6 +5,7 @@ DATABASE_URL names the PostGIS database; every other variable has the STATIONS_ 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
@@ -20,6 +21,7 @@ DEV_QUOTE_KEY = "dev-only-quote-key-0123456789abcdef0123456789"
 DEV_ORDERCORE_TOKEN = "dev-ordercore-token"
 DEV_CALLBACK_SECRET = "dev-callback-secret"
 DEV_DRIVER_TOKEN_KEY = "dev-only-driver-token-key-0123456789abcdef"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 MIN_SECRET_LENGTH = 16
 MIN_HS256_KEY = 32  # RFC 7518 3.2: an HS256 key at least as long as the hash
 
@@ -136,6 +138,10 @@ class Settings(BaseSettings):
     # Navigation links (nav=true): the app name the map apps' URI APIs ask for (Amap and Baidu `src`,
     # Tencent `referer`, the key's registered name). Not a secret: it is in every link.
     map_app_key: str = Field(default="fuel-stations", min_length=1, max_length=64)
+    # The station map page (/map): the npm project bin/web.sh installs (web/page and maplibre-gl's dist
+    # files under web/node_modules) and the province outlines `python -m geo.basemap` builds.
+    map_web_dir: Path = PROJECT_ROOT / "web"
+    map_basemap_path: Path = PROJECT_ROOT / "var" / "basemap" / "provinces.geojson"
 
     @field_validator("china_notice")
     @classmethod

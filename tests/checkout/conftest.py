@@ -142,6 +142,7 @@ def shop(engine: Engine, stack: Stack) -> Shop:
     stack.clear_faults()
     stack.service.client.breaker.record_success()
     stack.main.wait_for_catalogue()
+    stack.main.wait_for_changes()  # the prices too, not only the station (under load they came later)
     return Shop(stack, engine, station_id)
 
 

@@ -18,6 +18,7 @@ OPERATION_IDS = {
     ("get", "/v1/stations"): "viewportStations",
     ("get", "/v1/tiles/{z}/{x}/{y}.mvt"): "stationTile",
     ("get", "/v1/tiles.json"): "stationTileJson",
+    ("get", "/v1/map/provinces"): "mapProvinces",
     ("get", "/v1/stations/{station_id}"): "getStation",
     ("get", "/v1/stations/{station_id}/prices"): "stationPrices",
     ("put", "/v1/stations/{station_id}/prices"): "putStationPrices",
