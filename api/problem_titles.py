@@ -92,6 +92,7 @@ ZH: dict[str, str] = {
     "prices-not-ready": "油价正在加载",
     "not-ready": "服务尚未就绪",
     "internal-error": "服务内部错误",
+    "basemap-not-installed": "底图尚未安装",
 }
 
 
