@@ -84,6 +84,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--operator-token", default="dev-operator-token")
     p.add_argument("--ordercore-token", default="dev-ordercore-token")
     p.add_argument(
+        "--no-partner", action="store_true", help="leave the partner scenario (snapshot + feed) out"
+    )
+    p.add_argument(
         "--partner-key",
         default="",
         help="API key of the partner scenario (default: one made for the run, revoked at its end)",
@@ -155,7 +158,7 @@ def run_once(args: argparse.Namespace, target: Target, scale: float, out: Path) 
     with engine.connect() as conn:
         stations = int(conn.execute(text("SELECT count(*) FROM stations")).scalar_one())
     plan = make_plan(engine, seed=args.seed, centres=args.centres, systems=args.station_systems)
-    plan.partner = partner_routes(target)
+    plan.partner = {} if args.no_partner else partner_routes(target)
     plan.write(out / "plan.json")
     partner_key, run_key = args.partner_key, None
     if plan.partner and not partner_key:  # a key of the run's own, revoked at its end like the credentials
