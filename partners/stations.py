@@ -5,7 +5,6 @@ coordinate conversion per batch) so a snapshot of the whole country streams in c
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from decimal import Decimal
 from importlib import resources
 from typing import Any
 
@@ -14,8 +13,6 @@ import orjson
 from sqlalchemy import Connection, text
 
 from geo.coords import CoordSystem, from_wgs84
-from pricing.money import price_text
-from timekeeping.rfc3339 import instant_text
 
 _SQL = resources.files("partners").joinpath("sql", "partner_stations.sql").read_text(encoding="utf-8")
 _BY_IDS = text(_SQL + " WHERE s.id = ANY(:ids) ORDER BY s.id")
@@ -30,10 +27,10 @@ def _prices(row: Any) -> list[dict[str, str]]:
         {
             "grade": grade,
             "tier": tier,
-            "price": price_text(Decimal(price), currency),
+            "price": price,  # texts from the SQL (partner_stations.sql)
             "currency": currency,
-            "effective_from": instant_text(effective_from),
-            "confirmed_at": instant_text(confirmed_at),
+            "effective_from": effective_from,
+            "confirmed_at": confirmed_at,
         }
         for grade, tier, price, currency, effective_from, confirmed_at in zip(
             row.price_grades,
@@ -73,7 +70,7 @@ def render(rows: Sequence[Any], coord: CoordSystem) -> list[dict[str, Any]]:
                 "services": list(r.services),
                 "timezone": r.timezone,
                 "opening_hours": orjson.loads(r.opening_hours) if r.opening_hours else None,
-                "updated_at": instant_text(r.updated_at),
+                "updated_at": r.updated_at,
                 "prices": _prices(r),
             }
         )
