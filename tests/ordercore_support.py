@@ -11,8 +11,7 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,7 +30,7 @@ from ordercore import signing
 from ordercore.app import create_app
 from ordercore.migrate import upgrade
 from ordercore.settings import OrdercoreSettings
-from tests.support import ThreadServer
+from tests.support import ThreadServer, wait_until
 from timekeeping.clock import Clock, ManualClock, SystemClock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,18 +40,6 @@ ORDERCORE_TABLES = (
 )
 API_TOKEN = "test-ordercore-token"
 CALLBACK_SECRET = "test-callback-secret"
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
-    """Poll until predicate() is truthy and return its value (fails the test after `timeout` s)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 # --- database ---------------------------------------------------------------------------------------------
@@ -250,7 +237,7 @@ class CallbackReceiver:
         self, order_id: str, states: list[str], timeout: float = 15.0
     ) -> list[dict[str, Any]]:
         """The order's accepted events once their states are exactly `states` (in this order)."""
-        wait_until(lambda: len(self.events_of(order_id)) >= len(states), timeout, f"callbacks {states}")
+        wait_until(lambda: len(self.events_of(order_id)) >= len(states), f"callbacks {states}", timeout)
         events = self.events_of(order_id)
         assert [e["state"] for e in events] == states
         return events

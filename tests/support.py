@@ -183,3 +183,16 @@ def live_server(
     finally:
         live.client.close()
         server.stop()
+
+
+def wait_until(check: Callable[[], Any], what: str = "condition", timeout: float = 15.0) -> Any:
+    """Poll until check() is truthy and return its value; fails the test after `timeout` s (asynchronous
+    work: callbacks, sweeps, a worker applying the change log, a replica replaying)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        time.sleep(0.05)

@@ -5,9 +5,9 @@ the test database (tests/replica_support.py)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from functools import partial
 from typing import Any
 
 import pytest
@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from tests.api.test_nearby_features import KUNMING, station
 from tests.replica_support import Replica
-from tests.support import LiveServer, insert_records, live_server
+from tests.support import LiveServer, insert_records, live_server, wait_until
 
 ServerOf = Callable[..., AbstractContextManager[LiveServer]]
 
@@ -41,12 +41,7 @@ def _rename(engine: Engine, station_id: int, name: str) -> None:
         )
 
 
-def _until(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        time.sleep(0.05)
+_until = partial(wait_until, timeout=30.0)  # a replica restarting or catching up under load
 
 
 @pytest.fixture

@@ -5,8 +5,7 @@ time from one ManualClock, the stack's."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -111,15 +110,3 @@ def running_stack(database_url: str, engine: Engine) -> Iterator[Stack]:
         main.client.close()
         main_server.stop()
         core_server.stop()
-
-
-def wait_until(check: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
-    """Poll until check() is truthy (callbacks and the sweeper act asynchronously); its value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)

@@ -11,8 +11,9 @@ import orjson
 from sqlalchemy import text
 
 from tests.checkout.conftest import Shop
-from tests.checkout.support import CALLBACK_SECRET, wait_until
+from tests.checkout.support import CALLBACK_SECRET
 from tests.checkout.test_checkout_flow import state_of
+from tests.support import wait_until
 
 
 def post_event(

@@ -16,7 +16,8 @@ from sqlalchemy import text
 
 from checkout.breaker import BreakerState, CircuitBreaker
 from tests.checkout.conftest import Shop
-from tests.checkout.support import BREAKER_COOLDOWN_S, wait_until
+from tests.checkout.support import BREAKER_COOLDOWN_S
+from tests.support import wait_until
 
 
 def unavailable(response: httpx.Response) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from access.credentials import issue
 from tests.checkout.conftest import KUNMING, Shop
-from tests.checkout.support import wait_until
+from tests.support import wait_until
 
 
 def state_of(shop: Shop, checkout_id: str, driver_id: str = "d1") -> str:

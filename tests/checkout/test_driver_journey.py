@@ -20,8 +20,7 @@ from pricing.money import Money
 from pricing.offers import CouponTemplate
 from pricing.rules import AmountOff, Conditions
 from tests.checkout.conftest import KUNMING, Shop
-from tests.checkout.support import wait_until
-from tests.support import TEST_DRIVER_KEYS
+from tests.support import TEST_DRIVER_KEYS, wait_until
 
 OPERATOR = {"Authorization": "Bearer dev-operator-token"}
 DRIVER = "wx-o6_bmjrPTlm6_2sgVt7hMZOPfL2M"  # an openid-like id the service has never seen

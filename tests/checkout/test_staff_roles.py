@@ -11,9 +11,8 @@ from sqlalchemy import Engine
 from access.credentials import issue
 from tests.api.test_nearby_features import station
 from tests.checkout.conftest import Shop
-from tests.checkout.support import wait_until
 from tests.checkout.test_checkout_flow import state_of
-from tests.support import insert_records
+from tests.support import insert_records, wait_until
 
 
 def other_station(engine: Engine) -> int:

@@ -5,7 +5,8 @@ back to the replica once it is up again."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from functools import partial
 
 import pytest
 from sqlalchemy import Engine, text
@@ -14,6 +15,7 @@ import changelog
 from db.engine import make_engine
 from db.read_routing import ReadRouting
 from tests.replica_support import Replica
+from tests.support import wait_until
 
 
 def _in_recovery(engine: Engine) -> bool:
@@ -39,12 +41,7 @@ def _commit_a_change(engine: Engine) -> int:
     return _head(engine)
 
 
-def _until(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        time.sleep(0.02)
+_until = partial(wait_until, timeout=30.0)  # a replica restarting or catching up under load
 
 
 @pytest.fixture

@@ -18,9 +18,8 @@ from tests.ordercore_support import (
     order_body,
     ordercore_settings,
     running_ordercore,
-    wait_until,
 )
-from tests.support import free_port
+from tests.support import free_port, wait_until
 from timekeeping.clock import ManualClock
 
 

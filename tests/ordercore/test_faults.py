@@ -13,8 +13,8 @@ from tests.ordercore_support import (
     order_body,
     ordercore_settings,
     running_ordercore,
-    wait_until,
 )
+from tests.support import wait_until
 
 
 def _items(core: OrdercoreServer, key: str) -> list[dict[str, object]]:

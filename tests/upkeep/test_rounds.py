@@ -12,8 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-from tests.ordercore_support import wait_until
-from tests.support import live_server
+from tests.support import live_server, wait_until
 from tests.upkeep.support import span
 from timekeeping.clock import ManualClock
 from upkeep.partitions import day_partitions
