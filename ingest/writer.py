@@ -49,6 +49,9 @@ FROM unnest(%s::text[], %s::text[]) AS k(source, external_id)
 JOIN station_identifiers si ON si.source = k.source AND si.external_id = k.external_id
 JOIN stations s ON s.id = si.station_id
 """
+# Taken first in every batch, in the order the demo loader locks them exclusively: the lookup alone would
+# take station_identifiers before stations, and deadlock with a loader holding stations and waiting for it.
+_LOCKS = "LOCK TABLE stations, station_identifiers, fueling_positions, nozzles IN ROW EXCLUSIVE MODE"
 _NEAREST = """
 SELECT t.i, m.id
 FROM unnest(%s::int[], %s::text[], %s::text[], %s::float8[], %s::float8[], %s::float8[])
@@ -158,6 +161,7 @@ class Writer:
 
     def _write(self, cur: Any, batch: Sequence[Parsed], counts: Counts) -> None:
         keys = [item.key for item in batch]
+        cur.execute(_LOCKS)
         cur.execute(_LOOKUP, ([k[0] for k in keys], [k[1] for k in keys]))
         known = {(r[0], r[1]): (int(r[2]), r[3], r[4]) for r in cur.fetchall()}
         owned: list[tuple[int, StationRecord]] = []
