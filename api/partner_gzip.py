@@ -9,6 +9,9 @@ from collections.abc import Iterator
 from starlette.requests import Request
 
 GZIP_LEVEL = 6
+# A stream as long as the national snapshot (170 MB plain at 120,000 stations) at level 3: 17.7 MB in
+# 1.3 s of the worker's CPU, against 14.9 MB in 2.6 s at 6 (zlib in process over the snapshot's lines).
+STREAM_GZIP_LEVEL = 3
 VARY = {"Vary": "Accept-Encoding"}
 
 
@@ -35,9 +38,9 @@ def gzip_bytes(body: bytes) -> bytes:
     return compressor.compress(body) + compressor.flush()
 
 
-def gzip_stream(chunks: Iterator[bytes]) -> Iterator[bytes]:
+def gzip_stream(chunks: Iterator[bytes], level: int = STREAM_GZIP_LEVEL) -> Iterator[bytes]:
     """The chunks as one gzip stream; each chunk is flushed so a reader can decode as it arrives."""
-    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
+    compressor = zlib.compressobj(level, zlib.DEFLATED, 31)
     try:
         for chunk in chunks:
             out = compressor.compress(chunk) + compressor.flush(zlib.Z_SYNC_FLUSH)

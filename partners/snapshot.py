@@ -41,6 +41,6 @@ def snapshot_lines(engine: Engine, partner_id: int, coord: CoordSystem, now: dat
             count = 0
             for batch in every_station(conn, partner_id, coord):
                 count += len(batch)
-                yield b"".join(orjson.dumps({"type": "station", "station": s}) + b"\n" for s in batch)
+                yield b"".join(b'{"type":"station","station":%s}\n' % s for s in batch)
             end = {"type": "end", "cursor": str(Cursor.after(seq)), "head_seq": seq, "stations": count}
             yield orjson.dumps(end) + b"\n"
