@@ -82,7 +82,12 @@ def test_past_the_lag_bound_reads_go_to_the_primary_and_return_once_replay_resum
     assert _head(replica_engine) < want  # the replica really is behind
     replica.sql("SELECT pg_wal_replay_resume()")
     _until(lambda: reads.read(_in_recovery) is True, "reads going to the replica again")
-    assert reads.read(_head) >= want and reads.state()["lag_bytes"] == 0
+    # Back on the replica within the bound, it may still be replaying: the test cluster runs with
+    # synchronous_commit=off, so a primary position sampled before the change was flushed lets the replica
+    # back in up to wal_writer_delay before it has the change (the caveat db/read_routing.py states).
+    _until(lambda: _head(replica_engine) >= want, "the replica replaying the change")
+    assert reads.read(_head) >= want and reads.read(_in_recovery) is True
+    assert reads.state()["in_use"] is True
 
 
 def test_a_stopped_replica_sends_reads_to_the_primary_until_it_is_back(
