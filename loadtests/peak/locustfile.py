@@ -131,7 +131,9 @@ class _Seeded(FastHttpUser):
                 response.failure(f"status {response.status_code}: {(response.text or '')[:120]}")
                 return None
             response.success()
-            if "json" in (response.headers.get("content-type") or ""):
+            # NDJSON (the snapshot) is returned as bytes: response.json() would raise on its second line
+            media = (response.headers.get("content-type") or "").split(";")[0].strip()
+            if media == "application/json" or media.endswith("+json"):
                 return response.json()
             return response.content
 

@@ -104,6 +104,9 @@ def test_a_tiny_peak_run_reports_every_scenario_without_failures(
         assert int(row["requests"]) > 0 and float(row["p99_ms"]) >= float(row["p50_ms"]) > 0
         assert row["verdict"] in ("pass", "fail", "few", "report")
     assert routes["GET /v1/stations/nearby"]["target_p99_ms"] == "25.0"
+    # the partner takes one snapshot, then follows the feed from its cursor (not a snapshot per respawn)
+    assert routes["GET /v1/partner/snapshot"]["requests"] == "1"
+    assert int(routes["GET /v1/partner/changes"]["requests"]) > 0
 
     timeline = _rows(out / "timeline.csv")
     assert {r["route"] for r in timeline} == set(routes)
