@@ -94,6 +94,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--workers", type=int, default=2, help="the service's workers (for the saturation verdict)"
     )
+    p.add_argument(
+        "--warmup",
+        type=float,
+        default=10.0,
+        help="first seconds of each run shown in the timeline but left out of the verdict (a cold node)",
+    )
     p.add_argument("--capacity", action="store_true", help="search the highest factor held (step search)")
     p.add_argument("--start-scale", type=float, default=1.0, help="first factor of the capacity search")
     p.add_argument("--max-steps", type=int, default=6, help="runs of the capacity search at most")
@@ -181,6 +187,7 @@ def run_once(args: argparse.Namespace, target: Target, scale: float, out: Path) 
         operator_token=args.operator_token,
         order_share=args.order_share,
         partner_key=partner_key,
+        warmup_s=args.warmup,
     )
     load_before = os.getloadavg()
     command = [
@@ -252,6 +259,7 @@ def run_once(args: argparse.Namespace, target: Target, scale: float, out: Path) 
     meta: dict[str, Any] = {
         "scale": scale,
         "duration_s": args.duration,
+        "warmup_s": args.warmup,  # the first seconds: in the timeline, not in the verdict
         "seed": args.seed,
         "stations": stations,
         "peak_interactive_users": peak_users(scale),

@@ -43,7 +43,7 @@ from occupancy.wire import NDJSON, ndjson_body
 
 CONFIG = RunConfig.from_environ()
 PLAN = read_plan(CONFIG.plan)
-RECORDER = Recorder(CONFIG.window_s)
+RECORDER = Recorder(CONFIG.window_s, CONFIG.warmup_s)
 _SPAWNED = itertools.count()
 _STARTED = time.monotonic()
 DEADLINE = _STARTED + CONFIG.duration_s + 5.0

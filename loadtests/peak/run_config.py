@@ -24,6 +24,7 @@ class RunConfig:
     operator_token: str
     order_share: float  # share of driver journeys that end in an order
     partner_key: str
+    warmup_s: float  # the run's first seconds, left out of the per-route figures (recorder.Recorder)
 
     def environ(self) -> dict[str, str]:
         return {f"{PREFIX}{name.upper()}": str(getattr(self, name)) for name in self.__dataclass_fields__}
@@ -48,5 +49,6 @@ class RunConfig:
             driver_key=get("driver_key"),
             operator_token=get("operator_token"),
             order_share=float(get("order_share")),
+            warmup_s=float(get("warmup_s")),
             partner_key=get("partner_key"),
         )
