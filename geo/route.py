@@ -38,6 +38,11 @@ class Route:
     along_m: np.ndarray  # distance along the route at each piece's start
     total_m: float
 
+    def __post_init__(self) -> None:
+        for value in vars(self).values():  # read-only: one route serves many requests (geo.route_cache)
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+
     def __len__(self) -> int:
         return len(self.dd)
 
