@@ -38,6 +38,11 @@ class Route:
     along_m: np.ndarray  # distance along the route at each piece's start
     total_m: float
 
+    def __post_init__(self) -> None:
+        for value in vars(self).values():  # read-only: one route serves many requests (geo.route_cache)
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+
     def __len__(self) -> int:
         return len(self.dd)
 
@@ -122,11 +127,28 @@ def nearest_on_pieces(
     route: Route, pieces: np.ndarray, px: np.ndarray, py: np.ndarray, pz: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """For point j and piece pieces[j] (arrays of equal shape): the chord from the point to the piece's
-    nearest point, and the distance along the route of that nearest point."""
-    ax, ay, az = route.ax[pieces], route.ay[pieces], route.az[pieces]
+    nearest point, and the distance along the route of that nearest point. (Each value is
+    t = clamp(((p - a) . d) / |d|², 0, 1), chord = |p - a - t d|, along = along(a) + t length; the
+    arithmetic runs in place, on arrays of its own, as large temporaries cost more than it does.)"""
     dx, dy, dz = route.dx[pieces], route.dy[pieces], route.dz[pieces]
-    vx, vy, vz = px - ax, py - ay, pz - az
-    t = np.clip((vx * dx + vy * dy + vz * dz) / route.dd[pieces], 0.0, 1.0)
-    ex, ey, ez = vx - t * dx, vy - t * dy, vz - t * dz
-    chord = np.sqrt(ex * ex + ey * ey + ez * ez)
-    return chord, route.along_m[pieces] + t * route.length_m[pieces]
+    vx, vy, vz = px - route.ax[pieces], py - route.ay[pieces], pz - route.az[pieces]
+    t = vx * dx
+    t += vy * dy
+    t += vz * dz
+    t /= route.dd[pieces]
+    np.clip(t, 0.0, 1.0, out=t)
+    dx *= t
+    vx -= dx
+    dy *= t
+    vy -= dy
+    dz *= t
+    vz -= dz
+    vx *= vx
+    vy *= vy
+    vz *= vz
+    vx += vy
+    vx += vz
+    chord = np.sqrt(vx, out=vx)
+    t *= route.length_m[pieces]
+    t += route.along_m[pieces]
+    return chord, t

@@ -17,12 +17,12 @@ from api.query_string import ParameterErrors
 from api.route_render import route_body
 from api.route_schemas import EncodedPolyline, RoutePage, RouteSearch
 from api.services import services_of
-from geo import coords, polyline
+from geo import coords, route_cache
 from geo.brands import resolve_brands
 from geo.corridor import CorridorQuery
 from geo.errors import UnknownName
 from geo.grades import GRADE_BITS, normalize_grade
-from geo.route import Route, build_route
+from geo.route import Route
 from listing import route_list
 from pricing.fills import DEFAULT_FILL_AMOUNT, FillMode, FillRequest
 from pricing.money import Money
@@ -63,15 +63,9 @@ def wgs84_route(body: RouteSearch, coord: coords.CoordSystem) -> Route:
     """The route's vertices brought to WGS-84 (the edge: everything below is WGS-84)."""
     given = body.route
     if isinstance(given, EncodedPolyline):
-        lons, lats = polyline.decode(given.polyline, given.precision)
-    else:
-        points = np.asarray([p[:2] for p in given.coordinates], dtype=np.float64)
-        lons, lats = points[:, 0], points[:, 1]
-    if coord is not coords.CoordSystem.WGS84:
-        in_range = (np.abs(lats) <= 90.0) & (np.abs(lons) <= 180.0)
-        if in_range.all():  # else build_route refuses them as they are
-            lons, lats = coords.to_wgs84(lons, lats, coord)
-    return build_route(lons, lats)
+        return route_cache.polyline_route(given.polyline, given.precision, coord)
+    points = np.asarray([p[:2] for p in given.coordinates], dtype=np.float64)
+    return route_cache.route_in(points[:, 0], points[:, 1], coord)
 
 
 def route_ask(

@@ -53,6 +53,56 @@ def test_random_routes_match_brute_force(
     assert_same(corridor_stations(SNAP, query), brute_force(SNAP, query))
 
 
+winding = st.tuples(
+    st.sampled_from(CENTRES),
+    st.floats(0.0, 360.0),
+    st.lists(st.tuples(st.floats(-180.0, 180.0), st.floats(30.0, 400.0)), min_size=8, max_size=400),
+    st.floats(1.0, 5000.0),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(winding)
+def test_winding_routes_with_short_pieces_match_brute_force(
+    walk: tuple[tuple[float, float], float, list[tuple[float, float]], float],
+) -> None:
+    """A vertex every 30-400 m turning by up to 180 degrees (a mountain road, hairpins, a road driven
+    back): many pieces of several groups lie within the corridor of one station, and only the nearest
+    decide its answer."""
+    (lon0, lat0), heading, turns, corridor = walk
+    lons, lats = [lon0], [lat0]
+    for turn, step in turns:
+        heading += turn
+        lon, lat, _ = GEOD.fwd(lons[-1], lats[-1], heading, step)
+        lons.append(lon)
+        lats.append(lat)
+    query = CorridorQuery(build_route(np.array(lons), np.array(lats)), corridor)
+    assert_same(corridor_stations(SNAP, query), brute_force(SNAP, query))
+
+
+def test_a_road_driven_back_on_short_pieces_ties_across_groups() -> None:
+    """Out 6 km east and back on the same road, a vertex every 150 m: stations beside it are as near to
+    both legs (pieces of groups far apart along the route); each takes the earliest, as the full scan."""
+    lon0, lat0 = 102.7, 25.0
+    out = [GEOD.fwd(lon0, lat0, 90.0, 150.0 * i)[:2] for i in range(41)]
+    there_and_back = out + out[-2::-1]
+    route = build_route(np.array([p[0] for p in there_and_back]), np.array([p[1] for p in there_and_back]))
+    stations = [
+        _row(
+            i + 1, *GEOD.fwd(*GEOD.fwd(lon0, lat0, 90.0, 37.0 * i)[:2], 0.0 if i % 2 else 180.0, 11.0 * i)[:2]
+        )
+        for i in range(160)
+    ]
+    snap = build_snapshot(stations, version=1)
+    query = CorridorQuery(route, 900.0)
+    found, want = corridor_stations(snap, query), brute_force(snap, query)
+    assert len(found.positions) == 82  # 900 m off the road at most: i <= 81
+    assert (found.along_m < 6_000.5).all()  # all on the way out
+    assert snap.ids[found.positions].tolist() == snap.ids[want.positions].tolist()
+    assert found.along_m.tolist() == want.along_m.tolist()
+    assert found.off_route_m.tolist() == want.off_route_m.tolist()
+
+
 @pytest.mark.parametrize(
     "filters",
     [
