@@ -142,6 +142,10 @@ class Settings(BaseSettings):
     # files under web/node_modules) and the province outlines `python -m geo.basemap` builds.
     map_web_dir: Path = PROJECT_ROOT / "web"
     map_basemap_path: Path = PROJECT_ROOT / "var" / "basemap" / "provinces.geojson"
+    # Partner snapshots are rendered by a process of their own into this directory (partners/snapshot_files);
+    # a file younger than the max age is sent again (0: every request renders afresh).
+    partner_snapshot_dir: Path = PROJECT_ROOT / "var" / "snapshots"
+    partner_snapshot_max_age_seconds: float = Field(default=0.0, ge=0, le=86_400)
 
     @field_validator("china_notice")
     @classmethod

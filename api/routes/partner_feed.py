@@ -9,16 +9,16 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import FileResponse, Response, StreamingResponse
 
 from api.checked_route import CheckedRoute
-from api.partner_gzip import VARY, accepts_gzip, gzip_bytes, gzip_stream
+from api.partner_gzip import VARY, accepts_gzip, gzip_bytes
 from api.partner_params import PROBLEMS, CoordQuery, FeedReader, StationsReader, also_needs, coord_for
 from api.partner_schemas import CURSOR_PATTERN, FeedPage, SnapshotLine
 from api.problems import merge, problem_responses
 from api.services import services_of
 from partners.changes import read_feed
-from partners.snapshot import snapshot_lines
+from partners.snapshot_files import SnapshotFiles, plain_chunks
 
 router = APIRouter(prefix="/v1/partner", tags=["partner"], route_class=CheckedRoute)
 NDJSON = "application/x-ndjson"
@@ -64,11 +64,16 @@ async def snapshot(request: Request, partner: StationsReader, coord: CoordQuery 
     also_needs(partner, "prices:read")
     system = coord_for(partner, coord)
     services = services_of(request)
-    lines = snapshot_lines(services.engine, partner.partner_id, system, services.clock.now())
+    settings = services.settings
+    files = SnapshotFiles(
+        settings.partner_snapshot_dir, settings.dsn(), settings.partner_snapshot_max_age_seconds
+    )
+    # rendered by another process (this worker's interpreter stays free for other requests), then sent
+    path = await files.ready(partner.partner_id, system, services.clock.now())
     headers = {"Cache-Control": "private, no-store", **VARY}
     if accepts_gzip(request):
-        return NdjsonStream(gzip_stream(lines), headers={**headers, "Content-Encoding": "gzip"})
-    return NdjsonStream(lines, headers=headers)
+        return FileResponse(path, media_type=NDJSON, headers={**headers, "Content-Encoding": "gzip"})
+    return NdjsonStream(plain_chunks(path), headers=headers)
 
 
 def _etag(partner_id: int, coord: str, limit: int, after: str, page: Any) -> str:
