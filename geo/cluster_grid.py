@@ -150,17 +150,30 @@ def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class GridClusters:
-    """Clusters plus each cluster's brand counts (clusters, grid.n_brands)."""
+    """Clusters plus each cluster's brand counts (clusters, grid.n_brands), and what they were made of: the
+    whole squares (level, indices), the stations tested one by one (grid indices) and the cluster of each
+    of those rows in that order (squares first)."""
 
     clusters: Clusters
     brands: np.ndarray
+    pieces: list[tuple[int, np.ndarray]]
+    stations: np.ndarray
+    group: np.ndarray
 
 
 def clusters_in_box(
-    g: Grid, west: float, south: float, east: float, north: float, zoom: int, max_clusters: int
+    g: Grid,
+    west: float,
+    south: float,
+    east: float,
+    north: float,
+    zoom: int,
+    max_clusters: int,
+    more_than: int = 0,
 ) -> GridClusters | None:
     """The clusters geo.clusters.cluster makes of the searchable stations in the closed box, or None when
-    the grid level needed is finer than FINEST (the caller clusters the stations instead)."""
+    at most `more_than` are inside or the grid level needed is finer than FINEST (the caller lists or
+    clusters the stations instead)."""
     whole: list[tuple[int, np.ndarray]] = []  # (level, square indices) taken whole
     edges: list[np.ndarray] = []
     level, idx = 0, np.arange(len(g.levels[0].key))
@@ -182,7 +195,7 @@ def clusters_in_box(
     x, y = g.lon[at], g.lat[at]
     at = at[(x >= west) & (x <= east) & (y >= south) & (y <= north)]
     total = len(at) + sum(int((g.levels[lv].end[i] - g.levels[lv].start[i]).sum()) for lv, i in whole)
-    if not total:
+    if total <= more_than or not total:
         return None
     mins = [g.levels[lv].mx_min[i] for lv, i in whole] + [g.mx[at]]
     maxs = [g.levels[lv].mx_max[i] for lv, i in whole] + [g.mx[at]]
@@ -196,7 +209,7 @@ def clusters_in_box(
             return None
         pieces = _pieces(g, whole, grid_level)
         keys = np.concatenate(
-            [t.key[i] >> np.uint64(2 * (_level_of(g, t) - grid_level)) for t, i in pieces]
+            [g.levels[lv].key[i] >> np.uint64(2 * (lv - grid_level)) for lv, i in pieces]
             + [g.morton[at] >> np.uint64(2 * (MAX_LEVEL - grid_level))]
         )
         unique, group = np.unique(keys, return_inverse=True)
@@ -205,30 +218,26 @@ def clusters_in_box(
     raise AssertionError("level 0 always answers")
 
 
-def _level_of(g: Grid, t: Level) -> int:
-    return next(i for i, lv in enumerate(g.levels) if lv is t)
-
-
-def _pieces(g: Grid, whole: list[tuple[int, np.ndarray]], grid_level: int) -> list[tuple[Level, np.ndarray]]:
+def _pieces(g: Grid, whole: list[tuple[int, np.ndarray]], grid_level: int) -> list[tuple[int, np.ndarray]]:
     """The whole squares as (level table, indices) at the grid level or finer: a square coarser than the
     grid is replaced by its descendants at the grid level (all inside the box, as it was)."""
-    out: list[tuple[Level, np.ndarray]] = []
+    out: list[tuple[int, np.ndarray]] = []
     for lv, idx in whole:
         if not len(idx):
             continue
         if lv >= grid_level:
-            out.append((g.levels[lv], idx))
+            out.append((lv, idx))
             continue
         for d in range(lv, grid_level):  # descend to the grid level: all of it stays inside
             t = g.levels[d]
             idx = _ranges(t.child_lo[idx], t.child_hi[idx])
-        out.append((g.levels[grid_level], idx))
+        out.append((grid_level, idx))
     return out
 
 
 def _aggregate(
     g: Grid,
-    pieces: list[tuple[Level, np.ndarray]],
+    pieces: list[tuple[int, np.ndarray]],
     at: np.ndarray,
     grid_level: int,
     unique: np.ndarray,
@@ -237,7 +246,7 @@ def _aggregate(
     k = len(unique)
 
     def field(name: str, station: np.ndarray) -> np.ndarray:
-        return np.concatenate([getattr(t, name)[i] for t, i in pieces] + [station])
+        return np.concatenate([getattr(g.levels[lv], name)[i] for lv, i in pieces] + [station])
 
     counts = field("end", np.ones(len(at), np.int64)) - field("start", np.zeros(len(at), np.int64))
     count = np.bincount(group, weights=counts, minlength=k).astype(np.int64)
@@ -252,7 +261,7 @@ def _aggregate(
     rows = np.zeros((len(at), g.n_brands), np.int32)
     rows[np.arange(len(at)), g.brand[at]] = 1
     brands = np.zeros((k, g.n_brands), np.int64)
-    np.add.at(brands, group, np.concatenate([t.brands[i] for t, i in pieces] + [rows]))
+    np.add.at(brands, group, np.concatenate([g.levels[lv].brands[i] for lv, i in pieces] + [rows]))
     # Morton key at the grid level -> geo.clusters' key (column * 2^level + row), in its order
     col = _squeeze(unique >> np.uint64(1))
     row = _squeeze(unique)
@@ -263,4 +272,6 @@ def _aggregate(
         grid_level, keys[order], count[order], none,
         lon[order], lat[order], west[order], south[order], east[order], north[order],
     )  # fmt: skip
-    return GridClusters(found, brands[order])
+    rank = np.empty(k, np.int64)
+    rank[order] = np.arange(k)
+    return GridClusters(found, brands[order], pieces, at, rank[group])

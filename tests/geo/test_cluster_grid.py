@@ -18,7 +18,9 @@ from tests.geo.synthetic import CENTRES, rows
 CHINA = (73.0, 17.0, 136.0, 54.0)
 
 
-def _same(snap: Snapshot, box: tuple[float, float, float, float], system: coords.CoordSystem, zoom: int) -> bool:
+def _same(
+    snap: Snapshot, box: tuple[float, float, float, float], system: coords.CoordSystem, zoom: int
+) -> bool:
     """Asserts the grid's clusters equal the exact ones; False when the grid declined (level too fine)."""
     inside = stations_in_box(snap, Box(*box, system), Filters(), np.zeros(len(snap), np.int8))
     got = cluster_grid.clusters_in_box(cluster_grid.grid(snap, system), *box, zoom, 256)
@@ -46,8 +48,13 @@ def _boxes(rng: random.Random, system: coords.CoordSystem, n: int) -> list[tuple
     for _ in range(n):
         lon0, lat0 = coords.from_wgs84(*rng.choice(CENTRES), system)
         lon, lat = lon0 + rng.uniform(-1.0, 1.0), lat0 + rng.uniform(-1.0, 1.0)
-        w, h = rng.choice([0.05, 0.3, 1.0, 4.0, 12.0]) * rng.random(), rng.choice([0.05, 0.3, 2.0, 9.0]) * rng.random()
-        out.append(((lon - w / 2, lat - h / 2, lon + w / 2, lat + h / 2), rng.choice([3, 5, 6, 8, 9, 11, 13])))
+        w, h = (
+            rng.choice([0.05, 0.3, 1.0, 4.0, 12.0]) * rng.random(),
+            rng.choice([0.05, 0.3, 2.0, 9.0]) * rng.random(),
+        )
+        out.append(
+            ((lon - w / 2, lat - h / 2, lon + w / 2, lat + h / 2), rng.choice([3, 5, 6, 8, 9, 11, 13]))
+        )
     return out
 
 
