@@ -132,7 +132,7 @@ def grid(snap: Snapshot, coord: coords.CoordSystem) -> Grid:
     kept = snap.derived.setdefault(_KEY, {})
     assert isinstance(kept, dict)
     found = kept.get(coord)
-    if found is None:
+    if not isinstance(found, Grid):
         found = kept[coord] = build(snap, coord)
     return found
 

@@ -45,7 +45,7 @@ def cells(book: PriceBook, g: Grid) -> Cells:
     kept = book.derived.setdefault("cluster_prices", {})
     assert isinstance(kept, dict)
     found = kept.get(g.coord)
-    if found is None or found.grid is not g or found.table is not table:
+    if not isinstance(found, Cells) or found.grid is not g or found.table is not table:
         rank = np.full(len(table.pump), -1, dtype=np.int64)
         rank[g.position] = np.arange(len(g.position))
         width = len(table.grades) * len(CURRENCIES)
