@@ -92,7 +92,7 @@ def station_items(
     k = len(CURRENCIES)
     values = np.full((2, len(at), c.width), NONE, np.int32)
     times = np.full((2, len(at), c.width), _NEVER, np.int64)
-    rows = np.repeat(np.arange(len(at)), len(t.grades)).reshape(len(at), -1)
+    rows = np.repeat(np.arange(len(at)), len(t.grades)).reshape(len(at), len(t.grades))
     cols = np.arange(len(t.grades))[None, :] * k + currency
     for item, (v, tt, ok) in enumerate(((pump, conf, has), (platform, both, has & (platform != NO_PRICE)))):
         values[item, rows[ok], cols[ok]] = v[ok]
