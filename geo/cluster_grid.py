@@ -145,7 +145,8 @@ def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Concatenated aranges lo[i]..hi[i] - 1."""
     sizes = hi - lo
     offsets = np.cumsum(sizes) - sizes
-    return np.arange(int(sizes.sum())) - np.repeat(offsets - lo, sizes)
+    out: np.ndarray = np.arange(int(sizes.sum())) - np.repeat(offsets - lo, sizes)
+    return out
 
 
 @dataclass(frozen=True)

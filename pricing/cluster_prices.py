@@ -146,4 +146,5 @@ def valid_values(c: Cells, level: int, idx: np.ndarray, since: float) -> np.ndar
             c.value[level][bad] = least
             c.t_lo[level][bad] = np.maximum.reduceat(c.t_lo[level + 1][kids], starts, axis=0)
             c.t_hi[level][bad] = t_hi
-    return c.value[level][idx]
+    found: np.ndarray = c.value[level][idx]
+    return found

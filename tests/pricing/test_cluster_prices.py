@@ -52,7 +52,8 @@ def _check(
     zoom: int,
     now: datetime,
 ) -> bool:
-    ask = ViewportAsk(box=Box(*box, system), zoom=zoom, filters=Filters(), grade="92")  # type: ignore[misc]
+    west, south, east, north = box
+    ask = ViewportAsk(Box(west, south, east, north, system), zoom, Filters(), grade="92")
     got = _grid_clusters(snap, book, ask, now)
     inside = stations_in_box(snap, ask.box, Filters(), np.zeros(len(snap), np.int8))
     if got is None:
