@@ -62,7 +62,8 @@ def cluster(lons: np.ndarray, lats: np.ndarray, zoom: int, max_clusters: int) ->
         none = np.empty(0, dtype=np.int64)
         return Clusters(0, none, none, none, empty, empty, empty, empty, empty, empty)
     mx, my = to_mercator(lons, lats)
-    first = level = min(MAX_LEVEL, zoom + GRID_LEVELS_BELOW_ZOOM, _start_level(mx, my, max_clusters))
+    extent = float(mx.max() - mx.min()), float(my.max() - my.min())
+    first = level = min(MAX_LEVEL, zoom + GRID_LEVELS_BELOW_ZOOM, start_level(*extent, max_clusters))
     n = 1 << first
     col0 = np.minimum((mx * n).astype(np.int64), n - 1)
     row0 = np.minimum((my * n).astype(np.int64), n - 1)
@@ -85,8 +86,8 @@ def cluster(lons: np.ndarray, lats: np.ndarray, zoom: int, max_clusters: int) ->
     return Clusters(level, keys, counts, group, lon, lat, west, south, east, north)
 
 
-def _start_level(mx: np.ndarray, my: np.ndarray, max_clusters: int) -> int:
-    dx, dy = float(mx.max() - mx.min()), float(my.max() - my.min())
+def start_level(dx: float, dy: float, max_clusters: int) -> int:
+    """The first level tried for stations spanning dx by dy (mercator units)."""
     level = 0
     while level < MAX_LEVEL and (dx * (2 << level) + 2) * (dy * (2 << level) + 2) <= max_clusters:
         level += 1

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from geo import cells, coords
+from geo import cells, cluster_grid, coords
 from geo.distance import ecef
 from geo.grades import GRADE_BITS
 from geo.hours import OpeningHours
@@ -108,7 +108,7 @@ def patch_stations(snap: Snapshot, rows: Iterable[dict[str, Any]], gone: Iterabl
     """Apply the current `rows` of changed stations (geo.repository.station_rows) and the ids of deleted
     ones."""
     done = Patched()
-    searchable_changed = False
+    searchable_changed = rebranded = False
     for row in rows:
         pos = _position(snap, int(row["id"]))
         if pos is None:
@@ -125,7 +125,9 @@ def patch_stations(snap: Snapshot, rows: Iterable[dict[str, Any]], gone: Iterabl
         if row["status"] != "closed" and (moved or not was_searchable):
             _join_buckets(snap, pos, row)
         searchable_changed |= moved or was_searchable != (row["status"] != "closed")
+        brand_before = int(snap.brand[pos])
         snap.brands, snap.brand[pos] = _code(snap.brands, row["brand"])
+        rebranded |= brand_before != int(snap.brand[pos])
         snap.grade_mask[pos] = sum(1 << GRADE_BITS[g] for g in set(row["grades"]) if g in GRADE_BITS)
         snap.status[pos] = STATUS_CODES[row["status"]]
         snap.schedule[pos] = _schedule(snap, row["opening_hours"])
@@ -142,6 +144,8 @@ def patch_stations(snap: Snapshot, rows: Iterable[dict[str, Any]], gone: Iterabl
             snap.status[pos] = CLOSED
             searchable_changed = True
             done.stations.append(pos)
+    if searchable_changed or rebranded:  # the cluster grids hold positions, statuses and brands
+        cluster_grid.forget(snap)
     if searchable_changed:  # the remembered disks and search steps may hold a station that left or moved
         snap.disk_cache.clear()
         snap.step_hints.clear()

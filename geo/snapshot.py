@@ -71,6 +71,8 @@ class Snapshot:
     schedule_codes: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
     # origin cell -> the search step that answered there last (geo.nearby)
     step_hints: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
+    # structures derived from the stations and kept with them (geo/cluster_grid.py): name -> value
+    derived: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.ids)

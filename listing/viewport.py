@@ -9,13 +9,14 @@ from datetime import datetime
 
 import numpy as np
 
+from geo import cluster_grid
 from geo.clusters import Clusters, cluster
 from geo.snapshot import Snapshot
 from geo.viewport import Box, Filters, stations_in_box
 from listing import columns
 from listing.rank import STALE_AFTER_S, by_payable, driver_context
 from listing.sources import ListSources
-from pricing import stacked_prices
+from pricing import cluster_prices, stacked_prices
 from pricing.compare import CompareRequest
 from pricing.fills import FillRequest
 from pricing.pricebook import CURRENCIES, PriceBook
@@ -60,6 +61,10 @@ async def viewport(sources: ListSources, ask: ViewportAsk, now: datetime) -> Vie
     index = sources.index
     snap = index.snapshot
     open_state = index.open_state(now)
+    if ask.filters == Filters():  # no filter: the pre-aggregated squares when the box is big
+        quick = _grid_clusters(snap, sources.prices.book(snap.version), ask, now)
+        if quick is not None:
+            return Viewport(snap, open_state, int(quick[0].counts.sum()), _NONE, None, *quick)
     inside = stations_in_box(snap, ask.box, ask.filters, open_state)
     if len(inside) > MAX_STATIONS:
         lons, lats = snap.lonlat[ask.box.coord]
@@ -78,6 +83,43 @@ async def viewport(sources: ListSources, ask: ViewportAsk, now: datetime) -> Vie
     if ask.nav_app is not None:
         parts.append(columns.navigation_members(snap, inside, ask.nav_app))
     return Viewport(snap, open_state, len(inside), inside, _joined(parts))
+
+
+_NONE = np.empty(0, dtype=np.int64)
+
+
+def _grid_clusters(
+    snap: Snapshot, book: PriceBook, ask: ViewportAsk, now: datetime
+) -> tuple[Clusters, ClusterFacts] | None:
+    """The clusters from geo/cluster_grid.py and pricing/cluster_prices.py, equal to `cluster` and `_facts`
+    over the stations inside; None when at most MAX_STATIONS are inside or the grid is too coarse."""
+    b = ask.box
+    g = cluster_grid.grid(snap, b.coord)
+    got = cluster_grid.clusters_in_box(
+        g, b.west, b.south, b.east, b.north, ask.zoom, MAX_CLUSTERS, more_than=MAX_STATIONS
+    )
+    if got is None:
+        return None
+    found = got.clusters
+    n = len(found.counts)
+    cheapest: list[list[tuple[str, str, int]]] = [[] for _ in range(n)]
+    cells = cluster_prices.cells(book, g)
+    if cells.width:
+        since = now.timestamp() - STALE_AFTER_S
+        rows = [cluster_prices.valid_values(cells, level, idx, since) for level, idx in got.pieces]
+        rows.append(cluster_prices.station_items(cells, got.stations, since)[3])
+        least = np.full((n, cells.width), cluster_prices.NONE, np.int32)
+        np.minimum.at(least, got.group, np.concatenate(rows))
+        grades, k = cells.table.grades, len(CURRENCIES)
+        for i, j in zip(*np.nonzero(least != cluster_prices.NONE), strict=True):  # grade, then currency
+            cheapest[int(i)].append((grades[j // k], CURRENCIES[j % k], int(least[i, j])))
+    names = snap.brands
+    by_name = sorted(range(g.n_brands), key=lambda code: names[code])
+    brands = [
+        sorted(((names[code], int(row[code])) for code in by_name if row[code]), key=lambda bc: -bc[1])
+        for row in got.brands
+    ]
+    return found, ClusterFacts(cheapest, brands)
 
 
 async def _effective(

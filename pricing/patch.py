@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from pricing import stacked_prices
+from pricing import cluster_prices, stacked_prices
 from pricing.pricebook import PriceBook, clear_station, put_price
 from pricing.repository import CurrentPrice
 
@@ -28,4 +28,5 @@ def patch_prices(
         if at is not None:
             put_price(book.grades, n, at, row)
     stacked_prices.refresh(book, positions.values())
+    cluster_prices.forget(book, positions.values())
     return list(positions.values())

@@ -1,0 +1,150 @@
+"""Each cluster-grid square's cheapest fresh shown price per grade and currency, kept with the price book.
+
+A station's shown price (GradePrices.shown) is min(pump, platform when fresh) while its pump price is fresh,
+so the cheapest over stations is the cheapest over two items per station: the pump price, fresh while its
+confirmation is at least `since` (now - 48 h), and the platform price, fresh while both confirmations are.
+A square's cheapest is therefore a step function of `since`; each cell keeps its value with the window
+(t_lo, t_hi] of `since` over which it holds (t_hi: the latest confirmation of an item at the minimum, as
+later items only leave; t_lo: the latest stale item cheaper than it), and is recomputed lazily, from its
+children or at the finest level from the stations, when a request's `since` leaves the window or the
+change log patches one of its stations' prices (`forget`). Parents take their children's minimum, the
+window (max of the children's t_lo, t_hi of the children at the minimum]."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from geo.cluster_grid import FINEST, Grid
+from pricing import stacked_prices
+from pricing.pricebook import CURRENCIES, NO_PRICE, PriceBook
+
+NONE = np.iinfo(np.int32).max
+_NEVER = np.iinfo(np.int64).min  # t_hi of a cell never computed (or forgotten): invalid for any since
+_ALWAYS = np.iinfo(np.int64).max
+
+
+@dataclass
+class Cells:
+    grid: Grid
+    table: stacked_prices.Stacked
+    rank: np.ndarray  # snapshot position -> index in the grid's order (-1: not in the grid)
+    value: list[np.ndarray]  # per level: int32 (squares, grades x currencies)
+    t_lo: list[np.ndarray]  # int64, seconds since stacked_prices.EPOCH
+    t_hi: list[np.ndarray]
+
+    @property
+    def width(self) -> int:
+        return len(self.table.grades) * len(CURRENCIES)
+
+
+def cells(book: PriceBook, g: Grid) -> Cells:
+    table = stacked_prices.stacked(book)
+    kept = book.derived.setdefault("cluster_prices", {})
+    assert isinstance(kept, dict)
+    found = kept.get(g.coord)
+    if not isinstance(found, Cells) or found.grid is not g or found.table is not table:
+        rank = np.full(len(table.pump), -1, dtype=np.int64)
+        rank[g.position] = np.arange(len(g.position))
+        width = len(table.grades) * len(CURRENCIES)
+        sizes = [len(level.key) for level in g.levels]
+        found = kept[g.coord] = Cells(
+            g,
+            table,
+            rank,
+            [np.full((n, width), NONE, np.int32) for n in sizes],
+            [np.zeros((n, width), np.int64) for n in sizes],
+            [np.full((n, width), _NEVER, np.int64) for n in sizes],
+        )
+    return found
+
+
+def forget(book: PriceBook, positions: Iterable[int]) -> None:
+    """After a patch of these stations' prices: their squares' cells at every level are recomputed."""
+    kept = book.derived.get("cluster_prices")
+    if not isinstance(kept, dict):
+        return
+    at = np.fromiter(positions, dtype=np.int64)
+    for c in kept.values():
+        ranks = c.rank[at]
+        ranks = ranks[ranks >= 0]
+        for level, t_hi in zip(c.grid.levels, c.t_hi, strict=True):
+            t_hi[np.searchsorted(level.start, ranks, side="right") - 1] = _NEVER
+
+
+def station_items(
+    c: Cells, at: np.ndarray, since: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The two price items of the stations at grid indices `at`, per grade x currency column:
+    (values, times, fresh), each (2, len(at), width) (item 0 the pump price, item 1 the platform price;
+    NONE and never where a station has none), and the cheapest fresh value of each station (its shown
+    price, NONE when it has no fresh one)."""
+    t = c.table
+    pos = c.grid.position[at]
+    pump = np.take(t.pump, pos, axis=0)
+    platform = np.take(t.platform, pos, axis=0)
+    conf = np.take(t.confirmed, pos, axis=0).astype(np.int64)
+    both = np.minimum(conf, np.take(t.platform_confirmed, pos, axis=0))
+    currency = np.take(t.currency, pos, axis=0).astype(np.int64)
+    has = pump != NO_PRICE
+    k = len(CURRENCIES)
+    values = np.full((2, len(at), c.width), NONE, np.int32)
+    times = np.full((2, len(at), c.width), _NEVER, np.int64)
+    rows = np.repeat(np.arange(len(at)), len(t.grades)).reshape(len(at), len(t.grades))
+    cols = np.arange(len(t.grades))[None, :] * k + currency
+    for item, (v, tt, ok) in enumerate(((pump, conf, has), (platform, both, has & (platform != NO_PRICE)))):
+        values[item, rows[ok], cols[ok]] = v[ok]
+        times[item, rows[ok], cols[ok]] = tt[ok]
+    fresh = times >= since - stacked_prices.EPOCH
+    return values, times, fresh, np.where(fresh, values, NONE).min(axis=0)
+
+
+def _from_stations(c: Cells, idx: np.ndarray, since: float) -> None:
+    level = c.grid.levels[FINEST]
+    lo, hi = level.start[idx], level.end[idx]
+    sizes = hi - lo
+    at = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes - lo, sizes)
+    group = np.repeat(np.arange(len(idx)), sizes)
+    values, times, fresh, _ = station_items(c, at, since)
+    n, w = len(idx), c.width
+    least = np.full((n, w), NONE, np.int32)
+    for item in range(2):
+        np.minimum.at(least, group, np.where(fresh[item], values[item], NONE))
+    t_hi = np.full((n, w), _NEVER, np.int64)
+    t_lo = np.full((n, w), _NEVER, np.int64)
+    for item in range(2):
+        v, tt, f = values[item], times[item], fresh[item]
+        m = least[group]
+        np.maximum.at(t_hi, group, np.where(f & (v == m) & (m != NONE), tt, _NEVER))
+        np.maximum.at(t_lo, group, np.where(~f & (v < m), tt, _NEVER))
+    t_hi[least == NONE] = _ALWAYS
+    c.value[FINEST][idx], c.t_lo[FINEST][idx], c.t_hi[FINEST][idx] = least, t_lo, t_hi
+
+
+def valid_values(c: Cells, level: int, idx: np.ndarray, since: float) -> np.ndarray:
+    """The cells of squares `idx` at `level` for `since` (seconds since the epoch), recomputed where stale."""
+    s = since - stacked_prices.EPOCH
+    ok = ((c.t_lo[level][idx] < s) & (s <= c.t_hi[level][idx])).all(axis=1)
+    bad = np.unique(idx[~ok])
+    if len(bad):
+        if level == FINEST:
+            _from_stations(c, bad, since)
+        else:
+            t = c.grid.levels[level]
+            lo, hi = t.child_lo[bad], t.child_hi[bad]
+            sizes = hi - lo
+            kids = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes - lo, sizes)
+            values = valid_values(c, level + 1, kids, since)
+            starts = np.cumsum(sizes) - sizes
+            least = np.minimum.reduceat(values, starts, axis=0)
+            group = np.repeat(np.arange(len(bad)), sizes)
+            at_min = values == least[group]
+            t_hi = np.full(least.shape, _NEVER, np.int64)
+            np.maximum.at(t_hi, group, np.where(at_min, c.t_hi[level + 1][kids], _NEVER))
+            c.value[level][bad] = least
+            c.t_lo[level][bad] = np.maximum.reduceat(c.t_lo[level + 1][kids], starts, axis=0)
+            c.t_hi[level][bad] = t_hi
+    found: np.ndarray = c.value[level][idx]
+    return found

@@ -1,0 +1,116 @@
+"""The viewport's pre-aggregated clusters (listing.viewport._grid_clusters: geo/cluster_grid.py with
+pricing/cluster_prices.py) answer exactly what the per-station path does (geo.clusters.cluster and
+listing.viewport._facts over the stations inside): keys, counts, boxes, brands, the cheapest fresh price per
+grade and currency, centroids within 1e-9 degrees; over random boxes in all three systems, with an explicit
+`now` moving across the 48 h staleness mark of many prices, forwards and back, and after price and
+catalogue patches."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import numpy as np
+
+from geo import cells, coords
+from geo.clusters import cluster
+from geo.patch import patch_stations
+from geo.snapshot import Snapshot, build_snapshot
+from geo.viewport import Box, Filters, stations_in_box
+from listing.viewport import MAX_CLUSTERS, MAX_STATIONS, ViewportAsk, _facts, _grid_clusters
+from pricing.patch import patch_prices
+from pricing.pricebook import PriceBook, build_pricebook
+from pricing.repository import CurrentPrice
+from tests.geo.synthetic import CENTRES, rows
+
+NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+CHINA = (73.0, 17.0, 136.0, 54.0)
+
+
+def _prices(snap: Snapshot, rng: random.Random, ids: list[int]) -> list[CurrentPrice]:
+    """Pump and platform prices confirmed from 60 h before NOW to 10 h after, a few in EUR."""
+    out = []
+    for station_id in ids:
+        for grade in rng.sample(["92", "95", "0", "98"], rng.randint(0, 3)):
+            currency = "EUR" if rng.random() < 0.05 else "CNY"
+            pump = Decimal(rng.randint(600, 900)) / 100
+            at = NOW - timedelta(hours=rng.uniform(-10, 60))
+            out.append(CurrentPrice(station_id, grade, "pump", pump, currency, at))
+            if rng.random() < 0.5:
+                platform = pump + Decimal(rng.randint(-80, 20)) / 100
+                at = NOW - timedelta(hours=rng.uniform(-10, 60))
+                out.append(CurrentPrice(station_id, grade, "platform", platform, currency, at))
+    return out
+
+
+def _check(
+    snap: Snapshot,
+    book: PriceBook,
+    box: tuple[float, ...],
+    system: coords.CoordSystem,
+    zoom: int,
+    now: datetime,
+) -> bool:
+    west, south, east, north = box
+    ask = ViewportAsk(Box(west, south, east, north, system), zoom, Filters(), grade="92")
+    got = _grid_clusters(snap, book, ask, now)
+    inside = stations_in_box(snap, ask.box, Filters(), np.zeros(len(snap), np.int8))
+    if got is None:
+        return False
+    assert len(inside) > MAX_STATIONS
+    lons, lats = snap.lonlat[system]
+    want = cluster(lons[inside], lats[inside], zoom, MAX_CLUSTERS)
+    facts = _facts(snap, book, inside, want, now)
+    mine, mine_facts = got
+    assert mine.level == want.level and mine.keys.tolist() == want.keys.tolist()
+    assert mine.counts.tolist() == want.counts.tolist()
+    for name in ("west", "south", "east", "north"):
+        assert getattr(mine, name).tolist() == getattr(want, name).tolist()
+    assert np.abs(mine.lon - want.lon).max() < 1e-9 and np.abs(mine.lat - want.lat).max() < 1e-9
+    assert mine_facts.cheapest == facts.cheapest, (box, system, zoom, now)
+    assert mine_facts.brands == facts.brands
+    return True
+
+
+def _boxes(rng: random.Random, system: coords.CoordSystem, n: int) -> list[tuple[tuple[float, ...], int]]:
+    out: list[tuple[tuple[float, ...], int]] = [(CHINA, 4), (CHINA, 8)]
+    for _ in range(n):
+        lon0, lat0 = coords.from_wgs84(*rng.choice(CENTRES), system)
+        lon, lat = lon0 + rng.uniform(-0.5, 0.5), lat0 + rng.uniform(-0.5, 0.5)
+        w, h = rng.uniform(0.3, 12.0), rng.uniform(0.3, 9.0)
+        out.append(((lon - w / 2, lat - h / 2, lon + w / 2, lat + h / 2), rng.choice([4, 6, 8, 10])))
+    return out
+
+
+def test_grid_clusters_equal_the_exact_path_across_the_staleness_mark_and_patches() -> None:
+    current = rows(4000, seed=31)
+    snap = build_snapshot(current, version=1)
+    rng = random.Random(48)
+    book = build_pricebook(snap.ids, _prices(snap, rng, [int(i) for i in snap.ids]), 1, 1)
+    answered = 0
+    # now moves forward by hours (prices going stale under the cached cells), then back
+    for hours in (0, 1, 5, 12, 30, 3, -2):
+        now = NOW + timedelta(hours=hours)
+        for system in coords.CoordSystem:
+            for box, zoom in _boxes(rng, system, 8):
+                answered += _check(snap, book, box, system, zoom, now)
+    assert answered > 100
+    # price patches: the patched stations' squares are recomputed
+    for _ in range(5):
+        changed = [int(i) for i in rng.sample(list(snap.ids), 300)]
+        patch_prices(book, snap.ids, changed, _prices(snap, rng, changed))
+        for system in coords.CoordSystem:
+            for box, zoom in _boxes(rng, system, 6):
+                _check(snap, book, box, system, zoom, NOW + timedelta(hours=2))
+    # catalogue patches: moved, closed and rebranded stations
+    for r in rng.sample(current, 100):
+        new = dict(r, brand="cnooc") if rng.random() < 0.5 else dict(r, status="closed")
+        if rng.random() < 0.3:
+            new["lon"], new["lat"] = r["lon"] + 1.5, r["lat"] - 1.0
+            c = cells.cells_of(new["lon"], new["lat"])
+            new["h3_r5"], new["h3_r7"] = c[5], c[7]
+        patch_stations(snap, [new], [])
+    for system in coords.CoordSystem:
+        for box, zoom in _boxes(rng, system, 10):
+            _check(snap, book, box, system, zoom, NOW + timedelta(hours=2))
