@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import itertools
 import os
 import sys
 import time
@@ -35,17 +36,22 @@ def fresh(path: Path, max_age_s: float) -> bool:
         return False
 
 
-def render(database_url: str, partner_id: int, coord: CoordSystem, now: datetime, out: Path) -> int:
-    """Write the snapshot to `out` (gzip, one member); the number of bytes before compression."""
+def render(
+    database_url: str, partner_id: int, coord: CoordSystem, now: datetime, out: Path, partial: Path
+) -> int:
+    """Write the snapshot to `partial` as it is read (gzip, one member; a reader may follow it), then rename
+    it to `out`; the number of bytes before compression."""
     engine = make_engine(database_url, pool_size=1)
-    partial = out.with_name(f".{out.name}.{os.getpid()}.part")
     plain = 0
     try:
         compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
+        lines = snapshot_lines(engine, partner_id, coord, now)
+        first = next(lines)  # connected and holding the snapshot: only now does the file appear
         with partial.open("wb") as f:
-            for chunk in snapshot_lines(engine, partner_id, coord, now):
+            for chunk in itertools.chain((first,), lines):
                 plain += len(chunk)
                 f.write(compressor.compress(chunk))
+                f.flush()
             f.write(compressor.flush())
         partial.replace(out)
     finally:
@@ -61,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--now", required=True, help="the snapshot's generated_at (ISO 8601 with offset)")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--max-age-seconds", type=float, default=0.0)
+    p.add_argument(
+        "--partial", type=Path, help="where the file grows before it is complete (a reader follows it)"
+    )
     args = p.parse_args(argv)
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url:
@@ -72,9 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         if fresh(args.out, args.max_age_seconds):
             print(f"snapshot {args.out.name}: a fresh one is there, nothing rendered", file=sys.stderr)
             return 0
-        plain = render(
-            database_url, args.partner_id, CoordSystem(args.coord), datetime.fromisoformat(args.now), args.out
-        )
+        partial = args.partial or args.out.with_name(f".{args.out.name}.{os.getpid()}.part")
+        now = datetime.fromisoformat(args.now)
+        plain = render(database_url, args.partner_id, CoordSystem(args.coord), now, args.out, partial)
     print(
         f"snapshot {args.out.name}: {plain:,} bytes of NDJSON, {args.out.stat().st_size:,} gzipped, "
         f"{time.monotonic() - started:.1f} s",

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from api.checked_route import CheckedRoute
 from api.partner_gzip import VARY, accepts_gzip, gzip_bytes
@@ -18,7 +18,7 @@ from api.partner_schemas import CURSOR_PATTERN, FeedPage, SnapshotLine
 from api.problems import merge, problem_responses
 from api.services import services_of
 from partners.changes import read_feed
-from partners.snapshot_files import SnapshotFiles, plain_chunks
+from partners.snapshot_files import SnapshotFiles, plain
 
 router = APIRouter(prefix="/v1/partner", tags=["partner"], route_class=CheckedRoute)
 NDJSON = "application/x-ndjson"
@@ -68,12 +68,12 @@ async def snapshot(request: Request, partner: StationsReader, coord: CoordQuery 
     files = SnapshotFiles(
         settings.partner_snapshot_dir, settings.dsn(), settings.partner_snapshot_max_age_seconds
     )
-    # rendered by another process (this worker's interpreter stays free for other requests), then sent
-    path = await files.ready(partner.partner_id, system, services.clock.now())
+    # rendered by another process (this worker's interpreter stays free), sent as the file grows
+    chunks = await files.open(partner.partner_id, system, services.clock.now())
     headers = {"Cache-Control": "private, no-store", **VARY}
     if accepts_gzip(request):
-        return FileResponse(path, media_type=NDJSON, headers={**headers, "Content-Encoding": "gzip"})
-    return NdjsonStream(plain_chunks(path), headers=headers)
+        return NdjsonStream(chunks, headers={**headers, "Content-Encoding": "gzip"})
+    return NdjsonStream(plain(chunks), headers=headers)
 
 
 def _etag(partner_id: int, coord: str, limit: int, after: str, page: Any) -> str:

@@ -25,8 +25,14 @@ def _url(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=False).replace("postgresql+psycopg2", "postgresql")
 
 
-def _lines(path: Path) -> list[dict[str, Any]]:
-    return [orjson.loads(line) for line in gzip.decompress(path.read_bytes()).splitlines()]
+def _taken(files: SnapshotFiles, coord: CoordSystem) -> tuple[bytes, list[dict[str, Any]]]:
+    """What a client receives (the gzip bytes as they were followed) and its lines."""
+
+    async def take() -> bytes:
+        return b"".join([chunk async for chunk in await files.open(ME, coord, FIXED)])
+
+    body = asyncio.run(take())
+    return body, [orjson.loads(line) for line in gzip.decompress(body).splitlines()]
 
 
 def test_the_file_holds_the_streamed_snapshot_and_is_sent_again_while_young(
@@ -35,23 +41,24 @@ def test_the_file_holds_the_streamed_snapshot_and_is_sent_again_while_young(
     ids = stations(feed_engine, 3)
     post_price(feed_engine, ids[0], "7.50", FIXED)
     kept = SnapshotFiles(tmp_path, _url(feed_engine), max_age_s=3600)
-    path = asyncio.run(kept.ready(ME, CoordSystem.GCJ02, FIXED))
-    first = _lines(path)
+    body, first = _taken(kept, CoordSystem.GCJ02)
     assert first == snapshot(feed_engine, ME, CoordSystem.GCJ02)  # what the worker streamed before
-    assert b"".join(plain_chunks(path)) == gzip.decompress(path.read_bytes())
+    path = kept.path(ME, CoordSystem.GCJ02)
+    assert path.read_bytes() == body  # the followed bytes are the kept file
+    assert b"".join(plain_chunks(path)) == gzip.decompress(body)
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
 
     post_price(feed_engine, ids[0], "7.20", FIXED)
-    again = _lines(asyncio.run(kept.ready(ME, CoordSystem.GCJ02, FIXED)))
+    _, again = _taken(kept, CoordSystem.GCJ02)
     assert again == first  # young enough: the same cut, not rendered again
     page = read_feed(feed_engine, first[-1]["cursor"], ME, CoordSystem.GCJ02, 100)
     assert [state_of(i["station"]) for i in page.items if i.get("station")] == [{("92", "pump"): "7.20"}]
 
     fresh = SnapshotFiles(tmp_path, _url(feed_engine), max_age_s=0)
-    latest = _lines(asyncio.run(fresh.ready(ME, CoordSystem.GCJ02, FIXED)))
+    _, latest = _taken(fresh, CoordSystem.GCJ02)
     assert latest[-1]["head_seq"] > first[-1]["head_seq"]
     assert state_of(latest[1]["station"]) == {("92", "pump"): "7.20"}
-    other = _lines(asyncio.run(fresh.ready(ME, CoordSystem.WGS84, FIXED)))
+    _, other = _taken(fresh, CoordSystem.WGS84)
     assert other[0]["coord"] == "wgs84" and other[1]["station"]["location"] == {"lon": 102.71, "lat": 25.04}
 
 
@@ -59,5 +66,5 @@ def test_a_renderer_that_fails_leaves_no_file(feed_engine: Engine, tmp_path: Pat
     stations(feed_engine, 1)
     broken = SnapshotFiles(tmp_path, "postgresql://nobody@127.0.0.1:1/none", max_age_s=0)
     with pytest.raises(SnapshotUnavailable):
-        asyncio.run(broken.ready(ME, CoordSystem.WGS84, FIXED))
+        _taken(broken, CoordSystem.WGS84)
     assert os.listdir(tmp_path) in ([], ["partner-900001-wgs84.ndjson.gz.lock"])
