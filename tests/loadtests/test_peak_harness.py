@@ -119,6 +119,7 @@ def test_a_tiny_peak_run_reports_every_scenario_without_failures(
     warm = sum(int(r["requests"]) for r in timeline if float(r["window_start_s"]) < 2.0)
     counts_now = json.loads((out / "counts.json").read_text())
     assert warm > 0 and counts_now["warm-up requests (timeline only, not in the verdict)"] == warm
+    assert counts_now["partner snapshot: end cursor read"] == 1
 
     cpu = _rows(out / "cpu.csv")
     assert cpu and all(float(r["generator"]) >= 0 and float(r["machine_busy"]) >= 0 for r in cpu)
