@@ -46,7 +46,9 @@ def cells(book: PriceBook, g: Grid) -> Cells:
     assert isinstance(kept, dict)
     found = kept.get(g.coord)
     if not isinstance(found, Cells) or found.grid is not g or found.table is not table:
-        rank = np.full(len(table.pump), -1, dtype=np.int64)
+        # a book with no prices at all has no rows: the rank still covers every station of the grid
+        size = max(len(table.pump), int(g.position.max()) + 1 if len(g.position) else 0)
+        rank = np.full(size, -1, dtype=np.int64)
         rank[g.position] = np.arange(len(g.position))
         width = len(table.grades) * len(CURRENCIES)
         sizes = [len(level.key) for level in g.levels]

@@ -30,7 +30,11 @@ from tests.geo.synthetic import CENTRES, rows
 from tests.support import LiveServer, insert_records
 
 GEOD = Geod(ellps="WGS84")
-POSTGIS_RELATIVE_ERROR = 0.003
+# PostGIS measures point-to-line distance on a sphere (then scales): along a meridian at 18-25 N the
+# ellipsoid's meridional radius (6,337-6,343 km) is 0.4-0.5% below the sphere's, so a north-south distance
+# is off by that much (a Hypothesis example at 2,340 m measured 2,350 m: 0.42%). The exact comparison is the
+# full scan above; this one only checks that both agree within the sphere's error.
+POSTGIS_RELATIVE_ERROR = 0.006
 _POSTGIS = text(
     """
     SELECT id, ST_Distance(geom::geography, ST_GeomFromText(:line, 4326)::geography) AS d
@@ -110,8 +114,8 @@ def assert_matches_brute_force(
     listed = {i["id"]: i["off_route_m"] for i in items}
 
     # PostGIS measures a point's distance to a geography line on the sphere, then scales: it is off the
-    # geodesic by up to about 0.1% (0.45 m at 950 m, checked against pyproj's geodesic by dense sampling),
-    # where the service's metric is within 2 cm (tests/geo/test_corridor_exact.py).
+    # geodesic by up to about half a percent (POSTGIS_RELATIVE_ERROR), where the service's metric is within
+    # 2 cm (tests/geo/test_corridor_exact.py).
     def slack(d: float) -> float:
         return max(0.1, POSTGIS_RELATIVE_ERROR * d)
 
