@@ -15,7 +15,7 @@ import os
 import sys
 import uuid
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -117,16 +117,3 @@ async def plain(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
     tail = decompressor.flush()
     if tail:
         yield tail
-
-
-def plain_chunks(path: Path) -> Iterator[bytes]:
-    """A finished file's NDJSON, chunk by chunk."""
-    decompressor = zlib.decompressobj(31)
-    with path.open("rb") as f:
-        while block := f.read(_CHUNK):
-            out = decompressor.decompress(block)
-            if out:
-                yield out
-        tail = decompressor.flush()
-        if tail:
-            yield tail
