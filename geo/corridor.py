@@ -31,7 +31,7 @@ from geo import cells
 from geo.distance import chord_to_metres, metres_to_chord
 from geo.errors import InvalidSearch
 from geo.nearby import certified_disk
-from geo.route import Route, geodetic, nearest_on_pieces
+from geo.route import Route, geodetic, nearest_on_pieces, squared_norms
 from geo.snapshot import Snapshot
 
 MAX_CORRIDOR_M = 5_000.0
@@ -128,14 +128,9 @@ def _squares(
     """|a - p|² for points a (arrays of their own, overwritten) and p: in place, as large temporaries
     cost more than the arithmetic (measured: the 5 km corridor at 1,000,000 stations, 4.9 -> 3.2 ms)."""
     ax -= x
-    ax *= ax
     ay -= y
-    ay *= ay
     az -= z
-    az *= az
-    ax += ay
-    ax += az
-    return ax
+    return squared_norms(ax, ay, az)
 
 
 @dataclass(frozen=True)

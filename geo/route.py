@@ -123,6 +123,16 @@ def build_route(lons: np.ndarray, lats: np.ndarray) -> Route:
     )
 
 
+def squared_norms(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """x² + y² + z², in place in x (the arrays are the caller's own, overwritten)."""
+    x *= x
+    y *= y
+    z *= z
+    x += y
+    x += z
+    return x
+
+
 def nearest_on_pieces(
     route: Route, pieces: np.ndarray, px: np.ndarray, py: np.ndarray, pz: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -143,12 +153,7 @@ def nearest_on_pieces(
     vy -= dy
     dz *= t
     vz -= dz
-    vx *= vx
-    vy *= vy
-    vz *= vz
-    vx += vy
-    vx += vz
-    chord = np.sqrt(vx, out=vx)
+    chord = np.sqrt(squared_norms(vx, vy, vz), out=vx)
     t *= route.length_m[pieces]
     t += route.along_m[pieces]
     return chord, t
