@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from access.token_cache import VerifiedCache
@@ -49,8 +50,10 @@ from api.upkeep_live import running_upkeep
 from db.engine import make_engine
 from geo.live_index import LiveIndex
 from geo.province_outlines import ProvinceOutlines
+from geo.snapshot import Snapshot
 from httpguard.limits import Limits, RequestLimits
 from listing.sources import ListSources
+from listing.viewport import warm as warm_viewport
 from listing.waits import ListWaits
 from pricing.live_prices import LivePrices
 from timekeeping import china_days
@@ -80,9 +83,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.dsn(), pool_size=settings.db_pool_size)
         prices = LivePrices(engine)
-        index = LiveIndex(
-            engine, on_new_snapshot=lambda snap, source: prices.rebuild(snap.ids, snap.version, source)
-        )
+
+        def new_snapshot(snap: Snapshot, source: Engine) -> None:  # before it serves: its prices, map grid
+            warm_viewport(snap, prices.rebuild(snap.ids, snap.version, source), clock.now())
+
+        index = LiveIndex(engine, on_new_snapshot=new_snapshot)
         reads = read_routing(engine, settings, clock)
         if settings.load_index:
             await run_in_threadpool(load_index, reads, index)

@@ -10,11 +10,12 @@ by station when small or at FINEST (a slice of the sorted arrays). The clusters 
 as geo.clusters.cluster groups the stations inside (same start level, same coarsening, same keys).
 
 Built lazily per snapshot and system; a catalogue patch that moves, closes, reopens or rebrands a station
-drops the grids (`forget`), the next clustered request rebuilds."""
+updates the grids in place (geo/grid_patch.py); a large batch drops them (`forget`) and the next clustered
+request rebuilds."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -48,7 +49,7 @@ def _squeeze(x: np.ndarray) -> np.ndarray:
     return x.astype(np.int64)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Level:
     key: np.ndarray  # uint64 Morton key of the square at this level, ascending
     start: np.ndarray  # int64 first index into the sorted stations
@@ -68,8 +69,12 @@ class Level:
     child_hi: np.ndarray
 
 
-@dataclass(frozen=True)
+@dataclass
 class Grid:
+    """Patched in place (geo/grid_patch.py); `edits` logs the squares each patch deleted (-1), inserted (+1)
+    or changed (0) as (kind, level, row), so what is kept per square elsewhere (pricing/cluster_prices.py)
+    can follow."""
+
     coord: coords.CoordSystem
     n_brands: int
     position: np.ndarray  # snapshot position of each sorted station
@@ -80,6 +85,7 @@ class Grid:
     my: np.ndarray
     brand: np.ndarray
     levels: list[Level]
+    edits: list[tuple[int, int, int]] = field(default_factory=list)
 
 
 def _reduce(f: np.ufunc, values: np.ndarray, start: np.ndarray) -> np.ndarray:
@@ -90,9 +96,7 @@ def build(snap: Snapshot, coord: coords.CoordSystem) -> Grid:
     positions = np.flatnonzero(snap.status != CLOSED)
     lons, lats = snap.lonlat[coord]
     mx, my = to_mercator(lons[positions], lats[positions])
-    col = np.minimum((mx * _FULL).astype(np.int64), _FULL - 1)
-    row = np.minimum((my * _FULL).astype(np.int64), _FULL - 1)
-    morton = (_spread(col) << np.uint64(1)) | _spread(row)
+    morton = morton_keys(mx, my)
     order = np.argsort(morton, kind="stable")
     position, morton, mx, my = positions[order], morton[order], mx[order], my[order]
     lon, lat = lons[position], lats[position]
@@ -119,12 +123,26 @@ def build(snap: Snapshot, coord: coords.CoordSystem) -> Grid:
         )  # fmt: skip
     for finer, coarser in zip(levels[1:], levels[:-1], strict=True):
         first = coarser.key << np.uint64(2)
-        object.__setattr__(coarser, "child_lo", np.searchsorted(finer.key, first))
-        object.__setattr__(coarser, "child_hi", np.searchsorted(finer.key, first + np.uint64(4)))
+        coarser.child_lo = np.searchsorted(finer.key, first)
+        coarser.child_hi = np.searchsorted(finer.key, first + np.uint64(4))
     return Grid(coord, width, position, morton, lon, lat, mx, my, brand, levels)
 
 
 _KEY = "cluster_grids"
+
+
+def morton_keys(mx: np.ndarray, my: np.ndarray) -> np.ndarray:
+    """The level-30 Morton keys of normalised mercator positions."""
+    col = np.minimum((mx * _FULL).astype(np.int64), _FULL - 1)
+    row = np.minimum((my * _FULL).astype(np.int64), _FULL - 1)
+    keys: np.ndarray = (_spread(col) << np.uint64(1)) | _spread(row)
+    return keys
+
+
+def grids(snap: Snapshot) -> list[Grid]:
+    """The grids built so far for this snapshot."""
+    kept = snap.derived.get(_KEY)
+    return [g for g in kept.values() if isinstance(g, Grid)] if isinstance(kept, dict) else []
 
 
 def grid(snap: Snapshot, coord: coords.CoordSystem) -> Grid:

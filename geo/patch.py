@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from geo import cells, cluster_grid, coords
+from geo import cells, coords, grid_patch
 from geo.distance import ecef
 from geo.grades import GRADE_BITS
 from geo.hours import OpeningHours
@@ -108,7 +108,8 @@ def patch_stations(snap: Snapshot, rows: Iterable[dict[str, Any]], gone: Iterabl
     """Apply the current `rows` of changed stations (geo.repository.station_rows) and the ids of deleted
     ones."""
     done = Patched()
-    searchable_changed = rebranded = False
+    searchable_changed = False
+    regridded: list[int] = []  # stations the cluster grids must move, drop, add or rebrand
     for row in rows:
         pos = _position(snap, int(row["id"]))
         if pos is None:
@@ -124,10 +125,12 @@ def patch_stations(snap: Snapshot, rows: Iterable[dict[str, Any]], gone: Iterabl
             _move(snap, pos, row["lon"], row["lat"])
         if row["status"] != "closed" and (moved or not was_searchable):
             _join_buckets(snap, pos, row)
-        searchable_changed |= moved or was_searchable != (row["status"] != "closed")
+        left_or_came = was_searchable != (row["status"] != "closed")
+        searchable_changed |= moved or left_or_came
         brand_before = int(snap.brand[pos])
         snap.brands, snap.brand[pos] = _code(snap.brands, row["brand"])
-        rebranded |= brand_before != int(snap.brand[pos])
+        if moved or left_or_came or brand_before != int(snap.brand[pos]):
+            regridded.append(pos)
         snap.grade_mask[pos] = sum(1 << GRADE_BITS[g] for g in set(row["grades"]) if g in GRADE_BITS)
         snap.status[pos] = STATUS_CODES[row["status"]]
         snap.schedule[pos] = _schedule(snap, row["opening_hours"])
@@ -143,9 +146,9 @@ def patch_stations(snap: Snapshot, rows: Iterable[dict[str, Any]], gone: Iterabl
             _leave_buckets(snap, pos)
             snap.status[pos] = CLOSED
             searchable_changed = True
+            regridded.append(pos)
             done.stations.append(pos)
-    if searchable_changed or rebranded:  # the cluster grids hold positions, statuses and brands
-        cluster_grid.forget(snap)
+    grid_patch.patch(snap, regridded)  # the cluster grids hold positions, statuses and brands
     if searchable_changed:  # the remembered disks and search steps may hold a station that left or moved
         snap.disk_cache.clear()
         snap.step_hints.clear()

@@ -11,6 +11,7 @@ import numpy as np
 
 from geo import cluster_grid
 from geo.clusters import Clusters, cluster
+from geo.coords import CoordSystem
 from geo.snapshot import Snapshot
 from geo.viewport import Box, Filters, stations_in_box
 from listing import columns
@@ -86,6 +87,17 @@ async def viewport(sources: ListSources, ask: ViewportAsk, now: datetime) -> Vie
 
 
 _NONE = np.empty(0, dtype=np.int64)
+
+
+def warm(snap: Snapshot, book: PriceBook, now: datetime, coord: CoordSystem = CoordSystem.GCJ02) -> None:
+    """Build the cluster grid of `coord` (the Chinese maps' system) and every square's cheapest fresh price
+    for `now` before the snapshot serves, so the first big box does not pay for them (~0.3 s and ~1 s at
+    1,000,000 stations); later staleness and patches recompute only the squares they touch."""
+    g = cluster_grid.grid(snap, coord)
+    cells = cluster_prices.cells(book, g)
+    if cells.width and len(g.levels[0].key):
+        top = np.arange(len(g.levels[0].key))
+        cluster_prices.valid_values(cells, 0, top, now.timestamp() - STALE_AFTER_S)
 
 
 def _grid_clusters(

@@ -34,6 +34,7 @@ class Cells:
     value: list[np.ndarray]  # per level: int32 (squares, grades x currencies)
     t_lo: list[np.ndarray]  # int64, seconds since stacked_prices.EPOCH
     t_hi: list[np.ndarray]
+    seen: int = 0  # the grid's edits followed so far
 
     @property
     def width(self) -> int:
@@ -59,8 +60,34 @@ def cells(book: PriceBook, g: Grid) -> Cells:
             [np.full((n, width), NONE, np.int32) for n in sizes],
             [np.zeros((n, width), np.int64) for n in sizes],
             [np.full((n, width), _NEVER, np.int64) for n in sizes],
+            len(g.edits),
         )
+    _follow(found)
     return found
+
+
+def _follow(c: Cells) -> None:
+    """Apply the squares the grid's patches deleted, inserted or changed since last time (geo/grid_patch.py):
+    rows deleted and inserted alike, changed and new ones recomputed on their next use."""
+    edits = c.grid.edits
+    if c.seen == len(edits):
+        return
+    for kind, level, j in edits[c.seen :]:
+        if kind < 0:
+            c.value[level], c.t_lo[level], c.t_hi[level] = (
+                np.delete(a[level], j, axis=0) for a in (c.value, c.t_lo, c.t_hi)
+            )
+        elif kind > 0:
+            c.value[level], c.t_lo[level], c.t_hi[level] = (
+                np.insert(a[level], j, fill, axis=0)
+                for a, fill in ((c.value, NONE), (c.t_lo, 0), (c.t_hi, _NEVER))
+            )
+        if kind >= 0:
+            c.t_hi[level][j] = _NEVER
+    c.seen = len(edits)
+    size = max(len(c.rank), int(c.grid.position.max()) + 1 if len(c.grid.position) else 0)
+    c.rank = np.full(size, -1, dtype=np.int64)
+    c.rank[c.grid.position] = np.arange(len(c.grid.position))
 
 
 def forget(book: PriceBook, positions: Iterable[int]) -> None:
@@ -70,6 +97,7 @@ def forget(book: PriceBook, positions: Iterable[int]) -> None:
         return
     at = np.fromiter(positions, dtype=np.int64)
     for c in kept.values():
+        _follow(c)
         ranks = c.rank[at]
         ranks = ranks[ranks >= 0]
         for level, t_hi in zip(c.grid.levels, c.t_hi, strict=True):
@@ -104,23 +132,38 @@ def station_items(
 
 
 def _from_stations(c: Cells, idx: np.ndarray, since: float) -> None:
+    """The finest squares `idx` (ascending) from their stations, CHUNK stations at a time (each square's
+    stations are one run of the grid's order: reductions over runs)."""
+    level = c.grid.levels[FINEST]
+    sizes = level.end[idx] - level.start[idx]
+    ends = np.cumsum(sizes)
+    first = 0
+    while first < len(idx):
+        last = max(first + 1, int(np.searchsorted(ends, ends[first] - sizes[first] + CHUNK, side="right")))
+        _from_runs(c, idx[first:last], since)
+        first = last
+
+
+CHUNK = 1 << 16
+
+
+def _from_runs(c: Cells, idx: np.ndarray, since: float) -> None:
     level = c.grid.levels[FINEST]
     lo, hi = level.start[idx], level.end[idx]
     sizes = hi - lo
-    at = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes - lo, sizes)
+    starts = np.cumsum(sizes) - sizes
+    at = np.arange(int(sizes.sum())) - np.repeat(starts - lo, sizes)
     group = np.repeat(np.arange(len(idx)), sizes)
     values, times, fresh, _ = station_items(c, at, since)
-    n, w = len(idx), c.width
-    least = np.full((n, w), NONE, np.int32)
-    for item in range(2):
-        np.minimum.at(least, group, np.where(fresh[item], values[item], NONE))
-    t_hi = np.full((n, w), _NEVER, np.int64)
-    t_lo = np.full((n, w), _NEVER, np.int64)
+    shown = [np.where(fresh[item], values[item], NONE) for item in range(2)]
+    least = np.minimum.reduceat(np.minimum(shown[0], shown[1]), starts, axis=0)
+    m = least[group]
+    t_hi = np.full(least.shape, _NEVER, np.int64)
+    t_lo = np.full(least.shape, _NEVER, np.int64)
     for item in range(2):
         v, tt, f = values[item], times[item], fresh[item]
-        m = least[group]
-        np.maximum.at(t_hi, group, np.where(f & (v == m) & (m != NONE), tt, _NEVER))
-        np.maximum.at(t_lo, group, np.where(~f & (v < m), tt, _NEVER))
+        t_hi = np.maximum(t_hi, np.maximum.reduceat(np.where(f & (v == m) & (m != NONE), tt, _NEVER), starts))
+        t_lo = np.maximum(t_lo, np.maximum.reduceat(np.where(~f & (v < m), tt, _NEVER), starts))
     t_hi[least == NONE] = _ALWAYS
     c.value[FINEST][idx], c.t_lo[FINEST][idx], c.t_hi[FINEST][idx] = least, t_lo, t_hi
 

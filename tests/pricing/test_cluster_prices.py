@@ -103,9 +103,18 @@ def test_grid_clusters_equal_the_exact_path_across_the_staleness_mark_and_patche
         for system in coords.CoordSystem:
             for box, zoom in _boxes(rng, system, 6):
                 _check(snap, book, box, system, zoom, NOW + timedelta(hours=2))
-    # catalogue patches: moved, closed and rebranded stations
-    for r in rng.sample(current, 100):
-        new = dict(r, brand="cnooc") if rng.random() < 0.5 else dict(r, status="closed")
+    # catalogue patches: moved, closed and rebranded stations (the grids patched in place, but for the
+    # first "cnooc", a brand they have no column for), with a price patch and checks between them
+    for i, r in enumerate(rng.sample(current, 100)):
+        if i % 25 == 24:
+            changed = [int(r["id"])]
+            patch_prices(book, snap.ids, changed, _prices(snap, rng, changed))
+            for system in coords.CoordSystem:
+                for box, zoom in _boxes(rng, system, 3):
+                    _check(snap, book, box, system, zoom, NOW + timedelta(hours=2))
+        new = (
+            dict(r, brand=rng.choice(["cnooc", "shell"])) if rng.random() < 0.5 else dict(r, status="closed")
+        )
         if rng.random() < 0.3:
             new["lon"], new["lat"] = r["lon"] + 1.5, r["lat"] - 1.0
             c = cells.cells_of(new["lon"], new["lat"])
