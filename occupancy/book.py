@@ -61,7 +61,7 @@ FORGET_EVERY_S = 1800.0  # old raw events and days are dropped in steps of this 
 # by BUSY_WIDEN on a busy day at a station that sends no queue counts (the queue unseen, the day's factor
 # uncertain).
 WIDEN = 1.3
-BUSY_WIDEN = 1.6
+BUSY_WIDEN = 2.0
 RAW_KEEP_S = LOOKBACK_S + CONTEXT_S + FOLD_LAG_S + 300.0  # raw events kept behind the latest
 
 

@@ -32,6 +32,7 @@ from occupancy.queueing import MAX_QUEUE, QMAX, Arrivals, FreeWindow
 PARTICLES = 128
 REPORT_AGREEMENT = 0.25  # likelihood factor per vehicle of difference between a queue and a report
 INITIAL_BUSY_H = 0.5  # how long an unseen queue at the look-back's start is taken to have been building
+MISSED = 0.5  # likelihood factor per queued vehicle that a position standing free contradicts
 JITTER = 0.05  # log-spread added to the arrival factors at each resampling (keeps them diverse)
 ORDINARY = Intensity(1.0, 0.0, False)
 Ints = npt.NDArray[np.int64]
@@ -74,6 +75,7 @@ class QueueFilter:
             else np.full(PARTICLES, intensity.center)
         )
         self.jitter = JITTER if intensity.spread > 0 else 0.0
+        self.weigh_free = False  # free spells weigh the queues (run_filter: a busy day without counts)
         self.rows = np.arange(PARTICLES)
         self.cols = np.arange(QMAX)
         self._usable_by: dict[frozenset[str], npt.NDArray[np.bool_]] = {}
@@ -166,11 +168,18 @@ class QueueFilter:
         self._normalise()
 
     def clear(self, grades: frozenset[str]) -> None:
-        """Nobody who could use these grades is waiting: drop such vehicles from every queue."""
+        """Nobody who could use these grades is waiting: drop such vehicles from every queue. With
+        `weigh_free` each queue is first weighed by MISSED per vehicle it held that would have taken the
+        free position, so the arrival factors that built those queues lose weight as quick retakes favour
+        the ones that built some (without it, nothing but counts pulled a busy day's factors down)."""
         usable = self._usable(grades)
         hit = usable[self.q]
         if not hit.any():
             return
+        if self.weigh_free:
+            self.w *= MISSED ** hit.sum(axis=1)
+            self._normalise()
+            hit = usable[self.q]
         keep = (self.q >= 0) & ~hit
         order = np.argsort(~keep, axis=1, kind="stable")
         self.q = np.take_along_axis(np.where(keep, self.q, -1), order, axis=1)
@@ -253,6 +262,9 @@ def run_filter(
     time and not yet taken as far as the telemetry shows; `positions`: the station's (for the backlog of a
     queue never seen empty; 0: none assumed)."""
     f = QueueFilter(model, utc_offset_s, windows, seed, intensity)
+    # a busy day's factors, with no counts to pin the queue, are weighed by the free spells too (with
+    # counts the reports weigh the queues; free spells on top collapsed the factor the forecast drains by)
+    f.weigh_free = intensity.spread > 0 and not reports
     events: list[tuple[float, int, object]] = []
     for s in starts:
         quick = s.gap_before is None or s.gap_before <= model.retake_s

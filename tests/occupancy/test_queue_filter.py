@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from occupancy.events import NozzleState
+from occupancy.intensity import Intensity
 from occupancy.learning import BUCKETS, PRIOR_PHASES, StationModel, turnover
 from occupancy.particles import QueueFilter, Retake, run_filter
 from occupancy.queueing import Arrivals, FreeWindow
@@ -65,6 +66,24 @@ def test_quick_retakes_imply_a_queue_that_long_free_spells_deny() -> None:
     )
     assert idle.mean_length() == 0.0
     assert busy.mean_length() > 0.5
+
+
+def test_on_a_busy_day_positions_sitting_free_between_cars_lower_the_arrival_factor() -> None:
+    """A holiday hour (prior factor 2) without queue counts: one station's positions are retaken at once
+    all along, the other's stand free 100 s before each car. The free spells contradict the queues the
+    high factors built, so the second station's factor falls well below the prior (and its queue is
+    shorter); the first one's rises."""
+    model = _model(12.0)
+    holiday = Intensity(2.0, 0.25, True)
+    start = T - 3600
+    grades = (PETROL, DIESEL | {"92"})  # the two never free at once: the look-back is never all free
+    quick = [Retake(start + 320 * k + 160 * p, grades[p], "92", 20.0) for k in range(11) for p in range(2)]
+    slow = [Retake(start + 420 * k + 210 * p, grades[p], "92", 100.0) for k in range(8) for p in range(2)]
+    free = [FreeWindow(r.ts - 100.0, r.ts - model.gap_s, r.grades) for r in slow]
+    retaken = run_filter(model, 8 * 3600.0, T, quick, [], [], start, 3, intensity=holiday, positions=2)
+    sitting = run_filter(model, 8 * 3600.0, T, slow, free, [], start, 3, intensity=holiday, positions=2)
+    assert sitting.mean_scale() < 0.9 * holiday.center < retaken.mean_scale()
+    assert sitting.mean_length() < retaken.mean_length() / 2
 
 
 def _diesel_share(f: QueueFilter) -> float:
