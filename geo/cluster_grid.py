@@ -159,7 +159,7 @@ def forget(snap: Snapshot) -> None:
     snap.derived.pop(_KEY, None)
 
 
-def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Concatenated aranges lo[i]..hi[i] - 1."""
     sizes = hi - lo
     offsets = np.cumsum(sizes) - sizes
@@ -204,11 +204,11 @@ def clusters_in_box(
         whole.append((level, idx[inside]))
         cut = idx[~inside & ~outside]
         small = (t.end[cut] - t.start[cut] <= SMALL) if level < FINEST else np.ones(len(cut), bool)
-        edges.append(_ranges(t.start[cut[small]], t.end[cut[small]]))
+        edges.append(ranges(t.start[cut[small]], t.end[cut[small]]))
         deeper = cut[~small]
         if not len(deeper):
             break
-        idx = _ranges(t.child_lo[deeper], t.child_hi[deeper])
+        idx = ranges(t.child_lo[deeper], t.child_hi[deeper])
         level += 1
     at = np.concatenate(edges) if edges else np.empty(0, np.int64)
     x, y = g.lon[at], g.lat[at]
@@ -249,7 +249,7 @@ def _pieces(g: Grid, whole: list[tuple[int, np.ndarray]], grid_level: int) -> li
             continue
         for d in range(lv, grid_level):  # descend to the grid level: all of it stays inside
             t = g.levels[d]
-            idx = _ranges(t.child_lo[idx], t.child_hi[idx])
+            idx = ranges(t.child_lo[idx], t.child_hi[idx])
         out.append((grid_level, idx))
     return out
 

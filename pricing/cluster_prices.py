@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geo.cluster_grid import FINEST, Grid
+from geo.cluster_grid import FINEST, Grid, ranges
 from pricing import stacked_prices
 from pricing.pricebook import CURRENCIES, NO_PRICE, PriceBook
 
@@ -152,7 +152,7 @@ def _from_runs(c: Cells, idx: np.ndarray, since: float) -> None:
     lo, hi = level.start[idx], level.end[idx]
     sizes = hi - lo
     starts = np.cumsum(sizes) - sizes
-    at = np.arange(int(sizes.sum())) - np.repeat(starts - lo, sizes)
+    at = ranges(lo, hi)
     group = np.repeat(np.arange(len(idx)), sizes)
     values, times, fresh, _ = station_items(c, at, since)
     shown = [np.where(fresh[item], values[item], NONE) for item in range(2)]
@@ -180,7 +180,7 @@ def valid_values(c: Cells, level: int, idx: np.ndarray, since: float) -> np.ndar
             t = c.grid.levels[level]
             lo, hi = t.child_lo[bad], t.child_hi[bad]
             sizes = hi - lo
-            kids = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes - lo, sizes)
+            kids = ranges(lo, hi)
             values = valid_values(c, level + 1, kids, since)
             starts = np.cumsum(sizes) - sizes
             least = np.minimum.reduceat(values, starts, axis=0)
