@@ -9,13 +9,15 @@ taken whole, one outside it is dropped, one the edge cuts is split into its chil
 by station when small or at FINEST (a slice of the sorted arrays). The clusters are then grouped exactly
 as geo.clusters.cluster groups the stations inside (same start level, same coarsening, same keys).
 
-Built lazily per snapshot and system; a catalogue patch that moves, closes, reopens or rebrands a station
-updates the grids in place (geo/grid_patch.py); a large batch drops them (`forget`) and the next clustered
-request rebuilds."""
+Built lazily per snapshot and system, and per filter (`subset`: grade, brands, services, places, open now;
+at most MAX_SUBSETS kept, the least recently used dropped), each grid holding only the stations that pass
+its filter; a catalogue patch that moves, closes, reopens, rebrands or re-grades a station updates the
+grids in place (geo/grid_patch.py), as does a change of which stations are open; a large batch drops them
+(`forget`) and the next clustered request rebuilds."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -23,9 +25,11 @@ from geo import coords
 from geo.clusters import GRID_LEVELS_BELOW_ZOOM, MAX_LEVEL, Clusters, start_level
 from geo.mercator import to_mercator
 from geo.snapshot import STATUS_CODES, Snapshot
+from geo.viewport import Filters, eligible_mask
 
 FINEST = 13  # finest aggregated level (squares of ~4.9 km at the equator)
 SMALL = 48  # a cut square with at most this many stations is tested station by station
+MAX_SUBSETS = 6  # filtered grids kept per snapshot (all systems; ~65 MB each for 1,000,000 stations)
 _FULL = 1 << MAX_LEVEL
 CLOSED = STATUS_CODES["closed"]
 
@@ -86,14 +90,58 @@ class Grid:
     brand: np.ndarray
     levels: list[Level]
     edits: list[tuple[int, int, int]] = field(default_factory=list)
+    subset: Filters | None = None  # only the stations passing this filter (None: every searchable one)
+    opened: np.ndarray | None = None  # with subset.open_now: per snapshot position, open when last followed
+    open_from: np.ndarray | None = None  # the open-state array `opened` was taken from
+    retired: bool = False  # dropped from the snapshot: what is kept for it elsewhere can go
+
+    @property
+    def key(self) -> tuple[coords.CoordSystem, Filters | None]:
+        return self.coord, self.subset
+
+
+def subset_of(filters: Filters) -> Filters | None:
+    """The grid filter for a request's filters (brands and places in a canonical order; keywords are not
+    pre-aggregated: the caller tests stations), None for no filter at all."""
+    if filters.words or filters == Filters():
+        return None
+    brands = tuple(sorted(set(filters.brands))) if filters.brands is not None else None
+    places = tuple(sorted(set(filters.places))) if filters.places is not None else None
+    return replace(filters, brands=brands, places=places)
+
+
+def members(
+    snap: Snapshot, positions: np.ndarray, subset: Filters | None, opened: np.ndarray | None
+) -> np.ndarray:
+    """Which of these snapshot positions belong in a grid of `subset` (`opened`: who is open, per
+    snapshot position, for an open-now subset)."""
+    keep: np.ndarray = snap.status[positions] != CLOSED
+    if subset is not None:
+        keep &= eligible_mask(snap, positions, replace(subset, open_now=False), _NO_STATE)
+        if opened is not None:
+            keep &= opened[positions]
+    return keep
+
+
+_NO_STATE = np.empty(0, np.int8)
 
 
 def _reduce(f: np.ufunc, values: np.ndarray, start: np.ndarray) -> np.ndarray:
     return f.reduceat(values, start) if len(values) else values[:0]
 
 
-def build(snap: Snapshot, coord: coords.CoordSystem) -> Grid:
-    positions = np.flatnonzero(snap.status != CLOSED)
+def build(
+    snap: Snapshot,
+    coord: coords.CoordSystem,
+    subset: Filters | None = None,
+    open_state: np.ndarray | None = None,
+) -> Grid:
+    """The grid of the searchable stations passing `subset` (open_state: needed with subset.open_now)."""
+    opened = None
+    if subset is not None and subset.open_now:
+        assert open_state is not None, "an open-now grid needs the open state"
+        opened = open_state == 1
+    positions = np.flatnonzero(members(snap, np.arange(len(snap)), subset, opened))
     lons, lats = snap.lonlat[coord]
     mx, my = to_mercator(lons[positions], lats[positions])
     morton = morton_keys(mx, my)
@@ -125,7 +173,10 @@ def build(snap: Snapshot, coord: coords.CoordSystem) -> Grid:
         first = coarser.key << np.uint64(2)
         coarser.child_lo = np.searchsorted(finer.key, first)
         coarser.child_hi = np.searchsorted(finer.key, first + np.uint64(4))
-    return Grid(coord, width, position, morton, lon, lat, mx, my, brand, levels)
+    return Grid(
+        coord, width, position, morton, lon, lat, mx, my, brand, levels,
+        subset=subset, opened=opened, open_from=open_state if opened is not None else None,
+    )  # fmt: skip
 
 
 _KEY = "cluster_grids"
@@ -145,17 +196,38 @@ def grids(snap: Snapshot) -> list[Grid]:
     return [g for g in kept.values() if isinstance(g, Grid)] if isinstance(kept, dict) else []
 
 
-def grid(snap: Snapshot, coord: coords.CoordSystem) -> Grid:
-    """The snapshot's grid in `coord`, built on first use (and after `forget`)."""
+def grid(
+    snap: Snapshot,
+    coord: coords.CoordSystem,
+    subset: Filters | None = None,
+    open_state: np.ndarray | None = None,
+) -> Grid:
+    """The snapshot's grid in `coord` for `subset`, built on first use (and after `forget`). An open-now
+    grid is as open as when it was built or last followed (geo.grid_patch.follow_open brings it to
+    `open_state`)."""
     kept = snap.derived.setdefault(_KEY, {})
     assert isinstance(kept, dict)
-    found = kept.get(coord)
+    key = (coord, subset)
+    found = kept.pop(key, None)
     if not isinstance(found, Grid):
-        found = kept[coord] = build(snap, coord)
+        found = build(snap, coord, subset, open_state)
+    kept[key] = found  # the most recently used last
+    filtered = [k for k in kept if k[1] is not None]
+    for old in filtered[: max(0, len(filtered) - MAX_SUBSETS)]:
+        kept.pop(old).retired = True
     return found
 
 
+def drop(snap: Snapshot, g: Grid) -> None:
+    kept = snap.derived.get(_KEY)
+    if isinstance(kept, dict) and kept.get(g.key) is g:
+        del kept[g.key]
+    g.retired = True
+
+
 def forget(snap: Snapshot) -> None:
+    for g in grids(snap):
+        g.retired = True
     snap.derived.pop(_KEY, None)
 
 

@@ -1,7 +1,8 @@
 """A catalogue patch applied to the cluster grids (geo/cluster_grid.py) in place, station by station.
 
-A station that moved, closed, reopened or changed brand leaves the grid (if it was in it) and enters it
-again at its new place (if it is searchable now). Each step shifts the sorted station arrays by one and,
+A station that moved, closed, reopened or changed brand (or, for a filtered grid, its grades, services,
+place or open state) leaves the grid (if it was in it) and enters it again at its new place (if it belongs
+in the grid now). Each step shifts the sorted station arrays by one and,
 at every level, changes the one square holding the station: its count and brand counts by one, its
 coordinate sums by the station's coordinates, its bounding boxes widened, or recomputed from its stations
 when the station that left was on the bound; a square emptied is deleted, a new one inserted with the
@@ -31,31 +32,56 @@ _ROW_FIELDS = (
 )  # fmt: skip
 
 
-def patch(snap: Snapshot, positions: Iterable[int]) -> None:
-    """Bring every grid of the snapshot up to date for these stations (already patched in `snap`)."""
+def patch(snap: Snapshot, positions: Iterable[int], refiltered: Iterable[int] = ()) -> None:
+    """Bring every grid of the snapshot up to date for these stations (already patched in `snap`):
+    `positions` moved, closed, reopened or changed brand; `refiltered` changed only what filtered grids
+    select by (grades, services, place)."""
     changed = sorted(set(positions))
-    if not changed:
-        return
-    if len(changed) > PATCH_LIMIT or int(max(snap.brand[changed])) >= _width(snap):
+    if len(changed) > PATCH_LIMIT or (changed and int(max(snap.brand[changed])) >= _width(snap)):
         cluster_grid.forget(snap)
         return
+    either = sorted(set(changed).union(refiltered))
     for g in cluster_grid.grids(snap):
-        lons, lats = snap.lonlat[g.coord]
-        for pos in changed:
-            found = np.flatnonzero(g.position == pos)
-            searchable = int(snap.status[pos]) != cluster_grid.CLOSED
-            if len(found) and searchable and (g.lon[found[0]], g.lat[found[0]]) == (lons[pos], lats[pos]):
-                _rebrand(g, int(found[0]), int(snap.brand[pos]))  # same place: only its brand changed
-                continue
-            if len(found):
-                _remove(g, int(found[0]))
-            if searchable:
-                _insert(g, snap, pos)
+        if g.subset is None and changed:
+            _apply(g, snap, changed)
+        elif g.subset is not None and len(either) > PATCH_LIMIT:
+            cluster_grid.drop(snap, g)
+        elif g.subset is not None and either:
+            _apply(g, snap, either)
+
+
+def follow_open(snap: Snapshot, g: Grid, open_state: np.ndarray) -> Grid:
+    """An open-now grid brought to `open_state` (compute_open_state's array): the stations that opened or
+    closed since it was last followed enter or leave it; more than PATCH_LIMIT of them, a new grid."""
+    if g.opened is None or g.open_from is open_state:
+        return g
+    now_open = open_state == 1
+    changed = np.flatnonzero(now_open != g.opened)
+    if len(changed) > PATCH_LIMIT:
+        cluster_grid.drop(snap, g)
+        return cluster_grid.grid(snap, g.coord, g.subset, open_state)
+    g.opened, g.open_from = now_open, open_state
+    _apply(g, snap, changed.tolist())
+    return g
+
+
+def _apply(g: Grid, snap: Snapshot, changed: list[int]) -> None:
+    lons, lats = snap.lonlat[g.coord]
+    belongs = cluster_grid.members(snap, np.array(changed, np.int64), g.subset, g.opened)
+    for pos, member in zip(changed, belongs.tolist(), strict=True):
+        found = np.flatnonzero(g.position == pos)
+        if len(found) and member and (g.lon[found[0]], g.lat[found[0]]) == (lons[pos], lats[pos]):
+            _rebrand(g, int(found[0]), int(snap.brand[pos]))  # same place: only its brand changed
+            continue
+        if len(found):
+            _remove(g, int(found[0]))
+        if member:
+            _insert(g, snap, pos)
 
 
 def _width(snap: Snapshot) -> int:
     built = cluster_grid.grids(snap)
-    return built[0].n_brands if built else 1 << 30
+    return min(g.n_brands for g in built) if built else 1 << 30
 
 
 _BOUNDS = (

@@ -110,6 +110,7 @@ def patch_stations(snap: Snapshot, rows: Iterable[dict[str, Any]], gone: Iterabl
     done = Patched()
     searchable_changed = False
     regridded: list[int] = []  # stations the cluster grids must move, drop, add or rebrand
+    refiltered: list[int] = []  # stations whose grades, services or place changed (filtered grids)
     for row in rows:
         pos = _position(snap, int(row["id"]))
         if pos is None:
@@ -131,6 +132,7 @@ def patch_stations(snap: Snapshot, rows: Iterable[dict[str, Any]], gone: Iterabl
         snap.brands, snap.brand[pos] = _code(snap.brands, row["brand"])
         if moved or left_or_came or brand_before != int(snap.brand[pos]):
             regridded.append(pos)
+        selected_by = (snap.grade_mask[pos], snap.services[pos], snap.region[pos])
         snap.grade_mask[pos] = sum(1 << GRADE_BITS[g] for g in set(row["grades"]) if g in GRADE_BITS)
         snap.status[pos] = STATUS_CODES[row["status"]]
         snap.schedule[pos] = _schedule(snap, row["opening_hours"])
@@ -139,6 +141,8 @@ def patch_stations(snap: Snapshot, rows: Iterable[dict[str, Any]], gone: Iterabl
         snap.services[pos] = service_mask(row.get("services") or ())
         snap.texts[pos] = station_text(row["name"], row["address"])
         snap.region[pos] = place_code(snap.regions, row)
+        if selected_by != (snap.grade_mask[pos], snap.services[pos], snap.region[pos]):
+            refiltered.append(pos)
         done.stations.append(pos)
     for station_id in gone:
         pos = _position(snap, station_id)
@@ -148,7 +152,7 @@ def patch_stations(snap: Snapshot, rows: Iterable[dict[str, Any]], gone: Iterabl
             searchable_changed = True
             regridded.append(pos)
             done.stations.append(pos)
-    grid_patch.patch(snap, regridded)  # the cluster grids hold positions, statuses and brands
+    grid_patch.patch(snap, regridded, refiltered)  # the cluster grids hold positions, statuses, brands
     if searchable_changed:  # the remembered disks and search steps may hold a station that left or moved
         snap.disk_cache.clear()
         snap.step_hints.clear()

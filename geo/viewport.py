@@ -97,11 +97,11 @@ def candidates(snap: Snapshot, box: Box) -> np.ndarray | None:
     return None
 
 
-def eligible(snap: Snapshot, positions: np.ndarray, filters: Filters, open_state: np.ndarray) -> np.ndarray:
+def eligible_mask(
+    snap: Snapshot, positions: np.ndarray, filters: Filters, open_state: np.ndarray
+) -> np.ndarray:
+    """Which of these stations pass the filters (open_state is read only for open_now)."""
     f = filters
-    plain = f.grade_bit is None and f.brands is None and f.places is None
-    if plain and not (f.open_now or f.services or f.words):
-        return positions
     keep = np.ones(len(positions), dtype=bool)
     if f.grade_bit is not None:
         keep &= (snap.grade_mask[positions] & (1 << f.grade_bit)) != 0
@@ -115,7 +115,16 @@ def eligible(snap: Snapshot, positions: np.ndarray, filters: Filters, open_state
         keep &= open_state[positions] == 1
     if f.words:  # text last: only the stations left are read
         keep[keep] = matching(snap.texts, positions[keep], f.words)
-    return positions[keep]
+    return keep
+
+
+def eligible(snap: Snapshot, positions: np.ndarray, filters: Filters, open_state: np.ndarray) -> np.ndarray:
+    f = filters
+    plain = f.grade_bit is None and f.brands is None and f.places is None
+    if plain and not (f.open_now or f.services or f.words):
+        return positions
+    kept: np.ndarray = positions[eligible_mask(snap, positions, f, open_state)]
+    return kept
 
 
 def stations_in_box(snap: Snapshot, box: Box, filters: Filters, open_state: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import numpy as np
 
-from geo import cluster_grid
+from geo import cluster_grid, grid_patch
 from geo.clusters import Clusters, cluster
 from geo.coords import CoordSystem
 from geo.snapshot import Snapshot
@@ -62,8 +62,8 @@ async def viewport(sources: ListSources, ask: ViewportAsk, now: datetime) -> Vie
     index = sources.index
     snap = index.snapshot
     open_state = index.open_state(now)
-    if ask.filters == Filters():  # no filter: the pre-aggregated squares when the box is big
-        quick = _grid_clusters(snap, sources.prices.book(snap.version), ask, now)
+    if not ask.filters.words:  # the pre-aggregated squares of the filter when the box is big
+        quick = _grid_clusters(snap, sources.prices.book(snap.version), ask, open_state, now)
         if quick is not None:
             return Viewport(snap, open_state, int(quick[0].counts.sum()), _NONE, None, *quick)
     inside = stations_in_box(snap, ask.box, ask.filters, open_state)
@@ -101,12 +101,15 @@ def warm(snap: Snapshot, book: PriceBook, now: datetime, coord: CoordSystem = Co
 
 
 def _grid_clusters(
-    snap: Snapshot, book: PriceBook, ask: ViewportAsk, now: datetime
+    snap: Snapshot, book: PriceBook, ask: ViewportAsk, open_state: np.ndarray, now: datetime
 ) -> tuple[Clusters, ClusterFacts] | None:
-    """The clusters from geo/cluster_grid.py and pricing/cluster_prices.py, equal to `cluster` and `_facts`
-    over the stations inside; None when at most MAX_STATIONS are inside or the grid is too coarse."""
+    """The clusters from geo/cluster_grid.py (the grid of the ask's filters) and pricing/cluster_prices.py,
+    equal to `cluster` and `_facts` over the eligible stations inside; None when at most MAX_STATIONS are
+    inside or the grid is too coarse."""
     b = ask.box
-    g = cluster_grid.grid(snap, b.coord)
+    subset = cluster_grid.subset_of(ask.filters)
+    g = cluster_grid.grid(snap, b.coord, subset, open_state)
+    g = grid_patch.follow_open(snap, g, open_state)
     got = cluster_grid.clusters_in_box(
         g, b.west, b.south, b.east, b.north, ask.zoom, MAX_CLUSTERS, more_than=MAX_STATIONS
     )

@@ -45,15 +45,17 @@ def cells(book: PriceBook, g: Grid) -> Cells:
     table = stacked_prices.stacked(book)
     kept = book.derived.setdefault("cluster_prices", {})
     assert isinstance(kept, dict)
-    found = kept.get(g.coord)
+    found = kept.get(g.key)
     if not isinstance(found, Cells) or found.grid is not g or found.table is not table:
+        for key in [k for k, c in kept.items() if c.grid.retired]:  # grids their snapshot dropped
+            del kept[key]
         # a book with no prices at all has no rows: the rank still covers every station of the grid
         size = max(len(table.pump), int(g.position.max()) + 1 if len(g.position) else 0)
         rank = np.full(size, -1, dtype=np.int64)
         rank[g.position] = np.arange(len(g.position))
         width = len(table.grades) * len(CURRENCIES)
         sizes = [len(level.key) for level in g.levels]
-        found = kept[g.coord] = Cells(
+        found = kept[g.key] = Cells(
             g,
             table,
             rank,

@@ -1,7 +1,8 @@
 """The pre-aggregated cluster grid (geo/cluster_grid.py) groups a box's stations exactly as the per-station
 clustering of the stations inside does (geo.viewport + geo.clusters): same keys, counts, bounding boxes and
 brand counts, centroids within 1e-9 degrees, in all three systems, before and after catalogue patches;
-a grid patched in place equals one built afresh."""
+a grid patched in place equals one built afresh; the same for the grids of filters (grade, brands,
+services, places, open now)."""
 
 from __future__ import annotations
 
@@ -11,20 +12,32 @@ import numpy as np
 
 from geo import cells, cluster_grid, coords, grid_patch
 from geo.clusters import cluster
+from geo.grades import GRADE_BITS
 from geo.patch import patch_stations
+from geo.services import service_mask
 from geo.snapshot import Snapshot, build_snapshot
 from geo.viewport import Box, Filters, stations_in_box
 from tests.geo.synthetic import CENTRES, rows
 
 CHINA = (73.0, 17.0, 136.0, 54.0)
 
+NO_FILTER = Filters()
+
 
 def _same(
-    snap: Snapshot, box: tuple[float, float, float, float], system: coords.CoordSystem, zoom: int
+    snap: Snapshot,
+    box: tuple[float, float, float, float],
+    system: coords.CoordSystem,
+    zoom: int,
+    filters: Filters = NO_FILTER,
+    open_state: np.ndarray | None = None,
 ) -> bool:
-    """Asserts the grid's clusters equal the exact ones; False when the grid declined (level too fine)."""
-    inside = stations_in_box(snap, Box(*box, system), Filters(), np.zeros(len(snap), np.int8))
-    got = cluster_grid.clusters_in_box(cluster_grid.grid(snap, system), *box, zoom, 256)
+    """Asserts the grid's clusters equal the exact ones (of the stations passing `filters`); False when
+    the grid declined (level too fine)."""
+    state = np.zeros(len(snap), np.int8) if open_state is None else open_state
+    inside = stations_in_box(snap, Box(*box, system), filters, state)
+    g = cluster_grid.grid(snap, system, cluster_grid.subset_of(filters), state)
+    got = cluster_grid.clusters_in_box(grid_patch.follow_open(snap, g, state), *box, zoom, 256)
     if not len(inside):
         assert got is None
         return True
@@ -82,8 +95,78 @@ def test_boxes_cutting_squares_and_a_station_on_the_edge() -> None:
         assert _same(snap, (np.nextafter(x, 180.0), *box[1:]), coords.CoordSystem.GCJ02, 6)
 
 
+SUBSETS = [
+    (coords.CoordSystem.WGS84, Filters(grade_bit=GRADE_BITS["98"])),
+    (coords.CoordSystem.GCJ02, Filters(brands=("shell",))),
+    (coords.CoordSystem.GCJ02, Filters(services=service_mask(["car_wash"]), open_now=True)),
+    (coords.CoordSystem.BD09, Filters(grade_bit=GRADE_BITS["92"], places=(1,), open_now=True)),
+]
+
+
+def _open_state(n: int, rng: random.Random) -> np.ndarray:
+    return np.array([rng.choice([-1, 0, 1, 1, 1]) for _ in range(n)], np.int8)
+
+
+def _filters(snap: Snapshot, rng: random.Random) -> Filters:
+    """Random filters: a grade, brands, services, places, open now, or several at once."""
+    grade = GRADE_BITS[rng.choice(["92", "95", "98", "0", "CNG"])] if rng.random() < 0.5 else None
+    brands = tuple(rng.sample(snap.brands, rng.randint(1, 2))) if rng.random() < 0.3 else None
+    services = service_mask(rng.sample(["car_wash", "toilet"], 1)) if rng.random() < 0.3 else 0
+    places = tuple(rng.sample(sorted(set(snap.region.tolist())), 2)) if rng.random() < 0.3 else None
+    return Filters(grade, brands, rng.random() < 0.4, services, places=places)
+
+
+def test_filtered_grids_cluster_exactly_the_stations_passing_the_filter() -> None:
+    snap = build_snapshot(rows(4000, seed=23), version=1)
+    rng = random.Random(6)
+    answered = 0
+    for _round in range(3):
+        state = _open_state(len(snap), rng)
+        for _ in range(12):
+            filters = _filters(snap, rng)
+            for system in coords.CoordSystem:
+                for box, zoom in _boxes(rng, system, 4):
+                    answered += _same(snap, box, system, zoom, filters, state)  # type: ignore[arg-type]
+        assert len([g for g in cluster_grid.grids(snap) if g.subset]) <= cluster_grid.MAX_SUBSETS
+    assert answered > 250
+    # the same filter in another order is the same grid; a keyword filter has none (stations are tested)
+    a = cluster_grid.subset_of(Filters(brands=("shell", "sinopec"), places=(2, 1)))
+    assert a == cluster_grid.subset_of(Filters(brands=("sinopec", "shell", "shell"), places=(1, 2)))
+    assert cluster_grid.subset_of(Filters(grade_bit=1, words=("人民",))) is None
+
+
+def test_an_open_now_grid_follows_a_few_changes_and_rebuilds_for_many() -> None:
+    snap = build_snapshot(rows(3000, seed=4), version=1)
+    rng = random.Random(8)
+    state = _open_state(len(snap), rng)
+    subset = Filters(open_now=True)
+    g = cluster_grid.grid(snap, coords.CoordSystem.GCJ02, subset, state)
+    few = state.copy()
+    few[rng.sample(range(len(snap)), grid_patch.PATCH_LIMIT)] = 0
+    assert grid_patch.follow_open(snap, g, few) is g
+    _equal_to_a_fresh_build(snap, g)
+    many = _open_state(len(snap), rng)
+    again = grid_patch.follow_open(snap, g, many)
+    assert again is not g and g.retired and not again.retired
+    assert cluster_grid.grid(snap, coords.CoordSystem.GCJ02, subset, many) is again
+    _equal_to_a_fresh_build(snap, again)
+    for box, zoom in _boxes(rng, coords.CoordSystem.GCJ02, 20):
+        _same(snap, box, coords.CoordSystem.GCJ02, zoom, subset, many)  # type: ignore[arg-type]
+
+
+def test_the_least_recently_used_filtered_grid_goes_first() -> None:
+    snap = build_snapshot(rows(1000, seed=2), version=1)
+    plain = cluster_grid.grid(snap, coords.CoordSystem.WGS84)
+    subsets = [Filters(grade_bit=bit) for bit in range(cluster_grid.MAX_SUBSETS + 1)]
+    first = [cluster_grid.grid(snap, coords.CoordSystem.WGS84, s) for s in subsets[:-1]]
+    assert cluster_grid.grid(snap, coords.CoordSystem.WGS84, subsets[0]) is first[0]  # used again
+    cluster_grid.grid(snap, coords.CoordSystem.WGS84, subsets[-1])
+    assert first[1].retired and not first[0].retired  # the least recently used one left
+    assert cluster_grid.grid(snap, coords.CoordSystem.WGS84) is plain  # the plain grid stays
+
+
 def _equal_to_a_fresh_build(snap: Snapshot, g: cluster_grid.Grid) -> None:
-    fresh = cluster_grid.build(snap, g.coord)
+    fresh = cluster_grid.build(snap, g.coord, g.subset, g.open_from)
     for name in grid_patch._STATION_FIELDS:
         assert np.array_equal(getattr(g, name), getattr(fresh, name)), name
     for level, (mine, want) in enumerate(zip(g.levels, fresh.levels, strict=True)):
@@ -106,6 +189,10 @@ def _changed(r: dict[str, object], kind: str, rng: random.Random) -> dict[str, o
         new["status"] = "closed"
     elif kind == "brand":
         new["brand"] = rng.choice(["sinopec", "petrochina", "shell", "private"])
+    elif kind == "grades":
+        new["grades"] = rng.sample(["92", "95", "98", "0", "CNG"], rng.randint(1, 3))
+    elif kind == "services":
+        new["services"] = rng.sample(["car_wash", "convenience_store", "toilet"], rng.randint(0, 2))
     else:
         new["name"] = f"{r['name']}·新"
     return new
@@ -114,13 +201,18 @@ def _changed(r: dict[str, object], kind: str, rng: random.Random) -> dict[str, o
 def test_patches_update_the_grids_in_place_equal_to_a_fresh_build() -> None:
     current = {int(r["id"]): r for r in rows(3000, seed=8)}
     snap = build_snapshot(list(current.values()), version=1)
-    built = {system: cluster_grid.grid(snap, system) for system in coords.CoordSystem}
+    built: dict[tuple[coords.CoordSystem, Filters | None], cluster_grid.Grid] = {
+        (system, None): cluster_grid.grid(snap, system) for system in coords.CoordSystem
+    }
     rng = random.Random(9)
+    state = _open_state(len(snap), rng)
+    for system, chosen in SUBSETS:
+        built[system, chosen] = cluster_grid.grid(snap, system, chosen, state)
     ids = sorted(current)
     for step in range(120):
         batch = []
         for station_id in rng.sample(ids, rng.randint(1, 4)):
-            kind = rng.choice(["move", "move", "close", "reopen", "brand", "rename"])
+            kind = rng.choice(["move", "move", "close", "reopen", "brand", "rename", "grades", "services"])
             if kind == "reopen":
                 new = dict(current[station_id], status="open")
             else:
@@ -131,15 +223,24 @@ def test_patches_update_the_grids_in_place_equal_to_a_fresh_build() -> None:
         patch_stations(snap, batch, gone)
         for station_id in gone:
             current[station_id] = dict(current[station_id], status="closed")
+        if step % 7 == 6:  # a few stations open or close: the open-now grid follows
+            state = state.copy()
+            flip = rng.sample(range(len(snap)), rng.randint(1, 12))
+            state[flip] = [rng.choice([-1, 0, 1]) for _ in flip]
         if step % 20 == 19:
-            for system, g in built.items():
-                assert cluster_grid.grid(snap, system) is g  # patched, not rebuilt
+            for (system, subset), g in built.items():
+                again = cluster_grid.grid(snap, system, subset, state)
+                assert grid_patch.follow_open(snap, again, state) is g  # patched, not rebuilt
                 _equal_to_a_fresh_build(snap, g)
-    kinds = {kind for g in built.values() for kind, _, _ in g.edits}
-    assert kinds == {-1, 0, 1}  # squares emptied, made and changed
+    for g in built.values():
+        kinds = {kind for kind, _, _ in g.edits}
+        assert kinds == {-1, 0, 1}, g.key  # squares emptied, made and changed
     for system in coords.CoordSystem:
         for box, zoom in _boxes(rng, system, 20):
             _same(snap, box, system, zoom)  # type: ignore[arg-type]
+    for system, chosen in SUBSETS:
+        for box, zoom in _boxes(rng, system, 10):
+            _same(snap, box, system, zoom, chosen, state)  # type: ignore[arg-type]
 
 
 def test_a_new_brand_or_a_large_batch_rebuilds_the_grids_and_a_rename_keeps_them() -> None:

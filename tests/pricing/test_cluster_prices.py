@@ -13,12 +13,15 @@ from decimal import Decimal
 
 import numpy as np
 
-from geo import cells, coords
+from geo import cells, cluster_grid, coords
 from geo.clusters import cluster
+from geo.grades import GRADE_BITS
 from geo.patch import patch_stations
+from geo.services import service_mask
 from geo.snapshot import Snapshot, build_snapshot
 from geo.viewport import Box, Filters, stations_in_box
 from listing.viewport import MAX_CLUSTERS, MAX_STATIONS, ViewportAsk, _facts, _grid_clusters
+from pricing import cluster_prices
 from pricing.patch import patch_prices
 from pricing.pricebook import PriceBook, build_pricebook
 from pricing.repository import CurrentPrice
@@ -26,6 +29,8 @@ from tests.geo.synthetic import CENTRES, rows
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 CHINA = (73.0, 17.0, 136.0, 54.0)
+
+NO_FILTER = Filters()
 
 
 def _prices(snap: Snapshot, rng: random.Random, ids: list[int]) -> list[CurrentPrice]:
@@ -51,11 +56,14 @@ def _check(
     system: coords.CoordSystem,
     zoom: int,
     now: datetime,
+    filters: Filters = NO_FILTER,
+    open_state: np.ndarray | None = None,
 ) -> bool:
     west, south, east, north = box
-    ask = ViewportAsk(Box(west, south, east, north, system), zoom, Filters(), grade="92")
-    got = _grid_clusters(snap, book, ask, now)
-    inside = stations_in_box(snap, ask.box, Filters(), np.zeros(len(snap), np.int8))
+    state = np.zeros(len(snap), np.int8) if open_state is None else open_state
+    ask = ViewportAsk(Box(west, south, east, north, system), zoom, filters, grade="92")
+    got = _grid_clusters(snap, book, ask, state, now)
+    inside = stations_in_box(snap, ask.box, filters, state)
     if got is None:
         return False
     assert len(inside) > MAX_STATIONS
@@ -123,3 +131,44 @@ def test_grid_clusters_equal_the_exact_path_across_the_staleness_mark_and_patche
     for system in coords.CoordSystem:
         for box, zoom in _boxes(rng, system, 10):
             _check(snap, book, box, system, zoom, NOW + timedelta(hours=2))
+
+
+def test_filtered_grid_clusters_carry_the_cheapest_prices_of_the_stations_passing_the_filter() -> None:
+    current = rows(4000, seed=12)
+    snap = build_snapshot(current, version=1)
+    rng = random.Random(5)
+    book = build_pricebook(snap.ids, _prices(snap, rng, [int(i) for i in snap.ids]), 1, 1)
+    state = np.array([rng.choice([-1, 0, 1, 1]) for _ in range(len(snap))], np.int8)
+    subsets = [
+        Filters(grade_bit=GRADE_BITS["95"]),
+        Filters(brands=("shell", "private"), open_now=True),
+        Filters(grade_bit=GRADE_BITS["0"], services=service_mask(["car_wash"])),
+    ]
+    answered = 0
+    for hours in (0, 6, 30, -2):
+        for filters in subsets:
+            for system in (coords.CoordSystem.GCJ02, coords.CoordSystem.BD09):
+                for box, zoom in _boxes(rng, system, 5):
+                    at = NOW + timedelta(hours=hours)
+                    answered += _check(snap, book, box, system, zoom, at, filters, state)
+    assert answered > 60
+    # price patches, re-graded, rebranded and moved stations, and stations opening: all followed
+    for i, r in enumerate(rng.sample(current, 40)):
+        changed = [int(r["id"])]
+        patch_prices(book, snap.ids, changed, _prices(snap, rng, changed))
+        new = dict(r, grades=rng.sample(["92", "95", "0"], 2), brand=rng.choice(["shell", "sinopec"]))
+        if i % 3 == 0:
+            new["lon"], new["lat"] = r["lon"] - 0.8, r["lat"] + 0.4
+            c = cells.cells_of(new["lon"], new["lat"])
+            new["h3_r5"], new["h3_r7"] = c[5], c[7]
+        patch_stations(snap, [new], [])
+        if i % 10 == 9:
+            state = state.copy()
+            state[rng.sample(range(len(snap)), 20)] = 1
+            for filters in subsets:
+                for box, zoom in _boxes(rng, coords.CoordSystem.GCJ02, 3):
+                    _check(snap, book, box, coords.CoordSystem.GCJ02, zoom, NOW, filters, state)
+    # each filter's grid keeps its own square prices: using another grid does not drop them
+    g1, g2 = (cluster_grid.grid(snap, coords.CoordSystem.GCJ02, f, state) for f in subsets[:2])
+    first = cluster_prices.cells(book, g1)
+    assert cluster_prices.cells(book, g2) is not first and cluster_prices.cells(book, g1) is first
