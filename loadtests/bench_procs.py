@@ -15,8 +15,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 2
-# The production command line: only the app, the host and the port differ.
-# As bin/run serves: the bounded httptools protocol (httpguard/protocol.py), for the floor app too.
+# The production command line (`python -m serving`, as bin/run serves: one SO_REUSEPORT socket per worker,
+# the bounded httptools protocol of httpguard/protocol.py): only the app, the host and the port differ.
 PRODUCTION_FLAGS = (
     "--factory",
     "--workers",
@@ -46,7 +46,7 @@ def start_server(server: Server, env: dict[str, str], extra_flags: tuple[str, ..
     command = [
         sys.executable,
         "-m",
-        "uvicorn",
+        "serving",
         server.app,
         *PRODUCTION_FLAGS,
         *extra_flags,

@@ -149,7 +149,7 @@ def start_service(url: str, port: int, log_path: Path, first_day: float = EPOCH_
     command = [
         sys.executable,
         "-m",
-        "uvicorn",
+        "serving",
         server.app,
         "--factory",
         "--workers",

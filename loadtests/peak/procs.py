@@ -26,7 +26,7 @@ CPU_FIELDS = (
 
 
 def listening_pids(port: int) -> set[int]:
-    """Processes holding a listening TCP socket on `port` (uvicorn's workers share their master's)."""
+    """Processes holding a listening TCP socket on `port` (the service's workers and the parent holding their sockets)."""
     pids: set[int] = set()
     for conn in psutil.net_connections(kind="tcp"):
         if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port and conn.pid:
