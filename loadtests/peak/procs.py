@@ -26,7 +26,7 @@ CPU_FIELDS = (
 
 
 def listening_pids(port: int) -> set[int]:
-    """Processes holding a listening TCP socket on `port` (the service's workers and the parent holding their sockets)."""
+    """Processes holding a listening TCP socket on `port`: the service's workers, each on its own socket."""
     pids: set[int] = set()
     for conn in psutil.net_connections(kind="tcp"):
         if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port and conn.pid:
